@@ -1,0 +1,1 @@
+"""calico-ipam planning core."""

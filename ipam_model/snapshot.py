@@ -1,0 +1,102 @@
+"""The normalised picture of a live cluster's Calico IPAM state.
+
+Readers (the Kubernetes API, snapshot files, kubectl List output) produce a
+``LiveState``; the planner only ever sees this. Everything is already
+normalised: Calico's defaults applied to pool specs, server-side fields and
+``pulumi.com/*`` annotations dropped, ownership decided. Blocks keep counts,
+not per-address records, so a 100,000-block cluster stays small in memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .model import API_V3, PoolSpec, frozen_map
+
+OWNER_CALICO_IPAM = "calico-ipam"        # carries our ownership label
+OWNER_TIGERA_OPERATOR = "tigera-operator"  # created/managed by the operator
+OWNER_OTHER = "other"                    # anything else: listed, never modified
+
+
+@dataclass(frozen=True)
+class LivePool:
+    name: str
+    spec: PoolSpec                                   # Calico defaults applied
+    labels: Mapping[str, str] = field(default_factory=frozen_map)
+    annotations: Mapping[str, str] = field(default_factory=frozen_map)
+    owner: str = OWNER_OTHER
+    owner_stack: str | None = None                   # our stack label, when ours
+    deleting: bool = False                           # metadata.deletionTimestamp set
+
+
+@dataclass(frozen=True)
+class LiveBlock:
+    """One IPAMBlock, reduced to what planning needs."""
+
+    cidr: str
+    affinity: str | None                             # "host:node1", "virtual:…" or None
+    size: int                                        # addresses in the block
+    allocated: int                                   # ordinals in use (incl. tunnel IPs)
+    by_namespace: Mapping[str, int] = field(default_factory=frozen_map)  # pods per namespace
+    deleted: bool = False
+
+    @property
+    def node(self) -> str | None:
+        if self.affinity and self.affinity.startswith("host:"):
+            return self.affinity[len("host:"):]
+        return None
+
+
+@dataclass(frozen=True)
+class LiveAffinity:
+    node: str
+    cidr: str
+    state: str = "confirmed"
+    type: str = "host"
+
+
+@dataclass(frozen=True)
+class LiveNamespace:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=frozen_map)
+    annotations: Mapping[str, str] = field(default_factory=frozen_map)
+
+
+@dataclass(frozen=True)
+class LiveNode:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=frozen_map)
+
+
+@dataclass(frozen=True)
+class IPAMConfig:
+    strict_affinity: bool = False
+    auto_allocate_blocks: bool = True
+    max_blocks_per_host: int = 0
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    """In-use facts of one pool, from the IPAMBlocks inside its CIDR."""
+
+    allocated: int = 0
+    blocks: int = 0
+    nodes: tuple[str, ...] = ()
+    by_namespace: Mapping[str, int] = field(default_factory=frozen_map)
+
+    @property
+    def in_use(self) -> bool:
+        return self.allocated > 0
+
+
+@dataclass(frozen=True)
+class LiveState:
+    source: str                                      # "snapshot.yaml" or "cluster (context …)"
+    calico_api: str = API_V3                         # the IPPool API the cluster serves
+    pools: Mapping[str, LivePool] = field(default_factory=frozen_map)
+    namespaces: Mapping[str, LiveNamespace] = field(default_factory=frozen_map)
+    nodes: Mapping[str, LiveNode] = field(default_factory=frozen_map)
+    blocks: tuple[LiveBlock, ...] = ()
+    affinities: tuple[LiveAffinity, ...] = ()
+    ipam_config: IPAMConfig = IPAMConfig()
+    usage: Mapping[str, PoolUsage] = field(default_factory=frozen_map)  # by pool name
