@@ -1,0 +1,200 @@
+"""Stacks: from a Pulumi stack file (or a config mapping) to a ``Stack``.
+
+A stack file is ``stacks/Pulumi.<env>.yaml``. Only its ``calico-ipam:*``
+config keys belong to this tool; other namespaces (``kubernetes:context``,
+``aws:region``) are left alone. The same ``stack_from_config`` serves the
+CLI (which reads the file) and the Pulumi program (which reads
+``pulumi.Config``), so both see identical stacks.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import InputError, UsageError
+from .model import (CONFIG_NAMESPACE, Binding, ClusterSettings, NodeGroup, Stack, YamlPath,
+                    frozen_map)
+from .schema import suggest, validate_config
+from .stackfile import load_yaml_file
+
+CONFIG_KEYS = ("cluster", "pools", "namespaces")
+# Top-level keys Pulumi itself writes into stack files.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+_STACK_FILE_RE = re.compile(r"^Pulumi\.(?P<name>[^/]+)\.ya?ml$")
+
+
+def config_yaml_path(schema_path: tuple) -> YamlPath:
+    """('pools', 'a', 'cidr') -> ('config', 'calico-ipam:pools', 'a', 'cidr')."""
+    if not schema_path:
+        return ("config",)
+    head, *rest = schema_path
+    return ("config", f"{CONFIG_NAMESPACE}:{head}", *rest)
+
+
+def list_stack_files(stacks_dir: str | os.PathLike) -> list[tuple[str, Path]]:
+    """(stack name, path) of every Pulumi.<name>.yaml in the directory, by name."""
+    directory = Path(stacks_dir)
+    if not directory.is_dir():
+        raise UsageError(f"stacks directory {os.fspath(stacks_dir)} does not exist")
+    found = []
+    for entry in directory.iterdir():
+        match = _STACK_FILE_RE.match(entry.name)
+        if match and entry.is_file():
+            found.append((match.group("name"), entry))
+    return sorted(found)
+
+
+def find_stack_file(stacks_dir: str | os.PathLike, name: str) -> Path:
+    """The file of stack *name*, or a UsageError listing the stacks that exist."""
+    stacks = dict(list_stack_files(stacks_dir))
+    if name in stacks:
+        return stacks[name]
+    known = ", ".join(stacks) or "none"
+    raise UsageError(f"no stack {name!r} in {os.fspath(stacks_dir)} (expected "
+                     f"Pulumi.{name}.yaml){suggest(name, stacks)} Stacks there: {known}")
+
+
+def _display(path: Path) -> str:
+    """Paths relative to the working directory read best in CI annotations."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return os.fspath(path)
+
+
+def load_stack(path: str | os.PathLike, name: str | None = None) -> Stack:
+    """Load and schema-check one stack file. Raises InputError on bad input."""
+    path = Path(path)
+    display = _display(path)
+    if name is None:
+        match = _STACK_FILE_RE.match(path.name)
+        name = match.group("name") if match else path.stem
+    doc = load_yaml_file(path, display=display)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError(f"a stack file is a mapping with a config: key, not {type(data).__name__}",
+                         file=display, line=1, rule="CIP002")
+    for key in data:
+        if key not in STACK_FILE_KEYS:
+            line, col = doc.position((key,))
+            raise InputError(f'unknown top-level key "{key}"{suggest(key, STACK_FILE_KEYS)} '
+                             f"(a Pulumi stack file has: {', '.join(STACK_FILE_KEYS)})",
+                             file=display, path=(key,), line=line, column=col, rule="CIP002")
+    config = data.get("config")
+    if not isinstance(config, dict):
+        line, col = doc.position(("config",))
+        what = "missing" if config is None else f"{type(config).__name__}, not a mapping"
+        raise InputError(f"config is {what}; declare calico-ipam:pools under config:",
+                         file=display, path=("config",), line=line or 1, column=col,
+                         rule="CIP002")
+    ours: dict[str, Any] = {}
+    prefix = CONFIG_NAMESPACE + ":"
+    for key, value in config.items():
+        if not key.startswith(prefix):
+            # Pulumi's own spelling errors in our namespace are still ours to catch.
+            if key.split(":", 1)[0].replace("_", "-") in ("calico-ipam", "calicoipam", "calico"):
+                line, col = doc.position(("config", key))
+                raise InputError(f'unknown config key "{key}"; calico-ipam keys are '
+                                 f"{', '.join(prefix + k for k in CONFIG_KEYS)}",
+                                 file=display, path=("config", key), line=line, column=col,
+                                 rule="CIP002")
+            continue
+        short = key[len(prefix):]
+        if short not in CONFIG_KEYS:
+            line, col = doc.position(("config", key))
+            raise InputError(f'unknown config key "{key}"{suggest(short, CONFIG_KEYS)}',
+                             file=display, path=("config", key), line=line, column=col,
+                             rule="CIP002")
+        ours[short] = value
+    return stack_from_config(name, ours, file=display, source=doc.source)
+
+
+def load_stacks(stacks_dir: str | os.PathLike, names: Iterable[str] = ()) -> list[Stack]:
+    """The named stacks (all stacks in the directory when none are named)."""
+    names = list(names)
+    if names:
+        return [load_stack(find_stack_file(stacks_dir, n), n) for n in names]
+    files = list_stack_files(stacks_dir)
+    if not files:
+        raise UsageError(f"no Pulumi.<stack>.yaml files in {os.fspath(stacks_dir)}")
+    return [load_stack(path, name) for name, path in files]
+
+
+def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None = None,
+                      source: Mapping[YamlPath, tuple[int, int]] | None = None) -> Stack:
+    """Build a Stack from the calico-ipam config mapping (keys cluster/pools/namespaces).
+
+    Shape and types are checked against the JSON Schema (InputError on the
+    first violation). Calico's own rules are not applied here: pools whose
+    spec fails them are kept in ``pool_specs`` but left out of ``pools``;
+    ``check`` reports them.
+    """
+    from . import calico  # calico.py imports model only; deferred to keep this module light
+
+    source = source or {}
+
+    def position(path: YamlPath):
+        probe = tuple(path)
+        while probe:
+            if probe in source:
+                return source[probe]
+            probe = probe[:-1]
+        return (None, None)
+
+    config = dict(config)
+    validate_config(config, file=file, to_yaml_path=config_yaml_path, position=position)
+
+    partial = Stack(name=name, file=file, cluster=ClusterSettings(), pool_specs=frozen_map(),
+                    pool_metadata=frozen_map(), pools=frozen_map(), bindings=frozen_map(),
+                    source=frozen_map(source))
+    cluster = _cluster_settings(config.get("cluster") or {}, partial)
+    pool_specs, pool_metadata, pools = {}, {}, {}
+    for pool_name, entry in (config.get("pools") or {}).items():
+        entry = dict(entry or {})
+        metadata = entry.pop("metadata", None) or {}
+        pool_specs[pool_name] = frozen_map(entry)
+        pool_metadata[pool_name] = frozen_map(metadata)
+        pool = calico.pool_from_spec(pool_name, entry, metadata, stack=name,
+                                     location=partial.pool_location(pool_name))
+        if pool is not None:
+            pools[pool_name] = pool
+    bindings = {}
+    for ns, entry in (config.get("namespaces") or {}).items():
+        entry = entry or {}
+        bindings[ns] = Binding(
+            namespace=ns,
+            ipv4_pools=tuple(entry.get("ipv4Pools") or ()),
+            ipv6_pools=tuple(entry.get("ipv6Pools") or ()),
+            expected_pods=entry.get("expectedPods"),
+            labels=frozen_map(entry.get("labels")),
+            location=partial.binding_location(ns),
+        )
+    return Stack(name=name, file=file, cluster=cluster, pool_specs=frozen_map(pool_specs),
+                 pool_metadata=frozen_map(pool_metadata), pools=frozen_map(pools),
+                 bindings=frozen_map(bindings), source=frozen_map(source))
+
+
+def _cluster_settings(raw: Mapping[str, Any], stack: Stack) -> ClusterSettings:
+    defaults = ClusterSettings()
+    groups = tuple(
+        NodeGroup(name=g["name"], count=g["count"], labels=frozen_map(g.get("labels")),
+                  max_pods=g.get("maxPods", 110),
+                  location=stack.cluster_location("nodeGroups", i))
+        for i, g in enumerate(raw.get("nodeGroups") or ()))
+    return ClusterSettings(
+        calico_api=raw.get("calicoApi", defaults.calico_api),
+        routing_domain=raw.get("routingDomain"),
+        service_cidrs=tuple(raw.get("serviceCidrs") or ()),
+        node_cidrs=tuple(raw.get("nodeCidrs") or ()),
+        node_groups=groups,
+        strict_affinity=raw.get("strictAffinity", defaults.strict_affinity),
+        max_blocks_per_host=raw.get("maxBlocksPerHost", defaults.max_blocks_per_host),
+        headroom_percent=raw.get("headroomPercent", defaults.headroom_percent),
+        kubeconfig=raw.get("kubeconfig"),
+        context=raw.get("context"),
+        live_checks=raw.get("liveChecks", defaults.live_checks),
+        retain_on_delete=raw.get("retainOnDelete", defaults.retain_on_delete),
+        protect=raw.get("protect", defaults.protect),
+    )
