@@ -425,7 +425,13 @@ class _Group:
     def close(self) -> Node:
         self.or_terms.append(_join(And, self.and_terms))
         node = _join(Or, self.or_terms)
-        return Not(node) if self.negated else node
+        return _negate(node) if self.negated else node
+
+
+def _negate(node: Node) -> Node:
+    # !(!x) is x; folding it keeps the canonical form a fixed point of
+    # parse -> str (upstream would print "!!x", which re-parses to x).
+    return node.operand if isinstance(node, Not) else Not(node)
 
 
 def _join(kind, nodes: list) -> Node:
@@ -500,7 +506,7 @@ def _parse(text: str) -> Node:
             continue
         node, k = _parse_term(tokens, k, text)
         if negated:
-            node = Not(node)
+            node = _negate(node)
             negated = False
         groups[-1].and_terms.append(node)
         # Expecting an operator, ')' or the end.
