@@ -51,7 +51,8 @@ def describe(value: Any) -> str:
     return str(value)
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """"a string", "a list", ...: what the user wrote, in words."""
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -108,7 +109,11 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, tuple]:
         expected = error.validator_value
         names = expected if isinstance(expected, list) else [expected]
         want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return (f"{describe(error.instance)} is {_kind(error.instance)}, expected {want}"
+        if error.instance is None:
+            return f"is empty, expected {want}", ()
+        if isinstance(error.instance, (dict, list)):
+            return f"expected {want}, not {kind_of(error.instance)}", ()
+        return (f"{describe(error.instance)} is {kind_of(error.instance)}, expected {want}"
                 f"{_type_hint(error.instance, names[0])}", ())
     if v == "required":
         missing = [k for k in error.validator_value if k not in error.instance]

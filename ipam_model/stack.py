@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from .errors import InputError, UsageError
 from .model import (CONFIG_NAMESPACE, Binding, ClusterSettings, NodeGroup, Stack, YamlPath,
                     frozen_map)
-from .schema import suggest, validate_config
+from .schema import kind_of, suggest, validate_config
 from .stackfile import load_yaml_file
 
 CONFIG_KEYS = ("cluster", "pools", "namespaces")
@@ -74,7 +74,7 @@ def load_stack(path: str | os.PathLike, name: str | None = None) -> Stack:
     doc = load_yaml_file(path, display=display)
     data = doc.data
     if not isinstance(data, dict):
-        raise InputError(f"a stack file is a mapping with a config: key, not {type(data).__name__}",
+        raise InputError(f"a stack file is a mapping with a config: key, not {kind_of(data)}",
                          file=display, line=1, rule="CIP002")
     for key in data:
         if key not in STACK_FILE_KEYS:
@@ -85,7 +85,7 @@ def load_stack(path: str | os.PathLike, name: str | None = None) -> Stack:
     config = data.get("config")
     if not isinstance(config, dict):
         line, col = doc.position(("config",))
-        what = "missing" if config is None else f"{type(config).__name__}, not a mapping"
+        what = "missing" if config is None else f"{kind_of(config)}, not a mapping"
         raise InputError(f"config is {what}; declare calico-ipam:pools under config:",
                          file=display, path=("config",), line=line or 1, column=col,
                          rule="CIP002")
@@ -104,10 +104,16 @@ def load_stack(path: str | os.PathLike, name: str | None = None) -> Stack:
         short = key[len(prefix):]
         if short not in CONFIG_KEYS:
             line, col = doc.position(("config", key))
-            raise InputError(f'unknown config key "{key}"{suggest(short, CONFIG_KEYS)}',
+            raise InputError(f'unknown config key "{key}"'
+                             f'{suggest(key, [prefix + k for k in CONFIG_KEYS])}',
                              file=display, path=("config", key), line=line, column=col,
                              rule="CIP002")
         ours[short] = value
+    if "pools" not in ours:
+        line, col = doc.position(("config",))
+        raise InputError(f'config has no "{prefix}pools": declare at least the pools of '
+                         "this stack", file=display, path=("config",), line=line, column=col,
+                         rule="CIP002")
     return stack_from_config(name, ours, file=display, source=doc.source)
 
 
