@@ -1,0 +1,53 @@
+"""The README's reference tables, generated from the schema and the rule catalogue.
+
+`python tests/readme_tables.py` prints them; tests/test_readme.py fails when
+the README's copy differs, so the documentation cannot drift from the code.
+"""
+from __future__ import annotations
+
+import json
+
+from ipam_model.rules import RULES
+from ipam_model.schema import stack_schema
+
+
+def _type(spec: dict) -> str:
+    if "enum" in spec:
+        return " \\| ".join(spec["enum"])
+    kind = spec.get("type", "any")
+    if kind == "array":
+        return f"list of {spec['items'].get('type', 'object')}"
+    return "mapping" if kind == "object" else kind
+
+
+def _row(key: str, spec: dict) -> str:
+    default = f"`{json.dumps(spec['default'])}`" if "default" in spec else ""
+    return f"| `{key}` | {_type(spec)} | {default} | {spec.get('description', '')} |"
+
+
+def config_table() -> str:
+    schema = stack_schema()
+    cluster = schema["properties"]["cluster"]["properties"]
+    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    rows += [_row(f"calico-ipam:cluster.{k}", v) for k, v in cluster.items()]
+    rows += [_row(f"calico-ipam:cluster.nodeGroups[].{k}", v)
+             for k, v in cluster["nodeGroups"]["items"]["properties"].items()]
+    rows += [_row(f"calico-ipam:pools.<name>.{k}", v)
+             for k, v in schema["$defs"]["pool"]["properties"].items()]
+    rows += [_row(f"calico-ipam:namespaces.<name>.{k}", v)
+             for k, v in schema["$defs"]["namespace"]["properties"].items()]
+    return "\n".join(rows)
+
+
+def rules_table() -> str:
+    rows = ["| id | name | severity | what it catches | from |", "|---|---|---|---|---|"]
+    for r in RULES.values():
+        origin = "Calico" if r.source != "calico-ipam" else "calico-ipam"
+        rows.append(f"| {r.id} | {r.name} | {r.severity.value} | {r.summary} | {origin} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(config_table())
+    print()
+    print(rules_table())
