@@ -1,0 +1,95 @@
+"""``calico-ipam check``: every rule over the stacks; exit 1 on any error finding.
+
+Findings about the stacks are the command's output (exit 0 or 1). A stack
+file that cannot be read or does not match the schema is bad input: one line
+on stderr and exit 2 (with ``--format github`` also an ``::error`` annotation
+on that file and line, so the pull request shows where).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import InputError, UsageError
+from ..model import Stack, has_errors
+from ..report import FORMATS, format_findings, format_input_error
+from ..stack import list_stack_files, load_stack, load_stacks
+
+NAME = "check"
+HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"
+DESCRIPTION = ("Check the declared pools and namespace bindings of every stack (or the named "
+               "ones). Exit 0 when there is no error finding, 1 when there is, 2 when a stack "
+               "file cannot be read.")
+ORDER = 10
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stacks", metavar="DIR", default="stacks",
+                        help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
+    parser.add_argument("--stack", metavar="NAME", action="append", default=[],
+                        help="check only this stack (repeatable); other stacks of the directory "
+                             "still count for routing-domain overlaps")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, markdown (job summary), github "
+                             "(workflow annotations) or sarif (code scanning)")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the report to FILE instead of standard output")
+
+
+def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:
+    """The directory's other stacks, for routing-domain overlaps only.
+
+    A sibling that does not load is left out here: it is not what the user
+    asked about, and checking it directly reports its problem.
+    """
+    names = {s.name for s in checked}
+    others = []
+    for name, path in list_stack_files(stacks_dir):
+        if name in names:
+            continue
+        try:
+            others.append(load_stack(path, name))
+        except InputError:
+            continue
+    return others
+
+
+def use_color(stream) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+
+
+def write_output(path: str, text: str) -> None:
+    """Write all of *text* or nothing: a half-written SARIF file fails the upload."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..check import check_stacks  # the rule modules load only when a check runs
+
+    try:
+        stacks = load_stacks(args.stacks, args.stack)
+    except InputError as exc:
+        if args.format == "github":
+            sys.stdout.write(format_input_error(exc, "github"))
+            sys.stdout.flush()
+        raise
+    context = context_stacks(args.stacks, stacks) if args.stack else []
+    findings = check_stacks(stacks, context=context)
+    color = args.format == "text" and not args.output and use_color(sys.stdout)
+    report = format_findings(findings, args.format, stacks=stacks, color=color)
+    if args.output:
+        write_output(args.output, report)
+    else:
+        sys.stdout.write(report)
+    return 1 if has_errors(findings) else 0
