@@ -228,7 +228,7 @@ class _PoolChooser:
         out = []
         for entry in entries:
             try:
-                net = netaddr.IPNetwork(entry, implicit_prefix=False) if "/" in entry else None
+                net = netaddr.IPNetwork(entry) if "/" in entry else None
             except (netaddr.AddrFormatError, ValueError, TypeError):
                 net = None
             if net is None:
