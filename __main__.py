@@ -1,0 +1,294 @@
+"""The Pulumi program: ``pulumi up --stack <env>`` applies what ``calico-ipam render --stack <env>`` shows.
+
+A thin shell over ipam_model. It reads the ``calico-ipam:*`` config of the
+selected stack, runs every rule of ``calico-ipam check`` on it (including
+routing-domain overlaps with the sibling stack files), and stops before
+registering any resource when there is an error finding. Otherwise it
+registers exactly the objects of ``render_stack``: one IPPool custom
+resource per pool and one NamespacePatch per bound namespace.
+
+Pools can never be deleted or replaced as a side effect: they keep a fixed
+``metadata.name`` and a logical name derived from it, ``retain_on_delete``
+(stack setting ``retainOnDelete``, default true) and ``protect`` (stack
+setting ``protect``). ``replace_on_changes`` on ``spec.cidr`` and
+``spec.blockSize`` makes a preview show the replacement that Calico forbids
+and that ``calico-ipam plan`` refuses, instead of a harmless-looking update.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from ipam_model import check, render
+from ipam_model.errors import CalicoIpamError, InputError
+from ipam_model.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
+                              Finding, Severity, Stack, has_errors)
+from ipam_model.stack import list_stack_files, load_stack, stack_from_config
+from ipam_model.stackfile import load_yaml_file
+
+PROJECT_DIR = Path(__file__).resolve().parent
+# Calico forbids changing either field in place; see the module docstring.
+REPLACE_ON_CHANGES = ["spec.cidr", "spec.blockSize"]
+FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
+PROVIDER_NAME = "calico-ipam-cluster"
+
+
+def pool_resource_name(pool_name: str) -> str:
+    """The Pulumi logical name of a pool. Never change this scheme: a renamed
+    logical name of a named Kubernetes object deletes the object
+    (pulumi/pulumi-kubernetes#2948)."""
+    return f"ippool-{pool_name}"
+
+
+def namespace_resource_name(namespace: str) -> str:
+    return f"namespace-{namespace}"
+
+
+def field_manager(stack_name: str) -> str:
+    """One stable server-side-apply field manager per stack, so a later run
+    can remove an annotation it set (a random manager per Patch cannot)."""
+    return f"calico-ipam-{stack_name}"
+
+
+# ------------------------------------------------------------------ reading
+
+def stacks_dir() -> Path:
+    """``stackConfigDir`` of Pulumi.yaml (Pulumi's default is the project directory)."""
+    with open(PROJECT_DIR / "Pulumi.yaml", "rb") as handle:
+        project = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    return PROJECT_DIR / (project.get("stackConfigDir") or ".")
+
+
+def stack_file_display(stack_name: str) -> str:
+    path = stacks_dir() / f"Pulumi.{stack_name}.yaml"
+    return os.path.relpath(path, PROJECT_DIR)
+
+
+def _source_positions(display: str) -> Mapping:
+    """Line numbers for findings, from the committed stack file when it is there.
+
+    The values themselves always come from ``pulumi.Config``; the file only
+    lends its line numbers (a path it lacks falls back to its parent's line).
+    """
+    path = PROJECT_DIR / display
+    if not path.is_file():
+        return {}
+    try:
+        return load_yaml_file(path, display=display).source
+    except CalicoIpamError:
+        return {}  # Pulumi read the config already; positions are a nicety
+
+
+def read_stack(stack_name: str) -> Stack:
+    """The selected stack, from ``pulumi.Config("calico-ipam")``. InputError on schema errors."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    raw: dict[str, Any] = {"pools": config.require_object("pools")}
+    for key in ("cluster", "namespaces"):
+        value = config.get_object(key)
+        if value is not None:
+            raw[key] = value
+    display = stack_file_display(stack_name)
+    return stack_from_config(stack_name, raw, file=display, source=_source_positions(display))
+
+
+def sibling_stacks(stack: Stack) -> list[Stack]:
+    """The other stack files of the same routing domain (none without a routingDomain).
+
+    A sibling file that cannot be read is an error here too: without it the
+    routing-domain overlap check would pass for the wrong reason.
+    """
+    if not stack.cluster.routing_domain:
+        return []
+    siblings = []
+    for name, path in list_stack_files(stacks_dir()):
+        if name == stack.name:
+            continue
+        sibling = load_stack(path, name)
+        if sibling.cluster.routing_domain == stack.cluster.routing_domain:
+            siblings.append(sibling)
+    return siblings
+
+
+# ------------------------------------------------------------------ findings
+
+def finding_line(finding: Finding) -> str:
+    """One diagnostic line: rule id and name, where, what."""
+    return f"{finding.rule} {finding.name}: {finding.location}: {finding.message}"
+
+
+def log_findings(findings: list[Finding]) -> None:
+    log = {Severity.ERROR: pulumi.log.error, Severity.WARNING: pulumi.log.warn,
+           Severity.INFO: pulumi.log.info}
+    for finding in findings:
+        log[finding.severity](finding_line(finding))
+
+
+def refuse(stack_name: str, findings: list[Finding]) -> pulumi.RunError:
+    """The error that ends the program before any resource is registered."""
+    errors = [f for f in findings if f.is_error]
+    ids = ", ".join(sorted({f.rule for f in errors}))
+    return pulumi.RunError(
+        f"calico-ipam: stack {stack_name} has {len(errors)} error finding(s) ({ids}); "
+        f"nothing was registered. First: {finding_line(errors[0])}. "
+        f"Run `calico-ipam check --stack {stack_name}` for the full report.")
+
+
+# ------------------------------------------------------------------ resources
+
+def kubernetes_provider(stack: Stack) -> k8s.Provider:
+    """The explicit provider of this stack's cluster (``calico-ipam:cluster``).
+
+    ``kubernetes:context`` of the stack file configures only Pulumi's default
+    provider, which this program never uses; it is honoured as a fallback,
+    and a different value from ``calico-ipam:cluster.context`` is refused,
+    since it is unclear which cluster the pools are meant for.
+    """
+    cluster = stack.cluster
+    k8s_config = pulumi.Config("kubernetes")
+    context = cluster.context or k8s_config.get("context")
+    if cluster.context and k8s_config.get("context") not in (None, cluster.context):
+        raise InputError(
+            f'"{cluster.context}" differs from kubernetes:context "{k8s_config.get("context")}"; '
+            f"set both to the context of the cluster this stack manages (or drop "
+            f"kubernetes:context)", file=stack.file,
+            path=("config", f"{CONFIG_NAMESPACE}:cluster", "context"),
+            line=stack.cluster_location("context").line)
+    kubeconfig = cluster.kubeconfig or k8s_config.get("kubeconfig")
+    return k8s.Provider(
+        PROVIDER_NAME,
+        kubeconfig=os.path.expanduser(kubeconfig) if kubeconfig else None,
+        context=context,
+        # Without this, rotating credentials in the kubeconfig would replace
+        # the provider and with it every pool; switching context still does.
+        cluster_identifier=f"{stack.name}/{context or 'current-context'}",
+        enable_server_side_apply=True,  # NamespacePatch needs server-side apply
+    )
+
+
+def pool_options(stack: Stack, provider: k8s.Provider) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(
+        provider=provider,
+        retain_on_delete=stack.cluster.retain_on_delete,
+        protect=stack.cluster.protect,
+        replace_on_changes=list(REPLACE_ON_CHANGES),
+    )
+
+
+def _bound_pool_names(stack: Stack, manifest: Mapping) -> list[str]:
+    """Pool names a Namespace manifest's annotations refer to (by name or exact CIDR)."""
+    by_cidr = {pool.spec.cidr: name for name, pool in stack.pools.items()}
+    names = []
+    annotations = manifest["metadata"].get("annotations") or {}
+    for key in (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION):
+        for entry in json.loads(annotations.get(key, "[]")):
+            name = entry if entry in stack.pools else by_cidr.get(entry)
+            if name is not None and name not in names:
+                names.append(name)
+    return names
+
+
+def register_resources(stack: Stack, provider: k8s.Provider) -> dict[str, pulumi.Resource]:
+    """One resource per document of ``render_stack``, by logical name."""
+    resources: dict[str, pulumi.Resource] = {}
+    pools: dict[str, pulumi.Resource] = {}
+    for manifest in render.render_stack(stack):
+        metadata = manifest["metadata"]
+        if manifest["kind"] == render.POOL_KIND:
+            name = pool_resource_name(metadata["name"])
+            pools[metadata["name"]] = resources[name] = k8s.apiextensions.CustomResource(
+                name, api_version=manifest["apiVersion"], kind=manifest["kind"],
+                metadata=metadata, spec=manifest["spec"], opts=pool_options(stack, provider))
+        elif manifest["kind"] == "Namespace":
+            name = namespace_resource_name(metadata["name"])
+            annotations = {**metadata.get("annotations", {}),
+                           FIELD_MANAGER_ANNOTATION: field_manager(stack.name)}
+            depends = [pools[p] for p in _bound_pool_names(stack, manifest) if p in pools]
+            resources[name] = k8s.core.v1.NamespacePatch(
+                name, metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                    name=metadata["name"], annotations=annotations),
+                opts=pulumi.ResourceOptions(provider=provider, depends_on=depends))
+        else:  # pragma: no cover - render_stack emits only these two kinds
+            raise ValueError(f"render_stack produced an unexpected kind {manifest['kind']!r}")
+    return resources
+
+
+# ------------------------------------------------------------------ outputs
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, enums, mapping proxies and tuples as JSON-friendly values."""
+    if hasattr(value, "to_dict"):
+        return _plain(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def pool_outputs(stack: Stack) -> dict[str, dict]:
+    return {name: {"cidr": pool.spec.cidr, "blockSize": pool.spec.block_size,
+                   "addresses": pool.addresses, "blocks": pool.blocks}
+            for name, pool in sorted(stack.pools.items())}
+
+
+def binding_outputs(stack: Stack) -> dict[str, dict]:
+    out = {}
+    for namespace, binding in sorted(stack.bindings.items()):
+        entry: dict[str, Any] = {"ipv4Pools": list(binding.ipv4_pools),
+                                 "ipv6Pools": list(binding.ipv6_pools)}
+        if binding.expected_pods is not None:
+            entry["expectedPods"] = binding.expected_pods
+        out[namespace] = entry
+    return out
+
+
+def capacity_outputs(stack: Stack) -> list:
+    from ipam_model import capacity  # the capacity summary module of ipam_model
+    return _plain(capacity.pool_capacity(stack))
+
+
+def export_outputs(stack: Stack, findings: list[Finding]) -> None:
+    pulumi.export("pools", pool_outputs(stack))
+    pulumi.export("bindings", binding_outputs(stack))
+    pulumi.export("capacity", capacity_outputs(stack))
+    pulumi.export("findings", {s.value: sum(1 for f in findings if f.severity is s)
+                               for s in Severity})
+
+
+# ------------------------------------------------------------------ main
+
+def main() -> None:
+    stack_name = pulumi.get_stack()
+    try:
+        stack = read_stack(stack_name)
+        findings = check.check_stack(stack, sibling_stacks(stack))
+    except CalicoIpamError as exc:
+        pulumi.log.error(" ".join(filter(None, (getattr(exc, "rule", None), str(exc)))))
+        raise pulumi.RunError(f"calico-ipam: stack {stack_name}: {exc}; nothing was "
+                              "registered") from None
+    log_findings(findings)
+    if has_errors(findings):
+        raise refuse(stack_name, findings)
+    try:
+        provider = kubernetes_provider(stack)
+    except InputError as exc:
+        pulumi.log.error(f"{exc.rule} {exc}")
+        raise pulumi.RunError(f"calico-ipam: stack {stack_name}: {exc}; nothing was "
+                              "registered") from None
+    register_resources(stack, provider)
+    export_outputs(stack, findings)
+
+
+main()

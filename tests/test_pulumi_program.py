@@ -1,0 +1,341 @@
+"""The Pulumi program (__main__.py) under Pulumi's mock runtime.
+
+There is no Pulumi CLI and no cluster here: ``pulumi.runtime.set_mocks``
+stands in for the engine, and the config comes from the real
+``stacks/Pulumi.<env>.yaml`` files through ``pulumi.runtime.set_all_config``
+(JSON values, exactly as the CLI hands structured config to a program).
+Each test runs the program afresh (``runpy``) with its own mock monitor.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from ipam_model.render import render_stack
+from ipam_model.stack import load_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+STACKS = ROOT / "stacks"
+V3_POOL = "kubernetes:projectcalico.org/v3:IPPool"
+V1_POOL = "kubernetes:crd.projectcalico.org/v1:IPPool"
+PATCH = "kubernetes:core/v1:NamespacePatch"
+PROVIDER = "pulumi:providers:kubernetes"
+FIELD_MANAGER = "pulumi.com/patchFieldManager"
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    inputs: dict
+    protect: bool
+    retain_on_delete: bool
+    replace_on_changes: list
+    dependencies: list
+    provider: str
+
+
+@dataclass
+class Run:
+    resources: list[Registration] = field(default_factory=list)
+    logs: list[tuple[str, str]] = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)
+
+    def of_type(self, *types: str) -> dict[str, Registration]:
+        return {r.name: r for r in self.resources if r.type in types}
+
+    def messages(self, level: str) -> list[str]:
+        return [m for lvl, m in self.logs if lvl == level]
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    """The mock monitor, also keeping the resource options Mocks never see."""
+
+    def __init__(self, mocks, run: Run):
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources.append(Registration(
+                type=request.type, name=request.name,
+                inputs=self.resources[response.urn].state,
+                protect=request.protect, retain_on_delete=request.retainOnDelete,
+                replace_on_changes=list(request.replaceOnChanges),
+                dependencies=list(request.dependencies), provider=request.provider))
+        return response
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self, run: Run):
+        super().__init__()
+        self.run = run
+
+    def emit(self, record):
+        self.run.logs.append((record.levelname.lower(), record.getMessage()))
+
+
+def stack_config(env: str) -> dict:
+    """The ``config:`` mapping of the real stack file."""
+    with open(STACKS / f"Pulumi.{env}.yaml") as handle:
+        return yaml.safe_load(handle)["config"]
+
+
+def run_program(env: str, config: dict | None = None, run: Run | None = None) -> Run:
+    """Run __main__.py for stack *env* under mocks; return what it registered.
+
+    Pass *run* to keep what was recorded when the program raises.
+    """
+    config = stack_config(env) if config is None else config
+    run = Run() if run is None else run
+    pulumi.runtime.settings.ROOT.set(None)  # a fresh root Stack per run
+    pulumi.runtime.set_all_config(
+        {key: value if isinstance(value, str) else json.dumps(value)
+         for key, value in config.items()})
+    logger = logging.getLogger(f"pulumi-program-test-{id(run)}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(_LogCapture(run))
+    mocks = _Mocks()
+    pulumi.runtime.set_mocks(mocks, project="calico-ipam", stack=env, preview=False,
+                             logger=logger, monitor=_RecordingMonitor(mocks, run))
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    try:
+        program()
+    finally:
+        run.outputs = dict(pulumi.runtime.settings.get_root_resource().outputs)
+    return run
+
+
+def without_pulumi_annotations(inputs: dict) -> dict:
+    """The object as Kubernetes sees it: pulumi.com/* control annotations removed."""
+    inputs = copy.deepcopy(inputs)
+    annotations = inputs.get("metadata", {}).get("annotations")
+    if annotations is not None:
+        for key in [k for k in annotations if k.startswith("pulumi.com/")]:
+            del annotations[key]
+    return inputs
+
+
+DEV_EXTERNAL_SPEC = {
+    "cidr": "172.16.0.0/26", "blockSize": 29, "ipipMode": "Always", "vxlanMode": "Never",
+    "natOutgoing": True, "disabled": False, "disableBGPExport": False, "nodeSelector": "all()",
+    "allowedUses": ["Workload", "Tunnel"], "assignmentMode": "Automatic"}
+
+
+# ------------------------------------------------------------------ dev
+
+def test_dev_registers_the_calico_example_exactly():
+    run = run_program("dev")
+    assert sorted((r.type, r.name) for r in run.resources) == [
+        (V3_POOL, "ippool-external-pool"), (V3_POOL, "ippool-internal-pool"),
+        (PATCH, "namespace-external-ns"), (PATCH, "namespace-internal-ns"),
+        (PROVIDER, "calico-ipam-cluster")]
+    external = run.of_type(V3_POOL)["ippool-external-pool"].inputs
+    assert external["apiVersion"] == "projectcalico.org/v3" and external["kind"] == "IPPool"
+    assert external["metadata"] == {"name": "external-pool", "labels": {
+        "app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}}
+    assert external["spec"] == DEV_EXTERNAL_SPEC
+    assert run.of_type(V3_POOL)["ippool-internal-pool"].inputs["spec"]["cidr"] == "192.169.0.0/24"
+    patch = run.of_type(PATCH)["namespace-external-ns"].inputs
+    assert patch["metadata"] == {"name": "external-ns", "annotations": {
+        "cni.projectcalico.org/ipv4pools": '["external-pool"]',
+        FIELD_MANAGER: "calico-ipam-dev"}}
+
+
+def test_dev_pool_options_never_delete_and_show_replacement():
+    run = run_program("dev")
+    provider_urn_part = "pulumi:providers:kubernetes::calico-ipam-cluster"
+    for pool in run.of_type(V3_POOL).values():
+        assert pool.retain_on_delete is True
+        assert pool.protect is False  # dev does not ask for protect
+        assert pool.replace_on_changes == ["spec.cidr", "spec.blockSize"]
+        assert provider_urn_part in pool.provider
+    for patch in run.of_type(PATCH).values():
+        assert provider_urn_part in patch.provider
+        assert patch.protect is False and patch.retain_on_delete is False
+
+
+def test_dev_namespace_patches_depend_on_the_pools_they_name():
+    run = run_program("dev")
+    patch = run.of_type(PATCH)["namespace-internal-ns"]
+    assert len(patch.dependencies) == 1
+    assert patch.dependencies[0].endswith(f"{V3_POOL}::ippool-internal-pool")
+
+
+def test_dev_outputs_pools_bindings_capacity():
+    run = run_program("dev")
+    assert run.outputs["pools"] == {
+        "external-pool": {"cidr": "172.16.0.0/26", "blockSize": 29, "addresses": 64,
+                          "blocks": 8},
+        "internal-pool": {"cidr": "192.169.0.0/24", "blockSize": 29, "addresses": 256,
+                          "blocks": 32}}
+    assert run.outputs["bindings"] == {
+        "external-ns": {"ipv4Pools": ["external-pool"], "ipv6Pools": [], "expectedPods": 3},
+        "internal-ns": {"ipv4Pools": ["internal-pool"], "ipv6Pools": [], "expectedPods": 3}}
+    capacity = json.dumps(run.outputs["capacity"])
+    assert "external-pool" in capacity and "internal-pool" in capacity
+    assert run.outputs["findings"]["error"] == 0
+
+
+def test_dev_warns_about_public_address_space_without_failing():
+    run = run_program("dev")
+    warnings = run.messages("warning")
+    assert any(m.startswith("CIP301 ") and "internal-pool" in m and "Pulumi.dev.yaml" in m
+               for m in warnings), warnings
+    assert run.messages("error") == []
+
+
+# ------------------------------------------------------------------ every env vs render
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_registered_objects_equal_what_render_prints(env):
+    run = run_program(env)
+    stack = load_stack(STACKS / f"Pulumi.{env}.yaml")
+    rendered = render_stack(stack)
+    registered = {}
+    for r in run.resources:
+        if r.type in (V3_POOL, V1_POOL, PATCH):
+            registered[(r.inputs["kind"], r.inputs["metadata"]["name"])] = \
+                without_pulumi_annotations(r.inputs)
+    assert registered == {(d["kind"], d["metadata"]["name"]): d for d in rendered}
+    # every pool of the stack file is there, under its stable logical name
+    assert set(run.of_type(V3_POOL, V1_POOL)) == {f"ippool-{n}" for n in stack.pools}
+    for name, patch in run.of_type(PATCH).items():
+        assert patch.inputs["metadata"]["annotations"][FIELD_MANAGER] == f"calico-ipam-{env}"
+
+
+def test_prod_pools_are_protected_and_retained():
+    run = run_program("prod")
+    pools = run.of_type(V3_POOL)
+    assert sorted(pools) == sorted(f"ippool-{n}" for n in [
+        "prod-default-v4", "prod-default-v6", "prod-gpu-v4", "prod-payments-v4",
+        "prod-payments-v6", "prod-legacy-v4", "prod-lb"])
+    assert all(p.protect and p.retain_on_delete for p in pools.values())
+    assert all(p.replace_on_changes == ["spec.cidr", "spec.blockSize"] for p in pools.values())
+    # only payments names pools; web/batch/monitoring rely on the default pools
+    patch = run.of_type(PATCH)
+    assert list(patch) == ["namespace-payments"]
+    assert patch["namespace-payments"].inputs["metadata"]["annotations"] == {
+        "cni.projectcalico.org/ipv4pools": '["prod-payments-v4"]',
+        "cni.projectcalico.org/ipv6pools": '["prod-payments-v6"]',
+        FIELD_MANAGER: "calico-ipam-prod"}
+    deps = sorted(d.rsplit("::", 1)[1] for d in patch["namespace-payments"].dependencies)
+    assert deps == ["ippool-prod-payments-v4", "ippool-prod-payments-v6"]
+    assert run.outputs["pools"]["prod-default-v6"] == {
+        "cidr": "fd00:20:128::/108", "blockSize": 122, "addresses": 1 << 20, "blocks": 1 << 14}
+
+
+def test_staging_is_not_protected_but_retained_and_uses_its_context():
+    run = run_program("staging")
+    assert all(p.retain_on_delete and not p.protect for p in run.of_type(V3_POOL).values())
+    provider = run.of_type(PROVIDER)["calico-ipam-cluster"].inputs
+    assert provider["context"] == "staging-admin"
+
+
+def test_crd_v1_api_registers_the_v1_type():
+    config = stack_config("dev")
+    config["calico-ipam:cluster"]["calicoApi"] = "crd.projectcalico.org/v1"
+    run = run_program("dev", config)
+    pools = run.of_type(V1_POOL)
+    assert sorted(pools) == ["ippool-external-pool", "ippool-internal-pool"]
+    assert pools["ippool-external-pool"].inputs["apiVersion"] == "crd.projectcalico.org/v1"
+    assert pools["ippool-external-pool"].inputs["spec"] == DEV_EXTERNAL_SPEC
+    assert run.of_type(V3_POOL) == {}
+
+
+def test_cluster_settings_drive_the_provider_and_options():
+    config = stack_config("dev")
+    config["calico-ipam:cluster"].update(
+        {"kubeconfig": "/etc/calico-ipam/lab.kubeconfig", "context": "lab-admin",
+         "retainOnDelete": False, "protect": True})
+    run = run_program("dev", config)
+    provider = run.of_type(PROVIDER)["calico-ipam-cluster"].inputs
+    assert provider["kubeconfig"] == "/etc/calico-ipam/lab.kubeconfig"
+    assert provider["context"] == "lab-admin"
+    assert all(p.protect and not p.retain_on_delete for p in run.of_type(V3_POOL).values())
+
+
+def test_conflicting_kubernetes_context_registers_nothing():
+    config = stack_config("prod")
+    config["kubernetes:context"] = "staging-admin"
+    with pytest.raises(pulumi.RunError, match="staging-admin"):
+        run_program("prod", config)
+
+
+# ------------------------------------------------------------------ refusals
+
+@pytest.mark.parametrize("mutate, rule, where", [
+    (lambda c: c["calico-ipam:pools"].update(
+        {"overlapping-pool": {"cidr": "172.16.0.32/27", "blockSize": 29}}),
+     "CIP201", "calico-ipam:pools.overlapping-pool.cidr"),
+    (lambda c: c["calico-ipam:pools"]["external-pool"].update({"blockSize": 33}),
+     "CIP104", "calico-ipam:pools.external-pool.blockSize"),
+    (lambda c: c["calico-ipam:namespaces"]["external-ns"].update(
+        {"ipv4Pools": ["no-such-pool"]}),
+     "CIP402", "calico-ipam:namespaces.external-ns.ipv4Pools"),
+    (lambda c: c["calico-ipam:cluster"].update({"serviceCidrs": ["172.16.0.0/24"]}),
+     "CIP203", "Pulumi.dev.yaml"),
+], ids=["overlap", "block-size-33", "missing-pool", "service-cidr-overlap"])
+def test_error_findings_register_nothing_and_name_the_rule(mutate, rule, where):
+    config = stack_config("dev")
+    mutate(config)
+    run = Run()
+    with pytest.raises(pulumi.RunError) as excinfo:
+        run_program("dev", config, run)
+    assert run.resources == []  # not even the provider
+    assert rule in str(excinfo.value) and "nothing was registered" in str(excinfo.value)
+    errors = run.messages("error")
+    assert any(m.startswith(rule + " ") and "Pulumi.dev.yaml" in m and where in m
+               for m in errors), errors
+    assert run.outputs == {}
+
+
+def test_schema_error_is_one_line_and_registers_nothing():
+    config = stack_config("dev")
+    config["calico-ipam:pools"]["external-pool"]["blocksize"] = 29
+    run = Run()
+    with pytest.raises(pulumi.RunError) as excinfo:
+        run_program("dev", config, run)
+    message = str(excinfo.value)
+    assert "blocksize" in message and "Pulumi.dev.yaml" in message and "\n" not in message
+    assert run.resources == []
+    assert [m for m in run.messages("error") if m.startswith("CIP002 ")], run.logs
+
+
+def test_missing_pools_config_fails_before_registering():
+    config = stack_config("dev")
+    del config["calico-ipam:pools"]
+    with pytest.raises(pulumi.RunError, match="calico-ipam:pools"):
+        run_program("dev", config)
+
+
+def test_cross_stack_overlap_in_the_routing_domain_is_refused():
+    # staging and prod share routing domain dc1; prod-default-v4 is 10.128.0.0/16
+    config = stack_config("staging")
+    config["calico-ipam:pools"]["staging-extra-v4"] = {"cidr": "10.128.64.0/24",
+                                                       "blockSize": 26}
+    with pytest.raises(pulumi.RunError, match="CIP202"):
+        run_program("staging", config)
