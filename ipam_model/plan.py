@@ -882,7 +882,8 @@ def drift(stack: Stack, live: LiveState) -> list[DriftItem]:
     items: list[DriftItem] = []
 
     def item(address, kind, message, changes=(), rule_id="CIP611", location=Location()):
-        finding = rules.rule(rule_id).finding(message, address, location, stack=stack.name)
+        subject = address.replace("ippool/", "pool/", 1)
+        finding = rules.rule(rule_id).finding(message, subject, location, stack=stack.name)
         items.append(DriftItem(address, kind, message, tuple(changes), finding))
 
     for name in sorted(stack.pools):
