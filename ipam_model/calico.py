@@ -154,11 +154,18 @@ def _parse_cidr(text: str) -> tuple[netaddr.IPNetwork | None, str | None]:
         return None, f"address part {_show(address)} is not a valid IPv4 or IPv6 address"
     if not prefix or not all("0" <= ch <= "9" for ch in prefix):
         return None, f"prefix length {_show(prefix)} is not a number"
+    # Like Go's dtoi, cap absurd lengths instead of converting thousands of digits.
+    length = int(prefix) if len(prefix.lstrip("0")) <= 4 else 99999
+    if ip.version == 6 and ip.is_ipv4_mapped():
+        # Go treats ::ffff:a.b.c.d as IPv4 (To4), so Calico mixes the families' rules.
+        return None, (f"uses an IPv4-mapped IPv6 address, which Calico handles as IPv4; "
+                      f"write the IPv4 CIDR instead, e.g. {ip.ipv4()}/"
+                      f"{min(max(length - 96, 0), 32)}")
     bits = 32 if ip.version == 4 else 128
-    length = int(prefix)
     if length > bits:
         family = "IPv4" if ip.version == 4 else "IPv6"
-        return None, (f"prefix length /{length} is longer than an {family} address "
+        shown = prefix if len(prefix) <= 6 else prefix[:6] + "…"
+        return None, (f"prefix length /{shown} is longer than an {family} address "
                       f"({bits} bits)")
     return netaddr.IPNetwork(f"{ip}/{length}"), None
 

@@ -150,9 +150,11 @@ def test_cidr_required(cidr):
     ("10.0.0.0/", "is not a number"),
     ("10.0.0.0/+8", "is not a number"),
     ("10.0.0.0/8/8", "more than one '/'"),
+    ("10.0.0.0/" + "9" * 5000, "longer than an IPv4 address"),
     (" 10.0.0.0/8", "not a valid IPv4 or IPv6 address"),
     ("fe80::/64%eth0", "is not a number"),
     ("pods", "not a CIDR"),
+    ("::ffff:10.0.0.0/104", "write the IPv4 CIDR instead, e.g. 10.0.0.0/8"),
     (42, "is a number"),
     (["10.0.0.0/8"], "is a list"),
 ])
