@@ -173,10 +173,18 @@ def test_fast_allocator_equals_naive_oracle(scenario):
     assert fast.blocks() == naive.blocks()
 
 
+def run_command(argv):
+    """The simulate command alone (other commands' modules play no part)."""
+    import argparse
+    from ipam_model.commands import simulate as command
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(argv))
+
+
 def test_cli_dev_example(capsys):
     pytest.importorskip("ipam_model.calico")
-    from ipam_model.cli import main
-    rc = main(["simulate", "--stack", "dev", "--stacks", "stacks", "--node", "node1",
+    rc = run_command([ "--stack", "dev", "--stacks", "stacks", "--node", "node1",
                "--pods", "external-ns=3", "--pods", "internal-ns=3", "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
@@ -195,10 +203,25 @@ def test_cli_dev_example(capsys):
 
 def test_cli_failures_exit_1_and_bad_pods_flag(capsys):
     pytest.importorskip("ipam_model.calico")
-    from ipam_model.cli import main
-    rc = main(["simulate", "--stack", "dev", "--node", "node1", "--pods", "external-ns=70",
-               "--strict-affinity"])
+    from ipam_model.errors import UsageError
+    rc = run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=70",
+                      "--strict-affinity"])
     out = capsys.readouterr().out
     assert rc == 1 and "No more free affine blocks and strict affinity enabled" in out
-    assert main(["simulate", "--stack", "dev", "--pods", "web"]) == 2
-    assert "NAMESPACE=COUNT" in capsys.readouterr().err
+    assert "pod external-ns/external-ns-63 on node node1" in out
+    with pytest.raises(UsageError, match="NAMESPACE=COUNT"):
+        run_command(["--stack", "dev", "--pods", "web"])
+    with pytest.raises(UsageError, match="no stack 'nope'"):
+        run_command(["--stack", "nope"])
+
+
+def test_cli_text_output_tables(capsys):
+    pytest.importorskip("ipam_model.calico")
+    assert run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=1"]) == 0
+    out = capsys.readouterr().out
+    assert "NAME            NAMESPACE     IP            NODE    POOL            BLOCK" in out
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in out.splitlines() if line.startswith("| ")]
+    assert rows[0] == ["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE", "AFFINITY"]
+    assert ["IP Pool", "172.16.0.0/26", "64", "2 (3%)", "62 (97%)", ""] in rows
+    assert ["Block", "172.16.0.32/29", "8", "2 (25%)", "6 (75%)", "host:node1"] in rows
