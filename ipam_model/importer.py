@@ -1,0 +1,374 @@
+"""A stack file from what exists: a live cluster, a snapshot, or IPPool manifests.
+
+Adopting a cluster: ``import`` writes the ``calico-ipam:pools`` (and, from a
+cluster or snapshot, ``calico-ipam:namespaces``) of a stack so that a
+following ``plan`` shows no changes. Values equal to Calico's defaults are
+left out, so the stack reads like a hand-written one. An existing stack file
+is edited in place with ruamel.yaml's round trip: its comments, key order and
+other config keys survive, and a field whose value already means the same
+as the live one is left exactly as written.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from .calico import apply_defaults, validate_pool
+from .errors import InputError
+from .model import (API_CRD_V1, API_V3, CONFIG_NAMESPACE, DEFAULT_MAX_BLOCKS_PER_HOST,
+                    IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, OWNERSHIP_LABEL, STACK_LABEL,
+                    Location, PoolSpec, format_yaml_path)
+from .snapshot import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+# Calico's field order (IPPoolSpec), and the PoolSpec attribute of each.
+SPEC_ATTRS = (("cidr", "cidr"), ("blockSize", "block_size"), ("ipipMode", "ipip_mode"),
+              ("vxlanMode", "vxlan_mode"), ("natOutgoing", "nat_outgoing"),
+              ("disabled", "disabled"), ("disableBGPExport", "disable_bgp_export"),
+              ("nodeSelector", "node_selector"), ("namespaceSelector", "namespace_selector"),
+              ("allowedUses", "allowed_uses"), ("assignmentMode", "assignment_mode"))
+# Metadata that belongs to Calico, kubectl or this tool, never to the user's declaration.
+_SKIP_LABELS = (OWNERSHIP_LABEL, STACK_LABEL)
+_SKIP_ANNOTATION_PREFIXES = ("kubectl.kubernetes.io/", "pulumi.com/", "projectcalico.org/")
+
+
+@dataclass(frozen=True)
+class ImportedPool:
+    name: str
+    spec: PoolSpec
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import found, before it is written."""
+
+    source: str
+    calico_api: str
+    pools: tuple[ImportedPool, ...]
+    bindings: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()          # "pool x (owned by stack prod)" and the like
+    max_blocks_per_host: int = 0
+    strict_affinity: bool = False
+
+
+def _same(attr: str, a: Any, b: Any) -> bool:
+    if attr == "allowed_uses":  # a set in Calico's CRD
+        return sorted(a) == sorted(b)
+    return a == b
+
+
+def minimal_pool(pool: ImportedPool) -> dict[str, Any]:
+    """The pool's stack entry: the CIDR, every field that differs from Calico's
+    default for its family, and the user's own labels/annotations."""
+    default = apply_defaults({"cidr": pool.spec.cidr})
+    out: dict[str, Any] = {}
+    for key, attr in SPEC_ATTRS:
+        value = getattr(pool.spec, attr)
+        if key == "cidr" or not _same(attr, value, getattr(default, attr)):
+            out[key] = list(value) if isinstance(value, tuple) else value
+    metadata = {}
+    labels = {k: v for k, v in sorted(pool.labels.items()) if k not in _SKIP_LABELS}
+    annotations = {k: v for k, v in sorted(pool.annotations.items())
+                   if not k.startswith(_SKIP_ANNOTATION_PREFIXES)}
+    if labels:
+        metadata["labels"] = labels
+    if annotations:
+        metadata["annotations"] = annotations
+    if metadata:
+        out["metadata"] = metadata
+    return out
+
+
+# --------------------------------------------------------------------------- from live state
+
+def from_live(live: LiveState, stack_name: str) -> Imported:
+    """Pools this stack owns plus unlabelled ones; namespaces whose pool
+    annotations name only imported pools. Pools of other stacks, of the Tigera
+    operator and pools being deleted are skipped (and listed)."""
+    pools, skipped = [], []
+    for name, pool in sorted(live.pools.items()):
+        if pool.deleting:
+            skipped.append(f"pool {name} (being deleted)")
+        elif pool.owner == OWNER_CALICO_IPAM and pool.owner_stack not in (stack_name, None):
+            skipped.append(f"pool {name} (owned by stack {pool.owner_stack})")
+        elif pool.owner not in (OWNER_CALICO_IPAM, OWNER_OTHER):
+            skipped.append(f"pool {name} (managed by {pool.owner})")
+        elif pool.owner == OWNER_CALICO_IPAM and pool.owner_stack is None:
+            skipped.append(f"pool {name} (calico-ipam label without a stack label)")
+        else:
+            pools.append(ImportedPool(name, pool.spec, dict(pool.labels),
+                                      dict(pool.annotations)))
+    names = {p.name for p in pools} | {p.spec.cidr for p in pools}
+    bindings: dict[str, dict[str, list[str]]] = {}
+    for ns_name, ns in sorted(live.namespaces.items()):
+        entry = {}
+        for key, field_name in ((IPV4_POOLS_ANNOTATION, "ipv4Pools"),
+                                (IPV6_POOLS_ANNOTATION, "ipv6Pools")):
+            raw = ns.annotations.get(key)
+            if raw is None:
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = None
+            if (not isinstance(value, list) or not value
+                    or not all(isinstance(v, str) and v in names for v in value)):
+                skipped.append(f"namespace {ns_name} ({key} = {raw!r} does not name only "
+                               "imported pools)")
+                entry = {}
+                break
+            entry[field_name] = value
+        if entry:
+            bindings[ns_name] = entry
+    cfg = live.ipam_config
+    return Imported(live.source, live.calico_api, tuple(pools), bindings, tuple(skipped),
+                    cfg.max_blocks_per_host, cfg.strict_affinity)
+
+
+# --------------------------------------------------------------------------- from manifests
+
+class _Doc:
+    """Plain values of one YAML document plus the line of every path."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple, int] = {}
+
+    def build(self, node, path: tuple, file: str, index: int):
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise InputError(f"document {index}: a mapping key must be a plain string",
+                                     file=file, path=path, line=key_node.start_mark.line + 1)
+                key = key_node.value
+                if key in out:
+                    raise InputError(f"document {index}: duplicate key {key!r}", file=file,
+                                     path=path + (key,), line=key_node.start_mark.line + 1)
+                self.lines[path + (key,)] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, path + (key,), file, index)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(n, path + (i,), file, index) for i, n in enumerate(node.value)]
+        if node.tag.startswith("tag:yaml.org,2002:"):
+            return yaml.constructor.SafeConstructor().construct_object(node)
+        raise InputError(f"document {index}: YAML tag {node.tag} is not allowed", file=file,
+                         path=path, line=node.start_mark.line + 1)
+
+    def line(self, path: tuple) -> int | None:
+        probe = tuple(path)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = probe[:-1]
+        return self.lines.get(())
+
+
+def _manifest_objects(path: str) -> list[tuple[int, tuple, _Doc, Any]]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise InputError("no such file", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=path) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise InputError(f"not valid YAML: {exc.problem or exc.context}", file=path,
+                         line=mark.line + 1 if mark else None) from None
+    objects = []
+    index = 0
+    for node in nodes:
+        if node is None:
+            continue
+        index += 1
+        doc = _Doc()
+        value = doc.build(node, (), path, index)
+        if isinstance(value, dict) and value.get("kind") in ("List", "IPPoolList"):
+            items = value.get("items")
+            if not isinstance(items, list):
+                raise InputError(f"document {index}: a {value['kind']} needs an items list",
+                                 file=path, path=("items",), line=doc.line(("items",)))
+            objects += [(index, ("items", i), doc, item) for i, item in enumerate(items)]
+        else:
+            objects.append((index, (), doc, value))
+    if not objects:
+        raise InputError("holds no YAML document", file=path)
+    return objects
+
+
+def from_manifests(path: str) -> Imported:
+    """IPPools from multi-document YAML (``projectcalico.org/v3`` or
+    ``crd.projectcalico.org/v1``, or a List of them). Every pool must pass
+    Calico's rules; the first problem is an InputError naming the file, the
+    document and the YAML path."""
+    file = os.fspath(path)
+    pools: dict[str, ImportedPool] = {}
+    apis = set()
+    for index, prefix, doc, obj in _manifest_objects(file):
+        def fail(message: str, sub: tuple = ()):
+            where = prefix + tuple(sub)
+            return InputError(f"document {index}: {message}", file=file, path=where,
+                              line=doc.line(where))
+        if not isinstance(obj, dict):
+            raise fail(f"an IPPool manifest is a mapping, not {type(obj).__name__}")
+        kind, api = obj.get("kind"), obj.get("apiVersion")
+        if kind != "IPPool":
+            raise fail(f"kind is {kind!r}; only IPPool manifests can be imported", ("kind",))
+        if api not in (API_V3, API_CRD_V1):
+            raise fail(f"apiVersion is {api!r}; expected {API_V3} or {API_CRD_V1}",
+                       ("apiVersion",))
+        apis.add(api)
+        metadata = obj.get("metadata")
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            raise fail("metadata.name is missing", ("metadata", "name"))
+        name = metadata["name"]
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            raise fail(f"IPPool {name}: spec is missing or not a mapping", ("spec",))
+        user_meta = {k: metadata[k] for k in ("labels", "annotations") if metadata.get(k)}
+        findings = validate_pool(name, spec, user_meta or None,
+                                 locate=lambda p: Location(file, p, None))
+        errors = [f for f in findings if f.is_error]
+        if errors:
+            first = errors[0]
+            sub = tuple(first.location.path)
+            sub = sub if sub[:1] == ("metadata",) else ("spec",) + sub
+            raise fail(f"IPPool {name}: {first.message} ({first.rule})", sub)
+        if name in pools:
+            raise fail(f"IPPool {name} is defined twice", ("metadata", "name"))
+        pools[name] = ImportedPool(name, apply_defaults(spec),
+                                   dict(user_meta.get("labels") or {}),
+                                   dict(user_meta.get("annotations") or {}))
+    api = API_CRD_V1 if apis == {API_CRD_V1} else API_V3
+    return Imported(f"manifests {os.path.basename(file)}", api, tuple(pools.values()))
+
+
+# --------------------------------------------------------------------------- writing
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 100
+    return y
+
+
+def _merge_pool(existing: Any, pool: ImportedPool) -> Any:
+    """Edit an existing pool entry in place: fields that already mean the live
+    value stay exactly as written (with their comments)."""
+    new = minimal_pool(pool)
+    if not isinstance(existing, CommentedMap):
+        return CommentedMap(new)
+    try:
+        current = apply_defaults({k: v for k, v in existing.items() if k != "metadata"})
+    except (ValueError, TypeError, AttributeError):
+        current = None
+    for key, attr in SPEC_ATTRS:
+        if current is not None and _same(attr, getattr(current, attr), getattr(pool.spec, attr)):
+            continue
+        if key in new:
+            existing[key] = new[key]
+        elif key in existing:
+            del existing[key]
+    if "metadata" in new:
+        existing["metadata"] = new["metadata"]
+    return existing
+
+
+def merge_into(doc: Any, imported: Imported, file: str) -> Any:
+    """The stack document with the import applied (``doc`` None: a new file)."""
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, CommentedMap):
+        raise InputError("a stack file is a mapping with a config: key", file=file, line=1)
+    config = doc.get("config")
+    if config is None:
+        config = doc["config"] = CommentedMap()
+    if not isinstance(config, CommentedMap):
+        raise InputError("config is not a mapping", file=file, path=("config",))
+    cluster_key = f"{CONFIG_NAMESPACE}:cluster"
+    if cluster_key not in config:
+        cluster = CommentedMap()
+        cluster["calicoApi"] = imported.calico_api
+        if imported.strict_affinity:
+            cluster["strictAffinity"] = True
+        if imported.max_blocks_per_host not in (0, DEFAULT_MAX_BLOCKS_PER_HOST):
+            cluster["maxBlocksPerHost"] = imported.max_blocks_per_host
+        config[cluster_key] = cluster
+    pools_key = f"{CONFIG_NAMESPACE}:pools"
+    pools = config.get(pools_key)
+    if not isinstance(pools, CommentedMap):
+        pools = config[pools_key] = CommentedMap()
+    for pool in imported.pools:
+        pools[pool.name] = _merge_pool(pools.get(pool.name), pool)
+    if imported.bindings:
+        ns_key = f"{CONFIG_NAMESPACE}:namespaces"
+        namespaces = config.get(ns_key)
+        if not isinstance(namespaces, CommentedMap):
+            namespaces = config[ns_key] = CommentedMap()
+        for name, entry in imported.bindings.items():
+            current = namespaces.get(name)
+            if not isinstance(current, CommentedMap):
+                current = namespaces[name] = CommentedMap()
+            for key in ("ipv4Pools", "ipv6Pools"):
+                if key in entry:
+                    if list(current.get(key) or ()) != entry[key]:
+                        current[key] = list(entry[key])
+                elif key in current:
+                    del current[key]
+    return doc
+
+
+def write_stack_file(path: str | os.PathLike, imported: Imported) -> str:
+    """Write (or update) the stack file; returns the text written. Nothing is
+    written when anything fails: the new text goes to a temporary file that
+    replaces the old one."""
+    path = Path(path)
+    file = os.fspath(path)
+    y = _yaml()
+    doc = None
+    if path.exists():
+        try:
+            doc = y.load(path.read_text(encoding="utf-8"))
+        except Exception as exc:  # ruamel raises many types; the user needs one line
+            raise InputError(f"cannot read the existing stack file: {exc}".splitlines()[0],
+                             file=file) from None
+    doc = merge_into(doc, imported, file)
+    buffer = io.StringIO()
+    if not path.exists():
+        buffer.write(f"# Imported by calico-ipam from {imported.source}.\n")
+    y.dump(doc, buffer)
+    text = buffer.getvalue()
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return text
