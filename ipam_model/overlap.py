@@ -37,22 +37,29 @@ def cidr_range(text: str) -> tuple[int, int, int, int]:
     reads one (a prefix is required, no surrounding blanks). Host bits are
     allowed here; ``is_masked`` tells them apart.
     """
-    if not isinstance(text, str) or "/" not in text or text != text.strip():
+    if not isinstance(text, str) or text.count("/") != 1:
         raise ValueError(f"{text!r} is not in CIDR notation (address/prefix)")
+    address, prefix = text.split("/")
     try:
-        net = netaddr.IPNetwork(text)
+        # INET_PTON: no "10.1/16" shorthand or blanks, as Go's parser.
+        ip = netaddr.IPAddress(address, flags=netaddr.INET_PTON)
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise ValueError(f"{text!r} is not a valid CIDR") from None
-    return net.version, net.first, net.last, net.prefixlen
+    bits = 32 if ip.version == 4 else 128
+    if not prefix.isascii() or not prefix.isdigit() or int(prefix) > bits:
+        raise ValueError(f"{text!r} has an invalid prefix length")
+    length = int(prefix)
+    first = int(ip) & ~((1 << (bits - length)) - 1)
+    return ip.version, first, first | ((1 << (bits - length)) - 1), length
 
 
 def is_masked(text: str) -> bool:
     """Whether a parseable CIDR has its host bits zero (10.0.0.0/8, not 10.0.0.1/8)."""
     try:
-        net = netaddr.IPNetwork(text)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        _, first, _, _ = cidr_range(text)
+    except ValueError:
         return False
-    return net.value == net.first
+    return int(netaddr.IPAddress(text.split("/")[0])) == first
 
 
 def masked_cidr(text: str) -> str | None:
