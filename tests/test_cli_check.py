@@ -195,3 +195,11 @@ def test_unknown_stack_is_a_usage_error(in_repo, capsys):
     code, out, err = run(capsys, "check", "--stack", "prdo")
     assert code == 2 and out == ""
     assert "no stack 'prdo'" in err and "prod" in err
+
+
+def test_naming_a_stack_twice_checks_it_once(tmp_path, capsys):
+    write_stack(tmp_path, "lab", OVERLAPPING)
+    _, once, _ = run(capsys, "check", "--stacks", str(tmp_path), "--stack", "lab")
+    _, twice, _ = run(capsys, "check", "--stacks", str(tmp_path), "--stack", "lab",
+                      "--stack", "lab")
+    assert twice == once

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from ..check import check_stacks  # the rule modules load only when a check runs
 
     try:
-        stacks = load_stacks(args.stacks, args.stack)
+        stacks = load_stacks(args.stacks, list(dict.fromkeys(args.stack)))
     except InputError as exc:
         if args.format == "github":
             sys.stdout.write(format_input_error(exc, "github"))

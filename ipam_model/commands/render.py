@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     findings = check_stacks([stack], context=context_stacks(args.stacks, [stack]))
     if has_errors(findings):
         errors = [f for f in findings if f.is_error]
-        sys.stderr.write(format_findings(errors, "text", stacks=[stack]))
+        sys.stderr.write(format_findings(findings, "text", stacks=[stack]))
         sys.stderr.write(f"calico-ipam render: refusing to render stack {stack.name}: "
                          f"{len(errors)} error finding{'' if len(errors) == 1 else 's'}; "
                          f"see calico-ipam check --stack {stack.name}\n")
