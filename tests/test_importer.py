@@ -1,0 +1,111 @@
+"""import: from manifests and snapshots into stack files; round trips through render and plan."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ipam_model.calico import apply_defaults
+from ipam_model.cli import main
+from ipam_model.errors import InputError
+from ipam_model.importer import from_live, from_manifests, minimal_pool, write_stack_file
+from ipam_model.live import load_snapshot
+from ipam_model.plan import build_plan
+from ipam_model.render import render_pool
+from ipam_model.stack import load_stack
+
+DATA = Path(__file__).parent / "data" / "plan"
+POOLS = DATA / "pools.yaml"
+SNAPSHOT = DATA / "snapshot.json"
+
+
+def test_import_example_manifests_then_render_equals_them(tmp_path):
+    out = tmp_path / "Pulumi.dev.yaml"
+    write_stack_file(out, from_manifests(str(POOLS)))
+    text = out.read_text()
+    assert "vxlanMode" not in text and "nodeSelector" not in text  # Calico defaults left out
+    stack = load_stack(out, "dev")
+    rendered = {p: render_pool(stack.pools[p], "dev") for p in stack.pools}
+    originals = [d for d in yaml.safe_load_all(POOLS.read_text())]
+    assert sorted(rendered) == sorted(d["metadata"]["name"] for d in originals)
+    for doc in originals:
+        mine = rendered[doc["metadata"]["name"]]
+        assert mine["apiVersion"] == doc["apiVersion"] and mine["kind"] == doc["kind"]
+        assert apply_defaults(mine["spec"]) == apply_defaults(doc["spec"])
+
+
+def test_import_snapshot_then_plan_shows_no_changes(tmp_path):
+    live = load_snapshot(str(SNAPSHOT))
+    out = tmp_path / "Pulumi.dev.yaml"
+    imported = from_live(live, "dev")
+    assert [p.name for p in imported.pools] == ["external-pool", "internal-pool"]
+    assert any("default-ipv4-ippool" in s for s in imported.skipped)
+    assert imported.bindings == {"external-ns": {"ipv4Pools": ["external-pool"]},
+                                 "internal-ns": {"ipv4Pools": ["internal-pool"]}}
+    write_stack_file(out, imported)
+    plan = build_plan(load_stack(out, "dev"), live)
+    assert not plan.has_changes and not plan.errors
+
+
+def test_existing_file_keeps_comments_and_other_keys(tmp_path):
+    out = tmp_path / "Pulumi.dev.yaml"
+    out.write_text("# keep me\nconfig:\n  kubernetes:context: kind-dev  # theirs\n"
+                   "  calico-ipam:pools:\n    internal-pool:\n      # why /24\n"
+                   "      cidr: 192.169.0.0/24\n      blockSize: 26\n"
+                   "      natOutgoing: true\n      ipipMode: Always\n")
+    write_stack_file(out, from_manifests(str(POOLS)))
+    text = out.read_text()
+    assert "# keep me" in text and "# why /24" in text and "kind-dev  # theirs" in text
+    stack = load_stack(out, "dev")
+    assert stack.pools["internal-pool"].spec.block_size == 29
+    assert set(stack.pools) == {"external-pool", "internal-pool"}
+
+
+def test_minimal_pool_leaves_out_defaults():
+    from ipam_model.importer import ImportedPool
+    pool = ImportedPool("v6", apply_defaults({"cidr": "fd00:10::/64", "blockSize": 122,
+                                              "allowedUses": ["Tunnel", "Workload"]}))
+    assert minimal_pool(pool) == {"cidr": "fd00:10::/64"}
+
+
+@pytest.mark.parametrize("text,where", [
+    ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.0.0.0/24}\n"
+     "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\n"
+     "spec:\n  cidr: 10.1.0.0/24\n  blockSize: 40\n", ("document 2", "spec.blockSize", "bad.yaml:11:")),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", ("document 1", "kind")),
+    ("apiVersion: projectcalico.org/v3\nkind: IPPool\nspec: {cidr: 10.0.0.0/24}\n",
+     ("document 1", "metadata.name")),
+])
+def test_malformed_manifests_name_file_document_and_path(tmp_path, text, where):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    out = tmp_path / "Pulumi.dev.yaml"
+    with pytest.raises(InputError) as exc:
+        write_stack_file(out, from_manifests(str(bad)))
+    message = str(exc.value)
+    assert message.startswith(str(bad))
+    for part in where:
+        assert part in message
+    assert not out.exists()
+
+
+def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
+    stacks = tmp_path / "stacks"
+    assert main(["import", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(SNAPSHOT)]) == 0
+    args = ["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
+            "--detailed-exitcode"]
+    assert main(args) == 0
+    assert "No changes. The cluster matches stack dev." in capsys.readouterr().out
+    path = stacks / "Pulumi.dev.yaml"
+    path.write_text(path.read_text().replace("natOutgoing: true", "natOutgoing: false", 1))
+    assert main(args) == 2
+    assert main(args[:-1]) == 0
+    assert main(["drift", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(SNAPSHOT)]) == 0  # unlabelled pools: adoption, not drift
+    path.write_text(path.read_text().replace("blockSize: 29", "blockSize: 28", 1))
+    capsys.readouterr()
+    assert main(args) == 2  # replacing an unused pool is allowed
+    assert "must be replaced" in capsys.readouterr().out
