@@ -223,6 +223,10 @@ class _PoolChooser:
         self.cni_pools = {4: tuple(cni_ipv4_pools), 6: tuple(cni_ipv6_pools)}
         self._cache: dict = {}
 
+    def forget(self, node: str) -> None:
+        """Drop cached choices for a node (it was re-added, maybe with new labels)."""
+        self._cache = {k: v for k, v in self._cache.items() if k[1] != node}
+
     def _resolve(self, entries: Sequence[str], version: int) -> list[str]:
         """cni-plugin ResolvePools: CIDRs as given, names looked up among all pools."""
         out = []
@@ -243,13 +247,15 @@ class _PoolChooser:
 
     def choose(self, version: int, node: str, node_labels: Mapping[str, str],
                namespace: NamespaceInfo | None, requested: Sequence[str] | None,
-               use: str) -> list[_PoolInfo]:
+               use: str) -> tuple[list[_PoolInfo], frozenset[str]]:
+        """The pools a request may use, in order, and their names (cached)."""
         key = (version, node, namespace.name if namespace else None,
                tuple(requested) if requested is not None else None, use)
         hit = self._cache.get(key)
         if hit is None:
             try:
-                hit = self._choose(version, node, node_labels, namespace, requested, use)
+                pools = self._choose(version, node, node_labels, namespace, requested, use)
+                hit = (pools, frozenset(p.name for p in pools))
             except _Refused as exc:
                 hit = str(exc)
             self._cache[key] = hit
@@ -313,7 +319,7 @@ class _PoolChooser:
 
 class _Block:
     __slots__ = ("info", "index", "base", "size", "affinity", "fresh", "released",
-                 "owners", "allocated", "list_key", "cidr")
+                 "allocated", "list_key", "cidr")
 
     def __init__(self, info: _PoolInfo, index: int, affinity: str | None):
         self.info = info
@@ -324,7 +330,6 @@ class _Block:
         # Calico's ``unallocated`` queue is [fresh, fresh+1, ..., size-1] + released.
         self.fresh = 0
         self.released: collections.deque[int] = collections.deque()
-        self.owners: dict[int, tuple] = {}  # ordinal -> (kind, key)
         self.allocated = 0
         self.list_key = info.list_key(index)
         self.cidr = info.block_cidr(index)
@@ -435,6 +440,8 @@ class Simulator:
         self._chooser = _PoolChooser(pools, cni_ipv4_pools, cni_ipv6_pools)
         self._pools = {info.name: _PoolState(info) for info in self._chooser.infos}
         self._nodes: dict[str, _Node] = {}
+        # (node, namespace, family) -> allowed pools; pools and labels never change
+        self._routes: dict[tuple[str, str, int], tuple] = {}
         self._pods: dict[tuple[str, str], list[tuple[_Block, int, PodAllocation]]] = {}
         self._tunnels: dict[tuple[str, str], tuple[_Block, int, TunnelAllocation]] = {}
         self.failures: list[AllocationFailure] = []
@@ -449,6 +456,8 @@ class Simulator:
             fresh = _Node(name, labels or {})
             if node is not None:  # a re-added node finds its leftover affinities
                 fresh.affine = node.affine
+                self._chooser.forget(name)  # its labels may have changed
+                self._routes = {k: v for k, v in self._routes.items() if k[0] != name}
             node = self._nodes[name] = fresh
         results: list[TunnelAllocation | AllocationFailure] = []
         for kind, pools in self._chooser.tunnel_pools(name, node.labels).items():
@@ -465,7 +474,6 @@ class Simulator:
                 continue
             tunnel = TunnelAllocation(name, kind, _ip_str(block.base + ordinal, 4),
                                       block.info.name, block.cidr, borrowed)
-            block.owners[ordinal] = ("tunnel", (name, kind))
             self._tunnels[(name, kind)] = (block, ordinal, tunnel)
             results.append(tunnel)
         return results
@@ -501,12 +509,16 @@ class Simulator:
         if n is None or n.removed:
             self.add_node(node)
             n = self._nodes[node]
-        ns = self.namespaces.get(namespace)
-        if ns is None:
-            ns = self.namespaces[namespace] = NamespaceInfo(namespace)
         try:
-            allowed = self._chooser.choose(version, node, n.labels, ns, pools, WORKLOAD)
-            block, ordinal, borrowed = self._assign(n, allowed, version)
+            route = self._routes.get((node, namespace, version)) if pools is None else None
+            if route is None:
+                ns = self.namespaces.get(namespace)
+                if ns is None:
+                    ns = self.namespaces[namespace] = NamespaceInfo(namespace)
+                route = self._chooser.choose(version, node, n.labels, ns, pools, WORKLOAD)
+                if pools is None:
+                    self._routes[(node, namespace, version)] = route
+            block, ordinal, borrowed = self._assign(n, route, version)
         except _Refused as exc:
             failure = AllocationFailure(namespace, pod, node, str(exc))
             self.failures.append(failure)
@@ -514,7 +526,6 @@ class Simulator:
         result = PodAllocation(namespace, pod, node, _ip_str(block.base + ordinal, version),
                                block.info.name, block.cidr, borrowed)
         key = (namespace, pod)
-        block.owners[ordinal] = ("pod", key)
         entry = self._pods.get(key)
         if entry is None:
             self._pods[key] = [(block, ordinal, result)]
@@ -546,9 +557,9 @@ class Simulator:
 
     # -- the algorithm ---------------------------------------------------------
 
-    def _assign(self, node: _Node, allowed: list[_PoolInfo], version: int
-                ) -> tuple[_Block, int, bool]:
-        allowed_names = {p.name for p in allowed}
+    def _assign(self, node: _Node, allowed: tuple[list[_PoolInfo], frozenset[str]],
+                version: int) -> tuple[_Block, int, bool]:
+        allowed, allowed_names = allowed
         owned = 0
         for block in node.affine:  # (a) affine blocks in list order
             if block.info.name in allowed_names:
@@ -587,7 +598,6 @@ class Simulator:
 
     def _free(self, block: _Block, ordinal: int) -> None:
         was_full = block.allocated == block.size
-        block.owners.pop(ordinal, None)
         block.give_back(ordinal)
         if was_full:
             self._pools[block.info.name].mark_space(block.index)
@@ -672,8 +682,8 @@ class NaiveSimulator:
         out = []
         for kind, pools in self._chooser.tunnel_pools(name, self._labels[name]).items():
             try:
-                allowed = self._chooser.choose(4, name, self._labels[name], None,
-                                               [p.cidr for p in pools], TUNNEL)
+                allowed, _ = self._chooser.choose(4, name, self._labels[name], None,
+                                                  [p.cidr for p in pools], TUNNEL)
                 cidr, ip, borrowed = self._assign(name, allowed, 4)
             except _Refused as exc:
                 out.append(AllocationFailure(None, None, name, str(exc), kind))
@@ -688,8 +698,8 @@ class NaiveSimulator:
             self.add_node(node)
         ns = self.namespaces.setdefault(namespace, NamespaceInfo(namespace))
         try:
-            allowed = self._chooser.choose(version, node, self._labels[node], ns, pools,
-                                           WORKLOAD)
+            allowed, _ = self._chooser.choose(version, node, self._labels[node], ns, pools,
+                                              WORKLOAD)
             cidr, ip, borrowed = self._assign(node, allowed, version)
         except _Refused as exc:
             return AllocationFailure(namespace, pod, node, str(exc))

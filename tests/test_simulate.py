@@ -225,3 +225,15 @@ def test_cli_text_output_tables(capsys):
     assert rows[0] == ["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE", "AFFINITY"]
     assert ["IP Pool", "172.16.0.0/26", "64", "2 (3%)", "62 (97%)", ""] in rows
     assert ["Block", "172.16.0.32/29", "8", "2 (25%)", "6 (75%)", "host:node1"] in rows
+
+
+def test_readded_node_uses_new_labels_and_keeps_leftover_blocks():
+    a = Pool("a-pool", PoolSpec("10.1.0.0/24", 29, node_selector="zone == 'a'"))
+    b = Pool("b-pool", PoolSpec("10.2.0.0/24", 29, node_selector="zone == 'b'"))
+    sim = Simulator([a, b])
+    sim.add_node("n1", {"zone": "a"})
+    assert sim.allocate("default", "p1", "n1").pool == "a-pool"
+    sim.remove_node("n1")
+    assert sim.blocks() == []  # its only pod was released, its empty block deleted
+    sim.add_node("n1", {"zone": "b"})
+    assert sim.allocate("default", "p2", "n1").pool == "b-pool"
