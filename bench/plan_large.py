@@ -1,0 +1,149 @@
+"""Plan a large cluster: 5,000 nodes, 100,000 IPAMBlocks, 2,000 pools, 10,000 namespaces.
+
+Writes a synthetic snapshot (the ``calico-ipam snapshot`` JSON format of
+ipam_model/live.py) and a matching stack, then measures in fresh
+subprocesses: (a) only parsing the file (json.load), (b) load_snapshot +
+build_plan + the text report. Prints both times, their ratio (target <= 2)
+and each subprocess's peak RSS (target <= 1 GiB).
+
+    /tmp/venv/bin/python bench/plan_large.py [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+NODES, BLOCKS, POOLS, NAMESPACES = 5_000, 100_000, 2_000, 10_000
+BLOCK_SIZE = 26  # 64 addresses; each pool a /20 = 64 blocks, 50 used per pool
+
+
+def pool_cidr(i: int) -> str:
+    # 2,000 /20s inside 10.0.0.0/8 and 100.64.0.0/10-free space: 10.<i//16>.<(i%16)*16>.0/20
+    return f"10.{i // 16}.{(i % 16) * 16}.0/20"
+
+
+def write_inputs(directory: str) -> tuple[str, str]:
+    snapshot = os.path.join(directory, "snapshot.json")
+    with open(snapshot, "w") as fh:
+        fh.write('{"kind": "CalicoIpamSnapshot", "version": 1, "source": "synthetic", '
+                 '"calicoApi": "projectcalico.org/v3", "items": [\n')
+        first = True
+
+        def emit(obj):
+            nonlocal first
+            fh.write(("" if first else ",\n") + json.dumps(obj, separators=(",", ":")))
+            first = False
+
+        labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "big"}
+        for i in range(POOLS):
+            emit({"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+                  "metadata": {"name": f"pool-{i}", "labels": labels,
+                               "resourceVersion": str(i), "uid": f"u{i}"},
+                  "spec": {"cidr": pool_cidr(i), "blockSize": BLOCK_SIZE, "ipipMode": "Always",
+                           "natOutgoing": True}})
+        for n in range(NAMESPACES):
+            emit({"apiVersion": "v1", "kind": "Namespace",
+                  "metadata": {"name": f"ns-{n}", "annotations": {
+                      "cni.projectcalico.org/ipv4pools": json.dumps([f"pool-{n % POOLS}"])}}})
+        for n in range(NODES):
+            emit({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{n}",
+                                                                   "labels": {"zone": "a"}}})
+        per_pool = BLOCKS // POOLS
+        for b in range(BLOCKS):
+            pool, k = divmod(b, per_pool)
+            base = pool_cidr(pool).split("/")[0].split(".")
+            third = int(base[2]) + k // 4
+            cidr = f"{base[0]}.{base[1]}.{third}.{(k % 4) * 64}/{BLOCK_SIZE}"
+            node = f"node-{b % NODES}"
+            ns = f"ns-{pool + POOLS * (b % 5)}"
+            emit({"apiVersion": "crd.projectcalico.org/v1", "kind": "IPAMBlock",
+                  "metadata": {"name": cidr.replace(".", "-").replace("/", "-")},
+                  "spec": {"cidr": cidr, "affinity": f"host:{node}", "strictAffinity": False,
+                           "allocations": [0, 0, 0, 1] + [None] * 60,
+                           "unallocated": list(range(4, 64)),
+                           "attributes": [{"handle_id": "k8s-pod-network.x",
+                                           "secondary": {"namespace": ns, "node": node,
+                                                         "pod": "p"}},
+                                          {"handle_id": f"ipip-tunnel-addr-{node}"}],
+                           "deleted": False}})
+            if b % 20 == 0:
+                emit({"apiVersion": "crd.projectcalico.org/v1", "kind": "BlockAffinity",
+                      "metadata": {"name": f"{node}-{b}"},
+                      "spec": {"cidr": cidr, "node": node, "state": "confirmed", "type": "host",
+                               "deleted": "false"}})
+        fh.write("\n]}\n")
+    stacks = os.path.join(directory, "stacks")
+    os.makedirs(stacks, exist_ok=True)
+    with open(os.path.join(stacks, "Pulumi.big.yaml"), "w") as fh:
+        fh.write("config:\n  calico-ipam:cluster:\n    retainOnDelete: false\n"
+                 "  calico-ipam:pools:\n")
+        for i in range(POOLS):
+            nat = "false" if i % 100 == 0 else "true"  # 20 in-place updates
+            fh.write(f"    pool-{i}: {{cidr: {pool_cidr(i)}, blockSize: {BLOCK_SIZE}, "
+                     f"ipipMode: Always, natOutgoing: {nat}}}\n")
+        fh.write("  calico-ipam:namespaces:\n")
+        for n in range(NAMESPACES):
+            fh.write(f"    ns-{n}: {{ipv4Pools: [pool-{n % POOLS}]}}\n")
+    return snapshot, stacks
+
+
+PARSE = """
+import json, resource, sys, time
+t = time.perf_counter()
+with open(sys.argv[1]) as fh:
+    json.load(fh)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+PLAN = """
+import resource, sys, time
+from ipam_model.live import load_snapshot
+from ipam_model.plan import build_plan
+from ipam_model.planreport import to_text
+from ipam_model.stack import load_stack
+stack = load_stack(sys.argv[2] + "/Pulumi.big.yaml", "big")
+t = time.perf_counter()
+live = load_snapshot(sys.argv[1])
+plan = build_plan(stack, live)
+text = to_text(plan)
+elapsed = time.perf_counter() - t
+assert len(live.pools) == 2000 and len(live.blocks) == 100000, (len(live.pools), len(live.blocks))
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(plan.changes),
+      len(plan.errors))
+"""
+
+
+def measure(script: str, *argv: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", script, *argv], check=True,
+                         capture_output=True, text=True).stdout
+    return out.split()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", metavar="DIR", help="write the inputs here and keep them")
+    args = parser.parse_args()
+    directory = args.keep or tempfile.mkdtemp(prefix="plan-large-")
+    t = time.perf_counter()
+    snapshot, stacks = write_inputs(directory)
+    size = os.path.getsize(snapshot)
+    print(f"snapshot: {snapshot} ({size / 2**20:.1f} MiB, written in "
+          f"{time.perf_counter() - t:.1f}s): {NODES:,} nodes, {BLOCKS:,} IPAMBlocks, "
+          f"{POOLS:,} pools, {NAMESPACES:,} namespaces")
+    parse_s, parse_rss = measure(PARSE, snapshot)
+    plan_s, plan_rss, changes, errors = measure(PLAN, snapshot, stacks)
+    parse_s, plan_s = float(parse_s), float(plan_s)
+    print(f"parse only (json.load):         {parse_s:7.2f} s   peak RSS {int(parse_rss) / 1024:7.1f} MiB")
+    print(f"load_snapshot + plan + report:  {plan_s:7.2f} s   peak RSS {int(plan_rss) / 1024:7.1f} MiB"
+          f"   ({changes} changes, {errors} errors)")
+    print(f"ratio plan / parse: {plan_s / parse_s:.2f} (target <= 2); "
+          f"plan peak RSS {int(plan_rss) / 2**20:.2f} GiB (target <= 1 GiB)")
+
+
+if __name__ == "__main__":
+    main()
