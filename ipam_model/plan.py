@@ -254,6 +254,8 @@ def _owned(live: LivePool, stack: Stack) -> bool:
 
 
 def _spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[AttributeChange, ...]:
+    if before == after:  # the common case; DeepDiff costs ~1 ms a pool
+        return ()
     diff = DeepDiff(dict(before), dict(after), ignore_order=True)
     changed = {str(key) for key in diff.affected_root_keys}
     out = []
@@ -368,6 +370,9 @@ class _Planner:
         # namespace -> family -> list of pool entries after the plan is applied
         self.effective: dict[str, dict[int, list[str]]] = {}
         self.live_annotations: dict[str, dict[int, list[str]]] = {}
+        self.pods_by_namespace: Counter = Counter()
+        for usage in live.usage.values():
+            self.pods_by_namespace.update(usage.by_namespace)
 
     # ------------------------------------------------------------ findings
     def finding(self, rule_id: str, message: str, subject: str, location: Location = Location(),
@@ -543,7 +548,7 @@ class _Planner:
             elif have != list(want):
                 changes.append(AttributeChange(key, have, list(want)))
             self.effective[name][family] = list(want)
-        pods = sum(u.by_namespace.get(name, 0) for u in self.live.usage.values())
+        pods = self.pods_by_namespace.get(name, 0)
         if not changes:
             action = Action.NOOP
         elif not before:
