@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import socket
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -172,10 +173,17 @@ def _selector_matches(text: str, labels: Mapping[str, str]) -> bool:
     return parse_selector(text).evaluate(labels)
 
 
+_NODE = "\x00node\x00"  # stands for the node name in cached messages
+
+
 def _ip_str(value: int, version: int) -> str:
+    """Dotted quad / RFC 5952 text, as Go's net.IP.String() prints it."""
     if version == 4:
         return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
-    return str(netaddr.IPAddress(value, 6))
+    text = socket.inet_ntop(socket.AF_INET6, value.to_bytes(16, "big"))
+    # inet_ntop prints IPv4-compatible/mapped forms with a dotted tail; Go and
+    # netaddr differ there, so those rare addresses go through netaddr.
+    return text if "." not in text else str(netaddr.IPAddress(value, 6))
 
 
 class _PoolInfo:
@@ -221,11 +229,23 @@ class _PoolChooser:
         self.infos = [_PoolInfo(p, i) for i, p in enumerate(ordered)]
         self.by_name = {info.name: info for info in self.infos}
         self.cni_pools = {4: tuple(cni_ipv4_pools), 6: tuple(cni_ipv6_pools)}
+        # Choices depend on a node only through the pools selecting it, so they
+        # are cached by that set; messages carry a placeholder for the name.
         self._cache: dict = {}
+        self._node_match: dict[str, frozenset[str]] = {}
 
     def forget(self, node: str) -> None:
-        """Drop cached choices for a node (it was re-added, maybe with new labels)."""
-        self._cache = {k: v for k, v in self._cache.items() if k[1] != node}
+        """Drop what is cached about a node (it was re-added, maybe with new labels)."""
+        self._node_match.pop(node, None)
+
+    def node_pools(self, node: str, node_labels: Mapping[str, str]) -> frozenset[str]:
+        """Names of the enabled pools whose nodeSelector matches the node (cached)."""
+        hit = self._node_match.get(node)
+        if hit is None:
+            hit = self._node_match[node] = frozenset(
+                p.name for p in self.infos
+                if p.enabled and _selector_matches(p.pool.spec.node_selector, node_labels))
+        return hit
 
     def _resolve(self, entries: Sequence[str], version: int) -> list[str]:
         """cni-plugin ResolvePools: CIDRs as given, names looked up among all pools."""
@@ -249,21 +269,22 @@ class _PoolChooser:
                namespace: NamespaceInfo | None, requested: Sequence[str] | None,
                use: str) -> tuple[list[_PoolInfo], frozenset[str]]:
         """The pools a request may use, in order, and their names (cached)."""
-        key = (version, node, namespace.name if namespace else None,
+        matches = self.node_pools(node, node_labels)
+        key = (version, matches, namespace.name if namespace else None,
                tuple(requested) if requested is not None else None, use)
         hit = self._cache.get(key)
         if hit is None:
             try:
-                pools = self._choose(version, node, node_labels, namespace, requested, use)
+                pools = self._choose(version, matches, namespace, requested, use)
                 hit = (pools, frozenset(p.name for p in pools))
             except _Refused as exc:
                 hit = str(exc)
             self._cache[key] = hit
         if isinstance(hit, str):
-            raise _Refused(hit)
+            raise _Refused(hit.replace(_NODE, node))
         return hit
 
-    def _choose(self, version, node, node_labels, namespace, requested, use):
+    def _choose(self, version, node_matches, namespace, requested, use):
         enabled = [p for p in self.infos if p.enabled and p.version == version]
         if requested is None:
             if namespace is not None:
@@ -288,13 +309,13 @@ class _PoolChooser:
                 spec = p.pool.spec
                 if spec.assignment_mode != "Automatic":
                     continue
-                if not _selector_matches(spec.node_selector, node_labels):
+                if p.name not in node_matches:
                     continue
                 if not _selector_matches(spec.namespace_selector, ns_labels):
                     continue
                 chosen.append(p)
         if not chosen:
-            raise _Refused(_msg_no_pools_for_node(node))
+            raise _Refused(_msg_no_pools_for_node(_NODE))
         allowed = [p for p in chosen if use in p.pool.spec.allowed_uses]
         if not allowed:
             raise _Refused(_msg_no_pool_for_use(use))
@@ -303,11 +324,11 @@ class _PoolChooser:
     def tunnel_pools(self, node: str, node_labels: Mapping[str, str]) -> dict[str, list[_PoolInfo]]:
         """calico-node allocateip: per encapsulation, enabled pools that select the node."""
         out: dict[str, list[_PoolInfo]] = {}
+        matches = self.node_pools(node, node_labels)
         for kind, attr in (("ipip", "ipip_mode"), ("vxlan", "vxlan_mode")):
             pools = [p for p in self.infos
                      if p.enabled and p.version == 4 and getattr(p.pool.spec, attr) != "Never"
-                     and TUNNEL in p.pool.spec.allowed_uses
-                     and _selector_matches(p.pool.spec.node_selector, node_labels)]
+                     and TUNNEL in p.pool.spec.allowed_uses and p.name in matches]
             if pools:
                 out[kind] = pools
         return out
@@ -773,6 +794,12 @@ def namespaces_from_bindings(bindings: Mapping) -> dict[str, NamespaceInfo]:
     return {name: NamespaceInfo(name, frozen_map(b.labels), tuple(b.ipv4_pools),
                                 tuple(b.ipv6_pools))
             for name, b in bindings.items()}
+
+
+def families_in_use(pools: Iterable[Pool]) -> list[int]:
+    """Address families a pod gets: those with an enabled Workload pool (dual stack)."""
+    return sorted({p.version for p in pools
+                   if not p.spec.disabled and WORKLOAD in p.spec.allowed_uses}) or [4]
 
 
 def node_names(group_name: str, count: int) -> list[str]:
