@@ -105,7 +105,7 @@ def _kind(value: Any) -> str:
 
 def _pool_label(name: Any) -> str:
     if isinstance(name, str) and name and re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-        return name
+        return name if len(name) <= 80 else name[:79] + "…"
     return _show(name)
 
 
