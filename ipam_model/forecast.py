@@ -257,7 +257,8 @@ def _pool_demands(stack: Stack, capacities) -> dict[str, list[tuple[int, int]]]:
     A pool that serves a group automatically may get any pod: maxPods. A pool
     used only through namespace annotations gets those namespaces' expected
     pods plus headroom, spread over the nodes, at most maxPods. A node's
-    tunnel address comes from the first tunnel pool in name order.
+    tunnel address comes from the first tunnel pool in name order. No node can
+    get more than the pool's addresses divided by the nodes using it.
     """
     from .capacity import with_headroom
     from .simulate import _selector_matches
@@ -288,6 +289,8 @@ def _pool_demands(stack: Stack, capacities) -> dict[str, list[tuple[int, int]]]:
                                                 stack.cluster.headroom_percent) / cap.nodes)
                 demand = min(g.max_pods, share)
             demand += 1 if tunnel_pool.get(gname) == cap.name else 0
+            if cap.nodes:  # a pool cannot give a node more than its fair share
+                demand = min(demand, cap.addresses // cap.nodes)
             demands.append((g.count, max(1, demand)))
         out[cap.name] = demands
     return out
@@ -426,14 +429,62 @@ def forecast_findings(stack: Stack) -> list[Finding]:
                 f"through the block's owner (calico#3246)",
                 subject, stack.pool_location(pool.pool, "cidr"), stack=stack.name))
         if pool.recommended_block_size is not None and not covered(subject, "CIP502", "CIP505"):
-            now = ("does not give every node a block within the limits"
-                   if pool.stranded_per_node_now is None else
-                   f"strands {pool.stranded_per_node_now}")
             findings.append(block_size.finding(
                 f"pool {pool.pool} ({pool.cidr}): blockSize {pool.recommended_block_size} would "
-                f"strand {pool.stranded_per_node_recommended} addresses per node at "
-                f"{pool.demand_per_node} addresses a node; blockSize {pool.block_size} {now}. "
-                f"Every one of the {pool.nodes_using} nodes still gets a block; blockSize is "
-                f"immutable, so this means a new pool and a migration",
+                f"strand {_addresses(pool.stranded_per_node_recommended)} per node at "
+                f"{pool.demand_per_node} addresses a node; blockSize {pool.block_size} "
+                f"{_current(pool, stack)}. Every one of the {pool.nodes_using} nodes still gets "
+                f"a block; blockSize is immutable, so this means a new pool and a migration",
                 subject, stack.pool_location(pool.pool, "blockSize"), stack=stack.name))
     return findings
+
+
+def format_forecast(result: Forecast) -> str:
+    """The forecast as plain text: one line per pool, node group and namespace."""
+    lines = [f"Forecast for stack {result.stack}: {result.nodes} nodes "
+             f"(named <group>-<i>), strictAffinity {str(result.strict_affinity).lower()}, "
+             f"maxBlocksPerHost {result.max_blocks_per_host}"]
+    for p in result.pools:
+        advice = (f"; blockSize {p.recommended_block_size} would strand "
+                  f"{p.stranded_per_node_recommended} per node" if p.recommended_block_size
+                  else "")
+        lines.append(
+            f"  pool {p.pool} ({p.cidr}, /{p.block_size}): {p.blocks_claimed}/{p.blocks_total} "
+            f"blocks claimed, {p.blocks_needed} needed by {p.nodes_using} nodes at "
+            f"{p.demand_per_node} addresses each; {p.addresses_in_use} in use, "
+            f"{p.stranded_addresses} stranded in claimed blocks, "
+            f"{p.borrowed_addresses} borrowed{advice}")
+    for g in result.groups:
+        more = ("no failure within the search" if g.more_nodes_until_failure is None
+                else f"{g.more_nodes_until_failure} more nodes before one fails ({g.first_failure})")
+        lines.append(f"  node group {g.group}: {g.nodes} nodes, {g.pods_placed} pods, "
+                     f"{g.borrowing_nodes} borrowing, up to {g.max_blocks_on_a_node} blocks on "
+                     f"a node; {more}")
+    for n in result.namespaces:
+        more = ("nodes reach maxPods first" if n.more_pods_until_failure is None
+                else f"{n.more_pods_until_failure} more pods before one fails")
+        failed = f", {n.failed} fail ({n.first_failure})" if n.failed else ""
+        lines.append(f"  namespace {n.namespace}: {n.allocated}/{n.expected_pods} pods get "
+                     f"addresses{failed}, {n.borrowed} borrowed, {n.unschedulable} beyond "
+                     f"maxPods; {more}")
+    for t in result.tunnel_failures:
+        lines.append(f"  tunnel address fails: {t}")
+    return "\n".join(lines)
+
+
+def _addresses(n: int | None) -> str:
+    return f"{n} address" + ("" if n == 1 else "es")
+
+
+def _current(pool: PoolForecast, stack: Stack) -> str:
+    """Why the current block size loses, in the user's terms."""
+    if pool.stranded_per_node_now is not None:
+        return f"strands {_addresses(pool.stranded_per_node_now)}"
+    if pool.blocks_total < pool.nodes_using:
+        return f"gives {pool.blocks_total} blocks for {pool.nodes_using} nodes"
+    per_node = _stranded(pool.demand_per_node, pool.block_addresses)[0]
+    limit = stack.cluster.effective_max_blocks_per_host
+    if per_node > max(1, limit // 2):
+        return (f"needs {per_node} blocks a node, more than half of maxBlocksPerHost {limit} "
+                f"(empty blocks return only after 15 minutes, so churn needs spare slots)")
+    return "cannot give every node its blocks without borrowing under strict affinity"

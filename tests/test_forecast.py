@@ -1,5 +1,6 @@
 """Capacity planning from the IPAM model: borrowing, exhaustion, block-size advice."""
-from ipam_model.forecast import forecast, forecast_findings, recommend_block_size
+from ipam_model.forecast import (forecast, forecast_findings, format_forecast,
+                                recommend_block_size)
 from ipam_model.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
                               frozen_map)
 
@@ -83,3 +84,26 @@ def test_recommendation_keeps_a_block_per_node_and_half_the_host_limit():
     # Under strict affinity nothing fits: 10 nodes x 30 addresses > 256.
     assert recommend_block_size(pool, [(10, 30)], max_blocks_per_host=20,
                                 strict_affinity=True) == (None, None, None)
+
+
+def test_text_and_json_outputs():
+    f = forecast(make_stack(nodes=5, expected=50))
+    text = format_forecast(f)
+    assert "pool pool-a (172.16.0.0/26, /29): 8/8 blocks claimed" in text
+    assert "namespace app: 50/50 pods get addresses, 4 borrowed" in text
+    data = f.to_dict()
+    assert data["pools"][0]["borrowed_addresses"] == 4
+    assert data["namespaces"][0]["more_pods_until_failure"] == 14  # 64 - 50
+
+
+def test_block_size_finding_explains_why_the_current_size_loses():
+    # /16 with /26 blocks, 100 nodes at maxPods 110: /28 strands 2 a node instead of 18.
+    pool = Pool("wide", PoolSpec("10.0.0.0/16", 26))
+    stack = Stack(name="t", file=None,
+                  cluster=ClusterSettings(node_groups=(NodeGroup("w", 100),)),
+                  pool_specs=frozen_map(), pool_metadata=frozen_map(),
+                  pools=frozen_map({"wide": pool}), bindings=frozen_map())
+    (finding,) = rules_of(forecast_findings(stack), "CIP507")
+    assert finding.subject == "pool/wide"
+    assert "blockSize 28 would strand 2 addresses per node at 110 addresses a node" in finding.message
+    assert "blockSize 26 strands 18 addresses" in finding.message

@@ -2,7 +2,8 @@
 
 Nodes start first (tunnel addresses), then the pods requested with
 ``--pods NAMESPACE=COUNT`` are created round-robin over the nodes in the
-order given. Nodes: ``--node NAME`` (repeatable), else ``--nodes N`` taken
+order given; a pod gets one address per family that has an enabled Workload
+pool. Nodes: ``--node NAME`` (repeatable), else ``--nodes N`` taken
 from the stack's node groups (``<group>-<i>``, the last group extended when N
 is larger), else every node of every node group. Without ``--pods`` each
 namespace's ``expectedPods`` is used. Exit 0 when every allocation
@@ -14,7 +15,7 @@ import json
 import sys
 
 from ..errors import UsageError
-from ..simulate import AllocationFailure, node_names, simulator_for_stack
+from ..simulate import AllocationFailure, families_in_use, node_names, simulator_for_stack
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
@@ -101,10 +102,12 @@ def run(args) -> int:
     sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None)
     for name, labels in nodes:
         sim.add_node(name, labels)
+    families = families_in_use(stack.pools.values())  # dual stack: one address per family
     k = 0
     for ns, count in pods:
         for i in range(count):
-            sim.allocate(ns, f"{ns}-{i}", nodes[k % len(nodes)][0])
+            for version in families:
+                sim.allocate(ns, f"{ns}-{i}", nodes[k % len(nodes)][0], version=version)
             k += 1
 
     allocations, blocks, tunnels = sim.pods(), sim.blocks(), sim.tunnels()
