@@ -1,0 +1,821 @@
+"""Live Calico IPAM state: the normaliser and the snapshot file formats.
+
+Raw objects (from the Kubernetes API, a ``calico-ipam snapshot`` file or
+``kubectl get … -o yaml|json`` List output) become a ``LiveState``. Objects are
+normalised one at a time as they are read, so a 100,000-block cluster never
+sits in memory as raw JSON: only counts per block are kept.
+
+Snapshot file (written by ``calico-ipam snapshot``, JSON, one object a line)::
+
+    {"kind": "CalicoIpamSnapshot", "version": 1, "source": "...",
+     "calicoApi": "projectcalico.org/v3",
+     "items": [
+     {"apiVersion": "projectcalico.org/v3", "kind": "IPPool", ...},
+     ...
+     ]}
+
+Every item carries its own ``kind``, like a kubectl List, so the same reader
+takes both. YAML (one or several documents) is accepted too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Iterable, Mapping, Sequence
+
+import netaddr
+import yaml
+
+from .errors import InputError
+from .model import (
+    API_CRD_V1, API_V3, DEFAULT_ALLOWED_USES, DEFAULT_BLOCK_SIZE, DEFAULT_NODE_SELECTOR,
+    OWNERSHIP_LABEL, OWNERSHIP_VALUE, STACK_LABEL, PoolSpec, frozen_map)
+from .snapshot import (
+    OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR, IPAMConfig, LiveAffinity, LiveBlock,
+    LiveNamespace, LiveNode, LivePool, LiveState, PoolUsage)
+
+SNAPSHOT_KIND = "CalicoIpamSnapshot"
+SNAPSHOT_VERSION = 1
+METADATA_ANNOTATION = "projectcalico.org/metadata"
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+# The Tigera operator labels the pools it creates with managed-by=tigera-operator
+# (tigera/operator pkg/controller/ippool/pool_controller.go) and names the first
+# pool of each family like this (defaults.go).
+OPERATOR_MANAGED_BY = "tigera-operator"
+OPERATOR_GROUP = "operator.tigera.io"
+OPERATOR_DEFAULT_POOL_NAMES = frozenset({"default-ipv4-ippool", "default-ipv6-ippool"})
+
+# kind -> the attribute of a collector it feeds. IPAMConfiguration is the
+# projectcalico.org/v3 name of IPAMConfig (calico-ipam-allocation.md §1.3).
+SUPPORTED_KINDS = {
+    "IPPool": "pools", "Namespace": "namespaces", "Node": "nodes", "IPAMBlock": "blocks",
+    "BlockAffinity": "affinities", "IPAMConfig": "ipam_configs",
+    "IPAMConfiguration": "ipam_configs",
+}
+# Writing order of a snapshot; also the kinds the cluster reader lists.
+KIND_ORDER = ("IPPool", "IPAMConfig", "Namespace", "Node", "BlockAffinity", "IPAMBlock")
+
+Where = tuple  # YAML path of the object inside its file, for messages
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _fail(message: str, file: str | None, where: Where) -> InputError:
+    return InputError(message, file=file, path=where)
+
+
+def _mapping(value: Any, what: str, file: str | None, where: Where) -> Mapping:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):  # raw objects are decoded JSON/YAML: plain dicts
+        raise _fail(f"{what} must be a mapping, got {type(value).__name__}", file, where)
+    return value
+
+
+def _str_map(value: Any, what: str, file: str | None, where: Where) -> dict[str, str]:
+    m = _mapping(value, what, file, where)
+    out = {}
+    for k, v in m.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise _fail(f"{what} must map strings to strings ({k!r}: {v!r})", file, where)
+        out[k] = v
+    return out
+
+
+def _bool(value: Any, what: str, default: bool, file: str | None, where: Where) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    # crd.projectcalico.org/v1 stores some flags as strings ("false").
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _fail(f"{what} must be true or false, got {value!r}", file, where)
+
+
+def _name(obj: Mapping, file: str | None, where: Where) -> str:
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise _fail("metadata.name is missing", file, where)
+    return name
+
+
+def _keep_annotation(key: str) -> bool:
+    return not (key.startswith("pulumi.com/") or key == LAST_APPLIED_ANNOTATION)
+
+
+def parse_cidr(text: str) -> tuple[str, int, int, int] | None:
+    """(canonical CIDR, family, network as int, prefix length), or None when invalid.
+
+    Canonical IPv4 text (what Calico stores) takes a fast path: a 100,000-block
+    snapshot parses its CIDRs in a fraction of a second. Anything else goes
+    through netaddr, which also canonicalises (host bits cleared, IPv6 compressed).
+    """
+    addr, sep, plen = text.partition("/")
+    if sep and plen.isdigit() and addr.count(".") == 3:
+        parts = addr.split(".")
+        if all(p.isdigit() and (p == "0" or p[0] != "0") and int(p) < 256 for p in parts):
+            prefix = int(plen)
+            if prefix <= 32:
+                value = (int(parts[0]) << 24) | (int(parts[1]) << 16) | (int(parts[2]) << 8) | int(parts[3])
+                if value & ((1 << (32 - prefix)) - 1) == 0 and len(plen) == len(str(prefix)):
+                    return text, 4, value, prefix
+    if not sep:
+        return None
+    try:
+        net = netaddr.IPNetwork(text).cidr
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+    return str(net), net.version, int(net.network), net.prefixlen
+
+
+def _canonical_cidr(value: Any, what: str, file: str | None, where: Where) -> tuple[str, int]:
+    if not isinstance(value, str) or "/" not in value:
+        raise _fail(f"{what} must be a CIDR such as 10.0.0.0/16, got {value!r}", file, where)
+    parsed = parse_cidr(value)
+    if parsed is None:
+        raise _fail(f"{what} {value!r} is not a valid CIDR", file, where)
+    return parsed[0], parsed[1]
+
+
+# --------------------------------------------------------------------------- normalisers
+
+def _decoded_metadata(obj: Mapping, file: str | None, where: Where):
+    """Labels, annotations and owner references as Calico's v3 API shows them.
+
+    crd.projectcalico.org/v1 storage keeps the v3 ObjectMeta as JSON in the
+    projectcalico.org/metadata annotation; on read Calico starts from the CR's
+    own labels/annotations and lets the decoded ones win
+    (libcalico-go backend/k8s/conversion ConvertK8sResourceToCalicoResource).
+    """
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    labels = _str_map(meta.get("labels"), "metadata.labels", file, where)
+    annotations = _str_map(meta.get("annotations"), "metadata.annotations", file, where)
+    owners = meta.get("ownerReferences") or []
+    encoded = annotations.pop(METADATA_ANNOTATION, None)
+    if encoded is not None:
+        try:
+            v3meta = json.loads(encoded)
+        except ValueError as exc:
+            raise _fail(f"annotation {METADATA_ANNOTATION} is not valid JSON ({exc.msg})",
+                        file, where) from None
+        v3meta = _mapping(v3meta, f"annotation {METADATA_ANNOTATION}", file, where)
+        labels.update(_str_map(v3meta.get("labels"), "metadata labels", file, where))
+        annotations.update(_str_map(v3meta.get("annotations"), "metadata annotations", file, where))
+        owners = v3meta.get("ownerReferences") or owners
+    if not isinstance(owners, list):
+        raise _fail("metadata.ownerReferences must be a list", file, where)
+    annotations = {k: v for k, v in annotations.items() if _keep_annotation(k)}
+    return meta, labels, annotations, owners
+
+
+def pool_owner(name: str, labels: Mapping[str, str], owners: Sequence[Mapping]) -> tuple[str, str | None]:
+    """(owner, stack) of a live pool.
+
+    The operator comes first: it reverts edits to its pools, so a pool it owns
+    must never be claimed even if it also carries our label.
+    """
+    for ref in owners:
+        if isinstance(ref, dict) and str(ref.get("apiVersion", "")).startswith(OPERATOR_GROUP + "/"):
+            return OWNER_TIGERA_OPERATOR, None
+    managed_by = labels.get(OWNERSHIP_LABEL)
+    if managed_by == OPERATOR_MANAGED_BY:
+        return OWNER_TIGERA_OPERATOR, None
+    if managed_by == OWNERSHIP_VALUE:
+        return OWNER_CALICO_IPAM, labels.get(STACK_LABEL)
+    # The operator adopts unlabelled pools under its default names; calico-node
+    # uses the same names on manifest installs. Either way not ours to change.
+    if name in OPERATOR_DEFAULT_POOL_NAMES:
+        return OWNER_TIGERA_OPERATOR, None
+    return OWNER_OTHER, None
+
+
+def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -> PoolSpec:
+    """An IPPoolSpec with Calico's read-time defaults applied (clientv3
+    convertIpPoolFromStorage, calico-ippool-rules.md §1)."""
+    spec = _mapping(spec, "spec", file, where)
+    where = tuple(where) + ("spec",)
+    cidr, version = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
+    block_size = spec.get("blockSize") or 0
+    if isinstance(block_size, bool) or not isinstance(block_size, int):
+        raise _fail(f"blockSize must be an integer, got {block_size!r}", file, where + ("blockSize",))
+    uses = spec.get("allowedUses") or []
+    if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
+        raise _fail("allowedUses must be a list of strings", file, where + ("allowedUses",))
+
+    def text(key: str, default: str) -> str:
+        value = spec.get(key)
+        if value is None or value == "":
+            return default
+        if not isinstance(value, str):
+            raise _fail(f"{key} must be a string, got {value!r}", file, where + (key,))
+        return value
+
+    return PoolSpec(
+        cidr=cidr,
+        block_size=block_size or DEFAULT_BLOCK_SIZE[version],
+        ipip_mode=text("ipipMode", "Never"),
+        vxlan_mode=text("vxlanMode", "Never"),
+        nat_outgoing=_bool(spec.get("natOutgoing"), "natOutgoing", False, file, where),
+        disabled=_bool(spec.get("disabled"), "disabled", False, file, where),
+        disable_bgp_export=_bool(spec.get("disableBGPExport"), "disableBGPExport", False, file, where),
+        node_selector=text("nodeSelector", DEFAULT_NODE_SELECTOR),
+        namespace_selector=text("namespaceSelector", ""),
+        allowed_uses=tuple(uses) or DEFAULT_ALLOWED_USES,
+        assignment_mode=text("assignmentMode", "Automatic"),
+    )
+
+
+def normalise_pool(obj: Mapping, file: str | None = None, where: Where = ()) -> LivePool:
+    """An IPPool (projectcalico.org/v3 or crd.projectcalico.org/v1) as the planner sees it."""
+    obj = _mapping(obj, "IPPool", file, where)
+    name = _name(obj, file, where)
+    meta, labels, annotations, owners = _decoded_metadata(obj, file, where)
+    owner, stack = pool_owner(name, labels, owners)
+    return LivePool(
+        name=name,
+        spec=normalise_pool_spec(obj.get("spec"), file, where),
+        labels=frozen_map(labels),
+        annotations=frozen_map(annotations),
+        owner=owner,
+        owner_stack=stack,
+        deleting=bool(meta.get("deletionTimestamp")),
+    )
+
+
+def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveBlock:
+    """An IPAMBlock reduced to counts: allocated ordinals and pods per namespace.
+
+    Tunnel addresses (handles ipip-/vxlan-/wireguard-tunnel-addr-<node>) have
+    no namespace: they count as allocated but for no namespace.
+    """
+    obj = _mapping(obj, "IPAMBlock", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    where = tuple(where) + ("spec",)
+    cidr, version = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
+    prefix = int(cidr.rsplit("/", 1)[1])
+    size = 1 << ((32 if version == 4 else 128) - prefix)
+    allocations = spec.get("allocations") or []
+    attributes = spec.get("attributes") or []
+    if not isinstance(allocations, list):
+        raise _fail("allocations must be a list", file, where + ("allocations",))
+    if not isinstance(attributes, list):
+        raise _fail("attributes must be a list", file, where + ("attributes",))
+    if len(allocations) > size:
+        raise _fail(f"allocations has {len(allocations)} entries but the block holds {size} addresses",
+                    file, where + ("allocations",))
+    per_attr = Counter(allocations)
+    per_attr.pop(None, None)
+    allocated = sum(per_attr.values())
+    by_namespace: Counter = Counter()
+    n_attrs = len(attributes)
+    for ref, count in per_attr.items():
+        if type(ref) is not int or not 0 <= ref < n_attrs:
+            ordinal = allocations.index(ref)
+            raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not exist",
+                        file, where + ("allocations", ordinal))
+        attr = attributes[ref]
+        secondary = attr.get("secondary") if isinstance(attr, dict) else None
+        ns = secondary.get("namespace") if isinstance(secondary, dict) else None
+        if ns and isinstance(ns, str):
+            by_namespace[ns] += count
+    affinity = spec.get("affinity")
+    if affinity is not None and not isinstance(affinity, str):
+        raise _fail(f"affinity must be a string, got {affinity!r}", file, where + ("affinity",))
+    return LiveBlock(cidr=cidr, affinity=affinity or None, size=size, allocated=allocated,
+                     by_namespace=frozen_map(by_namespace),
+                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where))
+
+
+def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveAffinity | None:
+    """A BlockAffinity; None when it is marked deleted (Calico is removing it)."""
+    obj = _mapping(obj, "BlockAffinity", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    where = tuple(where) + ("spec",)
+    node = spec.get("node")
+    if not isinstance(node, str) or not node:
+        raise _fail("node is missing", file, where + ("node",))
+    cidr, _ = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
+    if _bool(spec.get("deleted"), "deleted", False, file, where):
+        return None
+    # An empty state is confirmed for old data (ipam.go getBlockFromAffinity).
+    return LiveAffinity(node=node, cidr=cidr, state=spec.get("state") or "confirmed",
+                        type=spec.get("type") or "host")
+
+
+def normalise_namespace(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveNamespace:
+    obj = _mapping(obj, "Namespace", file, where)
+    name = _name(obj, file, where)
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    labels = _str_map(meta.get("labels"), "metadata.labels", file, where)
+    annotations = _str_map(meta.get("annotations"), "metadata.annotations", file, where)
+    return LiveNamespace(name=name, labels=frozen_map(labels),
+                         annotations=frozen_map({k: v for k, v in annotations.items()
+                                                 if _keep_annotation(k)}))
+
+
+def normalise_node(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveNode:
+    obj = _mapping(obj, "Node", file, where)
+    name = _name(obj, file, where)
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    return LiveNode(name=name, labels=frozen_map(_str_map(meta.get("labels"), "metadata.labels",
+                                                          file, where)))
+
+
+def normalise_ipam_config(obj: Mapping, file: str | None = None, where: Where = ()) -> IPAMConfig:
+    obj = _mapping(obj, "IPAMConfig", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    where = tuple(where) + ("spec",)
+    max_blocks = spec.get("maxBlocksPerHost") or 0
+    if isinstance(max_blocks, bool) or not isinstance(max_blocks, int) or max_blocks < 0:
+        raise _fail(f"maxBlocksPerHost must be a non-negative integer, got {max_blocks!r}",
+                    file, where + ("maxBlocksPerHost",))
+    return IPAMConfig(
+        strict_affinity=_bool(spec.get("strictAffinity"), "strictAffinity", False, file, where),
+        auto_allocate_blocks=_bool(spec.get("autoAllocateBlocks"), "autoAllocateBlocks", True,
+                                   file, where),
+        max_blocks_per_host=max_blocks)
+
+
+# --------------------------------------------------------------------------- usage
+
+class _PoolIndex:
+    """Longest-prefix match of block CIDRs to pool CIDRs.
+
+    One dict per (family, prefix length) keyed by the network's integer, so a
+    block costs one lookup per distinct pool prefix length, never a scan.
+    """
+
+    def __init__(self, pools: Iterable[LivePool]):
+        self._by_prefix: dict[tuple[int, int], dict[int, str]] = {}
+        for pool in pools:
+            _, version, first, prefix = parse_cidr(pool.spec.cidr)
+            self._by_prefix.setdefault((version, prefix), {})[first] = pool.name
+        self._prefixes = {v: sorted((p for (fam, p) in self._by_prefix if fam == v), reverse=True)
+                          for v in (4, 6)}
+
+    def pool_of(self, cidr: str) -> str | None:
+        parsed = parse_cidr(cidr)
+        if parsed is None:
+            return None
+        _, version, first, block_prefix = parsed
+        bits = 32 if version == 4 else 128
+        for prefix in self._prefixes[version]:
+            if prefix > block_prefix:
+                continue  # a pool smaller than the block cannot contain it
+            key = first >> (bits - prefix) << (bits - prefix)
+            name = self._by_prefix[(version, prefix)].get(key)
+            if name is not None:
+                return name
+        return None
+
+
+def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
+                  affinities: Iterable[LiveAffinity]) -> dict[str, PoolUsage]:
+    """Per pool: allocated addresses, blocks, nodes with affinity, pods per namespace."""
+    index = _PoolIndex(pools.values())
+    allocated: Counter = Counter()
+    block_count: Counter = Counter()
+    nodes: dict[str, set] = {name: set() for name in pools}
+    by_ns: dict[str, Counter] = {name: Counter() for name in pools}
+    for block in blocks:
+        pool = index.pool_of(block.cidr)
+        if pool is None:
+            continue
+        allocated[pool] += block.allocated
+        block_count[pool] += 1
+        if block.node:
+            nodes[pool].add(block.node)
+        by_ns[pool].update(block.by_namespace)
+    for aff in affinities:
+        if aff.type != "host":
+            continue
+        pool = index.pool_of(aff.cidr)
+        if pool is not None:
+            nodes[pool].add(aff.node)
+    return {name: PoolUsage(allocated=allocated[name], blocks=block_count[name],
+                            nodes=tuple(sorted(nodes[name])), by_namespace=frozen_map(by_ns[name]))
+            for name in pools}
+
+
+def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
+                     namespaces: Iterable[LiveNamespace], nodes: Iterable[LiveNode],
+                     blocks: Iterable[LiveBlock], affinities: Iterable[LiveAffinity],
+                     ipam_config: IPAMConfig | None = None) -> LiveState:
+    pool_map = {p.name: p for p in sorted(pools, key=lambda p: p.name)}
+    blocks = tuple(blocks)
+    affinities = tuple(affinities)
+    return LiveState(
+        source=source,
+        calico_api=calico_api,
+        pools=frozen_map(pool_map),
+        namespaces=frozen_map({n.name: n for n in sorted(namespaces, key=lambda n: n.name)}),
+        nodes=frozen_map({n.name: n for n in sorted(nodes, key=lambda n: n.name)}),
+        blocks=blocks,
+        affinities=affinities,
+        ipam_config=ipam_config or IPAMConfig(),
+        usage=frozen_map(compute_usage(pool_map, blocks, affinities)),
+    )
+
+
+# --------------------------------------------------------------------------- collecting
+
+class LiveCollector:
+    """Normalises raw objects one at a time; ``result()`` builds the LiveState.
+
+    ``start(kind)`` forgets what was collected of that kind, so a reader that
+    restarts a list (410 Gone, a retry) never keeps half of an old listing.
+    """
+
+    def __init__(self) -> None:
+        self.pools: dict[str, LivePool] = {}
+        self.namespaces: dict[str, LiveNamespace] = {}
+        self.nodes: dict[str, LiveNode] = {}
+        self.blocks: list[LiveBlock] = []
+        self.affinities: list[LiveAffinity] = []
+        self.ipam_configs: dict[str, IPAMConfig] = {}
+        self.notes: list[str] = []
+        self._ignored: Counter = Counter()
+        self.pool_api: str | None = None
+
+    def start(self, kind: str) -> None:
+        attr = SUPPORTED_KINDS[kind]
+        value = getattr(self, attr)
+        value.clear()
+
+    def add(self, obj: Any, file: str | None = None, where: Where = ()) -> None:
+        if not isinstance(obj, dict):
+            raise _fail(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}",
+                        file, where)
+        kind = obj.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise _fail("kind is missing", file, where)
+        if kind not in SUPPORTED_KINDS:
+            self._ignored[kind] += 1
+            return
+        if kind == "IPPool":
+            pool = normalise_pool(obj, file, where)
+            if pool.name in self.pools:
+                raise _fail(f"IPPool {pool.name!r} appears twice", file, where)
+            self.pools[pool.name] = pool
+            api = obj.get("apiVersion")
+            if api in (API_V3, API_CRD_V1):
+                self.pool_api = api
+        elif kind == "Namespace":
+            ns = normalise_namespace(obj, file, where)
+            self.namespaces[ns.name] = ns
+        elif kind == "Node":
+            node = normalise_node(obj, file, where)
+            self.nodes[node.name] = node
+        elif kind == "IPAMBlock":
+            self.blocks.append(normalise_block(obj, file, where))
+        elif kind == "BlockAffinity":
+            aff = normalise_affinity(obj, file, where)
+            if aff is not None:
+                self.affinities.append(aff)
+        else:
+            self.ipam_configs[_name(obj, file, where)] = normalise_ipam_config(obj, file, where)
+
+    def ignored_note(self) -> str | None:
+        if not self._ignored:
+            return None
+        kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self._ignored.items()))
+        return f"ignored objects of kinds calico-ipam does not read: {kinds}"
+
+    def result(self, source: str, calico_api: str | None = None) -> LiveState:
+        # IPAMConfig is a singleton named "default"; anything else is not read by Calico.
+        config = self.ipam_configs.get("default")
+        return build_live_state(source, calico_api or self.pool_api or API_V3,
+                                self.pools.values(), self.namespaces.values(), self.nodes.values(),
+                                self.blocks, self.affinities, config)
+
+
+# --------------------------------------------------------------------------- reading files
+
+class _JsonStream:
+    """Reads one JSON file value by value without loading it whole.
+
+    Arrays under ``items`` are decoded element by element and handed to a
+    callback; everything else is small and decoded in one piece. The file is
+    read in chunks, so memory stays at one element plus what the callback keeps.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fh: IO[str], file: str):
+        self._fh = fh
+        self._file = file
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self._decoder = json.JSONDecoder()
+
+    def _more(self, size: int | None = None) -> bool:
+        if self._eof:
+            return False
+        chunk = self._fh.read(size or self.CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buf = self._buf[self._pos:] + chunk
+        self._pos = 0
+        return True
+
+    def _error(self, message: str) -> InputError:
+        return InputError(f"not valid JSON: {message}", file=self._file)
+
+    def peek(self) -> str:
+        while True:
+            buf, pos = self._buf, self._pos
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            self._pos = pos
+            if pos < len(buf):
+                return buf[pos]
+            if not self._more():
+                return ""
+
+    def expect(self, ch: str) -> None:
+        got = self.peek()
+        if got != ch:
+            raise self._error(f"expected {ch!r}, found {got or 'end of file'!r}"
+                              f"{' (the file is truncated)' if not got else ''}")
+        self._pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        # A value larger than the buffer is retried with the buffer doubled each
+        # time, so even a huge one costs a few passes, not one per chunk.
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                if self._more(max(self.CHUNK, len(self._buf) - self._pos)):
+                    continue
+                raise self._error(f"{exc.msg} (the file may be truncated)") from None
+            # A number at the very end of the buffer may continue in the next chunk.
+            if end == len(self._buf) and not self._eof and self._more():
+                continue
+            self._pos = end
+            return value
+
+    def stream_array(self, each: Callable[[int, Any], None]) -> int:
+        self.expect("[")
+        index = 0
+        if self.peek() == "]":
+            self._pos += 1
+            return 0
+        while True:
+            each(index, self.value())
+            index += 1
+            ch = self.peek()
+            if ch == ",":
+                self._pos += 1
+                continue
+            self.expect("]")
+            return index
+
+    def stream_top(self, each: Callable[[int, Any], None]) -> dict:
+        """One top-level object: its ``items`` go to *each*, the rest is returned."""
+        if self.peek() != "{":
+            value = self.value()
+            raise InputError(f"expected a JSON object at the top, got {type(value).__name__}",
+                             file=self._file)
+        self._pos += 1
+        header: dict = {}
+        if self.peek() == "}":
+            self._pos += 1
+            return header
+        while True:
+            key = self.value()
+            if not isinstance(key, str):
+                raise self._error("object keys must be strings")
+            self.expect(":")
+            if key == "items" and self.peek() == "[":
+                header["items"] = self.stream_array(each)
+            else:
+                header[key] = self.value()
+            if self.peek() == ",":
+                self._pos += 1
+                continue
+            self.expect("}")
+            return header
+
+    def at_end(self) -> bool:
+        return self.peek() == ""
+
+
+def _check_header(header: Mapping, file: str, where: Where) -> tuple[str | None, str | None]:
+    """(source, calicoApi) of a snapshot header; List headers give (None, None)."""
+    kind = header.get("kind")
+    if kind == SNAPSHOT_KIND:
+        if header.get("version") != SNAPSHOT_VERSION:
+            raise InputError(f"unsupported {SNAPSHOT_KIND} version {header.get('version')!r} "
+                             f"(this calico-ipam reads version {SNAPSHOT_VERSION})",
+                             file=file, path=tuple(where) + ("version",))
+        api = header.get("calicoApi")
+        if api not in (None, API_V3, API_CRD_V1):
+            raise InputError(f"calicoApi must be {API_V3} or {API_CRD_V1}, got {api!r}",
+                             file=file, path=tuple(where) + ("calicoApi",))
+        source = header.get("source")
+        return (source if isinstance(source, str) else None), api
+    return None, None
+
+
+def _read_json(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
+    stream = _JsonStream(fh, file)
+    source = api = None
+    doc = 0
+    while not stream.at_end():
+        where: Where = (f"document {doc}",) if doc else ()
+        header = stream.stream_top(
+            lambda i, obj, w=where: collector.add(obj, file, tuple(w) + ("items", i)))
+        kind = header.get("kind")
+        if "items" in header:
+            if kind not in (SNAPSHOT_KIND, "List") and not str(kind).endswith("List"):
+                raise InputError(f"expected kind {SNAPSHOT_KIND} or List, got {kind!r}",
+                                 file=file, path=tuple(where) + ("kind",))
+            if not isinstance(header["items"], int):  # "items" was not an array
+                raise InputError("items must be a list", file=file, path=tuple(where) + ("items",))
+        else:
+            collector.add(header, file, where)
+        s, a = _check_header(header, file, where)
+        source, api = s or source, a or api
+        doc += 1
+    if doc == 0:
+        raise InputError("the file is empty", file=file)
+    return source, api
+
+
+def _read_yaml(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
+    source = api = None
+    docs = 0
+    try:
+        for n, doc in enumerate(yaml.load_all(fh, Loader=yaml.CSafeLoader)):
+            if doc is None:
+                continue
+            docs += 1
+            where: Where = (f"document {n}",) if n else ()
+            if isinstance(doc, Mapping) and "items" in doc:
+                items = doc["items"]
+                kind = doc.get("kind")
+                if kind != SNAPSHOT_KIND and not str(kind).endswith("List"):
+                    raise InputError(f"expected kind {SNAPSHOT_KIND} or List, got {kind!r}",
+                                     file=file, path=tuple(where) + ("kind",))
+                if not isinstance(items, list):
+                    raise InputError("items must be a list", file=file,
+                                     path=tuple(where) + ("items",))
+                for i, obj in enumerate(items):
+                    collector.add(obj, file, tuple(where) + ("items", i))
+                s, a = _check_header(doc, file, where)
+                source, api = s or source, a or api
+            else:
+                collector.add(doc, file, where)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"not valid YAML: {problem}", file=file,
+                         line=mark.line + 1 if mark else None,
+                         column=mark.column + 1 if mark else None) from None
+    if docs == 0:
+        raise InputError("the file is empty", file=file)
+    return source, api
+
+
+def read_snapshot_files(paths: Sequence[str], collector: LiveCollector) -> tuple[str | None, str | None]:
+    """Feed every object of *paths* (JSON or YAML) into *collector*."""
+    source = api = None
+    for path in paths:
+        try:
+            fh = open(path, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read the snapshot: {exc.strerror}", file=path) from None
+        with fh:
+            try:
+                first = fh.read(1)
+                while first and first in " \t\r\n\ufeff":
+                    first = fh.read(1)
+                fh.seek(0)
+                reader = _read_json if first in ("{", "[") else _read_yaml
+                s, a = reader(fh, path, collector)
+            except UnicodeDecodeError:
+                raise InputError("the file is not UTF-8 text", file=path) from None
+        source, api = s or source, a or api
+    return source, api
+
+
+def load_snapshot(path: str | Sequence[str]) -> LiveState:
+    """A LiveState from a snapshot file or kubectl List output (one or several files)."""
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    collector = LiveCollector()
+    source, api = read_snapshot_files([os.fspath(p) for p in paths], collector)
+    label = ", ".join(os.path.basename(os.fspath(p)) for p in paths)
+    return collector.result(f"snapshot {label}" + (f" of {source}" if source else ""), api)
+
+
+# --------------------------------------------------------------------------- writing
+
+def slim_object(kind: str, obj: Mapping, api_version: str) -> dict:
+    """The raw object as a snapshot keeps it: kind and apiVersion set (list
+    items lack them), managedFields dropped, and a Node's spec and status
+    dropped (only its name and labels matter; they are most of its size)."""
+    out = dict(obj)
+    out["apiVersion"] = obj.get("apiVersion") or api_version
+    out["kind"] = kind
+    meta = dict(out.get("metadata") or {})
+    meta.pop("managedFields", None)
+    out["metadata"] = meta
+    if kind == "Node":
+        out.pop("spec", None)
+        out.pop("status", None)
+    return out
+
+
+@dataclass
+class RawSnapshot:
+    """Raw objects as read from a cluster, ready for ``write_snapshot``."""
+
+    source: str
+    calico_api: str
+    objects: list = field(default_factory=list)
+
+
+class SnapshotWriter:
+    """Writes a snapshot file atomically: nothing appears until ``commit``.
+
+    Objects are spooled per kind to temporary files, so ``start(kind)`` can
+    drop a kind's objects when a list restarts, and memory stays flat.
+    """
+
+    def __init__(self) -> None:
+        self._spools: dict[str, IO[str]] = {}
+        self._counts: Counter = Counter()
+
+    def start(self, kind: str) -> None:
+        spool = self._spools.get(kind)
+        if spool is not None:
+            spool.seek(0)
+            spool.truncate()
+        self._counts[kind] = 0
+
+    def add(self, obj: Mapping) -> None:
+        kind = obj["kind"]
+        spool = self._spools.get(kind)
+        if spool is None:
+            spool = self._spools[kind] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        spool.write(json.dumps(obj, separators=(",", ":"), sort_keys=True))
+        spool.write("\n")
+        self._counts[kind] += 1
+
+    def write_to(self, out: IO[str], source: str, calico_api: str) -> None:
+        out.write("{" + f'"kind":"{SNAPSHOT_KIND}","version":{SNAPSHOT_VERSION},'
+                  f'"source":{json.dumps(source)},"calicoApi":{json.dumps(calico_api)},'
+                  f'"counts":{json.dumps(dict(sorted(self._counts.items())))},\n"items":[\n')
+        first = True
+        kinds = [k for k in KIND_ORDER if k in self._spools] + sorted(
+            k for k in self._spools if k not in KIND_ORDER)
+        for kind in kinds:
+            spool = self._spools[kind]
+            spool.seek(0)
+            for line in spool:
+                out.write(line if first else "," + line)
+                first = False
+        out.write("]}\n")
+
+    def commit(self, path: str | None, source: str, calico_api: str,
+               stdout: IO[str] | None = None) -> None:
+        """Write to *path* (atomically, via a temporary file beside it) or *stdout*."""
+        if path is None:
+            self.write_to(stdout, source, calico_api)
+            stdout.flush()
+            return
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                self.write_to(out, source, calico_api)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def close(self) -> None:
+        for spool in self._spools.values():
+            spool.close()
+        self._spools.clear()
+
+
+def write_snapshot(live_raw: RawSnapshot, path: str | None, stdout: IO[str] | None = None) -> None:
+    """Write raw objects as a ``CalicoIpamSnapshot`` file (or to *stdout* when path is None)."""
+    writer = SnapshotWriter()
+    try:
+        for obj in live_raw.objects:
+            writer.add(obj)
+        writer.commit(path, live_raw.source, live_raw.calico_api, stdout)
+    finally:
+        writer.close()
