@@ -100,3 +100,4 @@ class LiveState:
     affinities: tuple[LiveAffinity, ...] = ()
     ipam_config: IPAMConfig = IPAMConfig()
     usage: Mapping[str, PoolUsage] = field(default_factory=frozen_map)  # by pool name
+    notes: tuple[str, ...] = ()                      # what the reader skipped (unknown kinds)
