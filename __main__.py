@@ -3,7 +3,12 @@
 A thin shell over ipam_model. It reads the ``calico-ipam:*`` config of the
 selected stack, runs every rule of ``calico-ipam check`` on it (including
 routing-domain overlaps with the sibling stack files), and stops before
-registering any resource when there is an error finding. Otherwise it
+registering any resource when there is an error finding. With
+``calico-ipam:cluster.liveChecks: true`` it also reads the cluster and runs
+``calico-ipam plan``'s safety gates first (a pool with allocations replaced
+or deleted, a bound pool disabled, ...), stopping with the migration plan;
+``CALICO_IPAM_ALLOW_DISRUPTION=<pool>[,<pool>]`` lifts the gates of the
+named pools for one run. Otherwise it
 registers exactly the objects of ``render_stack``: one IPPool custom
 resource per pool and one NamespacePatch per bound namespace.
 
@@ -27,7 +32,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from ipam_model import check, render
+from ipam_model import capacity, check, render
 from ipam_model.errors import CalicoIpamError, InputError
 from ipam_model.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
                               Finding, Severity, Stack, has_errors)
@@ -39,6 +44,7 @@ PROJECT_DIR = Path(__file__).resolve().parent
 REPLACE_ON_CHANGES = ["spec.cidr", "spec.blockSize"]
 FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
 PROVIDER_NAME = "calico-ipam-cluster"
+ALLOW_DISRUPTION_ENV = "CALICO_IPAM_ALLOW_DISRUPTION"
 
 
 def pool_resource_name(pool_name: str) -> str:
@@ -135,42 +141,73 @@ def refuse(stack_name: str, findings: list[Finding]) -> pulumi.RunError:
     """The error that ends the program before any resource is registered."""
     errors = [f for f in findings if f.is_error]
     ids = ", ".join(sorted({f.rule for f in errors}))
+    first = finding_line(errors[0]).splitlines()[0]  # migration steps are in the log above
     return pulumi.RunError(
         f"calico-ipam: stack {stack_name} has {len(errors)} error finding(s) ({ids}); "
-        f"nothing was registered. First: {finding_line(errors[0])}. "
-        f"Run `calico-ipam check --stack {stack_name}` for the full report.")
+        f"nothing was registered. First: {first} "
+        f"See the errors above; `calico-ipam check --stack {stack_name}` (and `calico-ipam "
+        f"plan --stack {stack_name}` for live gates) print the full report.")
 
 
 # ------------------------------------------------------------------ resources
 
-def kubernetes_provider(stack: Stack) -> k8s.Provider:
-    """The explicit provider of this stack's cluster (``calico-ipam:cluster``).
+def cluster_target(stack: Stack) -> tuple[str | None, str | None]:
+    """(kubeconfig path, context) of the stack's cluster (``calico-ipam:cluster``).
 
-    ``kubernetes:context`` of the stack file configures only Pulumi's default
-    provider, which this program never uses; it is honoured as a fallback,
-    and a different value from ``calico-ipam:cluster.context`` is refused,
-    since it is unclear which cluster the pools are meant for.
+    ``kubernetes:context`` / ``kubernetes:kubeconfig`` of the stack file
+    configure only Pulumi's default provider, which this program never uses;
+    they are honoured as a fallback, and a ``kubernetes:context`` different
+    from ``calico-ipam:cluster.context`` is refused, since it is then unclear
+    which cluster the pools are meant for.
     """
     cluster = stack.cluster
     k8s_config = pulumi.Config("kubernetes")
-    context = cluster.context or k8s_config.get("context")
-    if cluster.context and k8s_config.get("context") not in (None, cluster.context):
+    other = k8s_config.get("context")
+    if cluster.context and other not in (None, cluster.context):
         raise InputError(
-            f'"{cluster.context}" differs from kubernetes:context "{k8s_config.get("context")}"; '
-            f"set both to the context of the cluster this stack manages (or drop "
-            f"kubernetes:context)", file=stack.file,
-            path=("config", f"{CONFIG_NAMESPACE}:cluster", "context"),
+            f'context "{cluster.context}" differs from kubernetes:context "{other}"; set both '
+            f"to the context of the cluster this stack manages (or drop kubernetes:context)",
+            file=stack.file, path=("config", f"{CONFIG_NAMESPACE}:cluster", "context"),
             line=stack.cluster_location("context").line)
     kubeconfig = cluster.kubeconfig or k8s_config.get("kubeconfig")
+    return (os.path.expanduser(kubeconfig) if kubeconfig else None,
+            cluster.context or other)
+
+
+def kubernetes_provider(stack: Stack, kubeconfig: str | None,
+                        context: str | None) -> k8s.Provider:
+    """The explicit provider of this stack's cluster."""
     return k8s.Provider(
         PROVIDER_NAME,
-        kubeconfig=os.path.expanduser(kubeconfig) if kubeconfig else None,
+        kubeconfig=kubeconfig,
         context=context,
         # Without this, rotating credentials in the kubeconfig would replace
         # the provider and with it every pool; switching context still does.
         cluster_identifier=f"{stack.name}/{context or 'current-context'}",
         enable_server_side_apply=True,  # NamespacePatch needs server-side apply
     )
+
+
+# ------------------------------------------------------------------ live safety gates
+
+def allowed_disruptions() -> list[str]:
+    """Pools named in $CALICO_IPAM_ALLOW_DISRUPTION (comma or space separated):
+    the one-off equivalent of ``calico-ipam plan --allow-disruption POOL``,
+    deliberately not a stack setting that could stay committed."""
+    return os.environ.get(ALLOW_DISRUPTION_ENV, "").replace(",", " ").split()
+
+
+def live_safety_findings(stack: Stack, kubeconfig: str | None,
+                         context: str | None) -> list[Finding]:
+    """``calico-ipam plan``'s safety gates against the live cluster (liveChecks: true).
+
+    Reads with the same kubeconfig and context as the provider; a failed or
+    partial read raises ClusterError, so ``pulumi up`` never proceeds on a
+    guess.
+    """
+    from ipam_model import kube, plan  # lightkube is loaded only when live checks are on
+    live = kube.KubeReader(kubeconfig, context).read()
+    return plan.safety_findings(stack, live, allowed_disruptions())
 
 
 def pool_options(stack: Stack, provider: k8s.Provider) -> pulumi.ResourceOptions:
@@ -255,7 +292,6 @@ def binding_outputs(stack: Stack) -> dict[str, dict]:
 
 
 def capacity_outputs(stack: Stack) -> list:
-    from ipam_model import capacity  # the capacity summary module of ipam_model
     return _plain(capacity.pool_capacity(stack))
 
 
@@ -274,6 +310,9 @@ def main() -> None:
     try:
         stack = read_stack(stack_name)
         findings = check.check_stack(stack, sibling_stacks(stack))
+        kubeconfig, context = cluster_target(stack)
+        if not has_errors(findings) and stack.cluster.live_checks:
+            findings = findings + live_safety_findings(stack, kubeconfig, context)
     except CalicoIpamError as exc:
         pulumi.log.error(" ".join(filter(None, (getattr(exc, "rule", None), str(exc)))))
         raise pulumi.RunError(f"calico-ipam: stack {stack_name}: {exc}; nothing was "
@@ -281,13 +320,7 @@ def main() -> None:
     log_findings(findings)
     if has_errors(findings):
         raise refuse(stack_name, findings)
-    try:
-        provider = kubernetes_provider(stack)
-    except InputError as exc:
-        pulumi.log.error(f"{exc.rule} {exc}")
-        raise pulumi.RunError(f"calico-ipam: stack {stack_name}: {exc}; nothing was "
-                              "registered") from None
-    register_resources(stack, provider)
+    register_resources(stack, kubernetes_provider(stack, kubeconfig, context))
     export_outputs(stack, findings)
 
 

@@ -9,6 +9,7 @@ Each test runs the program afresh (``runpy``) with its own mock monitor.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import runpy
@@ -339,3 +340,113 @@ def test_cross_stack_overlap_in_the_routing_domain_is_refused():
                                                        "blockSize": 26}
     with pytest.raises(pulumi.RunError, match="CIP202"):
         run_program("staging", config)
+
+
+# ------------------------------------------------------------------ live safety gates
+
+def _live_dev(block_size: int = 29, extra_pools=(), blocks=()):
+    """A live cluster for dev: its pools as rendered (owned by stack dev), namespaces present."""
+    from ipam_model.live import build_live_state
+    from ipam_model.snapshot import OWNER_CALICO_IPAM, LiveNamespace, LivePool
+
+    stack = load_stack(STACKS / "Pulumi.dev.yaml")
+    labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
+    pools = []
+    for name, pool in stack.pools.items():
+        spec = pool.spec
+        if name == "external-pool":
+            spec = dataclasses.replace(spec, block_size=block_size)
+        pools.append(LivePool(name=name, spec=spec, labels=labels, owner=OWNER_CALICO_IPAM,
+                              owner_stack="dev"))
+    pools += list(extra_pools)
+    namespaces = [LiveNamespace(name=ns, annotations={
+        key: json.dumps(list(value)) for key, value in b.annotations().items()})
+        for ns, b in stack.bindings.items()]
+    return build_live_state("fake cluster", "projectcalico.org/v3", pools, namespaces, [],
+                            blocks, [])
+
+
+@pytest.fixture
+def live_cluster(monkeypatch):
+    """Replace the Kubernetes reader; yields a setter for the state it returns."""
+    import ipam_model.kube
+    state = {}
+
+    class FakeReader:
+        def __init__(self, kubeconfig=None, context=None, **_):
+            state["target"] = (kubeconfig, context)
+
+        def read(self):
+            if isinstance(state["live"], Exception):
+                raise state["live"]
+            return state["live"]
+
+    monkeypatch.setattr(ipam_model.kube, "KubeReader", FakeReader)
+    monkeypatch.delenv("CALICO_IPAM_ALLOW_DISRUPTION", raising=False)
+    return state
+
+
+def _dev_live_checks() -> dict:
+    config = stack_config("dev")
+    config["calico-ipam:cluster"].update({"liveChecks": True, "context": "lab-admin"})
+    return config
+
+
+def test_live_checks_pass_when_the_cluster_matches(live_cluster):
+    live_cluster["live"] = _live_dev()
+    run = run_program("dev", _dev_live_checks())
+    assert live_cluster["target"] == (None, "lab-admin")
+    assert len(run.of_type(V3_POOL)) == 2 and len(run.of_type(PATCH)) == 2
+
+
+def test_live_block_size_change_with_allocations_is_refused_with_the_migration(live_cluster):
+    from ipam_model.snapshot import LiveBlock
+    # live external-pool has /26 blocks and 3 pods of external-ns; the stack says /29
+    live_cluster["live"] = _live_dev(block_size=26, blocks=[LiveBlock(
+        "172.16.0.0/26", "host:worker-0", 64, 3, {"external-ns": 3})])
+    run = Run()
+    with pytest.raises(pulumi.RunError) as excinfo:
+        run_program("dev", _dev_live_checks(), run)
+    assert run.resources == []
+    assert "CIP601" in str(excinfo.value) and "\n" not in str(excinfo.value)
+    errors = "\n".join(run.messages("error"))
+    assert errors.startswith("CIP601 immutable-field-change: stacks/Pulumi.dev.yaml")
+    # the migration plan, with concrete names, is in the log
+    assert "external-pool-migration" in errors and "kubectl -n external-ns" in errors, errors
+
+
+def test_live_checks_off_never_read_the_cluster(live_cluster):
+    live_cluster["live"] = RuntimeError("the reader must not be used")
+    run = run_program("dev")
+    assert "target" not in live_cluster and len(run.of_type(V3_POOL)) == 2
+
+
+def test_unreadable_cluster_registers_nothing(live_cluster):
+    from ipam_model.errors import ClusterError
+    live_cluster["live"] = ClusterError("cluster https://lab:6443: 403 Forbidden listing ippools")
+    run = Run()
+    with pytest.raises(pulumi.RunError, match="403 Forbidden"):
+        run_program("dev", _dev_live_checks(), run)
+    assert run.resources == []
+
+
+def test_deleting_an_owned_pool_in_use_is_gated_unless_allowed(live_cluster, monkeypatch):
+    # retainOnDelete: false, so removing old-pool from the stack would delete it
+    config = _dev_live_checks()
+    config["calico-ipam:cluster"]["retainOnDelete"] = False
+    from ipam_model.snapshot import OWNER_CALICO_IPAM, LiveBlock, LivePool
+    from ipam_model.model import PoolSpec
+    old = LivePool(name="old-pool", spec=PoolSpec("172.16.1.0/26", 29),
+                   labels={"app.kubernetes.io/managed-by": "calico-ipam",
+                           "calico-ipam.io/stack": "dev"},
+                   owner=OWNER_CALICO_IPAM, owner_stack="dev")
+    live_cluster["live"] = _live_dev(extra_pools=[old], blocks=[LiveBlock(
+        "172.16.1.0/29", "host:worker-0", 8, 2, {"legacy": 2})])
+    run = Run()
+    with pytest.raises(pulumi.RunError, match="CIP602"):
+        run_program("dev", config, run)
+    assert run.resources == []
+    assert any("old-pool" in m for m in run.messages("error"))
+    monkeypatch.setenv("CALICO_IPAM_ALLOW_DISRUPTION", "old-pool")
+    run = run_program("dev", config)
+    assert len(run.of_type(V3_POOL)) == 2
