@@ -30,13 +30,8 @@ _CALICO_REJECTS = ('Calico rejects overlapping pools ("IPPool({new}) CIDR overla
 
 
 @functools.lru_cache(maxsize=65536)
-def cidr_range(text: str) -> tuple[int, int, int, int]:
-    """(family, first address, last address, prefix length) of a CIDR in CIDR notation.
-
-    Raises ValueError when *text* is not a CIDR the way Go's net.ParseCIDR
-    reads one (a prefix is required, no surrounding blanks). Host bits are
-    allowed here; ``is_masked`` tells them apart.
-    """
+def _parse(text: str) -> tuple[int, int, int, int, bool, str]:
+    """(family, first, last, prefix length, strictly masked?, canonical network) or ValueError."""
     if not isinstance(text, str) or text.count("/") != 1:
         raise ValueError(f"{text!r} is not in CIDR notation (address/prefix)")
     address, prefix = text.split("/")
@@ -49,26 +44,43 @@ def cidr_range(text: str) -> tuple[int, int, int, int]:
     if not prefix.isascii() or not prefix.isdigit() or int(prefix) > bits:
         raise ValueError(f"{text!r} has an invalid prefix length")
     length = int(prefix)
-    first = int(ip) & ~((1 << (bits - length)) - 1)
-    return ip.version, first, first | ((1 << (bits - length)) - 1), length
+    host_mask = (1 << (bits - length)) - 1
+    value = int(ip)
+    first = value & ~host_mask
+    canonical = f"{netaddr.IPAddress(first, ip.version)}/{length}"
+    return ip.version, first, first | host_mask, length, value == first, canonical
+
+
+def cidr_range(text: str) -> tuple[int, int, int, int]:
+    """(family, first address, last address, prefix length) of a CIDR in CIDR notation.
+
+    Raises ValueError when *text* is not a CIDR the way Go's net.ParseCIDR
+    reads one (a prefix is required, no blanks, no shorthand). Host bits are
+    allowed here; ``is_masked`` tells them apart.
+    """
+    return _parse(text)[:4]
 
 
 def is_masked(text: str) -> bool:
     """Whether a parseable CIDR has its host bits zero (10.0.0.0/8, not 10.0.0.1/8)."""
     try:
-        _, first, _, _ = cidr_range(text)
+        return _parse(text)[4]
     except ValueError:
         return False
-    return int(netaddr.IPAddress(text.split("/")[0])) == first
+
+
+def network_of(text: str) -> str:
+    """The canonical network of a parseable CIDR (10.0.0.1/8 -> 10.0.0.0/8, FD00::/8 -> fd00::/8)."""
+    return _parse(text)[5]
 
 
 def masked_cidr(text: str) -> str | None:
     """The parseable, strictly masked CIDR *text* in canonical form, else None."""
     try:
-        cidr_range(text)
+        parsed = _parse(text)
     except ValueError:
         return None
-    return str(netaddr.IPNetwork(text).cidr) if is_masked(text) else None
+    return parsed[5] if parsed[4] else None
 
 
 def find_overlaps(entries: Iterable[tuple[str, K]]) -> list[tuple[K, K]]:
@@ -81,7 +93,7 @@ def find_overlaps(entries: Iterable[tuple[str, K]]) -> list[tuple[K, K]]:
     """
     items = []
     for index, (cidr, key) in enumerate(entries):
-        family, first, last, _ = cidr_range(cidr)
+        family, first, last, _, _, _ = _parse(cidr)
         # Widest first among equal starts so that a container precedes what it
         # contains; the input index keeps equal CIDRs stable and keys uncompared.
         items.append((family, first, -last, index, key))
@@ -144,7 +156,7 @@ def _cluster_cidrs(stack: Stack, field: str) -> tuple[list[tuple[int, str]], lis
                 where, stack=stack.name))
             continue
         if not is_masked(text):
-            fixed = netaddr.IPNetwork(text).cidr
+            fixed = network_of(text)
             findings.append(rule("CIP206").finding(
                 f"{kind} {text} ({field}[{index}]) has host bits set; write {fixed} (the network "
                 f"it denotes), which is what pools are checked against", f"stack/{stack.name}",
