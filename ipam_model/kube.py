@@ -11,6 +11,7 @@ lightkube and httpx2 is scrubbed before it is wrapped.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import sys
 import time
@@ -35,6 +36,10 @@ CALICO_CRD_GROUP = "crd.projectcalico.org"
 SECRET_KEYS = ("token", "password", "client-key-data", "client-certificate-data",
                "id-token", "refresh-token", "access-token", "client-secret")
 REDACTED = "<redacted>"
+DEFAULT_TIMEOUT = 30.0
+# Back-off waits go through this unless a reader is given its own sleep
+# (tests replace it so that retries never wait for real).
+DEFAULT_SLEEP = time.sleep
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,21 @@ class Kind:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
     def lightkube_class(self):
-        return create_global_resource(self.group, self.version, self.kind, self.plural)
+        return _lightkube_class(self)
+
+
+@functools.lru_cache(maxsize=None)
+def _lightkube_class(kind: Kind):
+    # lightkube registers each class once per process; core kinds use its own
+    # models (a second, generic class for them would clash in its registry).
+    if kind.group == "":
+        from lightkube.resources import core_v1
+        return getattr(core_v1, kind.kind)
+    return create_global_resource(kind.group, kind.version, kind.kind, kind.plural)
+
+
+def _as_dict(item) -> dict:
+    return item if isinstance(item, dict) else item.to_dict()
 
 
 POOLS_V3 = Kind("IPPool", "projectcalico.org", "v3", "ippools")
@@ -156,35 +175,44 @@ def _default_kubeconfig() -> str:
 
 
 def load_cluster_config(kubeconfig: str | None, context: str | None):
-    """(lightkube SingleConfig, description for messages, Scrubber)."""
+    """(lightkube SingleConfig, description for messages, Scrubber).
+
+    Errors are raised outside the ``except`` blocks on purpose: lightkube's
+    exception (a YAML error can quote a kubeconfig line) must not stay attached
+    as ``__context__``.
+    """
     in_cluster = (kubeconfig is None and context is None and "KUBECONFIG" not in os.environ
                   and os.environ.get("KUBERNETES_SERVICE_HOST"))
     if in_cluster:
         scrub = Scrubber.from_kubeconfig(None)
+        problem = None
         try:
             config = KubeConfig.from_service_account().get()
-        except ConfigError as exc:
-            raise ClusterError(f"in-cluster configuration failed: {scrub(str(exc))}") from None
+        except Exception as exc:
+            problem = scrub(str(exc))
+        if problem is not None:
+            raise ClusterError(f"in-cluster configuration failed: {problem}")
         return config, "in-cluster service account", scrub
     path = kubeconfig or _default_kubeconfig()
     scrub = Scrubber.from_kubeconfig(path)
     if not os.path.isfile(path):
         raise InputError("kubeconfig not found (pass --kubeconfig PATH or set KUBECONFIG)", file=path)
-    try:
+    problem = None
+    try:  # lightkube raises YAML, key and type errors for broken files
         kc = KubeConfig.from_file(path)
-    except Exception as exc:  # lightkube raises yaml, key and type errors for broken files
-        raise InputError(f"not a usable kubeconfig: {scrub(str(exc)).splitlines()[0]}",
-                         file=path) from None
+    except Exception as exc:
+        problem = (scrub(str(exc)).strip().splitlines() or [type(exc).__name__])[0]
+    if problem is not None:
+        raise InputError(f"not a usable kubeconfig: {problem}", file=path)
+    if context is not None and context not in (kc.contexts or {}):
+        known = ", ".join(sorted(kc.contexts or {})) or "none"
+        raise UsageError(f"context {context!r} not found in {path} (contexts: {known})")
     try:
         config = kc.get(context_name=context)
-    except ConfigError as exc:
-        if context:
-            known = ", ".join(sorted(getattr(kc, "contexts", {}) or {})) or "none"
-            raise UsageError(f"context {context!r} not found in {path} (contexts: {known})") from None
-        raise InputError(scrub(str(exc)), file=path) from None
     except Exception as exc:
-        raise InputError(f"not a usable kubeconfig: {scrub(str(exc)).splitlines()[0]}",
-                         file=path) from None
+        problem = (scrub(str(exc)).strip().splitlines() or [type(exc).__name__])[0]
+    if problem is not None:
+        raise InputError(f"not a usable kubeconfig: {problem}", file=path)
     return config, f"context {config.context_name}" if config.context_name else path, scrub
 
 
@@ -236,13 +264,13 @@ class KubeReader:
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, *,
                  transport: httpx2.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] | None = None,
                  page_size: int = 500, max_attempts: int = 5, max_restarts: int = 3,
-                 timeout: float = 30.0, backoff: float = 0.5, progress: bool | None = None,
-                 stderr: IO[str] | None = None):
+                 timeout: float = DEFAULT_TIMEOUT, backoff: float = 0.5, progress: bool | None = None,
+                 progress_after: float = 1.0, stderr: IO[str] | None = None):
         self._config, self._where, self._scrub = load_cluster_config(kubeconfig, context)
         self._transport = transport
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else DEFAULT_SLEEP
         self._page_size = page_size
         self._max_attempts = max_attempts
         self._max_restarts = max_restarts
@@ -252,6 +280,7 @@ class KubeReader:
         if progress is None:
             progress = bool(getattr(self._stderr, "isatty", lambda: False)())
         self._progress = progress
+        self._progress_after = progress_after
         self.source = f"cluster {_server_label(self._config)} ({self._where})"
         self.calico_api: str | None = None
 
@@ -265,14 +294,14 @@ class KubeReader:
     def read_into(self, sink: Sink) -> str:
         """Stream every object (slimmed, with kind/apiVersion) into *sink*;
         returns the IPPool API version the cluster serves."""
+        problem = None
         try:
             client = Client(config=self._config, transport=self._transport,
                             timeout=httpx2.Timeout(self._timeout))
-        except CalicoIpamError:
-            raise
         except Exception as exc:  # bad certificate data, unsupported auth provider, ...
-            raise ClusterError(f"cannot set up the connection for {self._where}: "
-                               f"{self._describe(exc)}") from None
+            problem = self._describe(exc)
+        if problem is not None:  # raised here so the original is not its __context__
+            raise ClusterError(f"cannot set up the connection for {self._where}: {problem}")
         started = time.monotonic()
         try:
             try:
@@ -312,76 +341,80 @@ class KubeReader:
         while True:
             sink.start(kind.kind)
             count = 0
+            failure = None
             try:
-                try:
-                    for item in client.list(res, chunk_size=self._page_size):
-                        sink.add(slim_object(kind.kind, item, kind.api_version))
-                        count += 1
-                        if self._progress and count % self._page_size == 0:
-                            self._show(kind, count, started)
-                except Exception as exc:
-                    self._classify(kind, exc)
+                for item in client.list(res, chunk_size=self._page_size):
+                    sink.add(slim_object(kind.kind, _as_dict(item), kind.api_version))
+                    count += 1
+                    if self._progress and count % self._page_size == 0:
+                        self._show(kind, count, started)
+            except Exception as exc:
+                failure = self._classify(kind, exc)
+            # Raised outside the except block: the original exception (whose
+            # text may hold credentials) must not ride along as __context__.
+            if failure is None:
                 if self._progress:
                     self._show(kind, count, started, done=True)
                 return
-            except _Restart as restart:
-                if restart.retryable:
-                    failures += 1
-                    if failures >= self._max_attempts:
-                        raise ClusterError(
-                            f"listing {kind.resource} failed {failures} times in a row, giving up: "
-                            f"{restart.reason}") from None
-                    self._sleep(min(self._backoff * (2 ** (failures - 1)), 30.0))
-                else:
-                    restarts += 1
-                    if restarts > self._max_restarts:
-                        raise ClusterError(
-                            f"listing {kind.resource} expired {restarts} times (410 Gone): the "
-                            f"list changes faster than it can be read; try a larger page or a "
-                            f"quieter moment") from None
+            if not isinstance(failure, _Restart):
+                raise failure
+            if failure.retryable:
+                failures += 1
+                if failures >= self._max_attempts:
+                    raise ClusterError(
+                        f"listing {kind.resource} failed {failures} times in a row, giving up: "
+                        f"{failure.reason}")
+                self._sleep(min(self._backoff * (2 ** (failures - 1)), 30.0))
+            else:  # 410 Gone: the continue token expired, start the list again
+                restarts += 1
+                if restarts > self._max_restarts:
+                    raise ClusterError(
+                        f"listing {kind.resource} expired {restarts} times (410 Gone): the "
+                        f"list changes faster than it can be read; try again at a quieter "
+                        f"moment")
 
-    def _classify(self, kind: Kind, exc: BaseException) -> None:
-        """Turn a failure during a list into a restart, a retry or a ClusterError."""
+    def _classify(self, kind: Kind, exc: BaseException) -> Exception:
+        """The exception a failure during a list becomes: a restart, a retry or a ClusterError."""
         if isinstance(exc, CalicoIpamError):
             if isinstance(exc, InputError):  # an object the normaliser cannot read
-                raise ClusterError(f"{kind.resource} from {self.source}: {exc}") from None
-            raise exc
+                return ClusterError(f"{kind.resource} from {self.source}: {exc}")
+            return exc
         code = _status_code(exc)
         if code == 404:
-            raise _NotServed() from None
+            return _NotServed()
         if code == 410:
-            raise _Restart("410 Gone", retryable=False) from None
+            return _Restart("410 Gone", retryable=False)
         if code == 403:
-            raise ClusterError(
+            return ClusterError(
                 f"permission denied: the credentials of {self._where} may not list "
                 f"{kind.resource} (API group \"{kind.group}\", resource \"{kind.plural}\", "
-                f"verb \"list\"); grant read access with {RBAC_MANIFEST}") from None
+                f"verb \"list\"); grant read access with {RBAC_MANIFEST}")
         if code == 401:
-            raise ClusterError(f"the API server rejected the credentials of {self._where} "
-                               f"(401 Unauthorized) while listing {kind.resource}") from None
+            return ClusterError(f"the API server rejected the credentials of {self._where} "
+                                f"(401 Unauthorized) while listing {kind.resource}")
         if code is not None and (code >= 500 or code == 429):
-            raise _Restart(f"HTTP {code} while listing {kind.resource}", retryable=True) from None
+            return _Restart(f"HTTP {code} while listing {kind.resource}", retryable=True)
         if code is not None:
             message = exc.status.message if isinstance(exc, ApiError) else ""
-            raise ClusterError(f"listing {kind.resource} failed with HTTP {code}"
-                               f"{': ' + self._scrub(message) if message else ''}") from None
+            return ClusterError(f"listing {kind.resource} failed with HTTP {code}"
+                                f"{': ' + self._scrub(message) if message else ''}")
         if isinstance(exc, httpx2.TimeoutException):
-            raise _Restart(f"timed out after {self._timeout:g}s listing {kind.resource}",
-                           retryable=True) from None
+            return _Restart(f"timed out after {self._timeout:g}s listing {kind.resource}",
+                            retryable=True)
         if isinstance(exc, httpx2.TransportError):
-            raise _Restart(f"{type(exc).__name__} listing {kind.resource}: {self._describe(exc)}",
-                           retryable=True) from None
+            return _Restart(f"{type(exc).__name__} listing {kind.resource}: {self._describe(exc)}",
+                            retryable=True)
         if isinstance(exc, (msgspec.DecodeError, msgspec.ValidationError, ValueError)):
-            raise ClusterError(f"the API server sent an invalid or truncated response for "
-                               f"{kind.resource}: {self._describe(exc)}") from None
+            return ClusterError(f"the API server sent an invalid or truncated response for "
+                                f"{kind.resource}: {self._describe(exc)}")
         if isinstance(exc, ConfigError):
-            raise ClusterError(f"authentication for {self._where} failed: "
-                               f"{self._describe(exc)}") from None
-        raise ClusterError(f"listing {kind.resource} failed: {type(exc).__name__}: "
-                           f"{self._describe(exc)}") from None
+            return ClusterError(f"authentication for {self._where} failed: "
+                                f"{self._describe(exc)}")
+        return ClusterError(f"listing {kind.resource} failed: {type(exc).__name__}: "
+                            f"{self._describe(exc)}")
 
     def _show(self, kind: Kind, count: int, started: float, done: bool = False) -> None:
-        if time.monotonic() - started < 1.0:  # short reads stay silent
+        if time.monotonic() - started < self._progress_after:  # short reads stay silent
             return
         end = "\n" if done else ""
         self._stderr.write(f"\rreading {kind.resource}: {count:,}{end}")

@@ -405,7 +405,8 @@ def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
 def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
                      namespaces: Iterable[LiveNamespace], nodes: Iterable[LiveNode],
                      blocks: Iterable[LiveBlock], affinities: Iterable[LiveAffinity],
-                     ipam_config: IPAMConfig | None = None) -> LiveState:
+                     ipam_config: IPAMConfig | None = None,
+                     notes: Sequence[str] = ()) -> LiveState:
     pool_map = {p.name: p for p in sorted(pools, key=lambda p: p.name)}
     blocks = tuple(blocks)
     affinities = tuple(affinities)
@@ -419,6 +420,7 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
         affinities=affinities,
         ipam_config=ipam_config or IPAMConfig(),
         usage=frozen_map(compute_usage(pool_map, blocks, affinities)),
+        notes=tuple(notes),
     )
 
 
@@ -489,9 +491,10 @@ class LiveCollector:
     def result(self, source: str, calico_api: str | None = None) -> LiveState:
         # IPAMConfig is a singleton named "default"; anything else is not read by Calico.
         config = self.ipam_configs.get("default")
+        notes = [n for n in (self.ignored_note(),) if n]
         return build_live_state(source, calico_api or self.pool_api or API_V3,
                                 self.pools.values(), self.namespaces.values(), self.nodes.values(),
-                                self.blocks, self.affinities, config)
+                                self.blocks, self.affinities, config, notes)
 
 
 # --------------------------------------------------------------------------- reading files

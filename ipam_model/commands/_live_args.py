@@ -19,6 +19,27 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
                              "pod's service account when running in a cluster)")
     parser.add_argument("--context", metavar="CTX",
                         help="kubeconfig context (default: the current context)")
+    parser.add_argument("--request-timeout", metavar="SECONDS", type=_positive_seconds,
+                        default=None,
+                        help="give up on one API request after this long; it is retried "
+                             "with back-off a few times (default: 30)")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def make_reader(args: argparse.Namespace):
+    """A KubeReader for the cluster options in *args*."""
+    from ..kube import DEFAULT_TIMEOUT, KubeReader  # lightkube only when a cluster is read
+    return KubeReader(getattr(args, "kubeconfig", None), getattr(args, "context", None),
+                      timeout=getattr(args, "request_timeout", None) or DEFAULT_TIMEOUT)
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,5 +61,4 @@ def read_live(args: argparse.Namespace) -> LiveState:
                              "--kubeconfig or --context")
         from ..live import load_snapshot
         return load_snapshot(snapshots)
-    from ..kube import KubeReader  # lightkube is imported only when a cluster is read
-    return KubeReader(kubeconfig, context).read()
+    return make_reader(args).read()

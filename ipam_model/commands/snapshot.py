@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import UsageError
-from ._live_args import add_cluster_arguments
+from ._live_args import add_cluster_arguments, make_reader
 
 NAME = "snapshot"
 HELP = "dump live Calico IPAM state (pools, blocks, affinities, namespaces, nodes) to a file"
@@ -24,12 +24,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..kube import CollectorSink, KubeReader, TeeSink
+    from ..kube import CollectorSink, TeeSink
     from ..live import LiveCollector, SnapshotWriter
 
     if args.output == "-":
         args.output = None
-    reader = KubeReader(args.kubeconfig, args.context)
+    reader = make_reader(args)
     writer = SnapshotWriter()
     collector = LiveCollector()
     try:

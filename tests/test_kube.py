@@ -1,0 +1,492 @@
+"""The cluster reader over real HTTP against a fake Kubernetes API on 127.0.0.1.
+
+The fake serves Calico-shaped objects (tests/data/live) with ``limit``/
+``continue`` paging and scripted faults; a kubeconfig points lightkube at it
+over plain http://. Every failure must end in one ClusterError (exit 1 through
+the CLI) and never in a LiveState or snapshot built from part of the cluster.
+"""
+from __future__ import annotations
+
+import base64
+import http.server
+import io
+import json
+import os
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+import yaml
+
+from ipam_model import cli
+from ipam_model.errors import ClusterError, InputError, UsageError
+from ipam_model.kube import ALL_KINDS, KubeReader
+from ipam_model.live import load_snapshot
+from ipam_model.model import API_CRD_V1, API_V3
+from ipam_model.snapshot import OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR
+
+DATA = Path(__file__).parent / "data" / "live"
+ROOT = Path(__file__).parent.parent
+
+PATHS = {k.kind if k.group != "projectcalico.org" else "IPPoolV3":
+         (f"/apis/{k.group}/{k.version}/{k.plural}" if k.group else f"/api/{k.version}/{k.plural}")
+         for k in ALL_KINDS}
+
+
+def seed_objects(v3: bool) -> dict[str, list[dict]]:
+    """Collections by URL path, from the fixture files."""
+    by_path: dict[str, list[dict]] = defaultdict(list)
+    with open(DATA / "cluster-v1.yaml") as fh:
+        for doc in yaml.safe_load_all(fh):
+            for item in doc["items"]:
+                if item["kind"] in PATHS:
+                    by_path[PATHS[item["kind"]]].append(item)
+    if v3:
+        with open(DATA / "ippools-v3.yaml") as fh:
+            by_path[PATHS["IPPoolV3"]] = yaml.safe_load(fh)["items"]
+    return dict(by_path)
+
+
+class FakeKubeAPI:
+    """A tiny list-only Kubernetes API. ``faults[(path, n)]`` scripts the n-th
+    request (0-based) to that path: an HTTP status, "timeout" or "truncate"."""
+
+    def __init__(self, objects: dict[str, list[dict]]):
+        self.objects = objects
+        self.faults: dict[tuple[str, int], object] = {}
+        self.always: dict[str, object] = {}
+        self.requests: list[tuple[str, str, dict]] = []
+        self.counts: dict[str, int] = defaultdict(int)
+        self.delay = 1.0
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def do_GET(self):
+                api.handle(self)
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that timed out and hung up: expected in these tests
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    @staticmethod
+    def _send(h, code: int, body: bytes, length: int | None = None):
+        h.send_response(code)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body) if length is None else length))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def _status(self, h, code: int, reason: str, message: str):
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": message, "reason": reason, "code": code}
+        self._send(h, code, json.dumps(body).encode())
+
+    def handle(self, h):
+        parts = urlsplit(h.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        path = parts.path
+        n = self.counts[path]
+        self.counts[path] += 1
+        self.requests.append(("GET", path, query))
+        fault = self.faults.get((path, n), self.always.get(path))
+        if fault == "timeout":
+            time.sleep(self.delay)
+        elif isinstance(fault, int):
+            reasons = {403: "Forbidden", 404: "NotFound", 410: "Expired", 500: "InternalError",
+                       503: "ServiceUnavailable"}
+            return self._status(h, fault, reasons.get(fault, "Failure"),
+                                f'ippools is forbidden: User "ci" cannot list resource {path}'
+                                if fault == 403 else f"fault {fault}")
+        if path not in self.objects:
+            return self._status(h, 404, "NotFound", "the server could not find the requested resource")
+        items = self.objects[path]
+        start = int(query.get("continue", "0") or 0)
+        limit = int(query.get("limit", "0") or 0) or len(items) or 1
+        page = items[start:start + limit]
+        meta = {"resourceVersion": "4242"}
+        if start + limit < len(items):
+            meta["continue"] = str(start + limit)
+            meta["remainingItemCount"] = len(items) - start - limit
+        body = json.dumps({"apiVersion": "v1", "kind": "List", "metadata": meta,
+                           "items": page}).encode()
+        if fault == "truncate":
+            body = body[: len(body) // 2]
+        self._send(h, 200, body)
+
+
+@pytest.fixture
+def api():
+    server = FakeKubeAPI(seed_objects(v3=False))
+    yield server
+    server.close()
+
+
+def write_kubeconfig(tmp_path: Path, server: str, user: dict | None = None,
+                     extra_users: dict | None = None) -> Path:
+    users = [{"name": "ci", "user": user or {"token": "plain-test-token"}}]
+    contexts = [{"name": "lab", "context": {"cluster": "lab", "user": "ci"}}]
+    for name, entry in (extra_users or {}).items():
+        users.append({"name": name, "user": entry})
+        contexts.append({"name": name, "context": {"cluster": "lab", "user": name}})
+    conf = {"apiVersion": "v1", "kind": "Config", "current-context": "lab",
+            "clusters": [{"name": "lab", "cluster": {"server": server}}],
+            "contexts": contexts, "users": users}
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(conf))
+    return path
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+def reader(kubeconfig, sleeps=None, context=None, **kw) -> KubeReader:
+    kw.setdefault("page_size", 2)
+    kw.setdefault("timeout", 0.4)
+    return KubeReader(str(kubeconfig), context, sleep=sleeps if sleeps is not None else Sleeps(),
+                      **kw)
+
+
+@pytest.fixture(autouse=True)
+def no_real_backoff(monkeypatch):
+    """The CLI builds its own reader: its back-off must not wait for real either."""
+    monkeypatch.setattr("ipam_model.kube.DEFAULT_SLEEP", lambda seconds: None)
+
+
+def list_requests(api: FakeKubeAPI, path: str):
+    return [q for (_, p, q) in api.requests if p == path]
+
+
+# --------------------------------------------------------------------------- success
+
+def test_reads_a_v1_cluster_over_http_in_pages(api, tmp_path):
+    state = reader(write_kubeconfig(tmp_path, api.url)).read()
+    assert state.calico_api == API_CRD_V1
+    assert sorted(state.pools) == ["default-ipv4-ippool", "external-pool", "internal-pool",
+                                   "legacy-pool"]
+    ext = state.pools["external-pool"]
+    assert (ext.owner, ext.owner_stack) == (OWNER_CALICO_IPAM, "dev")
+    assert ext.spec.block_size == 29 and ext.spec.ipip_mode == "Always"
+    assert "pulumi.com/patchFieldManager" not in ext.annotations
+    assert state.pools["default-ipv4-ippool"].owner == OWNER_TIGERA_OPERATOR
+    assert state.pools["legacy-pool"].owner == OWNER_OTHER
+    assert len(state.namespaces) == 7 and len(state.nodes) == 3 and len(state.blocks) == 4
+    assert state.usage["external-pool"].by_namespace == {"external-ns": 3}
+    assert state.usage["default-ipv4-ippool"].allocated == 3  # tunnel address included
+    assert state.source.startswith("cluster 127.0.0.1:") and "context lab" in state.source
+    # 7 namespaces with limit=2 take 4 pages, each following the server's continue token
+    pages = list_requests(api, PATHS["Namespace"])
+    assert [q.get("continue") for q in pages] == [None, "2", "4", "6"]
+    assert all(q["limit"] == "2" for q in pages)
+    # the v3 API is not served: the reader asked, then fell back to the CRDs
+    assert list_requests(api, PATHS["IPPoolV3"]) and list_requests(api, PATHS["IPPool"])
+
+
+def test_prefers_projectcalico_v3_when_served(tmp_path):
+    server = FakeKubeAPI(seed_objects(v3=True))
+    try:
+        state = reader(write_kubeconfig(tmp_path, server.url)).read()
+        assert state.calico_api == API_V3
+        assert not list_requests(server, PATHS["IPPool"])  # v1 pools never read
+    finally:
+        server.close()
+    v1 = reader_state_v1(tmp_path)
+    # the same cluster seen through either API normalises to the same pools
+    assert dict(state.pools) == dict(v1.pools)
+
+
+def reader_state_v1(tmp_path):
+    server = FakeKubeAPI(seed_objects(v3=False))
+    try:
+        return reader(write_kubeconfig(tmp_path, server.url)).read()
+    finally:
+        server.close()
+
+
+def test_injected_mock_transport_works_without_a_server(tmp_path):
+    objects = seed_objects(v3=False)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        items = objects.get(request.url.path)
+        if items is None:
+            return httpx2.Response(404, json={"kind": "Status", "code": 404, "message": "nf"})
+        return httpx2.Response(200, json={"kind": "List", "metadata": {}, "items": items})
+
+    kc = write_kubeconfig(tmp_path, "https://cluster.invalid:6443")
+    state = KubeReader(str(kc), "lab", transport=httpx2.MockTransport(handler)).read()
+    assert len(state.blocks) == 4 and state.calico_api == API_CRD_V1
+
+
+# --------------------------------------------------------------------------- failures
+
+def test_403_names_verb_resource_and_rbac_manifest(api, tmp_path):
+    api.always[PATHS["IPAMBlock"]] = 403
+    with pytest.raises(ClusterError) as err:
+        reader(write_kubeconfig(tmp_path, api.url)).read()
+    msg = str(err.value)
+    assert "ipamblocks.crd.projectcalico.org" in msg and '"list"' in msg
+    assert "deploy/rbac-readonly.yaml" in msg
+
+
+def test_missing_calico_crd_says_calico_is_not_installed(api, tmp_path):
+    del api.objects[PATHS["IPAMBlock"]]
+    with pytest.raises(ClusterError) as err:
+        reader(write_kubeconfig(tmp_path, api.url)).read()
+    assert "Calico is not installed with the Kubernetes datastore " \
+           "(no ipamblocks.crd.projectcalico.org)" in str(err.value)
+
+
+def test_no_calico_at_all(tmp_path):
+    server = FakeKubeAPI({PATHS["Namespace"]: [], PATHS["Node"]: []})
+    try:
+        with pytest.raises(ClusterError, match=r"no ippools\.crd\.projectcalico\.org"):
+            reader(write_kubeconfig(tmp_path, server.url)).read()
+    finally:
+        server.close()
+
+
+def test_410_gone_restarts_the_list_from_scratch(api, tmp_path):
+    path = PATHS["IPAMBlock"]
+    api.faults[(path, 1)] = 410  # the second page expires
+    sleeps = Sleeps()
+    state = reader(write_kubeconfig(tmp_path, api.url), sleeps).read()
+    assert sorted(b.cidr for b in state.blocks) == sorted(
+        ["172.16.0.32/29", "192.169.0.0/29", "192.168.10.64/26", "10.10.0.0/26"])  # no duplicates
+    assert [q.get("continue") for q in list_requests(api, path)] == [None, "2", None, "2"]
+    assert sleeps == []
+
+
+def test_410_forever_gives_up(api, tmp_path):
+    api.faults.update({(PATHS["IPAMBlock"], n): 410 for n in range(1, 40, 2)})
+    with pytest.raises(ClusterError, match="410 Gone"):
+        reader(write_kubeconfig(tmp_path, api.url)).read()
+
+
+def test_500_then_success_backs_off_without_sleeping(api, tmp_path):
+    api.faults[(PATHS["Namespace"], 1)] = 500
+    api.faults[(PATHS["Namespace"], 2)] = 503
+    sleeps = Sleeps()
+    state = reader(write_kubeconfig(tmp_path, api.url), sleeps).read()
+    assert len(state.namespaces) == 7
+    assert sleeps == [0.5, 1.0]  # exponential, through the injected sleep
+
+
+def test_500_forever_is_bounded(api, tmp_path):
+    api.always[PATHS["Node"]] = 500
+    sleeps = Sleeps()
+    with pytest.raises(ClusterError, match=r"nodes failed 5 times in a row.*HTTP 500"):
+        reader(write_kubeconfig(tmp_path, api.url), sleeps).read()
+    assert sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_timeout_is_retried(api, tmp_path):
+    api.faults[(PATHS["BlockAffinity"], 0)] = "timeout"
+    state = reader(write_kubeconfig(tmp_path, api.url), timeout=0.3).read()
+    assert len(state.affinities) == 4
+
+
+def test_timeouts_end_in_one_clear_error(api, tmp_path):
+    api.always[PATHS["IPAMConfig"]] = "timeout"
+    api.delay = 0.3
+    with pytest.raises(ClusterError, match=r"ipamconfigs.*timed out after 0.1s"):
+        reader(write_kubeconfig(tmp_path, api.url), timeout=0.1, max_attempts=2).read()
+
+
+def test_truncated_json_is_an_error(api, tmp_path):
+    api.faults[(PATHS["IPAMBlock"], 1)] = "truncate"
+    with pytest.raises(ClusterError, match="invalid or truncated response for ipamblocks"):
+        reader(write_kubeconfig(tmp_path, api.url)).read()
+
+
+def test_malformed_cluster_object_names_it(api, tmp_path):
+    api.objects[PATHS["IPPool"]][1]["spec"]["cidr"] = "192.169.0.0/33"
+    with pytest.raises(ClusterError, match=r"IPPool\.internal-pool\.spec\.cidr: .*not a valid CIDR"):
+        reader(write_kubeconfig(tmp_path, api.url)).read()
+
+
+def test_unknown_context_and_missing_kubeconfig(api, tmp_path):
+    kc = write_kubeconfig(tmp_path, api.url)
+    with pytest.raises(UsageError, match=r"context 'prod' not found .*contexts: lab"):
+        KubeReader(str(kc), "prod")
+    with pytest.raises(InputError, match="kubeconfig not found"):
+        KubeReader(str(tmp_path / "nope"), None)
+
+
+def test_progress_only_on_a_terminal(api, tmp_path):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    kc = write_kubeconfig(tmp_path, api.url)
+    tty, pipe = Tty(), io.StringIO()
+    reader(kc, progress_after=0.0, stderr=tty).read()
+    reader(kc, progress_after=0.0, stderr=pipe).read()
+    assert "reading namespaces: 7" in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- the CLI
+
+def run_cli(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_snapshot_command_round_trips(api, tmp_path, capsys):
+    kc = write_kubeconfig(tmp_path, api.url)
+    out_file = tmp_path / "snap.json"
+    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc), "--output", str(out_file)],
+                             capsys)
+    assert code == 0, err
+    assert "4 IP pools (3 in use), 4 IPAM blocks" in err  # legacy-pool's block is empty
+    doc = json.loads(out_file.read_text())
+    assert doc["kind"] == "CalicoIpamSnapshot" and doc["version"] == 1
+    assert doc["calicoApi"] == API_CRD_V1
+    assert all("managedFields" not in o["metadata"] for o in doc["items"])
+    assert all("status" not in o for o in doc["items"] if o["kind"] == "Node")
+    live = reader(kc).read()
+    snap = load_snapshot(str(out_file))
+    for attr in ("calico_api", "pools", "namespaces", "nodes", "blocks", "affinities",
+                 "ipam_config", "usage"):
+        assert getattr(snap, attr) == getattr(live, attr), attr
+    # default output: standard output
+    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc)], capsys)
+    assert code == 0 and json.loads(out)["items"] == doc["items"]
+
+
+@pytest.mark.parametrize("fault", [403, 404, 410, 500, "timeout", "truncate"])
+def test_snapshot_command_failures_exit_1_and_write_nothing(api, tmp_path, capsys, fault):
+    path = PATHS["IPAMBlock"]
+    if fault == 404:
+        del api.objects[path]
+    else:
+        api.always[path] = fault
+    api.delay = 0.3
+    kc = write_kubeconfig(tmp_path, api.url)
+    out_file = tmp_path / "snap.json"
+    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc), "-o", str(out_file),
+                              "--request-timeout", "0.1"], capsys)
+    assert code == 1
+    assert out == ""
+    assert err.startswith("calico-ipam snapshot: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert not out_file.exists() and not list(tmp_path.glob(".snapshot-*"))
+
+
+# --------------------------------------------------------------------------- RBAC
+
+def _rbac_rules():
+    docs = list(yaml.safe_load_all((ROOT / "deploy" / "rbac-readonly.yaml").read_text()))
+    role = next(d for d in docs if d["kind"] == "ClusterRole")
+    binding = next(d for d in docs if d["kind"] == "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    return role["rules"]
+
+
+def test_rbac_manifest_is_read_only():
+    for rule in _rbac_rules():
+        assert set(rule["verbs"]) <= {"get", "list"}
+
+
+@pytest.mark.parametrize("v3", [False, True])
+def test_every_request_is_covered_by_the_rbac_manifest(tmp_path, v3):
+    seen = []
+
+    class Recording(httpx2.HTTPTransport):
+        def handle_request(self, request):
+            seen.append((request.method, request.url.path, dict(request.url.params)))
+            return super().handle_request(request)
+
+    server = FakeKubeAPI(seed_objects(v3=v3))
+    try:
+        kc = write_kubeconfig(tmp_path, server.url)
+        KubeReader(str(kc), None, transport=Recording(), page_size=2).read()
+    finally:
+        server.close()
+    assert len(seen) > 10
+    rules = _rbac_rules()
+    for method, path, params in seen:
+        parts = path.strip("/").split("/")
+        group, rest = ("", parts[2:]) if parts[0] == "api" else (parts[1], parts[3:])
+        resource = rest[0]
+        verb = {"GET": "list" if len(rest) == 1 else "get"}.get(method, method.lower())
+        if params.get("watch") == "true":
+            verb = "watch"
+        assert any(group in r["apiGroups"] and resource in r["resources"] and verb in r["verbs"]
+                   for r in rules), f"{method} {path}: {verb} {resource} in {group!r} not granted"
+
+
+# --------------------------------------------------------------------------- credentials
+
+def _test_pem() -> tuple[str, str]:
+    cert = (DATA / "test-client.crt").read_text()
+    key = (DATA / "test-client.key").read_text()
+    return cert, key
+
+
+def test_credentials_never_appear_anywhere(api, tmp_path, capsys):
+    token = "tok-SEKRIT-4f9a1c7e2b8d"
+    password = "pw-SEKRIT-hunter2-93a1"
+    exec_secret = "exec-SEKRIT-77c0de"
+    cert, key = _test_pem()
+    cert_b64 = base64.b64encode(cert.encode()).decode()
+    key_b64 = base64.b64encode(key.encode()).decode()
+    key_lines = [line for line in key.splitlines() if len(line) >= 16 and "-----" not in line]
+    kc = write_kubeconfig(
+        tmp_path, api.url,
+        user={"token": token, "username": "admin", "password": password,
+              "client-certificate-data": cert_b64, "client-key-data": key_b64},
+        extra_users={
+            "broken-exec": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sh",
+                "args": ["-c", 'echo "cannot log in with $SECRET" >&2; exit 1'],
+                "env": [{"name": "SECRET", "value": exec_secret}]}},
+            "basic": {"username": "admin", "password": password}})
+    planted = [token, password, exec_secret, cert_b64, key_b64, *key_lines]
+    outputs = []
+
+    def run(argv):
+        code, out, err = run_cli(argv, capsys)
+        outputs.extend([out, err])
+        return code
+
+    snap = tmp_path / "snap.json"
+    assert run(["snapshot", "--kubeconfig", str(kc), "-o", str(snap)]) == 0
+    outputs.append(snap.read_text())
+    assert run(["snapshot", "--kubeconfig", str(kc), "--context", "basic"]) == 0
+    # the exec plugin fails and prints its secret: the message must not carry it
+    assert run(["snapshot", "--kubeconfig", str(kc), "--context", "broken-exec"]) == 1
+    assert "authentication for context broken-exec failed" in outputs[-1]
+    api.always[PATHS["IPAMBlock"]] = 403
+    assert run(["snapshot", "--kubeconfig", str(kc), "-o", str(tmp_path / "x.json")]) == 1
+    api.always[PATHS["IPAMBlock"]] = 500
+    for context in ("lab", "basic", "broken-exec"):
+        try:
+            reader(kc, context=context, max_attempts=2).read()
+        except ClusterError as exc:
+            outputs.append(str(exc))
+            outputs.append(repr(exc.__cause__) + repr(exc.__context__))
+    blob = "\n".join(outputs)
+    assert "HTTP 500" in blob
+    for secret in planted:
+        assert secret not in blob
+
