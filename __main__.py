@@ -144,7 +144,7 @@ def refuse(stack_name: str, findings: list[Finding]) -> pulumi.RunError:
     first = finding_line(errors[0]).splitlines()[0]  # migration steps are in the log above
     return pulumi.RunError(
         f"calico-ipam: stack {stack_name} has {len(errors)} error finding(s) ({ids}); "
-        f"nothing was registered. First: {first} "
+        f"nothing was registered. First: {first}. "
         f"See the errors above; `calico-ipam check --stack {stack_name}` (and `calico-ipam "
         f"plan --stack {stack_name}` for live gates) print the full report.")
 
