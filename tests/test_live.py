@@ -1,0 +1,412 @@
+"""The live-state normaliser and the snapshot / kubectl-output readers."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import netaddr
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ipam_model import live
+from ipam_model.errors import InputError
+from ipam_model.live import (
+    LiveCollector, RawSnapshot, build_live_state, compute_usage, load_snapshot, normalise_affinity,
+    normalise_block, normalise_ipam_config, normalise_namespace, normalise_pool, write_snapshot)
+from ipam_model.model import API_CRD_V1, API_V3, PoolSpec
+from ipam_model.snapshot import (
+    OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR, IPAMConfig, LiveBlock, LivePool)
+
+DATA = Path(__file__).parent / "data" / "live"
+
+
+def fixture_items() -> list[dict]:
+    with open(DATA / "cluster-v1.yaml") as fh:
+        return [item for doc in yaml.safe_load_all(fh) for item in doc["items"]]
+
+
+def v1_pool(name="external-pool", meta=None, spec=None, **metadata):
+    obj = {"apiVersion": API_CRD_V1, "kind": "IPPool", "metadata": {"name": name, **metadata},
+           "spec": spec or {"cidr": "172.16.0.0/26", "blockSize": 29}}
+    if meta is not None:
+        obj["metadata"].setdefault("annotations", {})["projectcalico.org/metadata"] = json.dumps(meta)
+    return obj
+
+
+# --------------------------------------------------------------------------- pools
+
+def test_v1_pool_metadata_annotation_is_decoded_and_merged():
+    pool = normalise_pool(v1_pool(
+        labels={"team": "net", "app.kubernetes.io/managed-by": "someone-else"},
+        annotations={"note": "kept", "projectcalico.org/metadata": json.dumps({
+            "labels": {"app.kubernetes.io/managed-by": "calico-ipam",
+                       "calico-ipam.io/stack": "prod"},
+            "annotations": {"owner": "platform", "pulumi.com/patchForce": "true"},
+            "creationTimestamp": None})}))
+    # the CR's own labels first, the decoded v3 ones win (Calico's read path)
+    assert dict(pool.labels) == {"team": "net", "app.kubernetes.io/managed-by": "calico-ipam",
+                                 "calico-ipam.io/stack": "prod"}
+    assert dict(pool.annotations) == {"note": "kept", "owner": "platform"}
+    assert (pool.owner, pool.owner_stack) == (OWNER_CALICO_IPAM, "prod")
+
+
+def test_v1_and_v3_forms_of_a_pool_normalise_equal():
+    v1 = normalise_pool(v1_pool(meta={"labels": {"app.kubernetes.io/managed-by": "calico-ipam"},
+                                      "annotations": {"a": "b"}}))
+    v3 = normalise_pool({"apiVersion": API_V3, "kind": "IPPool",
+                         "metadata": {"name": "external-pool",
+                                      "labels": {"app.kubernetes.io/managed-by": "calico-ipam"},
+                                      "annotations": {"a": "b"}},
+                         "spec": {"cidr": "172.16.0.0/26", "blockSize": 29, "ipipMode": "Never",
+                                  "vxlanMode": "Never", "natOutgoing": False, "disabled": False,
+                                  "nodeSelector": "all()", "allowedUses": ["Workload", "Tunnel"],
+                                  "assignmentMode": "Automatic", "disableBGPExport": False}})
+    assert v1 == v3
+
+
+DEFAULTS = {"blockSize": (0, None), "ipipMode": ("", "Never"), "vxlanMode": ("", "Never"),
+            "nodeSelector": ("", "all()"), "allowedUses": ([], ["Workload", "Tunnel"]),
+            "assignmentMode": ("", "Automatic"), "natOutgoing": (None, False),
+            "disabled": (None, False), "disableBGPExport": (None, False)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(v6=st.booleans(), choices=st.fixed_dictionaries(
+    {k: st.sampled_from(["omit", "empty", "explicit"]) for k in DEFAULTS}))
+def test_defaults_omitted_empty_or_written_out_are_the_same_pool(v6, choices):
+    cidr = "fd00:10::/64" if v6 else "10.20.0.0/16"
+    spec = {"cidr": cidr}
+    for key, how in choices.items():
+        empty, explicit = DEFAULTS[key]
+        if key == "blockSize":
+            explicit = 122 if v6 else 26
+        if how == "empty" and empty is not None:
+            spec[key] = empty
+        elif how == "explicit":
+            spec[key] = explicit
+    pool = normalise_pool(v1_pool(spec=spec))
+    assert pool.spec == PoolSpec(cidr=cidr, block_size=122 if v6 else 26)
+
+
+def test_server_fields_pulumi_and_last_applied_annotations_are_ignored():
+    bare = v1_pool(meta={"labels": {"x": "y"}})
+    noisy = copy.deepcopy(bare)
+    noisy["metadata"].update({
+        "uid": "u-1", "resourceVersion": "99", "generation": 7,
+        "creationTimestamp": "2026-01-01T00:00:00Z",
+        "managedFields": [{"manager": "pulumi-kubernetes"}],
+    })
+    noisy["metadata"]["annotations"].update({
+        "pulumi.com/autonamed": "true", "pulumi.com/patchFieldManager": "calico-pools-dev",
+        "kubectl.kubernetes.io/last-applied-configuration": '{"spec": {}}'})
+    noisy["status"] = {"conditions": [{"type": "Allocatable", "status": "True", "reason": "OK"}]}
+    assert normalise_pool(noisy) == normalise_pool(bare)
+
+
+def test_canonical_cidr():
+    assert normalise_pool(v1_pool(spec={"cidr": "172.16.0.5/26"})).spec.cidr == "172.16.0.0/26"
+    assert normalise_pool(v1_pool(spec={"cidr": "FD00:0:0::/64"})).spec.cidr == "fd00::/64"
+
+
+@pytest.mark.parametrize("metadata,owner,stack", [
+    ({"labels": {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}},
+     OWNER_CALICO_IPAM, "dev"),
+    ({"labels": {"app.kubernetes.io/managed-by": "tigera-operator"}}, OWNER_TIGERA_OPERATOR, None),
+    ({"ownerReferences": [{"apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+                           "name": "default", "uid": "1"}]}, OWNER_TIGERA_OPERATOR, None),
+    # the operator owns it even if someone added our label: it would revert our edits
+    ({"labels": {"app.kubernetes.io/managed-by": "calico-ipam"},
+      "ownerReferences": [{"apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+                           "name": "default", "uid": "1"}]}, OWNER_TIGERA_OPERATOR, None),
+    ({"labels": {"app.kubernetes.io/managed-by": "helm"}}, OWNER_OTHER, None),
+    ({}, OWNER_OTHER, None),
+])
+def test_ownership(metadata, owner, stack):
+    pool = normalise_pool(v1_pool(name="p1", meta=metadata))
+    assert (pool.owner, pool.owner_stack) == (owner, stack)
+
+
+def test_operator_default_pool_names_are_not_ours_unless_labelled():
+    assert normalise_pool(v1_pool(name="default-ipv4-ippool")).owner == OWNER_TIGERA_OPERATOR
+    assert normalise_pool(v1_pool(name="default-ipv6-ippool",
+                                  spec={"cidr": "fd00::/48"})).owner == OWNER_TIGERA_OPERATOR
+    adopted = v1_pool(name="default-ipv4-ippool",
+                      meta={"labels": {"app.kubernetes.io/managed-by": "calico-ipam"}})
+    assert normalise_pool(adopted).owner == OWNER_CALICO_IPAM
+
+
+def test_deleting_pool():
+    assert normalise_pool(v1_pool(deletionTimestamp="2026-01-01T00:00:00Z")).deleting
+
+
+@pytest.mark.parametrize("spec,path,words", [
+    ({"cidr": "172.16.0.0/33"}, "spec.cidr", "not a valid CIDR"),
+    ({"cidr": "172.16.0.0"}, "spec.cidr", "must be a CIDR"),
+    ({"cidr": "10.0.0.0/8", "blockSize": "26"}, "spec.blockSize", "must be an integer"),
+    ({"cidr": "10.0.0.0/8", "natOutgoing": "yes"}, "spec", "natOutgoing must be true or false"),
+    ({"cidr": "10.0.0.0/8", "allowedUses": "Workload"}, "spec.allowedUses", "list of strings"),
+])
+def test_bad_pool_spec_names_file_path_and_problem(spec, path, words):
+    with pytest.raises(InputError) as err:
+        normalise_pool(v1_pool(spec=spec), "snap.yaml", ("items", 2))
+    assert str(err.value).startswith(f"snap.yaml: items[2].{path}: ")
+    assert words in str(err.value)
+
+
+def test_bad_metadata_annotation():
+    obj = v1_pool(annotations={"projectcalico.org/metadata": "{not json"})
+    with pytest.raises(InputError, match="projectcalico.org/metadata is not valid JSON"):
+        normalise_pool(obj, "x.yaml", ("items", 0))
+
+
+# --------------------------------------------------------------------------- blocks & co
+
+def test_block_counts_like_reference_example():
+    items = {i["metadata"]["name"]: i for i in fixture_items()}
+    block = normalise_block(items["172-16-0-32-29"])
+    assert block == LiveBlock(cidr="172.16.0.32/29", affinity="host:node1", size=8, allocated=3,
+                              by_namespace={"external-ns": 3})
+    assert block.node == "node1"
+    tunnel = normalise_block(items["192-168-10-64-26"])
+    # the VXLAN tunnel address is allocated but belongs to no namespace
+    assert (tunnel.allocated, dict(tunnel.by_namespace)) == (3, {"default": 1, "kube-system": 1})
+    assert tunnel.size == 64
+
+
+def test_block_with_dangling_allocation_names_the_ordinal():
+    obj = {"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/30", "allocations": [0, None, 5],
+                                         "attributes": [{"handle_id": "h"}]}}
+    with pytest.raises(InputError, match=r"b\.json: items\[4\]\.spec\.allocations\[2\]: "
+                                         r"allocation 2 points at attribute 5"):
+        normalise_block(obj, "b.json", ("items", 4))
+
+
+def test_block_deleted_flag_as_string_or_bool():
+    base = {"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/30", "deleted": "true"}}
+    assert normalise_block(base).deleted
+    base["spec"]["deleted"] = False
+    assert not normalise_block(base).deleted
+
+
+def test_affinity():
+    spec = {"cidr": "10.0.0.0/26", "node": "n1", "state": "", "deleted": "false"}
+    aff = normalise_affinity({"kind": "BlockAffinity", "spec": spec})
+    assert (aff.node, aff.cidr, aff.state, aff.type) == ("n1", "10.0.0.0/26", "confirmed", "host")
+    assert normalise_affinity({"kind": "BlockAffinity", "spec": {**spec, "deleted": "true"}}) is None
+
+
+def test_namespace_annotations_without_pulumi_control_annotations():
+    ns = normalise_namespace({"kind": "Namespace", "metadata": {
+        "name": "a", "annotations": {"cni.projectcalico.org/ipv4pools": '["p"]',
+                                     "pulumi.com/patchForce": "true"}}})
+    assert dict(ns.annotations) == {"cni.projectcalico.org/ipv4pools": '["p"]'}
+
+
+def test_ipam_config():
+    assert normalise_ipam_config({"spec": {}}) == IPAMConfig()
+    assert normalise_ipam_config({"spec": {"strictAffinity": True, "maxBlocksPerHost": 4}}) == \
+        IPAMConfig(strict_affinity=True, auto_allocate_blocks=True, max_blocks_per_host=4)
+    with pytest.raises(InputError, match="maxBlocksPerHost"):
+        normalise_ipam_config({"spec": {"maxBlocksPerHost": -1}})
+
+
+# --------------------------------------------------------------------------- usage
+
+def _pool(name, cidr, block_size):
+    return LivePool(name=name, spec=PoolSpec(cidr=cidr, block_size=block_size))
+
+
+@st.composite
+def pools_and_blocks(draw):
+    pools = {}
+    for i in range(draw(st.integers(0, 6))):
+        prefix = draw(st.integers(8, 28))
+        base = draw(st.integers(0, 2**32 - 1)) >> (32 - prefix) << (32 - prefix)
+        base = (10 << 24) | (base & 0x00FFFFFF) if prefix > 8 else 10 << 24
+        cidr = str(netaddr.IPNetwork((base, prefix)).cidr)
+        if any(p.spec.cidr == cidr for p in pools.values()):
+            continue
+        pools[f"p{i}"] = _pool(f"p{i}", cidr, draw(st.integers(max(prefix, 20), 32)))
+    blocks = []
+    for _ in range(draw(st.integers(0, 30))):
+        if pools and draw(st.booleans()):  # a block inside some pool
+            pool = draw(st.sampled_from(sorted(pools.values(), key=lambda p: p.name)))
+            net = netaddr.IPNetwork(pool.spec.cidr)
+            size = 2 ** (32 - pool.spec.block_size)
+            idx = draw(st.integers(0, net.size // size - 1))
+            cidr = f"{netaddr.IPAddress(int(net.network) + idx * size)}/{pool.spec.block_size}"
+        else:
+            prefix = draw(st.integers(20, 32))
+            addr = draw(st.integers(0, 2**32 - 1)) >> (32 - prefix) << (32 - prefix)
+            cidr = f"{netaddr.IPAddress(addr)}/{prefix}"
+        node = draw(st.sampled_from([None, "n1", "n2", "n3"]))
+        ns = draw(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(1, 3), max_size=2))
+        blocks.append(LiveBlock(cidr=cidr, affinity=f"host:{node}" if node else None,
+                                size=2 ** (32 - int(cidr.split("/")[1])),
+                                allocated=sum(ns.values()) + draw(st.integers(0, 1)),
+                                by_namespace=ns))
+    return pools, blocks
+
+
+@settings(max_examples=150, deadline=None)
+@given(pools_and_blocks())
+def test_usage_matches_brute_force_longest_prefix(case):
+    pools, blocks = case
+    usage = compute_usage(pools, blocks, ())
+    for name, pool in pools.items():
+        mine = []
+        for block in blocks:
+            bnet = netaddr.IPNetwork(block.cidr)
+            containing = [p for p in pools.values() if bnet in netaddr.IPNetwork(p.spec.cidr)]
+            if containing and max(containing, key=lambda p: netaddr.IPNetwork(p.spec.cidr)
+                                  .prefixlen).name == name:
+                mine.append(block)
+        expected_ns: dict = {}
+        for b in mine:
+            for k, v in b.by_namespace.items():
+                expected_ns[k] = expected_ns.get(k, 0) + v
+        got = usage[name]
+        assert got.blocks == len(mine)
+        assert got.allocated == sum(b.allocated for b in mine)
+        assert dict(got.by_namespace) == expected_ns
+        assert got.nodes == tuple(sorted({b.node for b in mine if b.node}))
+
+
+def test_usage_counts_affinities_and_ipv6():
+    pools = {"v6": _pool("v6", "fd00:10::/120", 124), "v4": _pool("v4", "10.0.0.0/24", 26)}
+    blocks = [LiveBlock(cidr="fd00:10::10/124", affinity="host:a", size=16, allocated=2,
+                        by_namespace={"x": 2})]
+    affinities = [live.LiveAffinity(node="b", cidr="10.0.0.64/26")]
+    usage = compute_usage(pools, blocks, affinities)
+    assert (usage["v6"].allocated, usage["v6"].nodes) == (2, ("a",))
+    assert (usage["v4"].allocated, usage["v4"].nodes, usage["v4"].in_use) == (0, ("b",), False)
+
+
+# --------------------------------------------------------------------------- files
+
+def expected_state():
+    collector = LiveCollector()
+    for item in fixture_items():
+        collector.add(item)
+    return collector.result("x")
+
+
+def same_state(a, b):
+    for attr in ("calico_api", "pools", "namespaces", "nodes", "blocks", "affinities",
+                 "ipam_config", "usage"):
+        assert getattr(a, attr) == getattr(b, attr), attr
+
+
+def test_kubectl_yaml_lists_multi_document():
+    state = load_snapshot(str(DATA / "cluster-v1.yaml"))
+    same_state(state, expected_state())
+    assert state.calico_api == API_CRD_V1
+    assert state.usage["external-pool"].allocated == 3
+    assert state.notes == ("ignored objects of kinds calico-ipam does not read: ConfigMap (1)",)
+    assert state.source == "snapshot cluster-v1.yaml"
+
+
+def test_kubectl_json_lists_in_several_files(tmp_path):
+    items = fixture_items()
+    pools = [i for i in items if i["kind"] == "IPPool"]
+    rest = [i for i in items if i["kind"] != "IPPool"]
+    (tmp_path / "pools.json").write_text(json.dumps(
+        {"apiVersion": "v1", "items": pools, "kind": "List", "metadata": {}}, indent=4))
+    # two `kubectl get -o json` outputs appended to one file
+    (tmp_path / "rest.json").write_text(
+        json.dumps({"apiVersion": "v1", "items": rest[:5], "kind": "List"}) + "\n"
+        + json.dumps({"apiVersion": "v1", "items": rest[5:], "kind": "List"}))
+    state = load_snapshot([str(tmp_path / "pools.json"), str(tmp_path / "rest.json")])
+    same_state(state, expected_state())
+
+
+def test_single_objects_in_a_yaml_stream(tmp_path):
+    path = tmp_path / "pools.yaml"
+    path.write_text(yaml.safe_dump_all([i for i in fixture_items() if i["kind"] == "IPPool"]))
+    assert sorted(load_snapshot(str(path)).pools) == [
+        "default-ipv4-ippool", "external-pool", "internal-pool", "legacy-pool"]
+
+
+def test_snapshot_round_trip(tmp_path):
+    raw = RawSnapshot(source="cluster 10.0.0.1:6443 (context lab)", calico_api=API_CRD_V1,
+                      objects=[live.slim_object(i["kind"], i, i["apiVersion"])
+                               for i in fixture_items() if i["kind"] in live.SUPPORTED_KINDS])
+    path = tmp_path / "snap.json"
+    write_snapshot(raw, str(path))
+    doc = json.loads(path.read_text())
+    assert (doc["kind"], doc["version"], doc["calicoApi"]) == ("CalicoIpamSnapshot", 1, API_CRD_V1)
+    assert doc["counts"]["IPAMBlock"] == 4
+    state = load_snapshot(str(path))
+    same_state(state, expected_state())
+    assert state.source == "snapshot snap.json of cluster 10.0.0.1:6443 (context lab)"
+    assert state.notes == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(chunk=st.integers(1, 64))
+def test_streaming_json_reader_is_independent_of_chunk_size(tmp_path_factory, chunk):
+    path = tmp_path_factory.mktemp("c") / "s.json"
+    raw = RawSnapshot(source="s", calico_api=API_V3,
+                      objects=[i for i in fixture_items() if i["kind"] in live.SUPPORTED_KINDS])
+    write_snapshot(raw, str(path))
+    normal = load_snapshot(str(path))
+    old = live._JsonStream.CHUNK
+    live._JsonStream.CHUNK = chunk
+    try:
+        small = load_snapshot(str(path))
+    finally:
+        live._JsonStream.CHUNK = old
+    same_state(small, normal)
+
+
+@pytest.mark.parametrize("text,words", [
+    ('{"kind": "CalicoIpamSnapshot", "version": 1, "items": [{"kind": "Node", "metadata": {"na',
+     "s.json: not valid JSON: Unterminated string"),
+    ('{"kind": "CalicoIpamSnapshot", "version": 1, "items": [{"kind": "Node", "metadata": {"name": "a"}}',
+     "s.json: not valid JSON: expected ']'"),
+    ('{"kind": "CalicoIpamSnapshot", "version": 2, "items": []}',
+     "s.json: version: unsupported CalicoIpamSnapshot version 2"),
+    ('{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "a"}}, {"metadata": {}}]}',
+     "s.json: items[1]: kind is missing"),
+    ('{"kind": "List", "items": [{"kind": "IPPool", "metadata": {"name": "a"}, "spec": {}}]}',
+     "s.json: items[0].spec.cidr: cidr must be a CIDR"),
+    ('{"kind": "List", "items": [3]}', "s.json: items[0]: expected a Kubernetes object"),
+    ('{"kind": "Deployment", "items": []}', "s.json: kind: expected kind CalicoIpamSnapshot or List"),
+    ('{"kind": "List", "items": {"a": 1}}', "s.json: items: items must be a list"),
+    ("", "s.json: the file is empty"),
+])
+def test_malformed_json_names_file_and_path(tmp_path, text, words):
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_snapshot(str(path))
+    assert str(err.value).replace(str(tmp_path) + "/", "").startswith(words), str(err.value)
+
+
+def test_malformed_yaml_names_line_and_document(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("kind: List\nitems:\n- kind: Node\n  metadata: {name: a\n")
+    with pytest.raises(InputError, match=r"s\.yaml:5:1: not valid YAML"):
+        load_snapshot(str(path))
+    path.write_text("kind: Node\nmetadata: {name: a}\n---\nkind: IPAMBlock\nspec: {cidr: x}\n")
+    with pytest.raises(InputError, match=r'"document 1"\.spec\.cidr: cidr must be a CIDR'):
+        load_snapshot(str(path))
+
+
+def test_duplicate_pool_across_files_is_an_error(tmp_path):
+    with pytest.raises(InputError, match=r"ippools-v3\.yaml: items\[0\]: IPPool 'external-pool' "
+                                         r"appears twice"):
+        load_snapshot([str(DATA / "cluster-v1.yaml"), str(DATA / "ippools-v3.yaml")])
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="nope.json: cannot read the snapshot"):
+        load_snapshot(str(tmp_path / "nope.json"))
+
+
+def test_build_live_state_without_ipam_config_uses_calico_defaults():
+    state = build_live_state("s", API_V3, [], [], [], [], [])
+    assert state.ipam_config == IPAMConfig(False, True, 0)
