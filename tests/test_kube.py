@@ -78,7 +78,8 @@ class FakeKubeAPI:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
         self.thread.start()
 
     def close(self):
@@ -108,6 +109,15 @@ class FakeKubeAPI:
         fault = self.faults.get((path, n), self.always.get(path))
         if fault == "timeout":
             time.sleep(self.delay)
+        elif fault in ("html502", "bare500"):  # a proxy in front of the API server
+            body = b"<html>Bad Gateway</html>"
+            h.send_response(502 if fault == "html502" else 500)
+            if fault == "html502":
+                h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+            return
         elif isinstance(fault, int):
             reasons = {403: "Forbidden", 404: "NotFound", 410: "Expired", 500: "InternalError",
                        503: "ServiceUnavailable"}
@@ -297,6 +307,22 @@ def test_500_forever_is_bounded(api, tmp_path):
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
+@pytest.mark.parametrize("fault", ["html502", "bare500"])
+def test_proxy_errors_without_a_kubernetes_status_are_retried(api, tmp_path, fault):
+    api.faults[(PATHS["Node"], 0)] = fault
+    sleeps = Sleeps()
+    assert len(reader(write_kubeconfig(tmp_path, api.url), sleeps).read().nodes) == 3
+    assert sleeps == [0.5]
+
+
+def test_401_is_not_retried(api, tmp_path):
+    api.always[PATHS["IPPoolV3"]] = 401
+    sleeps = Sleeps()
+    with pytest.raises(ClusterError, match=r"rejected the credentials of context lab \(401"):
+        reader(write_kubeconfig(tmp_path, api.url), sleeps).read()
+    assert sleeps == []
+
+
 def test_timeout_is_retried(api, tmp_path):
     api.faults[(PATHS["BlockAffinity"], 0)] = "timeout"
     state = reader(write_kubeconfig(tmp_path, api.url), timeout=0.3).read()
@@ -390,6 +416,22 @@ def test_snapshot_command_failures_exit_1_and_write_nothing(api, tmp_path, capsy
     assert err.startswith("calico-ipam snapshot: error: ") and err.count("\n") == 1
     assert "Traceback" not in err
     assert not out_file.exists() and not list(tmp_path.glob(".snapshot-*"))
+
+
+def test_read_live_takes_a_snapshot_or_the_cluster(api, tmp_path):
+    import argparse
+
+    from ipam_model.commands._live_args import add_live_arguments, read_live
+
+    parser = argparse.ArgumentParser()
+    add_live_arguments(parser)
+    kc = write_kubeconfig(tmp_path, api.url)
+    from_cluster = read_live(parser.parse_args(["--kubeconfig", str(kc), "--context", "lab"]))
+    assert from_cluster.source.startswith("cluster 127.0.0.1:")
+    from_file = read_live(parser.parse_args(["--snapshot", str(DATA / "cluster-v1.yaml")]))
+    assert dict(from_file.pools) == dict(from_cluster.pools)
+    with pytest.raises(UsageError, match="cannot be combined"):
+        read_live(parser.parse_args(["--snapshot", "x.json", "--kubeconfig", str(kc)]))
 
 
 # --------------------------------------------------------------------------- RBAC

@@ -251,7 +251,7 @@ def pools_and_blocks(draw):
     return pools, blocks
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(pools_and_blocks())
 def test_usage_matches_brute_force_longest_prefix(case):
     pools, blocks = case
