@@ -11,7 +11,6 @@ import base64
 import http.server
 import io
 import json
-import os
 import threading
 import time
 from collections import defaultdict
