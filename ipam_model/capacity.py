@@ -60,68 +60,137 @@ def _is_none_selector(text: str) -> bool:
         return False
 
 
-def _resolve(stack: Stack, entries: Iterable[str]) -> list[str]:
-    """Names of the declared, valid pools that binding entries resolve to (names or exact CIDRs).
-
-    Entries that do not resolve are bindings.py's findings; here they add no capacity.
-    """
-    by_cidr = {}
-    for name, pool in stack.pools.items():
-        by_cidr.setdefault(cidr_range(pool.spec.cidr)[:3], name)
-    out = []
-    for entry in entries:
-        if entry in stack.pools:
-            name = entry
-        else:
-            try:
-                name = by_cidr.get(cidr_range(entry)[:3])
-            except ValueError:
-                name = None
-        if name is not None and name not in out:
-            out.append(name)
-    return out
-
-
 def _serves_pods(pool: Pool) -> bool:
     return not pool.spec.disabled and "Workload" in pool.spec.allowed_uses
 
 
-def _bound_pools(stack: Stack) -> dict[str, list[str]]:
-    """pool name -> namespaces that name it in an annotation (in binding order)."""
-    bound: dict[str, list[str]] = defaultdict(list)
-    for ns, binding in stack.bindings.items():
-        for name in _resolve(stack, (*binding.ipv4_pools, *binding.ipv6_pools)):
-            if ns not in bound[name]:
-                bound[name].append(ns)
-    return bound
+class _StackView:
+    """Per-stack lookups computed once (a check runs them for every namespace)."""
 
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.by_cidr: dict[tuple[int, int, int], str] = {}
+        for name, pool in stack.pools.items():
+            self.by_cidr.setdefault(cidr_range(pool.spec.cidr)[:3], name)
+        groups = stack.cluster.node_groups
+        # pool name -> node groups its nodeSelector matches.
+        self.selected = {name: tuple(g for g in groups
+                                     if _selector_matches(pool.spec.node_selector, g.labels))
+                         for name, pool in stack.pools.items()}
+        self.bound: dict[str, list[str]] = defaultdict(list)
+        for ns, binding in stack.bindings.items():
+            for name in self.resolve((*binding.ipv4_pools, *binding.ipv6_pools)):
+                if ns not in self.bound[name]:
+                    self.bound[name].append(ns)
+        self._automatic: dict[tuple, list[str]] = {}
 
-def _node_groups_using(stack: Stack, pool: Pool, bound: bool) -> tuple[NodeGroup, ...]:
-    """Node groups whose nodes may take a block of *pool*.
+    def resolve(self, entries: Iterable[str]) -> list[str]:
+        """Names of the valid pools that binding entries resolve to (names or exact CIDRs).
 
-    Annotated requests ignore nodeSelector (calico#10502), so a bound pool may
-    be used on any node; otherwise an Automatic pool is used on the nodes its
-    nodeSelector matches and a Manual one on none. LoadBalancer pools hand
-    addresses to Services, not nodes.
-    """
-    spec = pool.spec
-    if spec.disabled or "LoadBalancer" in spec.allowed_uses:
-        return ()
-    groups = stack.cluster.node_groups
-    if bound:
-        return groups
-    if spec.assignment_mode != "Automatic":
-        return ()
-    return tuple(g for g in groups if _selector_matches(spec.node_selector, g.labels))
+        Entries that do not resolve are bindings.py's findings; here they add no capacity.
+        """
+        out = []
+        for entry in entries:
+            if entry in self.stack.pools:
+                name = entry
+            else:
+                try:
+                    name = self.by_cidr.get(cidr_range(entry)[:3])
+                except ValueError:
+                    name = None
+            if name is not None and name not in out:
+                out.append(name)
+        return out
+
+    def node_groups_using(self, name: str) -> tuple[NodeGroup, ...]:
+        """Node groups whose nodes may take a block of pool *name*.
+
+        Annotated requests ignore nodeSelector (calico#10502), so a bound pool
+        may be used on any node; otherwise an Automatic pool is used on the
+        nodes its nodeSelector matches and a Manual one on none. LoadBalancer
+        pools hand addresses to Services, not nodes.
+        """
+        spec = self.stack.pools[name].spec
+        if spec.disabled or "LoadBalancer" in spec.allowed_uses:
+            return ()
+        if self.bound.get(name):
+            return self.stack.cluster.node_groups
+        if spec.assignment_mode != "Automatic":
+            return ()
+        return self.selected[name]
+
+    def automatic_pools(self, version: int, ns_labels) -> list[str]:
+        """Pools that serve a namespace without an annotation for this family.
+
+        Calico uses every enabled Automatic pool of the family whose
+        nodeSelector matches the node and whose namespaceSelector matches the
+        namespace. A pool whose nodeSelector matches no declared node group
+        serves no pod (when no node groups are declared, any selector but
+        ``!all()`` is assumed to match).
+        """
+        key = (version, tuple(sorted(ns_labels.items())))
+        if key in self._automatic:
+            return self._automatic[key]
+        has_groups = bool(self.stack.cluster.node_groups)
+        out = []
+        for name, pool in self.stack.pools.items():
+            spec = pool.spec
+            if (pool.version != version or not _serves_pods(pool)
+                    or spec.assignment_mode != "Automatic"):
+                continue
+            if spec.namespace_selector and not _selector_matches(spec.namespace_selector,
+                                                                 ns_labels):
+                continue
+            if has_groups:
+                if not self.selected[name]:
+                    continue
+            elif _is_none_selector(spec.node_selector):
+                continue
+            out.append(name)
+        self._automatic[key] = out
+        return out
+
+    def demands(self) -> list[tuple[int, str, frozenset[str], int]]:
+        """(family, namespace, pools serving it, expected pods) for every namespace and family.
+
+        The rule for namespaces without pools: Calico assigns one address per
+        family the cluster runs, so a family counts as in use when the stack
+        declares an enabled Workload pool of it; a namespace that names no
+        pool in that family draws from the Automatic pools of the family (see
+        ``automatic_pools``). A namespace whose annotation names only unusable
+        pools is left out: its pods fail outright, which bindings.py reports.
+        """
+        pools = self.stack.pools
+        families = sorted({p.version for p in pools.values() if _serves_pods(p)})
+        out = []
+        for ns, binding in self.stack.bindings.items():
+            pods = binding.expected_pods or 0
+            if not pods:
+                continue
+            for version in families:
+                entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
+                if entries:
+                    serving = [n for n in self.resolve(entries)
+                               if pools[n].version == version and _serves_pods(pools[n])]
+                    if not serving:
+                        continue
+                else:
+                    serving = self.automatic_pools(version, binding.labels)
+                out.append((version, ns, frozenset(serving), pods))
+        return out
 
 
 def pool_capacity(stack: Stack) -> list[PoolCapacity]:
     """One PoolCapacity per valid declared pool, in declaration order."""
-    bound = _bound_pools(stack)
+    return _pool_capacity(_StackView(stack))
+
+
+def _pool_capacity(view: _StackView) -> list[PoolCapacity]:
+    stack = view.stack
     out = []
     for name, pool in stack.pools.items():
-        groups = _node_groups_using(stack, pool, bool(bound.get(name)))
-        namespaces = tuple(bound.get(name, ()))
+        groups = view.node_groups_using(name)
+        namespaces = tuple(view.bound.get(name, ()))
         pods = sum(stack.bindings[ns].expected_pods or 0 for ns in namespaces)
         out.append(PoolCapacity(
             name=name, cidr=pool.spec.cidr, block_size=pool.spec.block_size,
@@ -129,60 +198,6 @@ def pool_capacity(stack: Stack) -> list[PoolCapacity]:
             node_groups=tuple(g.name for g in groups), nodes=sum(g.count for g in groups),
             bound_namespaces=namespaces, expected_pods=pods,
             addresses_needed=with_headroom(pods, stack.cluster.headroom_percent)))
-    return out
-
-
-def _automatic_pools(stack: Stack, version: int, ns_labels) -> list[str]:
-    """Pools that serve a namespace without an annotation for this family.
-
-    Calico uses every enabled Automatic pool of the family whose nodeSelector
-    matches the node and whose namespaceSelector matches the namespace. A pool
-    whose nodeSelector matches no declared node group serves no pod (when no
-    node groups are declared, any selector but ``!all()`` is assumed to match).
-    """
-    groups = stack.cluster.node_groups
-    out = []
-    for name, pool in stack.pools.items():
-        spec = pool.spec
-        if pool.version != version or not _serves_pods(pool) or spec.assignment_mode != "Automatic":
-            continue
-        if spec.namespace_selector and not _selector_matches(spec.namespace_selector, ns_labels):
-            continue
-        if groups:
-            if not any(_selector_matches(spec.node_selector, g.labels) for g in groups):
-                continue
-        elif _is_none_selector(spec.node_selector):
-            continue
-        out.append(name)
-    return out
-
-
-def _demands(stack: Stack) -> list[tuple[int, str, frozenset[str], int]]:
-    """(family, namespace, pools serving it, expected pods) for every namespace and family.
-
-    The rule for namespaces without pools: Calico assigns one address per
-    family the cluster runs, so a family counts as in use when the stack
-    declares an enabled Workload pool of it; a namespace that names no pool
-    in that family draws from the Automatic pools of the family (see
-    ``_automatic_pools``). A namespace whose annotation names only unusable
-    pools is left out: its pods fail outright, which bindings.py reports.
-    """
-    families = {p.version for p in stack.pools.values() if _serves_pods(p)}
-    out = []
-    for ns, binding in stack.bindings.items():
-        pods = binding.expected_pods or 0
-        if not pods:
-            continue
-        for version in sorted(families):
-            entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
-            if entries:
-                pools = [n for n in _resolve(stack, entries)
-                         if stack.pools[n].version == version and _serves_pods(stack.pools[n])]
-                if not pools:
-                    continue
-            else:
-                pools = _automatic_pools(stack, version, binding.labels)
-            out.append((version, ns, frozenset(pools), pods))
     return out
 
 
@@ -201,7 +216,7 @@ def _components(sets: Iterable[frozenset[str]]) -> list[frozenset[str]]:
     return [frozenset(g) for g in merged]
 
 
-def _address_findings(stack: Stack) -> list[Finding]:
+def _address_findings(view: _StackView) -> list[Finding]:
     """CIP503/CIP504: expected pods (plus headroom) against the addresses of the pools serving them.
 
     A namespace listing several pools may use any of them, and pools are shared
@@ -210,9 +225,10 @@ def _address_findings(stack: Stack) -> list[Finding]:
     can only use pools in S must fit in S. That is Hall's condition restricted
     to the sets that occur; the smallest failing sets are reported.
     """
+    stack = view.stack
     headroom = stack.cluster.headroom_percent
     findings = []
-    demands = _demands(stack)
+    demands = view.demands()
     for version in (4, 6):
         mine = [d for d in demands if d[0] == version]
         if not mine:
@@ -268,7 +284,8 @@ def capacity_findings(stack: Stack) -> list[Finding]:
     cluster = stack.cluster
     limit = cluster.effective_max_blocks_per_host
     groups_by_name = {g.name: g for g in cluster.node_groups}
-    for cap in pool_capacity(stack):
+    view = _StackView(stack)
+    for cap in _pool_capacity(view):
         pool = stack.pools[cap.name]
         subject = f"pool/{cap.name}"
         family_bits = 32 if pool.version == 4 else 128
@@ -332,9 +349,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
         spec = pool.spec
         if (cluster.node_groups and not spec.disabled and spec.assignment_mode == "Automatic"
                 and "LoadBalancer" not in spec.allowed_uses
-                and not _is_none_selector(spec.node_selector)
-                and not any(_selector_matches(spec.node_selector, g.labels)
-                            for g in cluster.node_groups)):
+                and not _is_none_selector(spec.node_selector) and not view.selected[cap.name]):
             names = ", ".join(g.name for g in cluster.node_groups)
             findings.append(rule("CIP506").finding(
                 f"pool {cap.name} has nodeSelector {spec.node_selector}, which matches no "
@@ -343,7 +358,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
                    if cap.bound_namespaces else ""),
                 subject, stack.pool_location(cap.name, "nodeSelector"), stack=stack.name))
 
-    findings.extend(_address_findings(stack))
+    findings.extend(_address_findings(view))
     return findings
 
 
