@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 
 from . import calico
-from .model import Finding, Pool, Severity, Stack
+from .model import Finding, Pool, Stack
 from .overlap import cidr_range
 from .rules import rule
 from .schema import suggest
@@ -110,10 +110,7 @@ def binding_findings(stack: Stack) -> list[Finding]:
             add("CIP411", f"namespace {ns} names no pool: it gets no Calico annotation, so "
                 f"Calico picks Automatic pools whose nodeSelector matches the node and whose "
                 f"namespaceSelector matches the namespace; its expectedPods count against "
-                f"those pools", subject, stack.binding_location(ns),
-                # Info, not warning: declaring only expectedPods is how a namespace served
-                # by selectors enters the capacity check; nothing fails because of it.
-                severity=Severity.INFO)
+                f"those pools", subject, stack.binding_location(ns))
 
         for field, version in FAMILIES:
             entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools

@@ -83,7 +83,7 @@ _ALL = [
     Rule("CIP408", "binding-selector-ignored", W, "A bound pool has a nodeSelector/namespaceSelector: Calico ignores both for annotated requests (calico#10502)."),
     Rule("CIP409", "binding-manual-pool", I, "A bound pool is Manual: only annotated requests use it, as intended here."),
     Rule("CIP410", "binding-duplicate-pool", W, "A binding lists the same pool twice."),
-    Rule("CIP411", "binding-empty", W, "A namespace binding names no pool in either family."),
+    Rule("CIP411", "binding-automatic", I, "A namespace entry names no pool: Calico picks pools by selectors; its expectedPods count against them."),
     Rule("CIP412", "labels-invalid", E, "Namespace or node-group labels are not valid Kubernetes labels."),
     # Capacity.
     Rule("CIP501", "pool-capacity", I, "Per pool: addresses, blocks and block size."),
