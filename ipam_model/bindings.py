@@ -116,14 +116,13 @@ def binding_findings(stack: Stack) -> list[Finding]:
             entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
             seen: dict[str, int] = {}
             for index, entry in enumerate(entries):
-                where = stack.binding_location(ns, field, index)
                 name = _check_entry(stack, resolver, ns, field, version, index, entry, add)
                 if name is None:
                     continue
                 if name in seen:
                     add("CIP410", f"namespace {ns} lists pool {name} twice in {field} (entries "
                         f"{seen[name]} and {index}): Calico tries it once, the second entry "
-                        f"does nothing", subject, where,
+                        f"does nothing", subject, stack.binding_location(ns, field, index),
                         related=(stack.binding_location(ns, field, seen[name]),))
                     continue
                 seen[name] = index
@@ -144,11 +143,11 @@ def binding_findings(stack: Stack) -> list[Finding]:
                             "whatever the namespace's labels"))
         if ignored:
             what = " and ".join(text for _, text, _ in ignored)
-            where = " and ".join(effect for _, _, effect in ignored)
+            effects = " and ".join(effect for _, _, effect in ignored)
             add("CIP408", f"pool {name} has {what}, but {listed} bind{'s' if one else ''} it by "
                 f"annotation and Calico ignores nodeSelector and namespaceSelector for "
                 f"annotated requests (projectcalico/calico#10502): their pods get addresses "
-                f"from {name} {where}", f"pool/{name}",
+                f"from {name} {effects}", f"pool/{name}",
                 stack.pool_location(name, ignored[0][0]),
                 related=tuple(stack.binding_location(ns) for ns in namespaces))
         if spec.assignment_mode == "Manual":
@@ -170,7 +169,10 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
     """Check one binding entry; return the pool it resolves to when it is usable enough to
     count as bound (pools with problems that fail every pod return None after reporting)."""
     subject = f"namespace/{ns}"
-    where = stack.binding_location(ns, field, index)
+
+    def where():  # built only for a finding: most entries have none
+        return stack.binding_location(ns, field, index)
+
     family = _family_name(version)
     try:
         entry_family, first, last, _ = cidr_range(entry)
@@ -182,7 +184,7 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
         if entry_family != version:
             add("CIP403", f"namespace {ns} lists {_family_name(entry_family)} CIDR {entry} under "
                 f"{field}: new pods in {ns} fail with Calico's \"{entry.split('/')[0]} isn't a "
-                f"{family} address\" {_STUCK}", subject, where)
+                f"{family} address\" {_STUCK}", subject, where())
             return None
         name = resolver.by_cidr.get((entry_family, first, last))
         if name is None:
@@ -192,12 +194,12 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
                     f"({stack.pools[inside].spec.cidr}): Calico says \"Requesting a subset of an "
                     f"IP pool is not supported\"; new pods in {ns} fail with \"the given pool "
                     f"({entry}) does not exist, or is not enabled\" {_STUCK}. Write "
-                    f"{stack.pools[inside].spec.cidr} or the name {inside}", subject, where,
+                    f"{stack.pools[inside].spec.cidr} or the name {inside}", subject, where(),
                     related=(stack.pool_location(inside, "cidr"),))
             elif not _declared_with_errors(stack, entry):
                 add("CIP402", f"namespace {ns} requests {entry}, which is not the CIDR of any "
                     f"pool in this stack: new pods in {ns} fail with Calico's \"the given pool "
-                    f"({entry}) does not exist, or is not enabled\" {_STUCK}", subject, where)
+                    f"({entry}) does not exist, or is not enabled\" {_STUCK}", subject, where())
             return None
     else:
         name = entry
@@ -205,7 +207,7 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
             hint = suggest(name, stack.pool_specs) or "."
             add("CIP402", f"namespace {ns} binds pool {name}, which this stack does not declare"
                 f"{hint} New pods in {ns} fail (Calico: error parsing pool \"{name}\": invalid "
-                f"CIDR address: {name}) {_STUCK}", subject, where)
+                f"CIDR address: {name}) {_STUCK}", subject, where())
             return None
         if name not in stack.pools:
             # The pool fails Calico's own rules (reported on the pool); it will not exist.
@@ -216,14 +218,14 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
     if pool.version != version:
         add("CIP403", f"namespace {ns} lists {_family_name(pool.version)} pool {name} "
             f"({spec.cidr}) under {field}: new pods in {ns} fail with Calico's "
-            f"\"{spec.cidr.split('/')[0]} isn't a {family} address\" {_STUCK}", subject, where,
+            f"\"{spec.cidr.split('/')[0]} isn't a {family} address\" {_STUCK}", subject, where(),
             related=(stack.pool_location(name, "cidr"),))
         return None
     usable = True
     if spec.disabled:
         add("CIP404", f"namespace {ns} binds disabled pool {name}: new pods in {ns} fail with "
             f"Calico's \"the given pool ({spec.cidr}) does not exist, or is not enabled\" "
-            f"{_STUCK}", subject, where, related=(stack.pool_location(name, "disabled"),))
+            f"{_STUCK}", subject, where(), related=(stack.pool_location(name, "disabled"),))
         usable = False
     if "Workload" not in spec.allowed_uses:
         uses = ", ".join(spec.allowed_uses)
@@ -232,7 +234,7 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
         add(rule_id, f"namespace {ns} binds {kind} {name} (allowedUses [{uses}]), which pods "
             f"cannot use: Calico drops it from the request, and when no other listed {family} "
             f"pool allows Workload new pods in {ns} fail with \"cannot find a qualified ippool, "
-            f"no pools match the required use (Workload)\" {_STUCK}", subject, where,
+            f"no pools match the required use (Workload)\" {_STUCK}", subject, where(),
             related=(stack.pool_location(name, "allowedUses"),))
         usable = False
     return name if usable else None

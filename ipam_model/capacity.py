@@ -233,12 +233,18 @@ def _address_findings(view: _StackView) -> list[Finding]:
         mine = [d for d in demands if d[0] == version]
         if not mine:
             continue
-        candidates = {d[2] for d in mine} | set(_components(d[2] for d in mine))
+        # Namespaces grouped by the pool set they use: candidates are checked per set.
+        order = {ns: i for i, ns in enumerate(stack.bindings)}
+        by_set: dict[frozenset[str], list[tuple[str, int]]] = defaultdict(list)
+        for _, ns, used, pods in mine:
+            by_set[used].append((ns, pods))
+        candidates = set(by_set) | set(_components(by_set))
         reported: list[frozenset[str]] = []
         for pools in sorted(candidates, key=lambda s: (len(s), sorted(s))):
             if any(r <= pools for r in reported):
                 continue
-            members = [(ns, pods) for _, ns, used, pods in mine if used <= pools]
+            members = sorted((m for used, group in by_set.items() if used <= pools
+                              for m in group), key=lambda m: order[m[0]])
             pods = sum(p for _, p in members)
             needed = with_headroom(pods, headroom)
             addresses = sum(stack.pools[n].addresses for n in pools)
