@@ -24,17 +24,24 @@ explanation per problem.
 """
 from __future__ import annotations
 
+import copy
+import heapq
 import math
 from dataclasses import asdict, dataclass
 
 from .model import BLOCK_SIZE_RANGE, Finding, Stack
 from .rules import rule
-from .simulate import (AllocationFailure, PodAllocation, Simulator, families_in_use,
-                       node_names, simulator_for_stack)
+from .simulate import (NODE_NAME_LABEL, AllocationFailure, NamespaceInfo, PodAllocation,
+                       Simulator, families_in_use, node_names, simulator_for_stack)
 
-# Bounds on the "how many more" searches so `check` stays quick on huge pools.
+# Bounds on the "how many more" searches so `check` stays quick on any stack.
+# Most namespaces get an exact answer in closed form; only the rest are
+# replayed on a copy of the load, and all replays of one forecast (copies
+# included) share MAX_REPLAY_ALLOCATIONS simulated requests. A search cut
+# short by a bound reports a lower bound and says so.
 MAX_EXTRA_PODS = 200_000
 MAX_EXTRA_NODES = 2_000
+MAX_REPLAY_ALLOCATIONS = 60_000
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,11 @@ class PoolForecast:
     addresses_in_use: int
     stranded_addresses: int       # free addresses inside claimed blocks
     borrowed_addresses: int
-    recommended_block_size: int | None
+    recommended_block_size: int | None   # only when it fixes ``block_size_problem``
     stranded_per_node_now: int | None
     stranded_per_node_recommended: int | None
+    block_size_problem: str | None = None  # what the current block size does wrong, in numbers
+    block_size_fix: str | None = None      # what the recommended size gives instead
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +78,7 @@ class GroupForecast:
     max_blocks_on_a_node: int
     more_nodes_until_failure: int | None  # None: no failure within MAX_EXTRA_NODES
     first_failure: str | None
+    more_nodes_is_lower_bound: bool = False  # the search stopped at the work bound
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,6 +96,7 @@ class NamespaceForecast:
     pools: tuple[str, ...]        # pools its pods drew from
     more_pods_until_failure: int | None  # None: nodes reach maxPods first
     pods_until_nodes_full: int
+    more_pods_is_lower_bound: bool = False  # at least this many: the search stopped early
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,9 +130,12 @@ class _Load:
         self.sim: Simulator = simulator_for_stack(stack)
         self.families = families_in_use(stack.pools.values())
         self.nodes: list[tuple[str, str, int]] = []  # (node, group, max_pods)
+        self.labels: dict[str, dict] = {}
         self.pods_on: dict[str, int] = {}
+        self.free_slots = 0  # pods the nodes can still take (sum of maxPods - pods)
         self.cursor = 0
         self.serial = 0
+        self.allocations = 0  # requests made so far: the work a copy of this load stands for
         self.tunnel_failures: list[AllocationFailure] = []
         for group in stack.cluster.node_groups:
             for name in node_names(group.name, group.count):
@@ -130,75 +144,377 @@ class _Load:
         self.unschedulable: dict[str, int] = {}
         for ns, binding in sorted(stack.bindings.items()):
             out = self.results.setdefault(ns, [])
-            for _ in range(binding.expected_pods or 0):
-                result = self.place(ns)
-                if result is None:
-                    self.unschedulable[ns] = self.unschedulable.get(ns, 0) + 1
-                else:
-                    out.append(result)
+            expected = binding.expected_pods or 0
+            placed = min(expected, self.free_slots)
+            for _ in range(placed):
+                out.append(self.place(ns))
+            if expected > placed:
+                self.unschedulable[ns] = expected - placed
 
     def start_node(self, name: str, group) -> None:
         self.nodes.append((name, group.name, group.max_pods))
+        self.labels[name] = {NODE_NAME_LABEL: name, **group.labels}
         self.pods_on[name] = 0
+        self.free_slots += group.max_pods
         for r in self.sim.add_node(name, group.labels):
+            self.allocations += 1
             if isinstance(r, AllocationFailure):
                 self.tunnel_failures.append(r)
 
     def run_pod(self, namespace: str, node: str) -> list:
         """One pod on ``node``: one allocation per family in use."""
         self.serial += 1
+        self.allocations += len(self.families)
         pod = f"{namespace}-{self.serial}"
         return [self.sim.allocate(namespace, pod, node, version=v) for v in self.families]
 
     def place(self, namespace: str) -> list | None:
         """One more pod on the next node with room; None when every node is full."""
-        for _ in range(len(self.nodes)):
+        if self.free_slots <= 0:
+            return None
+        while True:
             node, _, max_pods = self.nodes[self.cursor % len(self.nodes)]
             self.cursor += 1
             if self.pods_on[node] < max_pods:
                 self.pods_on[node] += 1
+                self.free_slots -= 1
                 return self.run_pod(namespace, node)
-        return None
 
     def room(self) -> int:
-        return sum(max(0, m - self.pods_on[n]) for n, _, m in self.nodes)
+        return self.free_slots
+
+    def replica(self) -> "_Load":
+        """An independent copy to try more pods or nodes on.
+
+        What never changes is shared, not copied: the pool chooser (pools and
+        its pure caches), namespaces, the recorded results and the immutable
+        allocation records.
+        """
+        sim = self.sim
+        shared = [sim._chooser, sim.namespaces, self.results, self.unschedulable,
+                  self.tunnel_failures, *sim._chooser.infos]
+        shared += [e[2] for entries in sim._pods.values() for e in entries]
+        shared += [t[2] for t in sim._tunnels.values()]
+        memo = {id(x): x for x in shared}
+        twin = copy.deepcopy(self, memo)
+        twin.tunnel_failures = list(self.tunnel_failures)
+        return twin
 
 
 def _failed(results: list) -> AllocationFailure | None:
     return next((r for r in results if isinstance(r, AllocationFailure)), None)
 
 
-def _more_pods(stack: Stack, namespace: str) -> tuple[int | None, int]:
-    """(pods of ``namespace`` that still get addresses before one fails, or None; room)."""
-    load = _Load(stack)
-    room = load.room()
-    for added in range(min(room, MAX_EXTRA_PODS)):
-        if _failed(load.place(namespace) or []):
-            return added, room
-    return None, room
+class _Budget:
+    """Replays (pods or nodes simulated on a copy of the load) share one bound.
+
+    Copying the load counts as the requests that built it, so many small
+    replays on a large stack cost what they really cost.
+    """
+
+    def __init__(self, allocations: int):
+        self.left = allocations
+
+    def spend(self, n: int) -> bool:
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
 
 
-def _more_nodes(stack: Stack, group, namespaces: list[str]) -> tuple[int | None, str | None]:
-    load = _Load(stack)
+# --------------------------------------------------------------------------
+# More pods of one namespace: closed form where one exists, replay otherwise
+
+
+class _Placement:
+    """Where the extra pods go: round-robin from the load's cursor over nodes with room.
+
+    Pod r (1-based) of the node at position p is the extra pod number
+    ``index(r, p)`` (0-based): rounds are full turns of the cursor, so
+    (round, position) orders the extra pods exactly as ``_Load.place`` does.
+    """
+
+    def __init__(self, load: _Load):
+        count = len(load.nodes)
+        start = load.cursor % count if count else 0
+        order = [load.nodes[(start + i) % count] for i in range(count)]
+        self.names = [n for n, _, m in order if m > load.pods_on[n]]
+        self.rooms = [m - load.pods_on[n] for n, _, m in order if m > load.pods_on[n]]
+        self.total = sum(self.rooms)
+
+    def index(self, rnd: int, pos: int) -> int:
+        before = sum(min(x, rnd - 1) for x in self.rooms)
+        return before + sum(1 for x in self.rooms[:pos] if x >= rnd)
+
+    @staticmethod
+    def nth(members: list[tuple[int, int]], m: int) -> tuple[int, int] | None:
+        """(round, position) of the m-th (1-based) request among ``members`` (pos, room)."""
+        if m > sum(room for _, room in members):
+            return None
+        low, high = 1, max(room for _, room in members)
+        while low < high:  # first round by which m requests have been made
+            mid = (low + high) // 2
+            if sum(min(room, mid) for _, room in members) >= m:
+                high = mid
+            else:
+                low = mid + 1
+        left = m - sum(min(room, low - 1) for _, room in members)
+        for pos, room in sorted(members):
+            if room >= low:
+                left -= 1
+                if left == 0:
+                    return low, pos
+        raise AssertionError("unreachable: the round holds the request")
+
+
+class _PoolState:
+    """Per pool and per (node, pool): what the load left, read once from the simulator."""
+
+    def __init__(self, stack: Stack, sim: Simulator):
+        self.affine: dict[tuple[str, str], list[int]] = {}  # (node, pool) -> [free, blocks]
+        claimed: dict[str, int] = {}
+        used: dict[str, int] = {}
+        for b in sim.blocks():
+            claimed[b.pool] = claimed.get(b.pool, 0) + 1
+            used[b.pool] = used.get(b.pool, 0) + b.allocated
+            if b.affinity:
+                entry = self.affine.setdefault((b.affinity[len("host:"):], b.pool), [0, 0])
+                entry[0] += b.free
+                entry[1] += 1
+        self.block_addresses: dict[str, int] = {}
+        self.unclaimed: dict[str, int] = {}
+        self.free: dict[str, int] = {}
+        for name, pool in stack.pools.items():
+            width = 32 if pool.version == 4 else 128
+            bs = pool.spec.block_size
+            blocks = 1 << (bs - pool.prefixlen) if pool.prefixlen <= bs <= width else 0
+            size = 1 << (width - bs)
+            self.block_addresses[name] = size
+            self.unclaimed[name] = blocks - claimed.get(name, 0)
+            self.free[name] = blocks * size - used.get(name, 0)
+
+
+def _routes(load: _Load, placement: _Placement, namespace: str, version: int) -> tuple:
+    """Per node with room: the pools Calico would try for the namespace, or None (refused).
+
+    Pool choice depends on the node only through the pools selecting it, so
+    it is asked once per such set.
+    """
+    from .simulate import WORKLOAD, _Refused
+
+    chooser = load.sim._chooser  # the simulator's own pool choice, so routes match it exactly
+    info = load.sim.namespaces.get(namespace) or NamespaceInfo(namespace)
+    by_class: dict = {}
+    out = []
+    for name in placement.names:
+        matches = chooser.node_pools(name, load.labels[name])
+        if matches not in by_class:
+            try:
+                pools, _ = chooser.choose(version, name, load.labels[name], info, None,
+                                          WORKLOAD)
+                by_class[matches] = tuple(p.name for p in pools)
+            except _Refused:
+                by_class[matches] = None
+        out.append(by_class[matches])
+    return tuple(out)
+
+
+def _pool_first_failure(members, state: _PoolState, pool: str, limit: int, strict: bool):
+    """First failing extra request in ``pool``, as (round, position), or None.
+
+    ``members`` are (position, room, node) of the nodes whose only pool is
+    ``pool``. Returns (answer, exact): not exact when borrowing starts while a
+    node at the per-host block limit still takes pods (others' borrowing then
+    decides when it runs dry).
+
+    Between events a node just fills its own blocks; an event is a request
+    that finds them full: limit reached -> fail; unclaimed block -> claim;
+    none under strict affinity -> fail; else borrowing, after which every
+    request takes one of the pool's free addresses until none is left.
+    """
+    size = state.block_addresses[pool]
+    unclaimed = state.unclaimed[pool]
+    heap = []
+    owned = {}
+    for pos, room, node in members:
+        free, blocks = state.affine.get((node, pool), (0, 0))
+        owned[pos] = blocks
+        if free + 1 <= room:
+            heap.append((free + 1, pos, room))
+    heapq.heapify(heap)
+    while heap:
+        rnd, pos, room = heapq.heappop(heap)
+        if owned[pos] >= limit:
+            return (rnd, pos), True
+        if unclaimed > 0:
+            unclaimed -= 1
+            owned[pos] += 1
+            if rnd + size <= room:
+                heapq.heappush(heap, (rnd + size, pos, room))
+            continue
+        if strict:
+            return (rnd, pos), True
+        if any(owned[p] >= limit and (room_p, p) > (rnd, pos) for p, room_p, _ in members):
+            return (rnd, pos), False  # exact up to here only
+        return _Placement.nth([(p, r) for p, r, _ in members], state.free[pool] + 1), True
+    return None, True
+
+
+def _first_possible_event(members, state: _PoolState, route) -> tuple[int, int] | None:
+    """Earliest request that may leave a node's own blocks (nothing before it can fail)."""
+    firsts = []
+    for pos, room, node in members:
+        free = sum(state.affine.get((node, p), (0, 0))[0] for p in route)
+        if free + 1 <= room:
+            firsts.append((free + 1, pos))
+    return min(firsts, default=None)
+
+
+def _closed_form(load: _Load, placement: _Placement, state: _PoolState,
+                 routes_by_family: dict[int, tuple], limit: int, strict: bool):
+    """(first failing extra pod as (round, position) or None, exact?, safe point).
+
+    Exact when every node's route is one pool (or refused). Otherwise the
+    answer is exact only if a known failure comes before anything the closed
+    form cannot follow; ``safe`` is the earliest such point.
+    """
+    failures = []
+    unknown = []  # earliest points from which the closed form cannot follow
+    for routes in routes_by_family.values():
+        by_pool: dict[str, list] = {}
+        for pos, route in enumerate(routes):
+            room, node = placement.rooms[pos], placement.names[pos]
+            if route is None:
+                failures.append((1, pos))
+            elif len(route) == 1:
+                by_pool.setdefault(route[0], []).append((pos, room, node))
+            else:
+                point = _first_possible_event([(pos, room, node)], state, route)
+                if point is not None:
+                    unknown.append(point)
+        for pool, members in by_pool.items():
+            if any(len(r or ()) > 1 and pool in r for r in routes):
+                point = _first_possible_event(members, state, (pool,))
+                if point is not None:
+                    unknown.append(point)  # shared with multi-pool routes
+                continue
+            found, exact = _pool_first_failure(members, state, pool, limit, strict)
+            if found is not None:
+                (failures if exact else unknown).append(found)
+    first = min(failures, default=None)
+    safe = min(unknown, default=None)
+    if safe is None or (first is not None and first < safe):
+        return first, True, None
+    return None, False, safe
+
+
+def _replay_pods(replica: _Load, namespace: str, steps: int) -> tuple[int | None, int]:
+    """Place more pods of ``namespace`` on a copy of the load until one fails.
+
+    Returns (pods that got addresses before the failing one, or None when no
+    failure came within ``steps`` pods; pods placed).
+    """
+    for added in range(min(replica.room(), steps)):
+        if _failed(replica.place(namespace) or []):
+            return added, added + 1
+    return None, min(replica.room(), steps)
+
+
+class _MorePods:
+    """How many more pods of each namespace get addresses, from one run of the load."""
+
+    def __init__(self, stack: Stack, load: _Load, budget: _Budget):
+        self.stack = stack
+        self.load = load
+        self.budget = budget
+        self.placement = _Placement(load)
+        self.state = _PoolState(stack, load.sim)
+        self.limit = stack.cluster.effective_max_blocks_per_host
+        self.strict = stack.cluster.strict_affinity
+        self.known: dict[tuple, tuple[int | None, bool]] = {}
+
+    def answer(self, namespace: str) -> tuple[int | None, bool]:
+        """(extra pods before one fails, or None when nodes reach maxPods first; exact?)."""
+        placement = self.placement
+        if placement.total == 0:
+            return None, True
+        routes = {v: _routes(self.load, placement, namespace, v) for v in self.load.families}
+        key = tuple(sorted(routes.items()))
+        if key not in self.known:  # namespaces with the same routes get the same answer
+            self.known[key] = self._solve(namespace, routes)
+        return self.known[key]
+
+    def _solve(self, namespace: str, routes) -> tuple[int | None, bool]:
+        placement = self.placement
+        first, exact, safe = _closed_form(self.load, placement, self.state, routes,
+                                          self.limit, self.strict)
+        if exact:
+            return (None if first is None else placement.index(*first)), True
+        lower = placement.index(*safe)
+        if not self.budget.spend(self.load.allocations):
+            return lower, False
+        families = len(self.load.families)
+        steps = min(MAX_EXTRA_PODS, self.budget.left // families)
+        more, placed = _replay_pods(self.load.replica(), namespace, steps)
+        self.budget.spend(placed * families)
+        if more is not None or steps >= placement.total:
+            return more, True
+        return max(lower, steps), False
+
+
+def _more_nodes(load: _Load, group, namespaces: list[str], budget: _Budget
+                ) -> tuple[int | None, str | None, bool]:
+    """(nodes of ``group`` that still start and run a pod of every namespace, or None;
+    the first failure; exact?). Replayed on a copy of the load within the budget."""
+    if not budget.spend(load.allocations):
+        return 0, None, False
+    load = load.replica()
+    per_node = len(load.families) * len(namespaces) + 2  # tunnels: at most ipip + vxlan
     for added in range(MAX_EXTRA_NODES):
+        if not budget.spend(per_node):
+            return added, None, False
         name = f"{group.name}-{group.count + added}"
         before = len(load.tunnel_failures)
         load.start_node(name, group)
         if len(load.tunnel_failures) > before:
-            return added, load.tunnel_failures[-1].message
+            return added, load.tunnel_failures[-1].message, True
         for ns in namespaces:
             failure = _failed(load.run_pod(ns, name))
             if failure:
-                return added, failure.message
+                return added, failure.message, True
         if not namespaces and not load.sim.tunnels():
-            return None, None  # a new node allocates nothing: no exhaustion point
-    return None, None
+            return None, None, True  # a new node allocates nothing: no exhaustion point
+    return None, None, True
 
 
 def _stranded(demand: int, size: int) -> tuple[int, int]:
     """(blocks a node needs for ``demand`` addresses, addresses they strand)."""
     blocks = max(1, math.ceil(demand / size))
     return blocks, blocks * size - demand
+
+
+def _stranded_total(pool, bs: int, groups: list[tuple[int, int]], slots: int,
+                    strict_affinity: bool) -> int | None:
+    """Addresses stranded at blockSize ``bs`` by nodes at their demand, or None when the
+    size does not qualify (fewer blocks than nodes, more than ``slots`` blocks a node,
+    or under strict affinity more blocks needed than the pool has)."""
+    width = 32 if pool.version == 4 else 128
+    if bs < pool.prefixlen:
+        return None
+    size = 1 << (width - bs)
+    blocks = 1 << (bs - pool.prefixlen)
+    if blocks < sum(c for c, _ in groups):
+        return None
+    needed = stranded = 0
+    for count, demand in groups:
+        per_node, waste = _stranded(demand, size)
+        if per_node > slots:
+            return None
+        needed += count * per_node
+        stranded += count * waste
+    if strict_affinity and needed > blocks:
+        return None
+    return stranded
 
 
 def recommend_block_size(pool, groups: list[tuple[int, int]], *, max_blocks_per_host: int,
@@ -213,34 +529,14 @@ def recommend_block_size(pool, groups: list[tuple[int, int]], *, max_blocks_per_
     least stranded space wins, ties go to larger blocks (fewer routes); a size
     is recommended only when it strands less than the current one.
     """
-    width = 32 if pool.version == 4 else 128
     low, high = BLOCK_SIZE_RANGE[pool.version]
     nodes = sum(c for c, _ in groups)
     if nodes == 0:
         return None, None, None
     slots = max(1, max_blocks_per_host // 2)
-
-    def stranded_total(bs: int) -> int | None:
-        if bs < pool.prefixlen:
-            return None
-        size = 1 << (width - bs)
-        blocks = 1 << (bs - pool.prefixlen)
-        if blocks < nodes:
-            return None
-        needed = stranded = 0
-        for count, demand in groups:
-            per_node, waste = _stranded(demand, size)
-            if per_node > slots:
-                return None
-            needed += count * per_node
-            stranded += count * waste
-        if strict_affinity and needed > blocks:
-            return None
-        return stranded
-
     scored = [(s, bs) for bs in range(low, high + 1)
-              if (s := stranded_total(bs)) is not None]
-    now = stranded_total(pool.spec.block_size)
+              if (s := _stranded_total(pool, bs, groups, slots, strict_affinity)) is not None]
+    now = _stranded_total(pool, pool.spec.block_size, groups, slots, strict_affinity)
     now_per_node = None if now is None else now // nodes
     if not scored:
         return None, now_per_node, None
@@ -249,6 +545,107 @@ def recommend_block_size(pool, groups: list[tuple[int, int]], *, max_blocks_per_
     if now is not None and now <= best_stranded:
         return None, now_per_node, None
     return best, now_per_node, best_stranded // nodes
+
+
+# CIP507 fires on waste only when it is large and in the way: more than this
+# share of the pool stranded at the declared load, and too little left in
+# unclaimed blocks for the stack's headroom.
+STRANDED_SHARE_PERCENT = 25
+
+
+@dataclass(frozen=True)
+class _BlockSizeAdvice:
+    recommended: int | None
+    problem: str | None
+    fix: str | None
+    stranded_per_node_now: int | None
+    stranded_per_node_recommended: int | None
+
+
+def _block_size_advice(pool, groups: list[tuple[int, int]], usage: list[int], *,
+                       stranded_now: int, borrowed: int, failed: int, limit: int,
+                       strict_affinity: bool, headroom_percent: int) -> _BlockSizeAdvice:
+    """Whether the current block size causes a concrete problem, and a size that fixes it.
+
+    ``groups`` is (node count, demand a node) as for ``recommend_block_size``;
+    ``usage`` the addresses each node got from the pool under the declared
+    load (borrowed ones counted on the node that uses them). Problems: fewer
+    blocks than nodes; a node at its demand needs more than
+    ``maxBlocksPerHost`` blocks; the declared load borrows or fails in the
+    pool; more than STRANDED_SHARE_PERCENT of the pool stranded at the declared
+    load while the unclaimed blocks cannot hold the stack's headroom (growth
+    would then have to borrow from the stranded space of other nodes). A size is recommended only when it
+    removes every problem found and qualifies as in ``recommend_block_size``.
+    """
+    width = 32 if pool.version == 4 else 128
+    nodes = sum(c for c, _ in groups)
+    if nodes == 0:
+        return _BlockSizeAdvice(None, None, None, None, None)
+    slots = max(1, limit // 2)
+    pool_size = 1 << (width - pool.prefixlen)
+
+    def geometry(bs: int) -> tuple[int, int]:
+        return 1 << (bs - pool.prefixlen), 1 << (width - bs)
+
+    def load_blocks(bs: int) -> int:
+        return sum(-(-u // geometry(bs)[1]) for u in usage if u)
+
+    def load_stranded(bs: int) -> int:
+        return load_blocks(bs) * geometry(bs)[1] - sum(usage)
+
+    bs_now = pool.spec.block_size
+    blocks_now, size_now = geometry(bs_now)
+    demand = max(d for _, d in groups)
+    per_node_now = _stranded(demand, size_now)[0]
+    problems: list[str] = []
+    checks = []  # what a recommended size must satisfy, one per problem
+    if blocks_now < nodes:
+        problems.append(f"gives {blocks_now:,} blocks for {nodes:,} nodes that may use it")
+        checks.append(lambda bs: geometry(bs)[0] >= nodes)
+    if per_node_now > limit:
+        problems.append(f"needs {_blocks(per_node_now)} for a node at {demand:,} addresses, "
+                        f"more than maxBlocksPerHost {limit}")
+        checks.append(lambda bs: _stranded(demand, geometry(bs)[1])[0] <= slots)
+    if borrowed or failed:
+        what = ", ".join(x for x in (f"{borrowed:,} borrowed" if borrowed else "",
+                                     f"{failed:,} refused" if failed else "") if x)
+        problems.append(f"makes the declared load need {load_blocks(bs_now):,} blocks of the "
+                        f"{blocks_now:,} there are ({what} addresses)")
+        checks.append(lambda bs: load_blocks(bs) <= geometry(bs)[0])
+    threshold = pool_size * STRANDED_SHARE_PERCENT // 100
+    growth = -(-sum(usage) * headroom_percent // 100)  # headroom beyond the declared load
+
+    def outside_claimed(bs: int) -> int:
+        blocks, size = geometry(bs)
+        return max(0, blocks - load_blocks(bs)) * size
+
+    if stranded_now > threshold and outside_claimed(bs_now) < growth:
+        problems.append(f"leaves {_addresses(stranded_now)} of the pool's {pool_size:,} "
+                        f"({100 * stranded_now // pool_size}%) unused inside claimed blocks at "
+                        f"the declared load, and only {_addresses(outside_claimed(bs_now))} "
+                        f"outside them for the {headroom_percent}% headroom ({growth:,})")
+        checks.append(lambda bs: load_stranded(bs) <= threshold
+                      and outside_claimed(bs) >= growth)
+    now_total = _stranded_total(pool, bs_now, groups, slots, strict_affinity)
+    now_pn = None if now_total is None else now_total // nodes
+    if not problems:
+        return _BlockSizeAdvice(None, None, None, now_pn, None)
+    low, high = BLOCK_SIZE_RANGE[pool.version]
+    fixing = [(s, bs) for bs in range(max(low, pool.prefixlen), high + 1)
+              if bs != bs_now
+              and (s := _stranded_total(pool, bs, groups, slots, strict_affinity)) is not None
+              and all(check(bs) for check in checks)]
+    problem = f"blockSize {bs_now} " + "; ".join(problems)
+    if not fixing:
+        return _BlockSizeAdvice(None, problem, None, now_pn, None)
+    best_total = min(s for s, _ in fixing)
+    best = min(bs for s, bs in fixing if s == best_total)
+    blocks, size = geometry(best)
+    fix = (f"blockSize {best} gives {blocks:,} blocks of {_addresses(size)} for {nodes:,} "
+           f"nodes; the declared load would claim {load_blocks(best):,} of them and strand "
+           f"{_addresses(load_stranded(best))}; a node at {demand:,} addresses takes "
+           f"{_blocks(_stranded(demand, size)[0])} of maxBlocksPerHost {limit}")
+    return _BlockSizeAdvice(best, problem, fix, now_pn, best_total // nodes)
 
 
 def _pool_demands(stack: Stack, capacities) -> dict[str, list[tuple[int, int]]]:
@@ -307,51 +704,63 @@ def forecast(stack: Stack) -> Forecast:
     group_of = {n: g for n, g, _ in load.nodes}
     addresses = [r for pods in load.results.values() for pod in pods for r in pod]
     allocated = [r for r in addresses if isinstance(r, PodAllocation)]
-    blocks = sim.blocks()
     capacities = pool_capacity(stack)
     demands = _pool_demands(stack, capacities)
+
+    claimed: dict[str, list] = {}
+    for b in sim.blocks():
+        claimed.setdefault(b.pool, []).append(b)
+    borrowed: dict[str, int] = {}
+    usage: dict[str, dict[str, int]] = {}  # pool -> node -> addresses its pods and tunnel got
+    for a in [*allocated, *sim.tunnels()]:
+        if a.borrowed:
+            borrowed[a.pool] = borrowed.get(a.pool, 0) + 1
+        per_node = usage.setdefault(a.pool, {})
+        per_node[a.node] = per_node.get(a.node, 0) + 1
+    failed_in: dict[str, int] = {}  # refused requests, charged to the pools they tried
+    for ns, pods in load.results.items():
+        for pod in pods:
+            for r in pod:
+                if isinstance(r, AllocationFailure):
+                    for name in sorted(stack.pools):
+                        if stack.pools[name].spec.cidr in r.message:
+                            failed_in[name] = failed_in.get(name, 0) + 1
 
     pool_forecasts = []
     for cap in capacities:
         pool = stack.pools[cap.name]
         groups = demands[cap.name]
-        recommended, now_pn, best_pn = recommend_block_size(
-            pool, groups, max_blocks_per_host=limit, strict_affinity=cluster.strict_affinity)
-        mine = [b for b in blocks if b.pool == cap.name]
-        nodes = sum(c for c, _ in groups)
+        mine = claimed.get(cap.name, [])
+        stranded = sum(b.free for b in mine)
+        advice = _block_size_advice(
+            pool, groups, list(usage.get(cap.name, {}).values()), stranded_now=stranded,
+            borrowed=borrowed.get(cap.name, 0), failed=failed_in.get(cap.name, 0),
+            limit=limit, strict_affinity=cluster.strict_affinity,
+            headroom_percent=cluster.headroom_percent)
         pool_forecasts.append(PoolForecast(
             pool=cap.name, cidr=cap.cidr, block_size=cap.block_size,
             block_addresses=cap.block_addresses, blocks_total=cap.blocks,
-            blocks_claimed=len(mine), nodes_using=nodes,
+            blocks_claimed=len(mine), nodes_using=sum(c for c, _ in groups),
             demand_per_node=max((d for _, d in groups), default=0),
             blocks_needed=sum(c * min(limit, _stranded(d, cap.block_addresses)[0])
                               for c, d in groups),
             addresses_in_use=sum(b.allocated for b in mine),
-            stranded_addresses=sum(b.free for b in mine),
-            borrowed_addresses=sum(1 for p in allocated if p.pool == cap.name and p.borrowed)
-            + sum(1 for t in sim.tunnels() if t.pool == cap.name and t.borrowed),
-            recommended_block_size=recommended, stranded_per_node_now=now_pn,
-            stranded_per_node_recommended=best_pn))
+            stranded_addresses=stranded,
+            borrowed_addresses=borrowed.get(cap.name, 0),
+            recommended_block_size=advice.recommended,
+            stranded_per_node_now=advice.stranded_per_node_now,
+            stranded_per_node_recommended=advice.stranded_per_node_recommended,
+            block_size_problem=advice.problem, block_size_fix=advice.fix))
 
-    namespaces_with_pods = sorted(ns for ns, b in stack.bindings.items() if b.expected_pods)
-    group_forecasts = []
-    for g in cluster.node_groups:
-        members = {n for n, grp in group_of.items() if grp == g.name}
-        more, first = _more_nodes(stack, g, namespaces_with_pods)
-        group_forecasts.append(GroupForecast(
-            group=g.name, nodes=g.count, max_pods=g.max_pods,
-            pods_placed=sum(load.pods_on[n] for n in members),
-            borrowing_nodes=len({p.node for p in allocated if p.borrowed and p.node in members}),
-            max_blocks_on_a_node=max((len(sim.node_blocks(n)) for n in members), default=0),
-            more_nodes_until_failure=more, first_failure=first))
-
+    budget = _Budget(MAX_REPLAY_ALLOCATIONS)
     ns_forecasts = []
+    more_pods = _MorePods(stack, load, budget) if load.nodes else None
     for ns in sorted(stack.bindings):
         binding = stack.bindings[ns]
         pods = load.results.get(ns, [])
         failures = [f for pod in pods if (f := _failed(pod))]
         got = [r for pod in pods for r in pod if isinstance(r, PodAllocation)]
-        more, room = _more_pods(stack, ns) if load.nodes else (None, 0)
+        more, exact = more_pods.answer(ns) if more_pods else (None, True)
         ns_forecasts.append(NamespaceForecast(
             namespace=ns, expected_pods=binding.expected_pods or 0,
             allocated=len(pods) - len(failures),
@@ -359,7 +768,24 @@ def forecast(stack: Stack) -> Forecast:
             failed=len(failures), unschedulable=load.unschedulable.get(ns, 0),
             first_failure=f"{failures[0].node}: {failures[0].message}" if failures else None,
             pools=tuple(sorted({r.pool for r in got})),
-            more_pods_until_failure=more, pods_until_nodes_full=room))
+            more_pods_until_failure=more, pods_until_nodes_full=load.room(),
+            more_pods_is_lower_bound=not exact))
+
+    namespaces_with_pods = sorted(ns for ns, b in stack.bindings.items() if b.expected_pods)
+    members: dict[str, list[str]] = {}
+    for n, grp in group_of.items():
+        members.setdefault(grp, []).append(n)
+    group_forecasts = []
+    for g in cluster.node_groups:
+        names = set(members.get(g.name, ()))
+        more, first, exact = _more_nodes(load, g, namespaces_with_pods, budget)
+        group_forecasts.append(GroupForecast(
+            group=g.name, nodes=g.count, max_pods=g.max_pods,
+            pods_placed=sum(load.pods_on[n] for n in names),
+            borrowing_nodes=len({p.node for p in allocated if p.borrowed and p.node in names}),
+            max_blocks_on_a_node=max((len(sim.node_blocks(n)) for n in names), default=0),
+            more_nodes_until_failure=more, first_failure=first,
+            more_nodes_is_lower_bound=not exact))
 
     return Forecast(stack=stack.name, nodes=len(load.nodes),
                     strict_affinity=cluster.strict_affinity, max_blocks_per_host=limit,
@@ -404,7 +830,8 @@ def forecast_findings(stack: Stack) -> list[Finding]:
                 f"{ns.failed} of {ns.expected_pods} expected pods of namespace {ns.namespace} "
                 f"would get no address; Calico would say on node {ns.first_failure}",
                 subject, location, stack=stack.name))
-        elif ns.expected_pods and ns.more_pods_until_failure is not None:
+        elif (ns.expected_pods and ns.more_pods_until_failure is not None
+              and not ns.more_pods_is_lower_bound):
             wanted = math.ceil(ns.expected_pods * headroom / 100)
             if ns.more_pods_until_failure < wanted:
                 free = sum(pools[p].blocks_total * pools[p].block_addresses
@@ -430,12 +857,10 @@ def forecast_findings(stack: Stack) -> list[Finding]:
                 subject, stack.pool_location(pool.pool, "cidr"), stack=stack.name))
         if pool.recommended_block_size is not None and not covered(subject, "CIP502", "CIP505"):
             findings.append(block_size.finding(
-                f"pool {pool.pool} ({pool.cidr}): blockSize {pool.recommended_block_size} would "
-                f"strand {_addresses(pool.stranded_per_node_recommended)} per node at "
-                f"{pool.demand_per_node} addresses a node; blockSize {pool.block_size} "
-                f"{_current(pool, stack)}. Every one of the {pool.nodes_using} nodes still gets "
-                f"a block; blockSize is immutable, so this means a new pool and a migration",
-                subject, stack.pool_location(pool.pool, "blockSize"), stack=stack.name))
+                f"pool {pool.pool} ({pool.cidr}): now {pool.block_size_problem}. Instead, "
+                f"{pool.block_size_fix}. blockSize is immutable, so this means a new pool and "
+                f"a migration", subject, stack.pool_location(pool.pool, "blockSize"),
+                stack=stack.name))
     return findings
 
 
@@ -445,9 +870,8 @@ def format_forecast(result: Forecast) -> str:
              f"(named <group>-<i>), strictAffinity {str(result.strict_affinity).lower()}, "
              f"maxBlocksPerHost {result.max_blocks_per_host}"]
     for p in result.pools:
-        advice = (f"; blockSize {p.recommended_block_size} would strand "
-                  f"{p.stranded_per_node_recommended} per node" if p.recommended_block_size
-                  else "")
+        advice = (f"; now {p.block_size_problem}; {p.block_size_fix}"
+                  if p.recommended_block_size else "")
         lines.append(
             f"  pool {p.pool} ({p.cidr}, /{p.block_size}): {p.blocks_claimed}/{p.blocks_total} "
             f"blocks claimed, {p.blocks_needed} needed by {p.nodes_using} nodes at "
@@ -455,14 +879,24 @@ def format_forecast(result: Forecast) -> str:
             f"{p.stranded_addresses} stranded in claimed blocks, "
             f"{p.borrowed_addresses} borrowed{advice}")
     for g in result.groups:
-        more = ("no failure within the search" if g.more_nodes_until_failure is None
-                else f"{g.more_nodes_until_failure} more nodes before one fails ({g.first_failure})")
+        if g.more_nodes_is_lower_bound:
+            more = (f"at least {g.more_nodes_until_failure} more nodes without a failure "
+                    f"(search stopped at its work bound)")
+        elif g.more_nodes_until_failure is None:
+            more = "no failure within the search"
+        else:
+            more = f"{g.more_nodes_until_failure} more nodes before one fails ({g.first_failure})"
         lines.append(f"  node group {g.group}: {g.nodes} nodes, {g.pods_placed} pods, "
                      f"{g.borrowing_nodes} borrowing, up to {g.max_blocks_on_a_node} blocks on "
                      f"a node; {more}")
     for n in result.namespaces:
-        more = ("nodes reach maxPods first" if n.more_pods_until_failure is None
-                else f"{n.more_pods_until_failure} more pods before one fails")
+        if n.more_pods_is_lower_bound:
+            more = (f"at least {n.more_pods_until_failure} more pods without a failure "
+                    f"(search stopped at its work bound)")
+        elif n.more_pods_until_failure is None:
+            more = "nodes reach maxPods first"
+        else:
+            more = f"{n.more_pods_until_failure} more pods before one fails"
         failed = f", {n.failed} fail ({n.first_failure})" if n.failed else ""
         lines.append(f"  namespace {n.namespace}: {n.allocated}/{n.expected_pods} pods get "
                      f"addresses{failed}, {n.borrowed} borrowed, {n.unschedulable} beyond "
@@ -472,19 +906,9 @@ def format_forecast(result: Forecast) -> str:
     return "\n".join(lines)
 
 
+def _blocks(n: int) -> str:
+    return f"{n:,} block" + ("" if n == 1 else "s")
+
+
 def _addresses(n: int | None) -> str:
-    return f"{n} address" + ("" if n == 1 else "es")
-
-
-def _current(pool: PoolForecast, stack: Stack) -> str:
-    """Why the current block size loses, in the user's terms."""
-    if pool.stranded_per_node_now is not None:
-        return f"strands {_addresses(pool.stranded_per_node_now)}"
-    if pool.blocks_total < pool.nodes_using:
-        return f"gives {pool.blocks_total} blocks for {pool.nodes_using} nodes"
-    per_node = _stranded(pool.demand_per_node, pool.block_addresses)[0]
-    limit = stack.cluster.effective_max_blocks_per_host
-    if per_node > max(1, limit // 2):
-        return (f"needs {per_node} blocks a node, more than half of maxBlocksPerHost {limit} "
-                f"(empty blocks return only after 15 minutes, so churn needs spare slots)")
-    return "cannot give every node its blocks without borrowing under strict affinity"
+    return f"{n:,} address" + ("" if n == 1 else "es")

@@ -1,8 +1,16 @@
 """Capacity planning from the IPAM model: borrowing, exhaustion, block-size advice."""
-from ipam_model.forecast import (forecast, forecast_findings, format_forecast,
-                                recommend_block_size)
+from pathlib import Path
+from unittest.mock import patch
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ipam_model.forecast import (MAX_EXTRA_NODES, _failed, _Load, forecast, forecast_findings,
+                                 format_forecast, recommend_block_size)
 from ipam_model.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
                               frozen_map)
+
+
+DATA = Path(__file__).parent / "data"
 
 
 def make_stack(cidr="172.16.0.0/26", bs=29, nodes=10, expected=10, strict=False,
@@ -96,14 +104,155 @@ def test_text_and_json_outputs():
     assert data["namespaces"][0]["more_pods_until_failure"] == 14  # 64 - 50
 
 
-def test_block_size_finding_explains_why_the_current_size_loses():
-    # /16 with /26 blocks, 100 nodes at maxPods 110: /28 strands 2 a node instead of 18.
+def test_no_block_size_advice_without_a_concrete_problem():
+    # /16 with /26 blocks, 100 nodes at maxPods 110: a /28 would strand less, but every
+    # node has its blocks and nothing borrows, fails or runs short: no migration advice.
     pool = Pool("wide", PoolSpec("10.0.0.0/16", 26))
     stack = Stack(name="t", file=None,
                   cluster=ClusterSettings(node_groups=(NodeGroup("w", 100),)),
                   pool_specs=frozen_map(), pool_metadata=frozen_map(),
                   pools=frozen_map({"wide": pool}), bindings=frozen_map())
+    assert not rules_of(forecast_findings(stack), "CIP507")
+    assert forecast(stack).pools[0].recommended_block_size is None
+
+
+def test_block_size_advice_when_the_declared_load_borrows_and_a_size_fixes_it():
+    # 5 nodes x 10 pods in 8 /29 blocks: 2 nodes borrow. /31 blocks (32 of 2) hold
+    # 5 blocks a node for 25 blocks in all: nothing borrows, nothing is stranded.
+    stack = make_stack(nodes=5, expected=50, max_pods=10)
     (finding,) = rules_of(forecast_findings(stack), "CIP507")
-    assert finding.subject == "pool/wide"
-    assert "blockSize 28 would strand 2 addresses per node at 110 addresses a node" in finding.message
-    assert "blockSize 26 strands 18 addresses" in finding.message
+    assert finding.message == (
+        "pool pool-a (172.16.0.0/26): now blockSize 29 makes the declared load need 10 "
+        "blocks of the 8 there are (4 borrowed addresses). Instead, blockSize 31 gives 32 "
+        "blocks of 2 addresses for 5 nodes; the declared load would claim 25 of them and "
+        "strand 0 addresses; a node at 10 addresses takes 5 blocks of maxBlocksPerHost 20. "
+        "blockSize is immutable, so this means a new pool and a migration")
+    assert " 1 addresses" not in finding.message
+
+
+def test_no_block_size_advice_when_no_size_fixes_the_problem():
+    # 5 nodes x 110 pods cannot fit in 64 addresses at any block size: a capacity
+    # problem (CIP503/CIP508), not a block-size one.
+    stack = make_stack(nodes=5, expected=300)
+    assert not rules_of(forecast_findings(stack), "CIP507")
+
+
+def test_bundled_stacks_get_no_block_size_advice():
+    from ipam_model.stack import load_stacks
+    stacks = load_stacks(DATA / "forecast_stacks")
+    assert {s.name for s in stacks} == {"dev", "staging", "prod"}
+    for stack in stacks:
+        assert not rules_of(forecast_findings(stack), "CIP507"), stack.name
+
+
+# --------------------------------------------------------------------------
+# The fast "how many more" answers against brute force (the old replay)
+
+
+def brute_more_pods(stack, namespace):
+    load = _Load(stack)
+    for added in range(load.room()):
+        if _failed(load.place(namespace) or []):
+            return added
+    return None
+
+
+def brute_more_nodes(stack, group, namespaces):
+    load = _Load(stack)
+    for added in range(MAX_EXTRA_NODES):
+        name = f"{group.name}-{group.count + added}"
+        before = len(load.tunnel_failures)
+        load.start_node(name, group)
+        if len(load.tunnel_failures) > before:
+            return added, load.tunnel_failures[-1].message
+        for ns in namespaces:
+            failure = _failed(load.run_pod(ns, name))
+            if failure:
+                return added, failure.message
+        if not namespaces and not load.sim.tunnels():
+            return None, None
+    return None, None
+
+
+POOL_CIDRS = ["10.0.0.0/27", "10.0.1.0/28", "10.0.2.0/26", "10.0.3.0/29"]
+
+
+@st.composite
+def small_stacks(draw):
+    pools = {}
+    for i in range(draw(st.integers(1, 3))):
+        cidr = POOL_CIDRS[i]
+        prefix = int(cidr.split("/")[1])
+        pools[f"p{i}"] = Pool(f"p{i}", PoolSpec(
+            cidr, draw(st.integers(prefix, min(32, prefix + 4))),
+            ipip_mode=draw(st.sampled_from(["Never", "Never", "Always"])),
+            node_selector=draw(st.sampled_from(["", "", "zone == 'a'", "zone == 'b'"])),
+            assignment_mode=draw(st.sampled_from(["Automatic", "Automatic", "Manual"]))))
+    if draw(st.booleans()):
+        pools["v6"] = Pool("v6", PoolSpec("fd00::/122", draw(st.integers(122, 126))))
+    groups = tuple(NodeGroup(f"g{i}", draw(st.integers(1, 4)), labels=frozen_map({"zone": z}),
+                             max_pods=draw(st.integers(1, 12)))
+                   for i, z in enumerate(draw(st.lists(st.sampled_from("ab"), min_size=1,
+                                                       max_size=2))))
+    names = sorted(pools)
+    bindings = {}
+    for i in range(draw(st.integers(1, 4))):
+        v4 = [n for n in names if n != "v6"]
+        chosen = tuple(draw(st.lists(st.sampled_from(v4), max_size=2, unique=True)))
+        bindings[f"ns{i}"] = Binding(f"ns{i}", chosen, expected_pods=draw(st.integers(0, 12)))
+    cluster = ClusterSettings(node_groups=groups, strict_affinity=draw(st.booleans()),
+                              max_blocks_per_host=draw(st.sampled_from([0, 1, 2, 3])))
+    return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
+                 pool_metadata=frozen_map(), pools=frozen_map(pools),
+                 bindings=frozen_map(bindings))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_stacks())
+def test_more_pods_and_nodes_match_brute_force(stack):
+    result = forecast(stack)
+    for ns in result.namespaces:
+        assert not ns.more_pods_is_lower_bound
+        assert ns.more_pods_until_failure == brute_more_pods(stack, ns.namespace), ns.namespace
+    with_pods = sorted(n for n, b in stack.bindings.items() if b.expected_pods)
+    for g, group in zip(result.groups, stack.cluster.node_groups):
+        assert not g.more_nodes_is_lower_bound
+        assert (g.more_nodes_until_failure, g.first_failure) == brute_more_nodes(
+            stack, group, with_pods)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_stacks())
+def test_closed_form_alone_matches_brute_force_where_it_claims_exactness(stack):
+    # With no replay budget, an answer flagged exact comes from the closed form only;
+    # every other answer is a lower bound that brute force never undercuts.
+    with patch("ipam_model.forecast.MAX_REPLAY_ALLOCATIONS", 0):
+        result = forecast(stack)
+    for ns in result.namespaces:
+        truth = brute_more_pods(stack, ns.namespace)
+        if ns.more_pods_is_lower_bound:
+            assert truth is None or truth >= ns.more_pods_until_failure
+        else:
+            assert ns.more_pods_until_failure == truth
+
+
+def test_a_search_cut_short_says_it_is_a_lower_bound():
+    # Two pools in one annotation: no closed form, and no budget to replay.
+    pools = {"a": Pool("a", PoolSpec("10.0.0.0/28", 30)),
+             "b": Pool("b", PoolSpec("10.0.1.0/28", 30))}
+    stack = Stack(name="t", file=None,
+                  cluster=ClusterSettings(node_groups=(NodeGroup("w", 2, max_pods=20),)),
+                  pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
+                  bindings=frozen_map({"app": Binding("app", ("a", "b"), expected_pods=2)}))
+    assert brute_more_pods(stack, "app") == 30
+    with patch("ipam_model.forecast.MAX_REPLAY_ALLOCATIONS", 0):
+        result = forecast(stack)
+    ns = result.namespaces[0]
+    # each node has 3 free addresses in its first /30: 6 more pods are certain
+    assert (ns.more_pods_until_failure, ns.more_pods_is_lower_bound) == (6, True)
+    text = format_forecast(result)
+    assert "namespace app: 2/2 pods get addresses" in text
+    assert "at least 6 more pods without a failure (search stopped at its work bound)" in text
+    assert "at least 0 more nodes" in text
+    full = forecast(stack).namespaces[0]
+    assert (full.more_pods_until_failure, full.more_pods_is_lower_bound) == (30, False)
