@@ -215,6 +215,10 @@ class _Budget:
     def __init__(self, allocations: int):
         self.left = allocations
 
+    def spend_on_copy(self, copy_cost: int, step: int) -> bool:
+        """Pay for a copy only if at least one step of the replay can follow it."""
+        return copy_cost + step <= self.left and self.spend(copy_cost)
+
     def spend(self, n: int) -> bool:
         if n > self.left:
             return False
@@ -294,29 +298,37 @@ class _PoolState:
             self.free[name] = blocks * size - used.get(name, 0)
 
 
-def _routes(load: _Load, placement: _Placement, namespace: str, version: int) -> tuple:
-    """Per node with room: the pools Calico would try for the namespace, or None (refused).
-
-    Pool choice depends on the node only through the pools selecting it, so
-    it is asked once per such set.
-    """
-    from .simulate import WORKLOAD, _Refused
-
+def _node_classes(load: _Load, placement: _Placement) -> tuple[list[int], list[str]]:
+    """Nodes with room grouped by the set of pools selecting them: pool choice depends
+    on a node only through that set. (class of each node, a node of each class)."""
     chooser = load.sim._chooser  # the simulator's own pool choice, so routes match it exactly
-    info = load.sim.namespaces.get(namespace) or NamespaceInfo(namespace)
-    by_class: dict = {}
-    out = []
+    classes: dict[frozenset, int] = {}
+    of_node, example = [], []
     for name in placement.names:
         matches = chooser.node_pools(name, load.labels[name])
-        if matches not in by_class:
-            try:
-                pools, _ = chooser.choose(version, name, load.labels[name], info, None,
-                                          WORKLOAD)
-                by_class[matches] = tuple(p.name for p in pools)
-            except _Refused:
-                by_class[matches] = None
-        out.append(by_class[matches])
-    return tuple(out)
+        if matches not in classes:
+            classes[matches] = len(example)
+            example.append(name)
+        of_node.append(classes[matches])
+    return of_node, example
+
+
+def _routes(load: _Load, classes: tuple[list[int], list[str]], namespace: str,
+            version: int) -> tuple:
+    """Per node with room: the pools Calico would try for the namespace, or None (refused)."""
+    from .simulate import WORKLOAD, _Refused
+
+    chooser = load.sim._chooser
+    info = load.sim.namespaces.get(namespace) or NamespaceInfo(namespace)
+    of_node, example = classes
+    per_class = []
+    for name in example:
+        try:
+            pools, _ = chooser.choose(version, name, load.labels[name], info, None, WORKLOAD)
+            per_class.append(tuple(p.name for p in pools))
+        except _Refused:
+            per_class.append(None)
+    return tuple(per_class[c] for c in of_node)
 
 
 def _pool_first_failure(members, state: _PoolState, pool: str, limit: int, strict: bool):
@@ -432,13 +444,14 @@ class _MorePods:
         self.limit = stack.cluster.effective_max_blocks_per_host
         self.strict = stack.cluster.strict_affinity
         self.known: dict[tuple, tuple[int | None, bool]] = {}
+        self.classes = _node_classes(load, self.placement)
 
     def answer(self, namespace: str) -> tuple[int | None, bool]:
         """(extra pods before one fails, or None when nodes reach maxPods first; exact?)."""
         placement = self.placement
         if placement.total == 0:
             return None, True
-        routes = {v: _routes(self.load, placement, namespace, v) for v in self.load.families}
+        routes = {v: _routes(self.load, self.classes, namespace, v) for v in self.load.families}
         key = tuple(sorted(routes.items()))
         if key not in self.known:  # namespaces with the same routes get the same answer
             self.known[key] = self._solve(namespace, routes)
@@ -451,7 +464,7 @@ class _MorePods:
         if exact:
             return (None if first is None else placement.index(*first)), True
         lower = placement.index(*safe)
-        if not self.budget.spend(self.load.allocations):
+        if not self.budget.spend_on_copy(self.load.allocations, len(self.load.families)):
             return lower, False
         families = len(self.load.families)
         steps = min(MAX_EXTRA_PODS, self.budget.left // families)
@@ -466,10 +479,10 @@ def _more_nodes(load: _Load, group, namespaces: list[str], budget: _Budget
                 ) -> tuple[int | None, str | None, bool]:
     """(nodes of ``group`` that still start and run a pod of every namespace, or None;
     the first failure; exact?). Replayed on a copy of the load within the budget."""
-    if not budget.spend(load.allocations):
+    per_node = len(load.families) * len(namespaces) + 2  # tunnels: at most ipip + vxlan
+    if not budget.spend_on_copy(load.allocations, per_node):
         return 0, None, False
     load = load.replica()
-    per_node = len(load.families) * len(namespaces) + 2  # tunnels: at most ipip + vxlan
     for added in range(MAX_EXTRA_NODES):
         if not budget.spend(per_node):
             return added, None, False

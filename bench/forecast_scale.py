@@ -1,0 +1,100 @@
+"""Forecast at scale: 1,000 pools, 5,000 namespaces, node groups of 50 nodes.
+
+Prints, measured in this one run on the same generated stack:
+
+(a) ``forecast(stack)`` and ``check_stack(stack)`` as they are now (one run of
+    the declared load, closed-form "how many more pods" answers, replays
+    only within ``MAX_REPLAY_ALLOCATIONS``), and how many answers are lower bounds;
+(b) the former way: the whole declared load rebuilt and replayed once per
+    namespace (``brute_more_pods`` below). At this size that takes hours, so it
+    runs on a sample of namespaces and is extrapolated by the namespace count;
+    the sample's answers are compared with (a)'s so speed is not bought with
+    wrong results.
+
+    python bench/forecast_scale.py [POOLS [NAMESPACES [GROUPS [NODES [SAMPLE]]]]]
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import netaddr
+
+from ipam_model import check, forecast as forecast_module
+from ipam_model.forecast import _failed, _Load, forecast
+from ipam_model.stack import stack_from_config
+
+
+def synthetic_config(pools: int, namespaces: int, groups: int, nodes: int) -> dict:
+    """/20 pools with /26 blocks; namespaces bound round-robin, every 7th left to the
+    Automatic pools, every 5th naming two pools; 3 pods each so the load fits."""
+    subnets = netaddr.IPNetwork("10.0.0.0/8").subnet(20)
+    specs = {f"pool-{i:04d}": {"cidr": str(next(subnets)), "blockSize": 26,
+                               "vxlanMode": "CrossSubnet", "natOutgoing": True,
+                               "assignmentMode": "Automatic" if i < 2 else "Manual"}
+             for i in range(pools)}
+    names = list(specs)
+    bindings = {}
+    for i in range(namespaces):
+        entry: dict = {"expectedPods": 3}
+        if i % 7:
+            entry["ipv4Pools"] = ([names[i % pools], names[(i + 1) % pools]] if i % 5 == 0
+                                  else [names[i % pools]])
+        bindings[f"team-{i:05d}"] = entry
+    cluster = {"calicoApi": "projectcalico.org/v3", "serviceCidrs": ["172.20.0.0/16"],
+               "nodeCidrs": ["172.21.0.0/20"], "maxBlocksPerHost": 20, "headroomPercent": 20,
+               "nodeGroups": [{"name": f"group-{g}", "count": nodes, "maxPods": 110,
+                               "labels": {"zone": "abc"[g % 3]}} for g in range(groups)]}
+    return {"cluster": cluster, "pools": specs, "namespaces": bindings}
+
+
+def brute_more_pods(stack, namespace: str) -> int | None:
+    """The former ``_more_pods``: rebuild the declared load, then add pods until one fails."""
+    load = _Load(stack)
+    for added in range(load.room()):
+        if _failed(load.place(namespace) or []):
+            return added
+    return None
+
+
+def main(argv: list[str]) -> None:
+    pools, namespaces, groups, nodes, sample = (
+        [int(a) for a in argv[1:]] + [1000, 5000, 3, 50, 3][len(argv) - 1:])
+    stack = stack_from_config("bench", synthetic_config(pools, namespaces, groups, nodes),
+                              file="stacks/Pulumi.bench.yaml")
+    print(f"input: {pools:,} pools, {namespaces:,} namespaces, {groups} node groups of "
+          f"{nodes} nodes (maxPods 110), {3 * namespaces:,} expected pods")
+
+    start = time.perf_counter()
+    result = forecast(stack)
+    fast = time.perf_counter() - start
+    start = time.perf_counter()
+    findings = check.check_stack(stack)
+    whole = time.perf_counter() - start
+    lower = sum(n.more_pods_is_lower_bound for n in result.namespaces)
+    lower_groups = sum(g.more_nodes_is_lower_bound for g in result.groups)
+    print(f"(a) forecast now: {fast:.2f} s; check_stack: {whole:.2f} s ({len(findings)} "
+          f"findings); {lower} of {len(result.namespaces):,} namespace answers and "
+          f"{lower_groups} of {len(result.groups)} node-group answers are lower bounds "
+          f"(work bound {forecast_module.MAX_REPLAY_ALLOCATIONS:,} simulated requests)")
+
+    by_name = {n.namespace: n for n in result.namespaces}
+    step = max(1, len(by_name) // sample)
+    picked = sorted(by_name)[::step][:sample]
+    start = time.perf_counter()
+    answers = {ns: brute_more_pods(stack, ns) for ns in picked}
+    per_namespace = (time.perf_counter() - start) / len(picked)
+    former = per_namespace * len(by_name)
+    for ns, truth in answers.items():
+        got = by_name[ns]
+        ok = (got.more_pods_until_failure == truth if not got.more_pods_is_lower_bound
+              else truth is None or truth >= got.more_pods_until_failure)
+        assert ok, (ns, truth, got)
+    print(f"(b) former per-namespace replay: {per_namespace:.2f} s a namespace on "
+          f"{len(picked)} sampled namespaces (answers agree with (a)) -> about "
+          f"{former:,.0f} s for all {len(by_name):,}")
+    print(f"ratio former/now (forecast): {former / fast:,.0f}x")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
