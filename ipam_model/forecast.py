@@ -41,7 +41,7 @@ from .simulate import (NODE_NAME_LABEL, AllocationFailure, NamespaceInfo, PodAll
 # short by a bound reports a lower bound and says so.
 MAX_EXTRA_PODS = 200_000
 MAX_EXTRA_NODES = 2_000
-MAX_REPLAY_ALLOCATIONS = 60_000
+MAX_REPLAY_ALLOCATIONS = 10_000
 
 
 @dataclass(frozen=True)
