@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable, Mapping, Sequence
 
-from . import addrspace, bindings, calico, capacity, forecast, overlap
+from . import addrspace, bindings, calico, capacity, forecast, ipamconfig, overlap
 from .model import ClusterSettings, Finding, Stack, frozen_map, sort_findings
 
 
@@ -39,6 +39,7 @@ def check_stack(stack: Stack, siblings: Sequence[Stack] = ()) -> list[Finding]:
         findings += addrspace.address_space_findings(
             name, pool.spec.cidr, stack.pool_location(name, "cidr"), stack=stack.name)
     findings += bindings.binding_findings(stack)
+    findings += ipamconfig.ipam_config_findings(stack)
     findings += capacity.capacity_findings(stack)
     findings += forecast.forecast_findings(stack)
     if siblings:

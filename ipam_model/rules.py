@@ -88,13 +88,14 @@ _ALL = [
     # Capacity.
     Rule("CIP501", "pool-capacity", I, "Per pool: addresses, blocks and block size."),
     Rule("CIP502", "blocks-fewer-than-nodes", W, "Fewer blocks than nodes that may use the pool: late nodes borrow (or fail under strict affinity)."),
-    Rule("CIP503", "addresses-insufficient", E, "Expected pods plus headroom exceed the addresses of the bound pools."),
+    Rule("CIP503", "addresses-insufficient", E, "Expected pods exceed the addresses of the pools that serve them."),
     Rule("CIP504", "headroom-low", W, "Expected pods fit, but with less headroom than configured."),
     Rule("CIP505", "per-host-block-limit", E, "maxPods per node needs more blocks than maxBlocksPerHost allows."),
     Rule("CIP506", "pool-selects-no-nodes", W, "An Automatic pool's nodeSelector matches no declared node group."),
     Rule("CIP507", "block-size-recommendation", I, "A block size that strands fewer addresses while every node still gets a block."),
     Rule("CIP508", "pool-exhaustion", W, "The simulator predicts allocations failing before the declared load is met."),
     Rule("CIP509", "predicted-borrowing", W, "The simulator predicts nodes borrowing addresses from other nodes' blocks."),
+    Rule("CIP510", "ipam-config-invalid", E, "maxBlocksPerHost > 0 needs strictAffinity: true; Calico's SetIPAMConfig rejects it otherwise."),
     # Live state and plan safety.
     Rule("CIP601", "immutable-field-change", E, "cidr or blockSize would change: Calico forbids it; a migration is required."),
     Rule("CIP602", "disruptive-delete", E, "Deleting or replacing a pool with allocated addresses."),

@@ -1,11 +1,15 @@
 """The README's reference tables, generated from the schema and the rule catalogue.
 
-`python tests/readme_tables.py` prints them; tests/test_readme.py fails when
-the README's copy differs, so the documentation cannot drift from the code.
+`python tests/readme_tables.py` prints them, `--write` updates README.md in
+place; tests/test_readme.py fails when the README's copy differs, so the
+documentation cannot drift from the code.
 """
 from __future__ import annotations
 
 import json
+import re
+import sys
+from pathlib import Path
 
 from ipam_model.rules import RULES
 from ipam_model.schema import stack_schema
@@ -47,7 +51,18 @@ def rules_table() -> str:
     return "\n".join(rows)
 
 
+def write_readme(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for marker, table in (("config-table", config_table()), ("rules-table", rules_table())):
+        text = re.sub(rf"(<!-- {marker}:start -->\n).*?(\n<!-- {marker}:end -->)",
+                      lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
+    path.write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(config_table())
-    print()
-    print(rules_table())
+    if "--write" in sys.argv:
+        write_readme(Path(__file__).resolve().parent.parent / "README.md")
+    else:
+        print(config_table())
+        print()
+        print(rules_table())
