@@ -6,6 +6,7 @@ These checks are calico-ipam's own warnings (CIP301-CIP304).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import netaddr
@@ -23,7 +24,7 @@ class AddressRange:
 
     @property
     def network(self) -> netaddr.IPNetwork:
-        return netaddr.IPNetwork(self.cidr)
+        return _parsed(self.cidr)
 
     @property
     def version(self) -> int:
@@ -133,13 +134,36 @@ def _network(cidr) -> netaddr.IPNetwork:
         raise ValueError(f"{cidr!r} is not a CIDR: {exc}") from None
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(cidr: str) -> netaddr.IPNetwork:
+    return netaddr.IPNetwork(cidr)
+
+
+@functools.lru_cache(maxsize=None)
+def _space(version: int) -> tuple[netaddr.IPSet, netaddr.IPSet, tuple, tuple]:
+    """Per family: known space, private space, and (first, last) bounds of the
+    private and the special ranges, built once rather than per pool."""
+    private = [r for r in PRIVATE if r.version == version]
+    special = [r for r in SPECIAL if r.version == version]
+    known = netaddr.IPSet(r.cidr for r in private + special)
+    bounds = lambda ranges: tuple((r.network.first, r.network.last) for r in ranges)
+    return known, netaddr.IPSet(r.cidr for r in private), bounds(private), bounds(special)
+
+
 def classify(cidr) -> AddressSpaceReport:
     """Classify ``cidr`` (a string or netaddr.IPNetwork); ValueError if it is not a CIDR."""
     network = _network(cidr)
+    known, private, private_bounds, special_bounds = _space(network.version)
+    first, last = network.first, network.last
+    # Nearly every pool sits inside one private range and touches no special
+    # one; answer that from integer bounds without building IPSets.
+    if (any(lo <= first and last <= hi for lo, hi in private_bounds)
+            and not any(first <= hi and lo <= last for lo, hi in special_bounds)):
+        return AddressSpaceReport(cidr=str(network), version=network.version, is_private=True,
+                                  public=(), public_addresses=0, total_addresses=network.size,
+                                  loopback=(), multicast=(), reserved=(), link_local=())
     pool = netaddr.IPSet([network])
-    known = netaddr.IPSet(r.cidr for r in PRIVATE + SPECIAL if r.version == network.version)
     public = pool - known
-    private = netaddr.IPSet(r.cidr for r in PRIVATE if r.version == network.version)
     return AddressSpaceReport(
         cidr=str(network),
         version=network.version,

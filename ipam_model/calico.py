@@ -708,13 +708,24 @@ def apply_defaults(spec: Mapping) -> PoolSpec:
     )
 
 
-def pool_from_spec(name: str, spec: Mapping, metadata: Mapping | None = None, *,
-                   stack: str | None = None, location: Location = Location()) -> Pool | None:
-    """The Pool with defaults applied, or None when ``validate_pool`` reports an error."""
-    if has_errors(validate_pool(name, spec, metadata, stack=stack)):
-        return None
+def validated_pool(name: str, spec: Mapping, metadata: Mapping | None = None, *,
+                   locate: Callable[[tuple], Location] | None = None,
+                   stack: str | None = None,
+                   location: Location = Location()) -> tuple[Pool | None, list[Finding]]:
+    """``validate_pool``'s findings and, when none is an error, the Pool with
+    defaults applied: one validation serves both the stack loader and check."""
+    findings = validate_pool(name, spec, metadata, locate=locate, stack=stack)
+    if has_errors(findings):
+        return None, findings
     metadata = metadata or {}
-    return Pool(name=name, spec=apply_defaults(spec),
+    pool = Pool(name=name, spec=apply_defaults(spec),
                 labels=frozen_map(metadata.get("labels")),
                 annotations=frozen_map(metadata.get("annotations")),
                 stack=stack, location=location)
+    return pool, findings
+
+
+def pool_from_spec(name: str, spec: Mapping, metadata: Mapping | None = None, *,
+                   stack: str | None = None, location: Location = Location()) -> Pool | None:
+    """The Pool with defaults applied, or None when ``validate_pool`` reports an error."""
+    return validated_pool(name, spec, metadata, stack=stack, location=location)[0]

@@ -21,6 +21,9 @@ def pool_rule_findings(stack: Stack) -> list[Finding]:
     """Calico's IPPool rules for every declared pool, located in the stack file."""
     out: list[Finding] = []
     for name, spec in stack.pool_specs.items():
+        if name in stack.pool_findings:  # validated once while the stack was loaded
+            out.extend(stack.pool_findings[name])
+            continue
         metadata = stack.pool_metadata.get(name) or None
 
         def locate(path: tuple, _name=name) -> object:

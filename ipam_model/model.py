@@ -289,6 +289,8 @@ class Stack:
     bindings: Mapping[str, Binding]
     source: Mapping[YamlPath, tuple[int, int]] = field(default_factory=frozen_map)
     config_prefix: YamlPath = ("config",)
+    # Calico-rule findings per pool, computed once while loading (see check.py).
+    pool_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=frozen_map)
 
     def locate(self, *path) -> Location:
         """The location of a path below ``config`` (the longest known prefix's line)."""

@@ -28,12 +28,26 @@ def stack_schema() -> dict:
         return json.load(fh)
 
 
+def _inline_refs(node, defs):
+    """The schema with local ``#/$defs/...`` references replaced by their targets:
+    jsonschema resolves a ``$ref`` on every instance, which dominated validation
+    time for stacks with thousands of pools."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(defs[ref[len("#/$defs/"):]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
 @functools.lru_cache(maxsize=1)
 def _validator():
     schema = stack_schema()
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    return cls(_inline_refs(schema, schema.get("$defs", {})))
 
 
 def describe(value: Any) -> str:

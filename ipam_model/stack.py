@@ -156,14 +156,17 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
                     pool_metadata=frozen_map(), pools=frozen_map(), bindings=frozen_map(),
                     source=frozen_map(source))
     cluster = _cluster_settings(config.get("cluster") or {}, partial)
-    pool_specs, pool_metadata, pools = {}, {}, {}
+    pool_specs, pool_metadata, pools, pool_findings = {}, {}, {}, {}
     for pool_name, entry in (config.get("pools") or {}).items():
         entry = dict(entry or {})
         metadata = entry.pop("metadata", None) or {}
         pool_specs[pool_name] = frozen_map(entry)
         pool_metadata[pool_name] = frozen_map(metadata)
-        pool = calico.pool_from_spec(pool_name, entry, metadata, stack=name,
-                                     location=partial.pool_location(pool_name))
+        pool, findings = calico.validated_pool(
+            pool_name, entry, metadata or None, stack=name,
+            locate=lambda path, _p=pool_name: partial.pool_location(_p, *path),
+            location=partial.pool_location(pool_name))
+        pool_findings[pool_name] = tuple(findings)
         if pool is not None:
             pools[pool_name] = pool
     bindings = {}
@@ -179,7 +182,8 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
         )
     return Stack(name=name, file=file, cluster=cluster, pool_specs=frozen_map(pool_specs),
                  pool_metadata=frozen_map(pool_metadata), pools=frozen_map(pools),
-                 bindings=frozen_map(bindings), source=frozen_map(source))
+                 bindings=frozen_map(bindings), source=frozen_map(source),
+                 pool_findings=frozen_map(pool_findings))
 
 
 def _cluster_settings(raw: Mapping[str, Any], stack: Stack) -> ClusterSettings:

@@ -32,6 +32,7 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
     "tag:yaml.org,2002:binary",
 }
+_STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAGS = {"tag:yaml.org,2002:map"}
 _SEQ_TAGS = {"tag:yaml.org,2002:seq"}
 
@@ -84,6 +85,8 @@ class _Builder:
                 self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists "
                           "and scalars)", node, path, rule="CIP004")
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:
+            return node.value  # what SafeConstructor returns for str, without its overhead
         if node.tag not in _SAFE_TAGS:
             self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists and "
                       "scalars)", node, path, rule="CIP004")
@@ -100,8 +103,11 @@ class _Builder:
                           "keys out", key_node, path, rule="CIP004")
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail("a mapping key must be a plain string", key_node, path)
-            key = self.build(key_node, path + ("<key>",))
-            self.source.pop(path + ("<key>",), None)
+            if key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
+                key = self.build(key_node, path + ("<key>",))
+                self.source.pop(path + ("<key>",), None)
             if not isinstance(key, str):
                 # Pulumi keys, pool and namespace names are strings; `1: x` or `true: x`
                 # is nearly always a mistake, and JSON cannot carry it.
