@@ -708,6 +708,12 @@ def _pool_demands(stack: Stack, capacities) -> dict[str, list[tuple[int, int]]]:
 
 def forecast(stack: Stack) -> Forecast:
     """Run the declared load through the Calico model and measure what happens."""
+    return _forecast(stack, node_groups=True)
+
+
+def _forecast(stack: Stack, *, node_groups: bool) -> Forecast:
+    """``forecast``; without ``node_groups`` the groups' "how many more nodes" searches are
+    skipped (``groups`` is then empty). They run last, so nothing else changes."""
     from .capacity import pool_capacity
 
     load = _Load(stack)
@@ -789,7 +795,7 @@ def forecast(stack: Stack) -> Forecast:
     for n, grp in group_of.items():
         members.setdefault(grp, []).append(n)
     group_forecasts = []
-    for g in cluster.node_groups:
+    for g in (cluster.node_groups if node_groups else ()):
         names = set(members.get(g.name, ()))
         more, first, exact = _more_nodes(load, g, namespaces_with_pods, budget)
         group_forecasts.append(GroupForecast(
@@ -808,18 +814,224 @@ def forecast(stack: Stack) -> Forecast:
                                           for f in load.tunnel_failures))
 
 
-def forecast_findings(stack: Stack) -> list[Finding]:
-    """CIP507/CIP508/CIP509 for one stack (nothing without node groups or pools)."""
+# --------------------------------------------------------------------------
+# Fast path for `check`: prove that no forecast finding can fire
+#
+# The argument, in blocks per node as Calico allocates. Take every request the
+# findings look at: the nodes' tunnel addresses, the declared pods and, per
+# namespace, the extra pods of its headroom (CIP508 fires only when one of
+# those fails). For a pool p with B blocks of S addresses let T be the requests
+# whose route (the pools Calico may try, in order) contains p, and cap(n) the
+# ones of them on node n: at most min(maxPods, T's pods) plus its tunnels.
+#
+# 1. Until the first request that finds p without an unclaimed block, nothing
+#    borrows in p, so a node's p blocks hold only its own addresses. A node
+#    claims its k-th p block only when its blocks are full: 1 + (k-1)*S of its
+#    requests went through p, and it holds at most min(maxBlocksPerHost,
+#    ceil(cap/S)) of them. Giving first blocks to as many nodes as T allows and
+#    S requests to every further block bounds the claims by
+#    U = f + min(further blocks the f roomiest nodes may hold, (T - f) // S),
+#    f = min(nodes with cap >= 1, T). The request finding p full would claim
+#    one more, so with U <= B it never comes: p never borrows, never runs dry.
+# 2. A request refused at the block limit holds maxBlocksPerHost full blocks of
+#    its route R: more than limit * (smallest S in R) of its node's requests go
+#    through R. When the requests on any node that may touch R stay within
+#    that, no request hits the limit.
+# 3. With 1 and 2 for every pool and route and no route refused outright,
+#    nothing fails or borrows: no CIP508, no CIP509, and CIP507's "borrows or
+#    refuses" problem is absent. Its other problems are exact from the
+#    declaration (blocks < nodes, a node at its demand beyond the block limit)
+#    or bounded: stranded space is below S per node holding addresses (at most
+#    f nodes of the declared load), and the unclaimed blocks are at least
+#    B - U of the declared load's U.
+# Anything else (duplicate node names, refused routes, a bound that fails) falls
+# back to the full forecast: the proof only ever skips work, never findings.
+
+
+@dataclass(frozen=True)
+class _Clearance:
+    pools: frozenset[str]  # pools for which CIP507 and CIP509 cannot fire
+    stack: bool            # no CIP507/CIP508/CIP509 at all
+
+
+def _most_blocks(requests: int, size: int, nodes: list[tuple[int, int]]) -> int:
+    """Most blocks ``requests`` can claim at ``size`` addresses a block when
+    ``nodes`` are (node count, most blocks one of them may hold): a first block
+    costs one request, every further one ``size`` requests."""
+    ranked = sorted(((m, c) for c, m in nodes if m > 0), reverse=True)
+    first = min(requests, sum(c for _, c in ranked))
+    further, left = 0, first
+    for m, c in ranked:
+        take = min(c, left)
+        further += take * (m - 1)
+        left -= take
+        if not left:
+            break
+    return first + min(further, (requests - first) // size)
+
+
+class _Unit:
+    """Nodes that Calico treats alike: one node group, or one node when a
+    nodeSelector names nodes by hostname."""
+
+    def __init__(self, name: str, labels: dict, count: int, max_pods: int):
+        self.name, self.labels, self.count, self.max_pods = name, labels, count, max_pods
+        self.tunnels: list[frozenset[str]] = []             # one route per tunnel address
+        self.pods: dict[frozenset[str], list[int]] = {}     # route -> [declared, with headroom]
+        self._by_pool: dict[str, list[int]] | None = None
+
+    def requests(self, route: frozenset[str], declared: bool) -> int:
+        """Requests of one node of the unit whose route shares a pool with ``route``."""
+        i = 0 if declared else 1
+        if len(route) == 1:
+            if self._by_pool is None:
+                self._by_pool = {}
+                for r, n in self.pods.items():
+                    for p in r:
+                        entry = self._by_pool.setdefault(p, [0, 0])
+                        entry[0] += n[0]
+                        entry[1] += n[1]
+            (p,) = route
+            pods = self._by_pool.get(p, (0, 0))[i]
+        else:
+            pods = sum(n[i] for r, n in self.pods.items() if r & route)
+        return min(self.max_pods, pods) + sum(1 for t in self.tunnels if t & route)
+
+
+def _clearance(stack: Stack, capacities, covered) -> _Clearance:
+    """Pools (and whether the whole stack) the forecast provably finds nothing for."""
+    from .simulate import TUNNEL, WORKLOAD, _Refused
+
+    cluster = stack.cluster
+    headroom = cluster.headroom_percent
+    pool_level = frozenset(c.name for c in capacities if covered(f"pool/{c.name}", "CIP502"))
+    nothing = _Clearance(pool_level, False)
+    sim = simulator_for_stack(stack)
+    chooser, limit = sim._chooser, sim.max_blocks_per_host
+    names = [n for g in cluster.node_groups for n in node_names(g.name, g.count)]
+    if len(set(names)) != len(names):
+        return nothing
+    by_hostname = any(NODE_NAME_LABEL in p.spec.node_selector for p in stack.pools.values())
+    units = []
+    for g in cluster.node_groups:
+        members = node_names(g.name, g.count if by_hostname else min(1, g.count))
+        for name in members:
+            units.append(_Unit(name, {NODE_NAME_LABEL: name, **g.labels},
+                               1 if by_hostname else g.count, g.max_pods))
+    families = families_in_use(stack.pools.values())
+    loads = [(ns, b.expected_pods, b.expected_pods + math.ceil(b.expected_pods * headroom / 100))
+             for ns, b in sorted(stack.bindings.items()) if b.expected_pods]
+    # A route depends on the namespace only through its annotation, or without one
+    # through its labels (and name, when a namespaceSelector may test it).
+    ns_selectors = any(p.spec.namespace_selector for p in stack.pools.values())
+    routes: dict[tuple, frozenset[str]] = {}
+
+    def route_of(v: int, u: _Unit, info: NamespaceInfo) -> frozenset[str]:
+        entries = info.ipv4_pools if v == 4 else info.ipv6_pools
+        shape = ((tuple(entries),) if entries else
+                 (None, tuple(sorted(info.labels.items())), info.name if ns_selectors else None))
+        key = (v, chooser.node_pools(u.name, u.labels), shape)
+        if key not in routes:
+            routes[key] = chooser.choose(v, u.name, u.labels, info, None, WORKLOAD)[1]
+        return routes[key]
+
+    reach: dict[tuple, set[str]] = {}  # (namespace, pods, family) -> pools it may use
+    try:
+        for u in units:
+            for kind, pools in chooser.tunnel_pools(u.name, u.labels).items():
+                _, route = chooser.choose(4, u.name, u.labels, None, [p.cidr for p in pools],
+                                          TUNNEL)
+                u.tunnels.append(route)
+            if u.count == 0 or u.max_pods <= 0:
+                continue
+            for ns, declared, wanted in loads:
+                info = sim.namespaces.get(ns) or NamespaceInfo(ns)
+                for v in families:
+                    route = route_of(v, u, info)
+                    reach.setdefault((ns, declared, wanted, v), set()).update(route)
+                    entry = u.pods.setdefault(route, [0, 0])
+                    entry[0] += declared
+                    entry[1] += wanted
+    except _Refused:
+        return nothing  # some request fails outright
+    through: dict[str, list[int]] = {}  # pool -> [declared, with headroom] pod requests
+    for (_, declared, wanted, _), pools in reach.items():  # a pod counts once per pool
+        for p in pools:
+            entry = through.setdefault(p, [0, 0])
+            entry[0] += declared
+            entry[1] += wanted
+
+    def bound(p: str, declared: bool) -> tuple[int, int]:
+        """(most blocks the requests can claim in p, most nodes holding addresses of p)."""
+        info = chooser.by_name[p]
+        size = info.block_addresses
+        requests = through.get(p, [0, 0])[0 if declared else 1] + sum(
+            u.count * sum(1 for t in u.tunnels if p in t) for u in units)
+        only = frozenset((p,))
+        nodes = [(u.count, min(limit, -(-u.requests(only, declared) // size))) for u in units]
+        holders = min(requests, sum(c for c, m in nodes if m))
+        return _most_blocks(requests, size, nodes), holders
+
+    for info in chooser.infos:  # 1: no pool runs out of unclaimed blocks
+        if info.enabled and bound(info.name, False)[0] > info.num_blocks:
+            return nothing
+    for u in units:  # 2: no node reaches the block limit on any route it uses
+        for route in {*u.pods, *u.tunnels}:
+            smallest = min(chooser.by_name[p].block_addresses for p in route)
+            if u.requests(route, False) > limit * smallest:
+                return nothing
+
+    demands = _pool_demands(stack, capacities)
+    block_limit = cluster.effective_max_blocks_per_host
+    clear = set(pool_level)
+    for cap in capacities:  # 3: CIP507's other problems
+        subject = f"pool/{cap.name}"
+        if cap.name in clear or covered(subject, "CIP505"):
+            clear.add(cap.name)
+            continue
+        pool = stack.pools[cap.name]
+        groups = demands[cap.name]
+        nodes = sum(c for c, _ in groups)
+        if nodes == 0:
+            clear.add(cap.name)
+            continue
+        width = 32 if pool.version == 4 else 128
+        blocks, size = 1 << (pool.spec.block_size - pool.prefixlen), 1 << (width - pool.spec.block_size)
+        if blocks < nodes or _stranded(max(d for _, d in groups), size)[0] > block_limit:
+            continue
+        if cap.name not in chooser.by_name or not chooser.by_name[cap.name].enabled:
+            clear.add(cap.name)  # never allocated from: nothing stranded
+            continue
+        claimed, holders = bound(cap.name, True)
+        used = through.get(cap.name, [0, 0])[0] + sum(
+            u.count * sum(1 for t in u.tunnels if cap.name in t) for u in units)
+        threshold = (1 << (width - pool.prefixlen)) * STRANDED_SHARE_PERCENT // 100
+        growth = -(-used * headroom // 100)
+        if holders * (size - 1) <= threshold or (blocks - claimed) * size >= growth:
+            clear.add(cap.name)
+    everything = all(c.name in clear for c in capacities)
+    return _Clearance(frozenset(clear), everything)
+
+
+def forecast_findings(stack: Stack, *, fast: bool = True) -> list[Finding]:
+    """CIP507/CIP508/CIP509 for one stack (nothing without node groups or pools).
+
+    ``fast`` first tries to prove that nothing can fire (``_clearance``) and
+    runs the simulator only when it cannot; ``fast=False`` always runs it.
+    """
     if not stack.cluster.node_groups or not stack.pools:
         return []
-    from .capacity import capacity_findings
+    from .capacity import capacity_findings, pool_capacity
 
     static = {(f.rule, f.subject) for f in capacity_findings(stack)}
 
     def covered(subject: str, *rules: str) -> bool:
         return any((r, subject) in static for r in rules)
 
-    result = forecast(stack)
+    if fast and _clearance(stack, pool_capacity(stack), covered).stack:
+        return []
+    # The node-group searches feed no finding: leave them out.
+    result = forecast(stack) if not fast else _forecast(stack, node_groups=False)
     findings: list[Finding] = []
     exhaustion, borrowing, block_size = rule("CIP508"), rule("CIP509"), rule("CIP507")
     headroom = stack.cluster.headroom_percent

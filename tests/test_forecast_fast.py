@@ -1,0 +1,115 @@
+"""The fast path of forecast_findings: it may skip the simulator only when the full
+forecast would report nothing, and it never changes the findings."""
+from pathlib import Path
+from unittest.mock import patch
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ipam_model import forecast as forecast_module
+from ipam_model.capacity import capacity_findings, pool_capacity
+from ipam_model.forecast import _clearance, forecast_findings
+from ipam_model.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
+                              frozen_map)
+from ipam_model.stack import load_stacks
+
+DATA = Path(__file__).parent / "data"
+POOL_CIDRS = ["10.0.0.0/24", "10.0.1.0/27", "10.0.2.0/22", "10.0.8.0/26"]
+V6_CIDRS = ["fd00::/120", "fd00:1::/122"]
+
+
+def clearance(stack):
+    static = {(f.rule, f.subject) for f in capacity_findings(stack)}
+    return _clearance(stack, pool_capacity(stack),
+                      lambda subject, *rules: any((r, subject) in static for r in rules))
+
+
+@st.composite
+def small_stacks(draw):
+    pools = {}
+    for i in range(draw(st.integers(1, 3))):
+        cidr = POOL_CIDRS[draw(st.integers(0, 3))] if i == 0 else POOL_CIDRS[i]
+        prefix = int(cidr.split("/")[1])
+        pools[f"p{i}"] = Pool(f"p{i}", PoolSpec(
+            cidr, draw(st.integers(prefix, min(32, prefix + 6))),
+            ipip_mode=draw(st.sampled_from(["Never", "Never", "Always"])),
+            vxlan_mode=draw(st.sampled_from(["Never", "Never", "Always"])),
+            node_selector=draw(st.sampled_from(["", "", "zone == 'a'", "zone == 'b'",
+                                                "kubernetes.io/hostname == 'g0-1'"])),
+            namespace_selector=draw(st.sampled_from(["", "", "team == 'x'"])),
+            assignment_mode=draw(st.sampled_from(["Automatic", "Automatic", "Manual"]))))
+    if draw(st.booleans()):
+        cidr = draw(st.sampled_from(V6_CIDRS))
+        prefix = int(cidr.split("/")[1])
+        pools["v6"] = Pool("v6", PoolSpec(cidr, draw(st.integers(prefix, prefix + 5))))
+    groups = tuple(NodeGroup(f"g{i}", draw(st.integers(0, 5)), labels=frozen_map({"zone": z}),
+                             max_pods=draw(st.integers(0, 40)))
+                   for i, z in enumerate(draw(st.lists(st.sampled_from("ab"), min_size=1,
+                                                       max_size=3))))
+    names = sorted(pools)
+    v4 = [n for n in names if n != "v6"]
+    bindings = {}
+    for i in range(draw(st.integers(1, 4))):
+        chosen = tuple(draw(st.lists(st.sampled_from(v4), max_size=3, unique=True)))
+        v6 = ("v6",) if "v6" in pools and draw(st.booleans()) else ()
+        bindings[f"ns{i}"] = Binding(
+            f"ns{i}", chosen, v6, expected_pods=draw(st.integers(0, 300)),
+            labels=frozen_map({"team": draw(st.sampled_from("xy"))}))
+    cluster = ClusterSettings(node_groups=groups, strict_affinity=draw(st.booleans()),
+                              max_blocks_per_host=draw(st.sampled_from([0, 1, 2, 3])),
+                              headroom_percent=draw(st.sampled_from([0, 20, 50])))
+    return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
+                 pool_metadata=frozen_map(), pools=frozen_map(pools),
+                 bindings=frozen_map(bindings))
+
+
+def pool_findings(findings, pool):
+    return [f for f in findings if f.subject == f"pool/{pool}"
+            and f.rule in ("CIP507", "CIP509")]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_stacks())
+def test_fast_path_clears_only_what_the_full_forecast_finds_nothing_for(stack):
+    full = forecast_findings(stack, fast=False)
+    if stack.cluster.node_groups and stack.pools:
+        cleared = clearance(stack)
+        for pool in cleared.pools:
+            assert not pool_findings(full, pool), pool
+        if cleared.stack:
+            assert full == []
+    assert forecast_findings(stack) == full
+
+
+def roomy_stack(**cluster):
+    pools = {"wide": Pool("wide", PoolSpec("10.0.0.0/20", 26, ipip_mode="Always")),
+             "pay": Pool("pay", PoolSpec("10.0.16.0/24", 28, assignment_mode="Manual"))}
+    return Stack(name="t", file=None,
+                 cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),),
+                                         **cluster),
+                 pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
+                 bindings=frozen_map({"app": Binding("app", expected_pods=200),
+                                      "payments": Binding("payments", ("pay",),
+                                                          expected_pods=40)}))
+
+
+def test_a_roomy_stack_is_cleared_without_running_the_simulator():
+    stack = roomy_stack()
+    assert clearance(stack).stack
+    with patch.object(forecast_module, "_Load", side_effect=AssertionError("simulated")):
+        assert forecast_findings(stack) == []
+    assert forecast_findings(stack, fast=False) == []
+
+
+def test_a_tight_block_limit_is_not_cleared_and_is_reported():
+    # maxBlocksPerHost 1: 20 app pods + a tunnel on a node do not fit one /26, so a
+    # headroom pod may hit the limit; the proof must not clear it.
+    stack = roomy_stack(max_blocks_per_host=1)
+    assert not clearance(stack).stack
+    assert forecast_findings(stack) == forecast_findings(stack, fast=False)
+
+
+def test_bundled_stacks_give_the_same_findings_fast_and_full():
+    stacks = load_stacks(DATA / "forecast_stacks")
+    assert {s.name for s in stacks} == {"dev", "staging", "prod"}
+    for stack in stacks:
+        assert forecast_findings(stack) == forecast_findings(stack, fast=False), stack.name
