@@ -92,7 +92,7 @@ _ALL = [
     Rule("CIP504", "headroom-low", W, "Expected pods fit, but with less headroom than configured."),
     Rule("CIP505", "per-host-block-limit", E, "maxPods per node needs more blocks than maxBlocksPerHost allows."),
     Rule("CIP506", "pool-selects-no-nodes", W, "An Automatic pool's nodeSelector matches no declared node group."),
-    Rule("CIP507", "block-size-recommendation", I, "A block size that strands fewer addresses while every node still gets a block."),
+    Rule("CIP507", "block-size-recommendation", I, "The block size causes borrowing, refusals, block-limit overruns or large stranded waste, and a size that fixes it exists."),
     Rule("CIP508", "pool-exhaustion", W, "The simulator predicts allocations failing before the declared load is met."),
     Rule("CIP509", "predicted-borrowing", W, "The simulator predicts nodes borrowing addresses from other nodes' blocks."),
     Rule("CIP510", "ipam-config-invalid", E, "maxBlocksPerHost > 0 needs strictAffinity: true; Calico's SetIPAMConfig rejects it otherwise."),
