@@ -5,6 +5,9 @@ Prints, measured in this one run on the same generated stack:
 (a) ``forecast(stack)`` and ``check_stack(stack)`` as they are now (one run of
     the declared load, closed-form "how many more pods" answers, replays
     only within ``MAX_REPLAY_ALLOCATIONS``), and how many answers are lower bounds;
+(c) ``forecast_findings(stack)`` (what ``check`` runs) before and after its
+    fast path: ``fast=False`` always runs the simulator, the default first
+    tries the proof that no CIP507/CIP508/CIP509 can fire; findings compared;
 (b) the former way: the whole declared load rebuilt and replayed once per
     namespace (``brute_more_pods`` below). At this size that takes hours, so it
     runs on a sample of namespaces and is extrapolated by the namespace count;
@@ -21,7 +24,8 @@ import time
 import netaddr
 
 from ipam_model import check, forecast as forecast_module
-from ipam_model.forecast import _failed, _Load, forecast
+from ipam_model.capacity import capacity_findings, pool_capacity
+from ipam_model.forecast import _clearance, _failed, _Load, forecast, forecast_findings
 from ipam_model.stack import stack_from_config
 
 
@@ -77,6 +81,21 @@ def main(argv: list[str]) -> None:
           f"findings); {lower} of {len(result.namespaces):,} namespace answers and "
           f"{lower_groups} of {len(result.groups)} node-group answers are lower bounds "
           f"(work bound {forecast_module.MAX_REPLAY_ALLOCATIONS:,} simulated requests)")
+
+    start = time.perf_counter()
+    full = forecast_findings(stack, fast=False)
+    before = time.perf_counter() - start
+    start = time.perf_counter()
+    quick = forecast_findings(stack)
+    after = time.perf_counter() - start
+    assert quick == full, "fast path and full forecast disagree"
+    static = {(f.rule, f.subject) for f in capacity_findings(stack)}
+    cleared = _clearance(stack, pool_capacity(stack),
+                         lambda subject, *rules: any((r, subject) in static for r in rules))
+    print(f"(c) forecast_findings: before (full forecast) {before:.2f} s, after (fast path) "
+          f"{after:.3f} s, {before / after:,.0f}x; same {len(full)} findings; proof "
+          f"{'cleared the stack' if cleared.stack else 'did not clear the stack'} "
+          f"({len(cleared.pools):,} of {len(stack.pools):,} pools cleared)")
 
     by_name = {n.namespace: n for n in result.namespaces}
     step = max(1, len(by_name) // sample)

@@ -839,7 +839,15 @@ def _forecast(stack: Stack, *, node_groups: bool) -> Forecast:
 #    that, no request hits the limit.
 # 3. With 1 and 2 for every pool and route and no route refused outright,
 #    nothing fails or borrows: no CIP508, no CIP509, and CIP507's "borrows or
-#    refuses" problem is absent. Its other problems are exact from the
+#    refuses" problem is absent.
+# 4. A pool where U > B may borrow (CIP509, reported unless CIP502 explains
+#    it; under strictAffinity a refusal: no proof). Nothing fails there still
+#    when: a route with another pool never gets to borrow (that pool keeps
+#    unclaimed blocks); a route of such pools only runs dry once every
+#    address of its pools is taken, so the requests touching it must fit in
+#    them; and since every claim in p comes before p's first borrow, a node
+#    holds at most ceil((its requests through p - 1) / S) p blocks when one
+#    more request comes, which must stay below maxBlocksPerHost over the route. Its other problems are exact from the
 #    declaration (blocks < nodes, a node at its demand beyond the block limit)
 #    or bounded: stranded space is below S per node holding addresses (at most
 #    f nodes of the declared load), and the unclaimed blocks are at least
@@ -972,13 +980,29 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
         holders = min(requests, sum(c for c, m in nodes if m))
         return _most_blocks(requests, size, nodes), holders
 
-    for info in chooser.infos:  # 1: no pool runs out of unclaimed blocks
-        if info.enabled and bound(info.name, False)[0] > info.num_blocks:
-            return nothing
+    # 1: pools that may run out of unclaimed blocks (and then borrow or refuse)
+    borrowing = {i.name for i in chooser.infos
+                 if i.enabled and bound(i.name, False)[0] > i.num_blocks}
+    if borrowing and sim.strict_affinity:
+        return nothing
+    tunnels = [(u.count, t) for u in units for t in u.tunnels]
+    for route in {r for u in units if u.count for r in (*u.pods, *u.tunnels)}:
+        if route <= borrowing:  # 4: the borrowing loop finds a free address
+            requests = (sum(wanted for (_, _, wanted, _), pools in reach.items()
+                            if pools & route)
+                        + sum(c for c, t in tunnels if t & route))
+            if requests > sum(chooser.by_name[p].num_blocks * chooser.by_name[p].block_addresses
+                              for p in route):
+                return nothing
     for u in units:  # 2: no node reaches the block limit on any route it uses
+        if not u.count:
+            continue
         for route in {*u.pods, *u.tunnels}:
             smallest = min(chooser.by_name[p].block_addresses for p in route)
-            if u.requests(route, False) > limit * smallest:
+            if not route & borrowing and u.requests(route, False) <= limit * smallest:
+                continue
+            if sum(-(-max(0, u.requests(frozenset((p,)), False) - 1)
+                     // chooser.by_name[p].block_addresses) for p in route) >= limit:
                 return nothing
 
     demands = _pool_demands(stack, capacities)
@@ -986,7 +1010,11 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
     clear = set(pool_level)
     for cap in capacities:  # 3: CIP507's other problems
         subject = f"pool/{cap.name}"
-        if cap.name in clear or covered(subject, "CIP505"):
+        if cap.name in clear:
+            continue
+        if cap.name in borrowing:  # CIP509, unless CIP502 explains it
+            continue
+        if covered(subject, "CIP505"):
             clear.add(cap.name)
             continue
         pool = stack.pools[cap.name]
