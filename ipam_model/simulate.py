@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import functools
 import socket
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -220,6 +221,17 @@ class _PoolInfo:
         return gorand.walk_start(node, self.num_blocks)
 
 
+@functools.lru_cache(maxsize=65536)
+def _network_facts(text: str) -> tuple[int, str, str] | None:
+    """(version, network address, canonical CIDR) of a CIDR string, or None.
+    Cached: every namespace annotation resolves the same few pool CIDRs."""
+    try:
+        net = netaddr.IPNetwork(text)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+    return net.version, str(net.network), str(net.cidr)
+
+
 class _PoolChooser:
     """determinePools + filterPoolsByUse, with results cached per request shape."""
 
@@ -251,18 +263,16 @@ class _PoolChooser:
         """cni-plugin ResolvePools: CIDRs as given, names looked up among all pools."""
         out = []
         for entry in entries:
-            try:
-                net = netaddr.IPNetwork(entry) if "/" in entry else None
-            except (netaddr.AddrFormatError, ValueError, TypeError):
-                net = None
-            if net is None:
+            facts = _network_facts(entry) if "/" in entry else None
+            if facts is None:
                 info = self.by_name.get(entry)
                 if info is None:
                     raise _Refused(f'error parsing pool "{entry}": invalid CIDR address: {entry}')
-                net = netaddr.IPNetwork(info.cidr)
-            if net.version != version:
-                raise _Refused(f'"{net.network}" isn\'t a IPv{version} address')
-            out.append(str(net.cidr))
+                facts = _network_facts(info.cidr)
+            net_version, network, cidr = facts
+            if net_version != version:
+                raise _Refused(f'"{network}" isn\'t a IPv{version} address')
+            out.append(cidr)
         return out
 
     def choose(self, version: int, node: str, node_labels: Mapping[str, str],
