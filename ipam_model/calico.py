@@ -14,6 +14,7 @@ callers both hand it raw mappings, and a wrong type is a finding, not a crash.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -135,8 +136,12 @@ def _byte_len(text: str) -> int:
 # --------------------------------------------------------------------------
 # CIDR parsing, as strict as Go's net.ParseCIDR (clientv3 requires CIDR notation).
 
+@functools.lru_cache(maxsize=65536)
 def _parse_cidr(text: str) -> tuple[netaddr.IPNetwork | None, str | None]:
-    """(network with host bits as written, None) or (None, what is wrong)."""
+    """(network with host bits as written, None) or (None, what is wrong).
+
+    Cached (validation and apply_defaults parse every CIDR); callers must treat
+    the returned network as read-only."""
     if text.count("/") != 1:
         if "/" not in text:
             try:

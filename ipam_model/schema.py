@@ -12,6 +12,7 @@ import json
 from importlib import resources
 from typing import Any, Callable, Mapping
 
+import fastjsonschema
 import jsonschema
 
 from .errors import InputError
@@ -145,6 +146,20 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, tuple]:
     return error.message, ()
 
 
+@functools.lru_cache(maxsize=1)
+def _fast_gate():
+    """A compiled validator of the same schema: ~20x faster than jsonschema on a
+    valid config, which is nearly every config. jsonschema stays the authority:
+    it runs whenever the gate objects, and only its verdict and messages count
+    (tests/test_schema.py checks that both agree)."""
+    schema = stack_schema()
+    inlined = _inline_refs(schema, schema.get("$defs", {}))
+    # The schema only uses keywords with the same meaning in draft 7, which the
+    # compiler supports; never let it insert defaults into the user's config.
+    body = {k: v for k, v in inlined.items() if k not in ("$schema", "$id", "$defs")}
+    return fastjsonschema.compile(body, use_default=False)
+
+
 def validate_config(config: Mapping[str, Any], *, file: str | None,
                     to_yaml_path: Callable[[tuple], YamlPath],
                     position: Callable[[YamlPath], tuple[int | None, int | None]]) -> None:
@@ -154,6 +169,11 @@ def validate_config(config: Mapping[str, Any], *, file: str | None,
     ``namespaces``; ``to_yaml_path`` maps a schema path to the YAML path in
     the file and ``position`` gives its (line, column).
     """
+    try:
+        _fast_gate()(config)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass  # let jsonschema find and word the problem
     errors = list(_validator().iter_errors(config))
     if not errors:
         return

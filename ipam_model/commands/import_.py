@@ -57,5 +57,10 @@ def run(args: argparse.Namespace) -> int:
           f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")
     for note in imported.skipped:
         print(f"  skipped {note}", file=sys.stderr)
-    print(f"Next: calico-ipam plan --stack {args.stack} should show no changes.")
+    if getattr(args, "manifests", None):
+        # Manifests say nothing about the cluster: compare with them, not with it.
+        print(f"Next: calico-ipam render --stack {args.stack} prints the same pools, "
+              f"with Calico's defaults written out.")
+    else:
+        print(f"Next: calico-ipam plan --stack {args.stack} should show no changes.")
     return 0

@@ -1,0 +1,55 @@
+"""The stack-config schema: the compiled fast gate agrees with jsonschema.
+
+jsonschema is the authority (its messages reach the user); the compiled gate
+only lets valid configs skip it. If the two ever disagreed, an invalid config
+could slip past the schema, so the property below compares them on random,
+mostly-invalid configs built from the schema's own vocabulary.
+"""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ipam_model import schema
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 200),
+                    st.floats(allow_nan=False, allow_infinity=False, width=16),
+                    st.sampled_from(["", "29", "10.0.0.0/24", "Always", "projectcalico.org/v3",
+                                     "true", "workers"]))
+KEYS = st.sampled_from([
+    "cidr", "blockSize", "blocksize", "ipipMode", "natOutgoing", "disabled", "nodeSelector",
+    "allowedUses", "assignmentMode", "metadata", "labels", "annotations", "ipv4Pools",
+    "ipv6Pools", "expectedPods", "name", "count", "maxPods", "calicoApi", "routingDomain",
+    "serviceCidrs", "nodeGroups", "strictAffinity", "maxBlocksPerHost", "headroomPercent",
+    "kubeconfig", "liveChecks", "ipip", "nat-outgoing", "x"])
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)), max_leaves=12)
+CONFIGS = st.fixed_dictionaries(
+    {"pools": st.dictionaries(st.sampled_from(["a", "b.c"]), VALUES, max_size=2)},
+    optional={"cluster": st.dictionaries(KEYS, VALUES, max_size=4),
+              "namespaces": st.dictionaries(st.sampled_from(["web", "db"]), VALUES, max_size=2)})
+
+
+def fast_accepts(config) -> bool:
+    try:
+        schema._fast_gate()(config)
+        return True
+    except schema.fastjsonschema.JsonSchemaException:
+        return False
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(CONFIGS)
+def test_fast_gate_accepts_exactly_what_jsonschema_accepts(config):
+    assert fast_accepts(config) == schema._validator().is_valid(config)
+
+
+def test_fast_gate_never_inserts_defaults():
+    config = {"cluster": {"nodeGroups": [{"name": "w", "count": 1}]}, "pools": {}}
+    schema._fast_gate()(config)
+    assert config == {"cluster": {"nodeGroups": [{"name": "w", "count": 1}]}, "pools": {}}
+
+
+def test_booleans_are_not_integers_for_either_validator():
+    config = {"pools": {"a": {"cidr": "10.0.0.0/24", "blockSize": True}}}
+    assert not fast_accepts(config) and not schema._validator().is_valid(config)
