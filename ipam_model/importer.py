@@ -27,6 +27,7 @@ from .errors import InputError
 from .model import (API_CRD_V1, API_V3, CONFIG_NAMESPACE, DEFAULT_MAX_BLOCKS_PER_HOST,
                     IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, OWNERSHIP_LABEL, STACK_LABEL,
                     Location, PoolSpec, format_yaml_path)
+from .render import APPLIED_SPEC_ANNOTATION
 from .snapshot import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
 
 try:
@@ -43,6 +44,8 @@ SPEC_ATTRS = (("cidr", "cidr"), ("blockSize", "block_size"), ("ipipMode", "ipip_
 # Metadata that belongs to Calico, kubectl or this tool, never to the user's declaration.
 _SKIP_LABELS = (OWNERSHIP_LABEL, STACK_LABEL)
 _SKIP_ANNOTATION_PREFIXES = ("kubectl.kubernetes.io/", "pulumi.com/", "projectcalico.org/")
+# calico-ipam's record of what it applied: rewritten on every apply, never declared.
+_SKIP_ANNOTATIONS = (APPLIED_SPEC_ANNOTATION,)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def minimal_pool(pool: ImportedPool) -> dict[str, Any]:
     metadata = {}
     labels = {k: v for k, v in sorted(pool.labels.items()) if k not in _SKIP_LABELS}
     annotations = {k: v for k, v in sorted(pool.annotations.items())
-                   if not k.startswith(_SKIP_ANNOTATION_PREFIXES)}
+                   if not k.startswith(_SKIP_ANNOTATION_PREFIXES) and k not in _SKIP_ANNOTATIONS}
     if labels:
         metadata["labels"] = labels
     if annotations:

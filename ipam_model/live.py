@@ -30,6 +30,7 @@ import netaddr
 import yaml
 
 from .errors import InputError
+from .render import APPLIED_SPEC_ANNOTATION
 from .model import (
     API_CRD_V1, API_V3, DEFAULT_ALLOWED_USES, DEFAULT_BLOCK_SIZE, DEFAULT_NODE_SELECTOR,
     OWNERSHIP_LABEL, OWNERSHIP_VALUE, STACK_LABEL, PoolSpec, frozen_map)
@@ -105,6 +106,7 @@ def _name(obj: Mapping, file: str | None, where: Where) -> str:
 
 
 def _keep_annotation(key: str) -> bool:
+    # calico-ipam.io/applied-spec is kept: drift compares the live spec with it.
     return not (key.startswith("pulumi.com/") or key == LAST_APPLIED_ANNOTATION)
 
 
@@ -228,6 +230,30 @@ def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -
         allowed_uses=tuple(uses) or DEFAULT_ALLOWED_USES,
         assignment_mode=text("assignmentMode", "Automatic"),
     )
+
+
+def applied_pool_spec(pool: LivePool) -> tuple[PoolSpec | None, str | None]:
+    """What calico-ipam last applied to *pool*, from its
+    ``calico-ipam.io/applied-spec`` annotation, normalised like the live spec.
+
+    (spec, None); (None, None) when the annotation is absent (applied by an
+    older calico-ipam, by hand, or adopted after ``import``); (None, why)
+    when it is present but unreadable, which only an edit outside
+    calico-ipam can cause.
+    """
+    raw = pool.annotations.get(APPLIED_SPEC_ANNOTATION)
+    if raw is None:
+        return None, None
+    try:
+        recorded = json.loads(raw)
+    except ValueError as exc:
+        return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
+    if not isinstance(recorded, dict):
+        return None, f"is not a JSON object (got {type(recorded).__name__})"
+    try:
+        return normalise_pool_spec(recorded), None
+    except InputError as exc:
+        return None, f"is not a valid IPPool spec ({exc})"
 
 
 def normalise_pool(obj: Mapping, file: str | None = None, where: Where = ()) -> LivePool:

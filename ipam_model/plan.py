@@ -11,7 +11,17 @@ stays) or no-op. Specs are compared after Calico's defaults, so a live pool
 that differs only in defaulted or server-side fields shows no change. Per
 namespace: the two ``cni.projectcalico.org/ipv4pools|ipv6pools`` annotations
 set, changed or removed. Pools this stack does not own are listed, never
-changed.
+changed. Proposed changes are always desired (the stack) against live.
+
+Drift ("changed outside calico-ipam") is live against what calico-ipam last
+applied, as Terraform compares live with its state rather than with the
+configuration: every rendered pool records its spec in the
+``calico-ipam.io/applied-spec`` annotation, so a pending edit of the stack
+file is a proposed change, never drift. See ``drift`` for what happens
+without that record.
+
+A plan also carries ``calico-ipam check``'s findings about the stack, so it
+is refused exactly when ``pulumi up`` would refuse.
 
 Safety gates (reference calico-ippool-rules.md §4, §5) refuse what would
 break running or future pods unless the user names the pool in
@@ -30,8 +40,10 @@ import netaddr
 from deepdiff import DeepDiff
 
 from . import rules
+from .live import applied_pool_spec
 from .model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Location, PoolSpec,
                     Severity, Stack, frozen_map, sort_findings)
+from .render import APPLIED_SPEC_ANNOTATION
 from .snapshot import (OWNER_CALICO_IPAM, OWNER_TIGERA_OPERATOR, LivePool, LiveState,
                        PoolUsage)
 
@@ -174,15 +186,24 @@ class Gate:
     allowed: bool = False
 
 
+BASELINE_APPLIED = "applied-spec"  # the pool's calico-ipam.io/applied-spec annotation
+BASELINE_STACK = "stack"          # the stack file, taken as what was applied (drift in CI)
+
+
 @dataclass(frozen=True)
 class DriftItem:
-    """Something changed outside calico-ipam (Terraform's "Objects have changed outside")."""
+    """Something changed outside calico-ipam (Terraform's "Objects have changed outside").
+
+    ``changes`` go from what was applied (``before``) to what is live
+    (``after``); ``baseline`` says where "what was applied" came from.
+    """
 
     address: str
     kind: str                                 # changed | deleted | overlap | invalid
     message: str
     changes: tuple[AttributeChange, ...] = ()
     finding: Finding | None = None
+    baseline: str = BASELINE_APPLIED
 
 
 @dataclass(frozen=True)
@@ -194,8 +215,9 @@ class Plan:
     namespaces: tuple[NamespaceChange, ...]
     unmanaged: tuple[UnmanagedPool, ...]
     gates: tuple[Gate, ...]
-    findings: tuple[Finding, ...]             # everything else: errors, warnings, notes
+    findings: tuple[Finding, ...]             # the plan's own: errors, warnings, notes
     drift: tuple[DriftItem, ...]
+    checks: tuple[Finding, ...] = ()          # calico-ipam check's findings about the stack
 
     @property
     def changes(self) -> tuple:
@@ -209,11 +231,20 @@ class Plan:
     def errors(self) -> list[Finding]:
         out = [g.finding for g in self.gates if not g.allowed]
         out += [f for f in self.findings if f.is_error]
+        out += [f for f in self.checks if f.is_error]
         return sort_findings(out)
 
     @property
+    def check_warnings(self) -> list[Finding]:
+        """check's warnings: shown as a short list (``calico-ipam check`` explains them)."""
+        return [f for f in self.checks if f.severity is Severity.WARNING]
+
+    @property
     def all_findings(self) -> list[Finding]:
-        return sort_findings([g.finding for g in self.gates] + list(self.findings))
+        """Gates, the plan's own findings, and check's errors and warnings
+        (check's notes belong to ``calico-ipam check``)."""
+        return sort_findings([g.finding for g in self.gates] + list(self.findings)
+                             + [f for f in self.checks if f.severity is not Severity.INFO])
 
     @property
     def summary(self) -> dict[str, int]:
@@ -824,27 +855,53 @@ class _Planner:
                 rule_id, f"live pool {pool.name} ({pool.cidr}) is managed by {owner}; stack "
                 f"{self.stack.name} lists it and never changes it", f"pool/{pool.name}"))
 
-    def build(self, with_drift: bool = True) -> Plan:
+    def note_live_overlaps(self) -> None:
+        # Calico refuses to create a pool overlapping an existing one, and where
+        # nothing validates (crd.projectcalico.org/v1) pods get duplicate addresses.
+        from .overlap import live_overlap_findings  # sweep-line overlap, shared with check
+        self.findings += live_overlap_findings(self.stack, self.live.pools)
+
+    def build(self, with_drift: bool = True, checks: Sequence[Finding] = ()) -> Plan:
         self._invalid = {}
         self.plan_pools()
         self.plan_namespaces()
         self.run_gates()
         self.note_unmanaged()
+        self.note_live_overlaps()
+        # check reports a pool that fails Calico's rules too: keep one copy.
+        seen = {_identity(f) for f in checks}
+        findings = [f for f in self.findings if _identity(f) not in seen]
         return Plan(
             stack=self.stack.name, stack_file=self.stack.file, source=self.live.source,
             pools=tuple(self.pool_changes[n] for n in sorted(self.pool_changes)),
             namespaces=tuple(sorted(self.ns_changes, key=lambda c: c.namespace)),
             unmanaged=tuple(self.unmanaged), gates=tuple(self.gates),
-            findings=tuple(sort_findings(self.findings)),
-            drift=tuple(drift(self.stack, self.live)) if with_drift else ())
+            findings=tuple(sort_findings(findings)),
+            drift=tuple(drift(self.stack, self.live)) if with_drift else (),
+            checks=tuple(sort_findings(checks)))
+
+
+def _identity(finding: Finding) -> tuple:
+    return (finding.rule, finding.subject, finding.location, finding.message)
 
 
 def build_plan(stack: Stack, live: LiveState, *,
-               allow_disruption: Iterable[str] = frozenset()) -> Plan:
+               allow_disruption: Iterable[str] = frozenset(),
+               context: Sequence[Stack] = (), run_check: bool = True) -> Plan:
     """What ``pulumi up --stack <stack>`` would change in the cluster, with the
     safety gates evaluated. ``allow_disruption`` names pools whose gates
-    become warnings."""
-    return _Planner(stack, live, frozenset(allow_disruption)).build()
+    become warnings.
+
+    With ``run_check`` (the default) the plan also holds ``calico-ipam
+    check``'s findings about *stack* (``context``: the other stacks of the
+    directory, for routing-domain overlaps), and its errors refuse the plan
+    as they refuse ``pulumi up``.
+    """
+    checks: list[Finding] = []
+    if run_check:
+        from .check import check_stacks  # the whole rule set; only when asked for
+        checks = check_stacks([stack], context=context)
+    return _Planner(stack, live, frozenset(allow_disruption)).build(checks=checks)
 
 
 def safety_findings(stack: Stack, live: LiveState,
@@ -853,9 +910,11 @@ def safety_findings(stack: Stack, live: LiveState,
 
     Every gate not lifted by ``allow_disruption`` plus the plan's other errors
     (a bound namespace missing, a pool owned by another stack or the
-    operator). A gate's message ends with its migration steps, one per line,
-    so that logging ``finding.message`` shows the whole procedure. Empty when
-    it is safe to proceed.
+    operator, a declared pool overlapping an undeclared live pool). Not
+    check's findings: the Pulumi program runs check itself. A gate's message
+    ends with its migration steps, one per line, so that logging
+    ``finding.message`` shows the whole procedure. Empty when it is safe to
+    proceed.
     """
     plan = _Planner(stack, live, frozenset(allow_disruption)).build(with_drift=False)
     out = []
@@ -873,40 +932,71 @@ def safety_findings(stack: Stack, live: LiveState,
 
 # --------------------------------------------------------------------------- drift
 
-def drift(stack: Stack, live: LiveState) -> list[DriftItem]:
+def drift(stack: Stack, live: LiveState, *, stack_is_applied: bool = False) -> list[DriftItem]:
     """What changed outside calico-ipam, in the stack's own terms.
 
-    - a pool this stack owns whose live spec differs from the declaration
-      (defaults and server fields are not differences);
-    - a declared pool missing from the cluster (deleted by hand, or not
-      applied yet);
-    - a bound namespace whose pool annotations differ from the binding, are
-      missing, or are not valid JSON;
-    - a live pool the stack does not declare that overlaps a declared pool.
+    The baseline is what calico-ipam last applied, never the stack file as
+    edited: a pool this stack owns whose live spec differs from its
+    ``calico-ipam.io/applied-spec`` annotation (defaults and server fields are
+    not differences), or whose annotation is unreadable; a bound namespace
+    whose pool annotation is not valid JSON (calico-ipam never writes that).
+
+    Without a record the answer depends on what is known. ``plan``
+    (``stack_is_applied`` False) reports nothing for a pool without the
+    annotation (applied by an older calico-ipam, or adopted after
+    ``import``): the stack file may hold the user's pending edit. ``drift``
+    in scheduled CI on main passes True: the stack file there *is* what was
+    applied, so such a pool is compared with the stack, a declared pool
+    missing from the cluster was deleted outside calico-ipam, a bound
+    namespace whose annotation differs from the binding was changed, and an
+    undeclared live pool overlapping a declared one was added (``plan``
+    reports that overlap as the error CIP205 instead).
     """
     items: list[DriftItem] = []
 
-    def item(address, kind, message, changes=(), rule_id="CIP611", location=Location()):
+    def item(address, kind, message, changes=(), rule_id="CIP611", location=Location(),
+             baseline=BASELINE_APPLIED):
         subject = address.replace("ippool/", "pool/", 1)
         finding = rules.rule(rule_id).finding(message, subject, location, stack=stack.name)
-        items.append(DriftItem(address, kind, message, tuple(changes), finding))
+        items.append(DriftItem(address, kind, message, tuple(changes), finding, baseline))
+
+    def fields(changes):
+        return ", ".join(f"{c.path} {_show(c.before)} -> {_show(c.after)}" for c in changes)
 
     for name in sorted(stack.pools):
         pool = stack.pools[name]
         current = live.pools.get(name)
         location = stack.pool_location(name)
         if current is None:
-            item(f"ippool/{name}", "deleted", f"pool {name} ({pool.spec.cidr}) is declared in "
-                 f"stack {stack.name} but missing from the cluster: deleted outside calico-ipam, "
-                 "or never applied", location=location)
-            continue
+            if stack_is_applied:
+                item(f"ippool/{name}", "deleted", f"pool {name} ({pool.spec.cidr}) is declared "
+                     f"in stack {stack.name}, which is what was applied, but is missing from "
+                     "the cluster: deleted outside calico-ipam", location=location,
+                     baseline=BASELINE_STACK)
+            continue  # for plan: simply a create
         if not _owned(current, stack):
             continue  # adoption or a conflict: the plan's business, not drift
-        changes = _spec_changes(_comparable(pool.spec), _comparable(current.spec))
-        if changes:
-            fields = ", ".join(f"{c.path} {_show(c.before)} -> {_show(c.after)}" for c in changes)
-            item(f"ippool/{name}", "changed", f"pool {name} has changed outside calico-ipam: "
-                 f"{fields} (declared -> live)", changes, location=location)
+        applied, problem = applied_pool_spec(current)
+        if problem is not None:
+            item(f"ippool/{name}", "invalid", f"pool {name}: annotation "
+                 f"{APPLIED_SPEC_ANNOTATION} {problem}; it was edited outside calico-ipam, so "
+                 "what calico-ipam last applied is unknown (pulumi up rewrites it)",
+                 location=location)
+            continue
+        if applied is not None:
+            changes = _spec_changes(_comparable(applied), _comparable(current.spec))
+            if changes:
+                item(f"ippool/{name}", "changed", f"pool {name} has changed outside "
+                     f"calico-ipam since it was last applied: {fields(changes)} "
+                     "(applied -> live)", changes, location=location)
+        elif stack_is_applied:
+            changes = _spec_changes(_comparable(pool.spec), _comparable(current.spec))
+            if changes:
+                item(f"ippool/{name}", "changed", f"pool {name} differs from stack "
+                     f"{stack.name}: {fields(changes)} (stack -> live); it carries no "
+                     f"{APPLIED_SPEC_ANNOTATION} annotation (applied by an older calico-ipam "
+                     "or adopted by import), so the stack file is taken as what was applied",
+                     changes, location=location, baseline=BASELINE_STACK)
     for name in sorted(stack.bindings):
         binding = stack.bindings[name]
         ns = live.namespaces.get(name)
@@ -919,22 +1009,25 @@ def drift(stack: Stack, live: LiveState) -> list[DriftItem]:
                 continue
             location = stack.binding_location(name, "ipv4Pools" if family == 4 else "ipv6Pools")
             if raw is None:
-                item(f"namespace/{name}", "deleted", f"namespace {name}: annotation {key} is "
-                     f"missing (declared {_show(want)}): removed outside calico-ipam, or never "
-                     "applied", [AttributeChange(key, want, None)], location=location)
+                if stack_is_applied:
+                    item(f"namespace/{name}", "deleted", f"namespace {name}: annotation {key} "
+                         f"is missing (stack {stack.name} binds {_show(want)}): removed outside "
+                         "calico-ipam", [AttributeChange(key, want, None)], location=location,
+                         baseline=BASELINE_STACK)
                 continue
             entries, problem = parse_pools_annotation(raw)
             if entries is None:
                 item(f"namespace/{name}", "invalid", f"namespace {name}: annotation {key} = "
                      f"{raw!r} {problem}; new pods there fail to start (declared "
                      f"{_show(want)})", [AttributeChange(key, want, raw)], "CIP609", location)
-            elif entries != want:
+            elif entries != want and stack_is_applied:
                 item(f"namespace/{name}", "changed", f"namespace {name}: annotation {key} has "
                      f"changed outside calico-ipam: {_show(want)} -> {_show(entries)} "
-                     "(declared -> live)", [AttributeChange(key, want, entries)],
-                     location=location)
-    from .overlap import live_overlap_findings  # sweep-line overlap, shared with check
-    for finding in live_overlap_findings(stack, live.pools):
-        items.append(DriftItem(finding.subject.replace("pool/", "ippool/", 1), "overlap",
-                               finding.message, (), finding))
+                     "(stack -> live)", [AttributeChange(key, want, entries)],
+                     location=location, baseline=BASELINE_STACK)
+    if stack_is_applied:
+        from .overlap import live_overlap_findings  # sweep-line overlap, shared with check
+        for finding in live_overlap_findings(stack, live.pools):
+            items.append(DriftItem(finding.subject.replace("pool/", "ippool/", 1), "overlap",
+                                   finding.message, (), finding, BASELINE_STACK))
     return items

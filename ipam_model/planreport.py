@@ -6,10 +6,14 @@ import json
 from typing import Any
 
 from .model import Finding
-from .plan import Action, AttributeChange, DriftItem, NamespaceChange, Plan, PoolChange, usage_text
+from .plan import (BASELINE_STACK, Action, AttributeChange, DriftItem, NamespaceChange, Plan,
+                   PoolChange, usage_text)
+from .render import APPLIED_SPEC_ANNOTATION
 
 FORMATS = ("text", "json", "markdown", "github")
-FORMAT_VERSION = "1.0"
+# 2.0: resource_drift[].changes[] say applied/live (was declared/live) and each
+# item names its baseline; check's findings join errors[] and findings[].
+FORMAT_VERSION = "2.0"
 GITHUB_LIMIT = 10  # GitHub shows at most 10 errors and 10 warnings per step
 
 _HEADER = {
@@ -93,7 +97,13 @@ def _drift_text(item: DriftItem) -> list[str]:
     verb = {"changed": "has changed", "deleted": "has been deleted",
             "invalid": "has an invalid annotation", "overlap": "overlaps a live pool"}[item.kind]
     lines = [f"  # {item.address} {verb}"]
-    if item.changes:
+    if item.baseline == BASELINE_STACK and item.kind == "changed" and item.address.startswith(
+            "ippool/"):
+        lines.append(f"  # (no {APPLIED_SPEC_ANNOTATION} annotation: compared with the stack "
+                     "file, taken as what was applied)")
+    if item.kind == "invalid" and item.address.startswith("ippool/"):
+        lines.append(f"    {item.message}")
+    elif item.changes:
         kind, _, name = item.address.partition("/")
         lines.append(f"  ~ {kind} \"{name}\" {{")
         lines += _attr_lines(item.changes, "      ", 0)
@@ -115,8 +125,14 @@ def _finding_text(finding: Finding, plan: Plan) -> list[str]:
     return lines
 
 
+def _warning_line(finding: Finding) -> str:
+    return f"  - {finding.rule} {finding.name}: {finding.location}: {finding.message}"
+
+
 def summary_line(plan: Plan) -> str:
     if not plan.has_changes:
+        if plan.errors:  # pools that fail check are left out: nothing can match them
+            return "No changes planned."
         return f"No changes. The cluster matches stack {plan.stack}."
     s = plan.summary
     text = f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy"
@@ -152,10 +168,14 @@ def to_text(plan: Plan) -> str:
                              ", being deleted" if p.deleting else ""])
             out.append(f"  {p.address}  {p.cidr}  owner {owner}{flags}  {usage_text(p.usage)}")
         out.append("")
-    shown = [f for f in plan.all_findings if f.rule not in ("CIP606", "CIP607")
-             or f.is_error]
+    warnings = plan.check_warnings
+    shown = [f for f in plan.all_findings if (f.rule not in ("CIP606", "CIP607")
+                                              or f.is_error) and f not in warnings]
     for finding in shown:
         out += _finding_text(finding, plan) + [""]
+    if warnings:
+        out += [f"Warnings (calico-ipam check --stack {plan.stack} explains them):"]
+        out += [_warning_line(f) for f in warnings] + [""]
     out.append(summary_line(plan))
     errors = plan.errors
     if errors:
@@ -210,7 +230,8 @@ def to_json_data(plan: Plan) -> dict:
         "source": plan.source,
         "resource_changes": changes,
         "resource_drift": [{"address": d.address, "kind": d.kind, "message": d.message,
-                            "changes": [{"path": a.path, "declared": a.before, "live": a.after}
+                            "baseline": d.baseline,
+                            "changes": [{"path": a.path, "applied": a.before, "live": a.after}
                                         for a in d.changes],
                             "rule": d.finding.rule if d.finding else None}
                            for d in plan.drift],
@@ -265,6 +286,11 @@ def to_markdown(plan: Plan) -> str:
                 out += ["", f"  <details><summary>Migration: {migration.title}</summary>", "",
                         "  ```text", *("  " + l for l in migration.as_text("").splitlines()),
                         "  ```", "", "  </details>"]
+        out.append("")
+    if plan.check_warnings:
+        out += ["### Warnings", ""]
+        out += [f"- **{f.rule} {f.name}** ({f.location}): {_md(f.message)}"
+                for f in plan.check_warnings]
         out.append("")
     if plan.unmanaged:
         out += [f"<details><summary>{len(plan.unmanaged)} pools not managed by this stack"

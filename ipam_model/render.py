@@ -9,6 +9,14 @@ findings before it gets here.
 Pools carry every defaulted spec field written out (``PoolSpec.to_calico``),
 so a diff against what Calico reads back is empty for an unchanged pool and a
 later change of Calico's defaults never silently changes a rendered pool.
+
+Pools also carry ``calico-ipam.io/applied-spec``: the same spec as compact
+JSON. Whatever applies the manifest (``pulumi up``, ``kubectl apply`` of
+``render`` output) thereby records what it applied on the object itself, and
+``plan``/``drift`` tell an edit made outside calico-ipam (the live spec no
+longer matches the record) from a pending edit of the stack file (the stack
+no longer matches the record). Without Pulumi state in reach, the object is
+the only place that record can live.
 """
 from __future__ import annotations
 
@@ -18,10 +26,12 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from .model import (API_CRD_V1, API_V3, OWNERSHIP_LABEL, OWNERSHIP_VALUE, STACK_LABEL, Binding,
-                    Pool, Stack)
+                    Pool, PoolSpec, Stack)
 
 API_VERSIONS = (API_V3, API_CRD_V1)
 POOL_KIND = "IPPool"
+# Bookkeeping, not configuration: never declared, never shown as a change.
+APPLIED_SPEC_ANNOTATION = "calico-ipam.io/applied-spec"
 
 try:  # libyaml's emitter when available; output is identical either way
     _Dumper = yaml.CSafeDumper
@@ -40,6 +50,20 @@ def pool_labels(pool: Pool, stack_name: str) -> dict[str, str]:
     labels.pop(OWNERSHIP_LABEL, None)
     labels.pop(STACK_LABEL, None)
     return {OWNERSHIP_LABEL: OWNERSHIP_VALUE, STACK_LABEL: stack_name, **labels}
+
+
+def applied_spec_value(spec: PoolSpec) -> str:
+    """The ``calico-ipam.io/applied-spec`` value: the full defaulted spec as
+    compact JSON with sorted keys, so equal specs give equal text."""
+    return json.dumps(spec.to_calico(), sort_keys=True, separators=(",", ":"))
+
+
+def pool_annotations(pool: Pool) -> dict[str, str]:
+    """Declared annotations plus the applied-spec record, which always wins
+    (a declared value could only make the record lie)."""
+    annotations = {key: str(value) for key, value in pool.annotations.items()}
+    annotations[APPLIED_SPEC_ANNOTATION] = applied_spec_value(pool.spec)
+    return dict(sorted(annotations.items()))
 
 
 def render_pool(pool: Pool, stack_name: str, api_version: str = API_V3) -> dict:
@@ -66,9 +90,8 @@ def render_pool(pool: Pool, stack_name: str, api_version: str = API_V3) -> dict:
     if api_version not in API_VERSIONS:
         raise ValueError(f"unknown IPPool API version {api_version!r}; "
                          f"use {' or '.join(API_VERSIONS)}")
-    metadata: dict[str, Any] = {"name": pool.name, "labels": pool_labels(pool, stack_name)}
-    if pool.annotations:
-        metadata["annotations"] = {k: str(v) for k, v in sorted(pool.annotations.items())}
+    metadata: dict[str, Any] = {"name": pool.name, "labels": pool_labels(pool, stack_name),
+                                "annotations": pool_annotations(pool)}
     return {"apiVersion": api_version, "kind": POOL_KIND, "metadata": metadata,
             "spec": pool.spec.to_calico()}
 

@@ -13,7 +13,7 @@ from ipam_model.errors import InputError
 from ipam_model.importer import from_live, from_manifests, minimal_pool, write_stack_file
 from ipam_model.live import load_snapshot
 from ipam_model.plan import build_plan
-from ipam_model.render import render_pool
+from ipam_model.render import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
 from ipam_model.stack import load_stack
 
 DATA = Path(__file__).parent / "data" / "plan"
@@ -109,3 +109,35 @@ def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 2  # replacing an unused pool is allowed
     assert "must be replaced" in capsys.readouterr().out
+
+
+def test_import_of_rendered_manifests_does_not_copy_the_applied_spec(tmp_path):
+    # render (and so pulumi up) writes calico-ipam.io/applied-spec; a stack file
+    # must never declare it, or the record would be frozen at import time.
+    stack = load_stack(Path(__file__).parent.parent / "stacks" / "Pulumi.dev.yaml", "dev")
+    pools = [render_pool(stack.pools[p], "dev", api) for p, api in
+             (("external-pool", "projectcalico.org/v3"), ("internal-pool", "projectcalico.org/v3"))]
+    pools[0]["metadata"]["annotations"]["owner"] = "net@example.com"
+    manifests = tmp_path / "rendered.yaml"
+    manifests.write_text(to_yaml(pools))
+    assert APPLIED_SPEC_ANNOTATION in manifests.read_text()
+    out = tmp_path / "Pulumi.dev.yaml"
+    write_stack_file(out, from_manifests(str(manifests)))
+    text = out.read_text()
+    assert APPLIED_SPEC_ANNOTATION not in text and "owner: net@example.com" in text
+    imported = load_stack(out, "dev")
+    assert {n: p.spec for n, p in imported.pools.items()} == {
+        n: p.spec for n, p in stack.pools.items()}
+
+
+def test_import_of_a_rendered_snapshot_does_not_copy_the_applied_spec(tmp_path):
+    stack = load_stack(Path(__file__).parent.parent / "stacks" / "Pulumi.dev.yaml", "dev")
+    snapshot = tmp_path / "live.yaml"
+    snapshot.write_text(to_yaml(render_stack(stack)))
+    live = load_snapshot(str(snapshot))
+    assert all(APPLIED_SPEC_ANNOTATION in p.annotations for p in live.pools.values())
+    out = tmp_path / "Pulumi.dev.yaml"
+    write_stack_file(out, from_live(live, "dev"))
+    assert APPLIED_SPEC_ANNOTATION not in out.read_text()
+    plan = build_plan(load_stack(out, "dev"), live)
+    assert not plan.has_changes and not plan.drift

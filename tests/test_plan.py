@@ -1,14 +1,17 @@
 """The planner: change types, safety gates, migrations, drift (LiveState built directly)."""
 from __future__ import annotations
 
+import json
+
 import netaddr
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from ipam_model.calico import apply_defaults
 from ipam_model.model import frozen_map
-from ipam_model.plan import (Action, build_plan, drift, propose_temporary_cidr,
-                             safety_findings)
+from ipam_model.plan import (BASELINE_APPLIED, BASELINE_STACK, Action, build_plan, drift,
+                             propose_temporary_cidr, safety_findings)
+from ipam_model.render import APPLIED_SPEC_ANNOTATION, applied_spec_value
 from ipam_model.snapshot import LiveNamespace, LivePool, LiveState, PoolUsage
 from ipam_model.stack import stack_from_config
 
@@ -21,10 +24,18 @@ def stack(pools, namespaces=None, **cluster):
     return stack_from_config("dev", config, file="stacks/Pulumi.dev.yaml")
 
 
-def live_pool(name, spec, owner="calico-ipam", stack_name="dev", **kw):
+def live_pool(name, spec, owner="calico-ipam", stack_name="dev", applied=None, **kw):
+    """A live pool; ``applied`` is the spec its applied-spec annotation records
+    (a dict, or a str for a raw annotation value), None for no annotation."""
     labels = dict(OURS, **{"calico-ipam.io/stack": stack_name}) if owner == "calico-ipam" else {}
-    return LivePool(name, apply_defaults(spec), frozen_map(labels), owner=owner,
-                    owner_stack=stack_name if owner == "calico-ipam" else None, **kw)
+    annotations = {}
+    if isinstance(applied, str):
+        annotations[APPLIED_SPEC_ANNOTATION] = applied
+    elif applied is not None:
+        annotations[APPLIED_SPEC_ANNOTATION] = applied_spec_value(apply_defaults(applied))
+    return LivePool(name, apply_defaults(spec), frozen_map(labels), frozen_map(annotations),
+                    owner=owner, owner_stack=stack_name if owner == "calico-ipam" else None,
+                    **kw)
 
 
 def live(pools=(), namespaces=None, usage=None):
@@ -147,12 +158,16 @@ def test_declaring_a_pool_owned_by_another_stack_is_an_error():
     assert [f.rule for f in plan.errors] == ["CIP606"]
 
 
-def test_disabling_a_bound_pool_is_refused():
+def test_disabling_a_bound_pool_is_refused_by_the_gate_and_by_check():
     s = stack({"web": dict(WEB, disabled=True)}, {"web": {"ipv4Pools": ["web"]}})
     lv = live([live_pool("web", WEB)], {"web": {V4: '["web"]'}})
     plan = build_plan(s, lv)
-    assert [f.rule for f in plan.errors] == ["CIP603"]
-    assert build_plan(s, lv, allow_disruption={"web"}).errors == []
+    assert [f.rule for f in plan.errors] == ["CIP404", "CIP603"]
+    # --allow-disruption lifts the gate, never check's error: pulumi up runs check too.
+    assert [f.rule for f in build_plan(s, lv, allow_disruption={"web"}).errors] == ["CIP404"]
+    assert [f.rule for f in build_plan(s, lv, run_check=False).errors] == ["CIP603"]
+    # The Pulumi program runs check itself: safety_findings stays the plan's own.
+    assert [f.rule for f in safety_findings(s, lv)] == ["CIP603"]
 
 
 def test_binding_to_an_unusable_pool_leaves_namespace_without_pool():
@@ -160,10 +175,12 @@ def test_binding_to_an_unusable_pool_leaves_namespace_without_pool():
     lv = live([live_pool("web", WEB), live_pool("legacy", {"cidr": "10.50.0.0/24",
                                                            "disabled": True}, "other")],
               {"web": {V4: '["web"]'}})
-    plan = build_plan(s, lv)
+    plan = build_plan(s, lv, run_check=False)
     assert [f.rule for f in plan.errors] == ["CIP604"]
     assert "legacy" in plan.errors[0].message
-    assert build_plan(s, lv, allow_disruption={"legacy"}).errors == []
+    assert build_plan(s, lv, allow_disruption={"legacy"}, run_check=False).errors == []
+    # check refuses a binding to a pool the stack does not declare, whatever the gates say.
+    assert [f.rule for f in build_plan(s, lv, allow_disruption={"legacy"}).errors] == ["CIP402"]
 
 
 def test_binding_change_notes_existing_pods_keep_addresses():
@@ -199,15 +216,122 @@ def test_unbound_namespace_with_only_our_pools_is_unannotated():
     assert [(n.namespace, n.action) for n in plan.namespaces] == [("web", Action.DELETE)]
 
 
-def test_drift_reports_changed_pool_annotation_and_overlap():
+def test_drift_in_ci_without_records_compares_with_the_stack():
     s = stack({"web": dict(WEB, natOutgoing=True)}, {"web": {"ipv4Pools": ["web"]}})
     lv = live([live_pool("web", WEB), live_pool("stray", {"cidr": "10.10.0.0/25"}, "other")],
               {"web": {V4: '["stray"]'}})
-    items = {(d.address, d.kind) for d in drift(s, lv)}
-    assert items == {("ippool/web", "changed"), ("namespace/web", "changed"),
-                     ("ippool/web", "overlap")}
+    items = {(d.address, d.kind, d.baseline) for d in drift(s, lv, stack_is_applied=True)}
+    assert items == {("ippool/web", "changed", BASELINE_STACK),
+                     ("namespace/web", "changed", BASELINE_STACK),
+                     ("ippool/web", "overlap", BASELINE_STACK)}
     assert drift(s, live([live_pool("web", dict(WEB, natOutgoing=True))],
-                         {"web": {V4: '["web"]'}})) == []
+                         {"web": {V4: '["web"]'}}), stack_is_applied=True) == []
+    # plan: without a record nothing is known; the differences are proposed changes
+    # and the overlap is the error CIP205.
+    assert drift(s, lv) == []
+    plan = build_plan(s, lv)
+    assert not plan.drift and "CIP205" in [f.rule for f in plan.errors]
+
+
+# --------------------------------------------------------------------------- drift vs pending edits
+
+@pytest.mark.parametrize("edit", [{"blockSize": 28}, {"natOutgoing": True},
+                                  {"blockSize": 28, "natOutgoing": True}])
+def test_editing_the_stack_is_a_proposed_change_never_drift(edit):
+    s = stack({"web": dict(WEB, **edit)})
+    lv = live([live_pool("web", WEB, applied=WEB)])
+    plan = build_plan(s, lv)
+    (change,) = plan.pools
+    assert {c.path: (c.before, c.after) for c in change.changes} == {
+        k: (apply_defaults(WEB).to_calico()[k], v) for k, v in edit.items()}
+    assert plan.drift == () and drift(s, lv, stack_is_applied=True) == []
+
+
+def test_edit_outside_calico_ipam_is_drift_against_the_applied_spec():
+    # calicoctl patch ippool web --patch '{"spec": {"natOutgoing": false}}'
+    declared = dict(WEB, natOutgoing=True)
+    s = stack({"web": declared})
+    lv = live([live_pool("web", WEB, applied=declared)])
+    plan = build_plan(s, lv)
+    (item,) = plan.drift
+    assert (item.address, item.kind, item.baseline) == ("ippool/web", "changed", BASELINE_APPLIED)
+    assert [(c.path, c.before, c.after) for c in item.changes] == [("natOutgoing", True, False)]
+    assert "(applied -> live)" in item.message and item.finding.rule == "CIP611"
+    (change,) = plan.pools  # and pulumi up would put it back
+    assert change.action is Action.UPDATE
+    assert drift(s, lv, stack_is_applied=True) == list(plan.drift)
+
+
+def test_edit_outside_and_pending_edit_are_told_apart():
+    # Applied blockSize 26 with natOutgoing true; the user now declares blockSize 28,
+    # while someone turned natOutgoing off by hand.
+    applied = dict(WEB, natOutgoing=True)
+    s = stack({"web": dict(applied, blockSize=28)})
+    lv = live([live_pool("web", WEB, applied=applied)])
+    plan = build_plan(s, lv)
+    (item,) = plan.drift
+    assert [c.path for c in item.changes] == ["natOutgoing"]
+    (change,) = plan.pools
+    assert {c.path for c in change.changes} == {"blockSize", "natOutgoing"}
+
+
+def test_applied_spec_defaults_and_order_are_not_drift():
+    applied = {"cidr": "10.10.0.0/24", "allowedUses": ["Tunnel", "Workload"]}  # defaults left out
+    s = stack({"web": WEB})
+    lv = live([live_pool("web", dict(WEB, vxlanMode="", nodeSelector="all()"),
+                         applied=applied)])
+    assert build_plan(s, lv).drift == ()
+
+
+@pytest.mark.parametrize("raw,words", [
+    ("{not json", "is not valid JSON"),
+    ('["10.10.0.0/24"]', "is not a JSON object"),
+    ('{"cidr": "10.10.0.0/24", "blockSize": "26"}', "blockSize must be an integer"),
+])
+def test_unreadable_applied_spec_is_drift(raw, words):
+    s = stack({"web": WEB})
+    lv = live([live_pool("web", WEB, applied=raw)])
+    for items in (build_plan(s, lv).drift, drift(s, lv, stack_is_applied=True)):
+        (item,) = items
+        assert item.kind == "invalid" and item.address == "ippool/web"
+        assert words in item.message and APPLIED_SPEC_ANNOTATION in item.message
+        assert "edited outside calico-ipam" in item.message
+
+
+def test_pool_without_record_is_unknown_to_plan_and_compared_with_stack_by_drift():
+    s = stack({"web": dict(WEB, natOutgoing=True)})
+    lv = live([live_pool("web", WEB)])
+    assert build_plan(s, lv).drift == ()
+    (item,) = drift(s, lv, stack_is_applied=True)
+    assert item.baseline == BASELINE_STACK and item.kind == "changed"
+    assert [(c.path, c.before, c.after) for c in item.changes] == [("natOutgoing", True, False)]
+    assert "(stack -> live)" in item.message and APPLIED_SPEC_ANNOTATION in item.message
+
+
+def test_missing_declared_pool_is_a_create_for_plan_and_drift_in_ci():
+    s = stack({"web": WEB})
+    plan = build_plan(s, live())
+    assert plan.drift == () and [c.action for c in plan.pools] == [Action.CREATE]
+    (item,) = drift(s, live(), stack_is_applied=True)
+    assert (item.address, item.kind) == ("ippool/web", "deleted")
+
+
+def test_changed_binding_is_a_proposed_change_for_plan_and_drift_in_ci():
+    s = stack({"web": WEB, "new": {"cidr": "10.11.0.0/24"}}, {"web": {"ipv4Pools": ["new"]}})
+    lv = live([live_pool("web", WEB, applied=WEB),
+               live_pool("new", {"cidr": "10.11.0.0/24"}, applied={"cidr": "10.11.0.0/24"})],
+              {"web": {V4: '["web"]'}})
+    plan = build_plan(s, lv)
+    assert plan.drift == () and [n.action for n in plan.namespaces] == [Action.UPDATE]
+    assert [(d.address, d.kind) for d in drift(s, lv, stack_is_applied=True)] == [
+        ("namespace/web", "changed")]
+
+
+def test_live_overlap_is_an_error_of_the_plan_and_of_the_safety_check():
+    s = stack({"web": WEB})
+    lv = live([live_pool("stray", {"cidr": "10.10.0.128/25"}, "other")])
+    assert [f.rule for f in build_plan(s, lv).errors] == ["CIP205"]
+    assert [f.rule for f in safety_findings(s, lv)] == ["CIP205"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -225,3 +349,129 @@ def test_temporary_cidr_overlaps_nothing_and_is_first_free(taken, prefix):
         if candidate.first >= net.first:
             break
         assert netaddr.IPSet([candidate]) & used
+
+
+# --------------------------------------------------------------------------- the CLI, end to end
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+from ipam_model.cli import main  # noqa: E402
+from ipam_model.render import render_stack, to_yaml  # noqa: E402
+from ipam_model.stack import load_stack  # noqa: E402
+
+DEV_STACK = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.dev.yaml"
+
+
+def applied_dev(tmp_path, edit_live=None):
+    """stacks/ with the dev stack, and a snapshot of a cluster where it was applied
+    (its render output, as pulumi up writes it), optionally edited by hand."""
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    shutil.copy(DEV_STACK, stacks / "Pulumi.dev.yaml")
+    docs = render_stack(load_stack(stacks / "Pulumi.dev.yaml", "dev"))
+    for doc in docs:
+        if edit_live is not None and doc["kind"] == "IPPool":
+            edit_live(doc)
+    snapshot = tmp_path / "live.yaml"
+    snapshot.write_text(to_yaml(docs))
+    return stacks, snapshot
+
+
+def edit_stack(stacks, old, new):
+    path = stacks / "Pulumi.dev.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def run_cli(capsys, command, stacks, snapshot, *extra):
+    code = main([command, "--stack", "dev", "--stacks", str(stacks), "--snapshot",
+                 str(snapshot), *extra])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("old,new,shown", [
+    ("blockSize: 29", "blockSize: 28", "~ blockSize = 29 -> 28 # forces replacement"),
+    ("natOutgoing: true", "natOutgoing: false", "~ natOutgoing = true -> false"),
+])
+def test_cli_stack_edit_is_planned_not_drift(tmp_path, capsys, old, new, shown):
+    stacks, snapshot = applied_dev(tmp_path)
+    code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
+    assert code == 0 and "No changes. The cluster matches stack dev." in out
+    edit_stack(stacks, old, new)
+    code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
+    assert code == 2
+    assert shown in out and "ippool/external-pool" in out
+    assert "changed outside" not in out
+    code, out = run_cli(capsys, "drift", stacks, snapshot)
+    assert code == 0 and "No drift. The cluster matches stack dev." in out
+
+
+def _patch_nat_off(doc):
+    if doc["metadata"]["name"] == "external-pool":
+        doc["spec"]["natOutgoing"] = False  # calicoctl patch: the record stays
+
+
+def test_cli_edit_outside_calico_ipam_is_drift_in_plan_and_drift(tmp_path, capsys):
+    stacks, snapshot = applied_dev(tmp_path, _patch_nat_off)
+    code, out = run_cli(capsys, "plan", stacks, snapshot)
+    assert code == 0
+    drift_part, _, actions = out.partition("calico-ipam will perform the following actions:")
+    assert "Objects changed outside of calico-ipam:" in drift_part
+    assert "# ippool/external-pool has changed" in drift_part
+    assert "~ natOutgoing = true -> false" in drift_part
+    assert "~ natOutgoing = false -> true" in actions  # pulumi up puts it back
+    code, out = run_cli(capsys, "drift", stacks, snapshot)
+    assert code == 2
+    assert "calico-ipam drift: stack dev" in out and "# ippool/external-pool has changed" in out
+    assert out.rstrip().endswith("Drift: 1 object changed outside calico-ipam.")
+    code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "json")
+    (item,) = json.loads(out)["resource_drift"]
+    assert item["baseline"] == "applied-spec"
+    assert item["changes"] == [{"path": "natOutgoing", "applied": True, "live": False}]
+
+
+def test_cli_pool_without_record_plan_shows_no_drift_drift_compares_with_stack(tmp_path, capsys):
+    def older_calico_ipam(doc):
+        doc["metadata"].pop("annotations")
+        _patch_nat_off(doc)
+    stacks, snapshot = applied_dev(tmp_path, older_calico_ipam)
+    code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
+    assert code == 2 and "changed outside" not in out
+    assert "~ natOutgoing = false -> true" in out
+    code, out = run_cli(capsys, "drift", stacks, snapshot)
+    assert code == 2
+    assert "# ippool/external-pool has changed" in out
+    assert "compared with the stack file" in out and "~ natOutgoing = true -> false" in out
+
+
+@pytest.mark.parametrize("old,new,rule,where", [
+    ("blockSize: 29", "blockSize: 33", "CIP104",
+     "Pulumi.dev.yaml:20: config.calico-ipam:pools.external-pool.blockSize"),
+    ("natOutgoing: true\n", "natOutgoing: true\n      disabled: true\n", "CIP404",
+     "Pulumi.dev.yaml:33: config.calico-ipam:namespaces.external-ns.ipv4Pools[0]"),
+])
+def test_cli_plan_is_refused_by_check_errors(tmp_path, capsys, old, new, rule, where):
+    stacks, snapshot = applied_dev(tmp_path)
+    edit_stack(stacks, old, new)
+    code, out = run_cli(capsys, "plan", stacks, snapshot)
+    assert code == 1
+    assert f"Error: {rule} " in out and where in out
+    assert "pulumi up would stop before changing anything." in out
+    code, out = run_cli(capsys, "plan", stacks, snapshot, "--format", "json")
+    assert rule in [e["rule"] for e in json.loads(out)["errors"]]
+
+
+def test_cli_plan_checks_routing_domain_against_loadable_siblings(tmp_path, capsys):
+    stacks, snapshot = applied_dev(tmp_path)
+    (stacks / "Pulumi.broken.yaml").write_text("config: [not, a, mapping\n")
+    code, out = run_cli(capsys, "plan", stacks, snapshot)
+    assert code == 0, out  # a sibling that does not load is skipped
+    (stacks / "Pulumi.lab2.yaml").write_text(
+        "config:\n  calico-ipam:cluster:\n    routingDomain: lab\n"
+        "  calico-ipam:pools:\n    other:\n      cidr: 172.16.0.0/24\n")
+    code, out = run_cli(capsys, "plan", stacks, snapshot)
+    assert code == 1 and "lab2" in out

@@ -19,9 +19,11 @@ DATA = Path(__file__).parent / "data" / "plan"
 
 def scenarios():
     yield "create", stack({"web": WEB}), live()
+    # The stack was edited after WEB was applied: a proposed change, not drift.
     yield "update", stack({"web": dict(WEB, natOutgoing=True)}), live(
-        [live_pool("web", WEB)], usage={"web": used(4)})
-    yield "replace", stack({"web": dict(WEB, blockSize=28)}), live([live_pool("web", WEB)])
+        [live_pool("web", WEB, applied=WEB)], usage={"web": used(4)})
+    yield "replace", stack({"web": dict(WEB, blockSize=28)}), live(
+        [live_pool("web", WEB, applied=WEB)])
     yield "delete", stack({"web": WEB}, retainOnDelete=False), live(
         [live_pool("web", WEB), live_pool("old", {"cidr": "10.20.0.0/24"})])
     yield "forget", stack({"web": WEB}), live(
@@ -45,8 +47,22 @@ def scenarios():
                                           "other")], {"web": {V4: '["web"]'}})
     yield "gate-cip605", stack({"web": WEB}, {"web": {"ipv4Pools": ["web"]}}), live(
         [live_pool("web", WEB)])
+    # natOutgoing true was applied, then turned off by hand: drift, and the plan
+    # turns it back on. The namespace differs from its binding, which without a
+    # record is a proposed change.
     yield "drift", stack({"web": dict(WEB, natOutgoing=True)}, {"web": {"ipv4Pools": ["web"]}}), \
-        live([live_pool("web", WEB)], {"web": {V4: '["web", "x"]'}})
+        live([live_pool("web", WEB, applied=dict(WEB, natOutgoing=True))],
+             {"web": {V4: '["web", "x"]'}})
+    yield "drift-invalid-record", stack({"web": WEB}), live(
+        [live_pool("web", WEB, applied='{"cidr": "10.10.0.0/24", "blockSize": 2')])
+    # check's verdicts: an error refuses the plan, a warning is listed.
+    yield "check-error", stack({"web": WEB, "big": {"cidr": "10.20.0.0/24", "blockSize": 33}},
+                               {"web": {"ipv4Pools": ["web"]}}), live(
+        [live_pool("web", WEB, applied=WEB)], {"web": {V4: '["web"]'}})
+    yield "check-warning", stack({"web": {"cidr": "192.169.0.0/24"}}), live(
+        [live_pool("web", {"cidr": "192.169.0.0/24"}, applied={"cidr": "192.169.0.0/24"})])
+    yield "live-overlap", stack({"web": WEB}), live(
+        [live_pool("stray", {"cidr": "10.10.0.128/25"}, "other")])
 
 
 CASES = {name: (s, lv) for name, s, lv in scenarios()}

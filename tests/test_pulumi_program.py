@@ -157,7 +157,9 @@ def test_dev_registers_the_calico_example_exactly():
     external = run.of_type(V3_POOL)["ippool-external-pool"].inputs
     assert external["apiVersion"] == "projectcalico.org/v3" and external["kind"] == "IPPool"
     assert external["metadata"] == {"name": "external-pool", "labels": {
-        "app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}}
+        "app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"},
+        "annotations": {"calico-ipam.io/applied-spec": json.dumps(
+            DEV_EXTERNAL_SPEC, sort_keys=True, separators=(",", ":"))}}
     assert external["spec"] == DEV_EXTERNAL_SPEC
     assert run.of_type(V3_POOL)["ippool-internal-pool"].inputs["spec"]["cidr"] == "192.169.0.0/24"
     patch = run.of_type(PATCH)["namespace-external-ns"].inputs

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from ipam_model.model import (API_CRD_V1, API_V3, Binding, ClusterSettings, Pool, PoolSpec,
                               Stack, frozen_map)
-from ipam_model.render import (render_namespace_patch, render_pool, render_stack, select_kind,
-                               to_yaml)
+from ipam_model.live import applied_pool_spec, normalise_pool
+from ipam_model.render import (APPLIED_SPEC_ANNOTATION, render_namespace_patch, render_pool,
+                               render_stack, select_kind, to_yaml)
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
@@ -93,7 +94,8 @@ def test_labels_are_ownership_stack_and_declared_and_sit_on_the_object(api):
                               "calico-ipam.io/stack": "prod", "team": "net", "tier": "1"}
     # crd v1 too: Calico reads labels on the CR itself; its private metadata
     # annotation is never written by us.
-    assert meta["annotations"] == {"owner": "net@example.com"}
+    assert meta["annotations"] == {"owner": "net@example.com",
+                                   APPLIED_SPEC_ANNOTATION: APPLIED_EXAMPLE}
     assert "projectcalico.org/metadata" not in meta["annotations"]
 
 
@@ -105,8 +107,34 @@ def test_declared_labels_cannot_forge_ownership_or_stack():
                       "calico-ipam.io/stack": "dev"}
 
 
-def test_pool_without_annotations_has_no_annotations_key():
-    assert "annotations" not in render_pool(example_pool("p", "10.0.0.0/24"), "dev")["metadata"]
+APPLIED_EXAMPLE = ('{"allowedUses":["Workload","Tunnel"],"assignmentMode":"Automatic",'
+                   '"blockSize":29,"cidr":"10.0.0.0/24","disableBGPExport":false,'
+                   '"disabled":false,"ipipMode":"Always","natOutgoing":true,'
+                   '"nodeSelector":"all()","vxlanMode":"Never"}')
+
+
+def test_pool_without_declared_annotations_carries_only_the_applied_spec():
+    meta = render_pool(example_pool("p", "10.0.0.0/24"), "dev")["metadata"]
+    assert meta["annotations"] == {APPLIED_SPEC_ANNOTATION: APPLIED_EXAMPLE}
+
+
+def test_declared_annotation_cannot_forge_the_applied_spec():
+    pool = example_pool("p", "10.0.0.0/24",
+                        annotations=frozen_map({APPLIED_SPEC_ANNOTATION: '{"cidr":"1.2.3.0/24"}'}))
+    assert render_pool(pool, "dev")["metadata"]["annotations"] == {
+        APPLIED_SPEC_ANNOTATION: APPLIED_EXAMPLE}
+
+
+@pytest.mark.parametrize("api", [API_V3, API_CRD_V1])
+def test_applied_spec_reads_back_as_the_rendered_spec(api):
+    # What pulumi up / kubectl apply writes is what drift later compares with.
+    pool = example_pool("p", "fd00:10::/64", annotations=frozen_map({"note": "x"}))
+    pool = Pool(pool.name, PoolSpec(cidr="fd00:10::/64", block_size=122,
+                                    namespace_selector="team == 'a'",
+                                    allowed_uses=("Workload",)), annotations=pool.annotations)
+    live = normalise_pool(yaml.safe_load(to_yaml([render_pool(pool, "dev", api)])))
+    assert applied_pool_spec(live) == (pool.spec, None)
+    assert live.spec == pool.spec
 
 
 def test_unknown_api_version_is_refused():

@@ -1,8 +1,8 @@
 """``calico-ipam plan``: what ``pulumi up`` would change in the live cluster.
 
 Terraform's grammar and exit codes: with ``--detailed-exitcode`` 0 means no
-changes, 1 an error (a safety gate refused the plan, or reading failed), 2
-changes present; without it 0 unless an error.
+changes, 1 an error (a safety gate or a ``check`` error refused the plan, or
+reading failed), 2 changes present; without it 0 unless an error.
 """
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ import sys
 from ..plan import build_plan
 from ..planreport import FORMATS, render
 from ..stack import find_stack_file, load_stack
+from . import _live_args as live_args
+from .check import context_stacks
 
 NAME = "plan"
 HELP = "show what pulumi up would change in the cluster (Terraform-style), with safety gates"
 DESCRIPTION = ("Compare one stack with the live cluster (or a snapshot of it) and print what "
                "pulumi up would create, update, replace or delete, what changed outside "
-               "calico-ipam, which pools are in use, and the migration steps for anything "
-               "disruptive. Exit 0 (no error), 1 (error); with --detailed-exitcode 0 no changes, "
-               "1 error, 2 changes.")
+               "calico-ipam since it last applied the stack, which pools are in use, and the "
+               "migration steps for anything disruptive. The stack must also pass calico-ipam "
+               "check: its errors refuse the plan, as they refuse pulumi up. Exit 0 (no "
+               "error), 1 (error); with --detailed-exitcode 0 no changes, 1 error, 2 changes.")
 ORDER = 30
 
 
@@ -27,30 +30,14 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to compare")
     parser.add_argument("--stacks", metavar="DIR", default="stacks",
                         help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
-    _live_args().add_live_arguments(parser)
+    live_args.add_live_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
 
 
 def _live_args():
-    """The shared --snapshot/--kubeconfig/--context arguments (commands/_live_args.py);
-    until that module is installed, snapshots only."""
-    try:
-        from . import _live_args as module
-    except ImportError:
-        return _SnapshotOnly
-    return module
-
-
-class _SnapshotOnly:
-    @staticmethod
-    def add_live_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--snapshot", metavar="FILE", required=True,
-                            help="a calico-ipam snapshot or kubectl List output")
-
-    @staticmethod
-    def read_live(args: argparse.Namespace):
-        from ..live import load_snapshot
-        return load_snapshot(args.snapshot)
+    """The shared live-state options (commands/_live_args.py); commands/import_.py
+    still reaches them through this name."""
+    return live_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,13 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_inputs(args: argparse.Namespace):
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
-    live = _live_args().read_live(args)  # ClusterError/InputError on any failed or partial read
+    live = live_args.read_live(args)  # ClusterError/InputError on any failed or partial read
     return stack, live
 
 
 def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
-    plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption))
+    # Siblings only feed routing-domain overlaps; one that does not load is skipped.
+    plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption),
+                      context=context_stacks(args.stacks, [stack]))
     sys.stdout.write(render(plan, args.format))
     if plan.errors:
         return 1
