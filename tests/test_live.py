@@ -106,6 +106,45 @@ def test_server_fields_pulumi_and_last_applied_annotations_are_ignored():
     assert normalise_pool(noisy) == normalise_pool(bare)
 
 
+APPLIED = ('{"allowedUses":["Workload","Tunnel"],"assignmentMode":"Automatic","blockSize":29,'
+           '"cidr":"172.16.0.0/26","disableBGPExport":false,"disabled":false,'
+           '"ipipMode":"Never","natOutgoing":false,"nodeSelector":"all()","vxlanMode":"Never"}')
+
+
+@pytest.mark.parametrize("where", ["on the object", "in projectcalico.org/metadata"])
+def test_applied_spec_annotation_is_kept_and_read_back(where):
+    # drift compares the live spec with it, so unlike pulumi.com/* and
+    # last-applied it must survive normalisation, wherever Calico stored it.
+    noise = {"pulumi.com/patchForce": "true",
+             "kubectl.kubernetes.io/last-applied-configuration": "{}"}
+    annotations = {"calico-ipam.io/applied-spec": APPLIED, **noise}
+    obj = (v1_pool(annotations=annotations) if where == "on the object"
+           else v1_pool(meta={"annotations": annotations}))
+    pool = normalise_pool(obj)
+    assert dict(pool.annotations) == {"calico-ipam.io/applied-spec": APPLIED}
+    assert live.applied_pool_spec(pool) == (pool.spec, None)
+
+
+def test_applied_spec_is_normalised_like_the_live_spec():
+    # Defaults left out or written as Calico's empty values mean the same spec.
+    pool = normalise_pool(v1_pool(annotations={"calico-ipam.io/applied-spec": json.dumps(
+        {"cidr": "172.16.0.0/26", "blockSize": 29, "vxlanMode": "", "natOutgoing": "false"})}))
+    assert live.applied_pool_spec(pool) == (pool.spec, None)
+    assert live.applied_pool_spec(normalise_pool(v1_pool())) == (None, None)
+
+
+@pytest.mark.parametrize("raw,words", [
+    ("{\"cidr\": ", "is not valid JSON"),
+    ("[]", "is not a JSON object (got list)"),
+    ('{"blockSize": 29}', "cidr must be a CIDR"),
+    ('{"cidr": "172.16.0.0/26", "natOutgoing": "maybe"}', "natOutgoing must be true or false"),
+])
+def test_unreadable_applied_spec_says_why_without_raising(raw, words):
+    pool = normalise_pool(v1_pool(annotations={"calico-ipam.io/applied-spec": raw}))
+    spec, problem = live.applied_pool_spec(pool)
+    assert spec is None and words in problem
+
+
 def test_canonical_cidr():
     assert normalise_pool(v1_pool(spec={"cidr": "172.16.0.5/26"})).spec.cidr == "172.16.0.0/26"
     assert normalise_pool(v1_pool(spec={"cidr": "FD00:0:0::/64"})).spec.cidr == "fd00::/64"
