@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass
 from .model import BLOCK_SIZE_RANGE, Finding, Stack
 from .rules import rule
 from .simulate import (NODE_NAME_LABEL, AllocationFailure, NamespaceInfo, PodAllocation,
-                       Simulator, families_in_use, node_names, simulator_for_stack)
+                       Simulator, _PoolChooser, families_in_use, namespaces_from_bindings,
+                       node_names, simulator_for_stack)
 
 # Bounds on the "how many more" searches so `check` stays quick on any stack.
 # Most namespaces get an exact answer in closed form; only the rest are
@@ -837,6 +838,14 @@ def _forecast(stack: Stack, *, node_groups: bool) -> Forecast:
 #    its route R: more than limit * (smallest S in R) of its node's requests go
 #    through R. When the requests on any node that may touch R stay within
 #    that, no request hits the limit.
+#    2b. A request is refused at the limit only when all its node's blocks of R
+#    are full. A block of a pool that never borrows (1) holds only its node's
+#    addresses, so full it took S of them; a block of a borrowing pool (4) took
+#    at least one (its first request) and every further one of the node's
+#    blocks there S more, since claims precede borrowing. With A of the
+#    node's requests through R before the refused one and b borrowing pools
+#    in R, it holds at most min(b, A) + (A - min(b, A)) // (smallest S in R)
+#    blocks of R; below maxBlocksPerHost, nothing is refused at the limit.
 # 3. With 1 and 2 for every pool and route and no route refused outright,
 #    nothing fails or borrows: no CIP508, no CIP509, and CIP507's "borrows or
 #    refuses" problem is absent.
@@ -914,8 +923,8 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
     headroom = cluster.headroom_percent
     pool_level = frozenset(c.name for c in capacities if covered(f"pool/{c.name}", "CIP502"))
     nothing = _Clearance(pool_level, False)
-    sim = simulator_for_stack(stack)
-    chooser, limit = sim._chooser, sim.max_blocks_per_host
+    chooser = _PoolChooser(stack.pools.values())  # the simulator's pool choice, nothing else
+    limit = cluster.effective_max_blocks_per_host
     names = [n for g in cluster.node_groups for n in node_names(g.name, g.count)]
     if len(set(names)) != len(names):
         return nothing
@@ -927,23 +936,29 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
             units.append(_Unit(name, {NODE_NAME_LABEL: name, **g.labels},
                                1 if by_hostname else g.count, g.max_pods))
     families = families_in_use(stack.pools.values())
-    loads = [(ns, b.expected_pods, b.expected_pods + math.ceil(b.expected_pods * headroom / 100))
-             for ns, b in sorted(stack.bindings.items()) if b.expected_pods]
     # A route depends on the namespace only through its annotation, or without one
-    # through its labels (and name, when a namespaceSelector may test it).
+    # through its labels and name when a namespaceSelector may test them: namespaces
+    # of one shape share every route, so their pods are counted together.
     ns_selectors = any(p.spec.namespace_selector for p in stack.pools.values())
-    routes: dict[tuple, frozenset[str]] = {}
+    shapes: dict[tuple, list] = {}  # (family, shape) -> [a namespace, declared, with headroom]
+    for ns, b in stack.bindings.items():
+        if not b.expected_pods:
+            continue
+        declared = b.expected_pods
+        wanted = declared + math.ceil(declared * headroom / 100)
+        for v in families:
+            entries = b.ipv4_pools if v == 4 else b.ipv6_pools
+            shape = ((tuple(entries),) if entries else
+                     (None, tuple(sorted(b.labels.items())), ns) if ns_selectors else (None,))
+            entry = shapes.get((v, shape))
+            if entry is None:
+                shapes[(v, shape)] = [ns, declared, wanted]
+            else:
+                entry[1] += declared
+                entry[2] += wanted
+    infos = namespaces_from_bindings({e[0]: stack.bindings[e[0]] for e in shapes.values()})
 
-    def route_of(v: int, u: _Unit, info: NamespaceInfo) -> frozenset[str]:
-        entries = info.ipv4_pools if v == 4 else info.ipv6_pools
-        shape = ((tuple(entries),) if entries else
-                 (None, tuple(sorted(info.labels.items())), info.name if ns_selectors else None))
-        key = (v, chooser.node_pools(u.name, u.labels), shape)
-        if key not in routes:
-            routes[key] = chooser.choose(v, u.name, u.labels, info, None, WORKLOAD)[1]
-        return routes[key]
-
-    reach: dict[tuple, set[str]] = {}  # (namespace, pods, family) -> pools it may use
+    reach: dict[tuple, set[str]] = {}  # (family, shape) -> pools its pods may use
     try:
         for u in units:
             for kind, pools in chooser.tunnel_pools(u.name, u.labels).items():
@@ -952,29 +967,32 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
                 u.tunnels.append(route)
             if u.count == 0 or u.max_pods <= 0:
                 continue
-            for ns, declared, wanted in loads:
-                info = sim.namespaces.get(ns) or NamespaceInfo(ns)
-                for v in families:
-                    route = route_of(v, u, info)
-                    reach.setdefault((ns, declared, wanted, v), set()).update(route)
-                    entry = u.pods.setdefault(route, [0, 0])
-                    entry[0] += declared
-                    entry[1] += wanted
+            for key, (ns, declared, wanted) in shapes.items():
+                route = chooser.choose(key[0], u.name, u.labels, infos[ns], None, WORKLOAD)[1]
+                reach.setdefault(key, set()).update(route)
+                entry = u.pods.setdefault(route, [0, 0])
+                entry[0] += declared
+                entry[1] += wanted
     except _Refused:
         return nothing  # some request fails outright
     through: dict[str, list[int]] = {}  # pool -> [declared, with headroom] pod requests
-    for (_, declared, wanted, _), pools in reach.items():  # a pod counts once per pool
+    for key, pools in reach.items():  # a pod counts once per pool
+        _, declared, wanted = shapes[key]
         for p in pools:
             entry = through.setdefault(p, [0, 0])
             entry[0] += declared
             entry[1] += wanted
+    tunnels_in: dict[str, int] = {}  # pool -> tunnel requests whose route contains it
+    for u in units:
+        for t in u.tunnels:
+            for p in t:
+                tunnels_in[p] = tunnels_in.get(p, 0) + u.count
 
     def bound(p: str, declared: bool) -> tuple[int, int]:
         """(most blocks the requests can claim in p, most nodes holding addresses of p)."""
         info = chooser.by_name[p]
         size = info.block_addresses
-        requests = through.get(p, [0, 0])[0 if declared else 1] + sum(
-            u.count * sum(1 for t in u.tunnels if p in t) for u in units)
+        requests = through.get(p, [0, 0])[0 if declared else 1] + tunnels_in.get(p, 0)
         only = frozenset((p,))
         nodes = [(u.count, min(limit, -(-u.requests(only, declared) // size))) for u in units]
         holders = min(requests, sum(c for c, m in nodes if m))
@@ -983,13 +1001,12 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
     # 1: pools that may run out of unclaimed blocks (and then borrow or refuse)
     borrowing = {i.name for i in chooser.infos
                  if i.enabled and bound(i.name, False)[0] > i.num_blocks}
-    if borrowing and sim.strict_affinity:
+    if borrowing and cluster.strict_affinity:
         return nothing
     tunnels = [(u.count, t) for u in units for t in u.tunnels]
     for route in {r for u in units if u.count for r in (*u.pods, *u.tunnels)}:
         if route <= borrowing:  # 4: the borrowing loop finds a free address
-            requests = (sum(wanted for (_, _, wanted, _), pools in reach.items()
-                            if pools & route)
+            requests = (sum(shapes[key][2] for key, pools in reach.items() if pools & route)
                         + sum(c for c, t in tunnels if t & route))
             if requests > sum(chooser.by_name[p].num_blocks * chooser.by_name[p].block_addresses
                               for p in route):
@@ -999,8 +1016,10 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
             continue
         for route in {*u.pods, *u.tunnels}:
             smallest = min(chooser.by_name[p].block_addresses for p in route)
-            if not route & borrowing and u.requests(route, False) <= limit * smallest:
-                continue
+            own = u.requests(route, False) - 1  # addresses the node holds in route's pools
+            firsts = min(len(route & borrowing), max(0, own))
+            if firsts + max(0, own - firsts) // smallest < limit:
+                continue  # 2b: full blocks cost S addresses each, outside borrowing pools
             if sum(-(-max(0, u.requests(frozenset((p,)), False) - 1)
                      // chooser.by_name[p].block_addresses) for p in route) >= limit:
                 return nothing
@@ -1031,8 +1050,7 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
             clear.add(cap.name)  # never allocated from: nothing stranded
             continue
         claimed, holders = bound(cap.name, True)
-        used = through.get(cap.name, [0, 0])[0] + sum(
-            u.count * sum(1 for t in u.tunnels if cap.name in t) for u in units)
+        used = through.get(cap.name, [0, 0])[0] + tunnels_in.get(cap.name, 0)
         threshold = (1 << (width - pool.prefixlen)) * STRANDED_SHARE_PERCENT // 100
         growth = -(-used * headroom // 100)
         if holders * (size - 1) <= threshold or (blocks - claimed) * size >= growth:
