@@ -26,7 +26,7 @@ def clearance(stack):
 @st.composite
 def small_stacks(draw):
     pools = {}
-    for i in range(draw(st.integers(1, 3))):
+    for i in range(draw(st.integers(1, 4))):
         cidr = POOL_CIDRS[draw(st.integers(0, 3))] if i == 0 else POOL_CIDRS[i]
         prefix = int(cidr.split("/")[1])
         pools[f"p{i}"] = Pool(f"p{i}", PoolSpec(
@@ -113,3 +113,31 @@ def test_bundled_stacks_give_the_same_findings_fast_and_full():
     assert {s.name for s in stacks} == {"dev", "staging", "prod"}
     for stack in stacks:
         assert forecast_findings(stack) == forecast_findings(stack, fast=False), stack.name
+
+
+def many_automatic_pools_and_a_small_one(max_blocks_per_host=3):
+    """Five roomy Automatic pools and a /24 of four /26 blocks for ten nodes (CIP502
+    explains that one): unannotated pods may go to six pools, one of them borrowing."""
+    pools = {f"wide-{i}": Pool(f"wide-{i}", PoolSpec(f"10.{i}.0.0/20", 26)) for i in range(5)}
+    pools["zz-small"] = Pool("zz-small", PoolSpec("10.9.0.0/24", 26))
+    return Stack(name="t", file=None,
+                 cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),),
+                                         max_blocks_per_host=max_blocks_per_host),
+                 pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
+                 bindings=frozen_map({"app": Binding("app", expected_pods=1000)}))
+
+
+def test_a_borrowing_pool_among_many_automatic_ones_is_cleared_when_no_node_can_hit_the_limit():
+    # A node at 110 pods holds at most one block of the borrowing pool plus full /26
+    # blocks of the others: 1 + 109 // 64 = 2 < maxBlocksPerHost 3, so nothing is refused.
+    stack = many_automatic_pools_and_a_small_one()
+    assert clearance(stack).stack
+    with patch.object(forecast_module, "_Load", side_effect=AssertionError("simulated")):
+        assert forecast_findings(stack) == []
+    assert forecast_findings(stack, fast=False) == []
+
+
+def test_the_same_stack_with_a_block_limit_of_two_is_left_to_the_simulator():
+    stack = many_automatic_pools_and_a_small_one(max_blocks_per_host=2)
+    assert not clearance(stack).stack
+    assert forecast_findings(stack) == forecast_findings(stack, fast=False)
