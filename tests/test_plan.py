@@ -408,6 +408,8 @@ def test_cli_stack_edit_is_planned_not_drift(tmp_path, capsys, old, new, shown):
     assert "changed outside" not in out
     code, out = run_cli(capsys, "drift", stacks, snapshot)
     assert code == 0 and "No drift. The cluster matches stack dev." in out
+    code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "markdown")
+    assert code == 0 and out.startswith("## calico-ipam drift: stack `dev` (no drift)\n")
 
 
 def _patch_nat_off(doc):
@@ -428,6 +430,9 @@ def test_cli_edit_outside_calico_ipam_is_drift_in_plan_and_drift(tmp_path, capsy
     assert code == 2
     assert "calico-ipam drift: stack dev" in out and "# ippool/external-pool has changed" in out
     assert out.rstrip().endswith("Drift: 1 object changed outside calico-ipam.")
+    code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "markdown")
+    assert code == 2 and out.startswith("## calico-ipam drift: stack `dev` (drift)\n")
+    assert "**Drift: 1 object changed outside calico-ipam.**" in out
     code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "json")
     (item,) = json.loads(out)["resource_drift"]
     assert item["baseline"] == "applied-spec"

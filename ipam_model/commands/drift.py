@@ -49,14 +49,20 @@ def run(args: argparse.Namespace) -> int:
     report = drift_report(stack, live)
     count = len(report.drift) + len(report.findings)
     text = render(report, args.format)
+    last = (f"No drift. The cluster matches stack {stack.name}." if not count else
+            f"Drift: {count} object{'s' if count != 1 else ''} changed outside calico-ipam.")
     if args.format == "text":
         text = text.replace("calico-ipam plan: stack", "calico-ipam drift: stack", 1)
-        last = (f"No drift. The cluster matches stack {stack.name}." if not count else
-                f"Drift: {count} object{'s' if count != 1 else ''} changed outside "
-                "calico-ipam.")
         lines = [l for l in text.rstrip("\n").split("\n")
                  if not l.startswith(("No changes.", "Plan:", "Refused:"))]
         text = "\n".join(lines + [last]) + "\n"
+    elif args.format == "markdown":  # the plan's heading and summary would say "no changes"
+        head, _, rest = text.partition("\n")
+        head = (head.replace("calico-ipam plan:", "calico-ipam drift:", 1)
+                .rsplit(" (", 1)[0] + (" (drift)" if count else " (no drift)"))
+        rest = "\n".join(f"**{last}**" if l.startswith("**") and l.endswith(".**") else l
+                         for l in rest.split("\n"))
+        text = head + "\n" + rest
     sys.stdout.write(text)
     # A bound namespace that disappeared is drift too, not a failed run.
     return 2 if count else 0
