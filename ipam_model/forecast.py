@@ -28,6 +28,7 @@ import copy
 import heapq
 import math
 from dataclasses import asdict, dataclass
+from typing import Iterable
 
 from .model import BLOCK_SIZE_RANGE, Finding, Stack
 from .rules import rule
@@ -959,6 +960,7 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
     infos = namespaces_from_bindings({e[0]: stack.bindings[e[0]] for e in shapes.values()})
 
     reach: dict[tuple, set[str]] = {}  # (family, shape) -> pools its pods may use
+    annotated: dict[tuple, frozenset[str]] = {}
     try:
         for u in units:
             for kind, pools in chooser.tunnel_pools(u.name, u.labels).items():
@@ -968,7 +970,13 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
             if u.count == 0 or u.max_pods <= 0:
                 continue
             for key, (ns, declared, wanted) in shapes.items():
-                route = chooser.choose(key[0], u.name, u.labels, infos[ns], None, WORKLOAD)[1]
+                # An annotation names its pools whatever the node: one look-up serves all.
+                route = annotated.get(key) if key[1][0] is not None else None
+                if route is None:
+                    route = chooser.choose(key[0], u.name, u.labels, infos[ns], None,
+                                           WORKLOAD)[1]
+                    if key[1][0] is not None:
+                        annotated[key] = route
                 reach.setdefault(key, set()).update(route)
                 entry = u.pods.setdefault(route, [0, 0])
                 entry[0] += declared
@@ -1016,10 +1024,16 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
             continue
         for route in {*u.pods, *u.tunnels}:
             smallest = min(chooser.by_name[p].block_addresses for p in route)
-            own = u.requests(route, False) - 1  # addresses the node holds in route's pools
-            firsts = min(len(route & borrowing), max(0, own))
-            if firsts + max(0, own - firsts) // smallest < limit:
-                continue  # 2b: full blocks cost S addresses each, outside borrowing pools
+            held = len(route & borrowing)
+
+            def most_held(own: int) -> int:  # 2b, ``own``: the node's requests through route
+                firsts = min(held, max(0, own - 1))
+                return firsts + max(0, own - 1 - firsts) // smallest
+
+            if most_held(u.max_pods + len(u.tunnels)) < limit:
+                continue  # no node of the unit makes more requests than that
+            if most_held(u.requests(route, False)) < limit:
+                continue
             if sum(-(-max(0, u.requests(frozenset((p,)), False) - 1)
                      // chooser.by_name[p].block_addresses) for p in route) >= limit:
                 return nothing
@@ -1059,17 +1073,22 @@ def _clearance(stack: Stack, capacities, covered) -> _Clearance:
     return _Clearance(frozenset(clear), everything)
 
 
-def forecast_findings(stack: Stack, *, fast: bool = True) -> list[Finding]:
+def forecast_findings(stack: Stack, *, fast: bool = True,
+                      capacity: Iterable[Finding] | None = None) -> list[Finding]:
     """CIP507/CIP508/CIP509 for one stack (nothing without node groups or pools).
 
     ``fast`` first tries to prove that nothing can fire (``_clearance``) and
     runs the simulator only when it cannot; ``fast=False`` always runs it.
+    ``capacity``: the stack's ``capacity.capacity_findings`` when the caller
+    has them already (a finding a static rule reports is left out here).
     """
     if not stack.cluster.node_groups or not stack.pools:
         return []
     from .capacity import capacity_findings, pool_capacity
 
-    static = {(f.rule, f.subject) for f in capacity_findings(stack)}
+    if capacity is None:
+        capacity = capacity_findings(stack)
+    static = {(f.rule, f.subject) for f in capacity}
 
     def covered(subject: str, *rules: str) -> bool:
         return any((r, subject) in static for r in rules)

@@ -141,3 +141,24 @@ def test_the_same_stack_with_a_block_limit_of_two_is_left_to_the_simulator():
     stack = many_automatic_pools_and_a_small_one(max_blocks_per_host=2)
     assert not clearance(stack).stack
     assert forecast_findings(stack) == forecast_findings(stack, fast=False)
+
+
+def test_capacity_findings_given_by_the_caller_give_the_same_findings():
+    stacks = [*load_stacks(DATA / "forecast_stacks"), roomy_stack(max_blocks_per_host=1)]
+    for stack in stacks:
+        given_static = forecast_findings(stack, capacity=capacity_findings(stack))
+        assert given_static == forecast_findings(stack), stack.name
+
+
+def test_the_given_capacity_findings_decide_what_is_already_explained():
+    # 10 nodes, 8 blocks: CIP502 explains the borrowing, so no CIP509 with it, one without.
+    pool = Pool("pool-a", PoolSpec("172.16.0.0/26", 29))
+    stack = Stack(name="t", file=None,
+                  cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),)),
+                  pool_specs=frozen_map(), pool_metadata=frozen_map(),
+                  pools=frozen_map({"pool-a": pool}),
+                  bindings=frozen_map({"app": Binding("app", ("pool-a",), expected_pods=10)}))
+    static = capacity_findings(stack)
+    assert any(f.rule == "CIP502" for f in static)
+    assert not [f for f in forecast_findings(stack, capacity=static) if f.rule == "CIP509"]
+    assert [f for f in forecast_findings(stack, capacity=[]) if f.rule == "CIP509"]
