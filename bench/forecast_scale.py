@@ -15,6 +15,12 @@ Prints, measured in this one run on the same generated stack:
     wrong results.
 
     python bench/forecast_scale.py [POOLS [NAMESPACES [GROUPS [NODES [SAMPLE]]]]]
+
+Fleet mode, ``python bench/forecast_scale.py --fleet DIR`` (a directory from
+``bench/fleet.py``): ``forecast_findings`` over every stack, full forecast vs
+fast path vs fast path given the capacity findings (as ``check`` can pass
+them), against parsing the same files with PyYAML's CSafeLoader; per stack,
+whether the proof cleared it; findings compared.
 """
 from __future__ import annotations
 
@@ -61,7 +67,49 @@ def brute_more_pods(stack, namespace: str) -> int | None:
     return None
 
 
+def fleet(directory: str) -> None:
+    import gc
+
+    import yaml
+
+    from ipam_model.stack import list_stack_files, load_stacks
+
+    def timed(fn):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        return result, time.perf_counter() - start
+
+    files = [p for _, p in list_stack_files(directory)]
+    _, parse = timed(lambda: [yaml.load(open(f, "rb").read(), Loader=yaml.CSafeLoader)
+                              for f in files])
+    stacks = load_stacks(directory)
+    static = [capacity_findings(s) for s in stacks]
+    full, t_full = timed(lambda: [forecast_findings(s, fast=False) for s in stacks])
+    quick, t_fast = timed(lambda: [forecast_findings(s) for s in stacks])
+    given, t_given = timed(lambda: [forecast_findings(s, capacity=c)
+                                    for s, c in zip(stacks, static)])
+    assert full == quick == given, "fast path and full forecast disagree"
+    simulated = []
+    for s, c in zip(stacks, static):
+        subjects = {(f.rule, f.subject) for f in c}
+        if not _clearance(s, pool_capacity(s),
+                          lambda subject, *rules: any((r, subject) in subjects
+                                                      for r in rules)).stack:
+            simulated.append(s.name)
+    print(f"fleet {directory}: {len(stacks)} stacks, parse only {parse:.3f} s")
+    print(f"forecast_findings: full forecast {t_full:.3f} s ({t_full / parse:.2f}x parse); "
+          f"fast path {t_fast:.3f} s ({t_fast / parse:.2f}x); fast path given the capacity "
+          f"findings {t_given:.3f} s ({t_given / parse:.2f}x); same "
+          f"{sum(map(len, full))} findings")
+    print(f"proof cleared {len(stacks) - len(simulated)} stacks; simulated: "
+          f"{', '.join(simulated) or 'none'}")
+
+
 def main(argv: list[str]) -> None:
+    if len(argv) == 3 and argv[1] == "--fleet":
+        fleet(argv[2])
+        return
     pools, namespaces, groups, nodes, sample = (
         [int(a) for a in argv[1:]] + [1000, 5000, 3, 50, 3][len(argv) - 1:])
     stack = stack_from_config("bench", synthetic_config(pools, namespaces, groups, nodes),
