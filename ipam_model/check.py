@@ -43,8 +43,10 @@ def check_stack(stack: Stack, siblings: Sequence[Stack] = ()) -> list[Finding]:
             name, pool.spec.cidr, stack.pool_location(name, "cidr"), stack=stack.name)
     findings += bindings.binding_findings(stack)
     findings += ipamconfig.ipam_config_findings(stack)
-    findings += capacity.capacity_findings(stack)
-    findings += forecast.forecast_findings(stack)
+    capacity_findings = capacity.capacity_findings(stack)
+    findings += capacity_findings
+    # The forecast skips pools those findings already cover.
+    findings += forecast.forecast_findings(stack, capacity=capacity_findings)
     if siblings:
         findings += [f for f in overlap.routing_domain_findings([stack, *siblings])
                      if f.stack == stack.name]

@@ -27,7 +27,7 @@ from .errors import InputError
 from .model import (API_CRD_V1, API_V3, CONFIG_NAMESPACE, DEFAULT_MAX_BLOCKS_PER_HOST,
                     IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, OWNERSHIP_LABEL, STACK_LABEL,
                     Location, PoolSpec, format_yaml_path)
-from .render import APPLIED_SPEC_ANNOTATION
+from .model import APPLIED_SPEC_ANNOTATION
 from .snapshot import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
 
 try:

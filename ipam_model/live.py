@@ -30,7 +30,7 @@ import netaddr
 import yaml
 
 from .errors import InputError
-from .render import APPLIED_SPEC_ANNOTATION
+from .model import APPLIED_SPEC_ANNOTATION
 from .model import (
     API_CRD_V1, API_V3, DEFAULT_ALLOWED_USES, DEFAULT_BLOCK_SIZE, DEFAULT_NODE_SELECTOR,
     OWNERSHIP_LABEL, OWNERSHIP_VALUE, STACK_LABEL, PoolSpec, frozen_map)

@@ -23,6 +23,9 @@ DEFAULT_MAX_BLOCKS_PER_HOST = 20  # IPAMConfig maxBlocksPerHost 0 means 20
 OWNERSHIP_LABEL = "app.kubernetes.io/managed-by"
 OWNERSHIP_VALUE = "calico-ipam"
 STACK_LABEL = "calico-ipam.io/stack"
+# The spec calico-ipam last applied, kept on the IPPool itself: drift is live vs
+# this. Bookkeeping, not configuration: never declared, never shown as a change.
+APPLIED_SPEC_ANNOTATION = "calico-ipam.io/applied-spec"
 IPV4_POOLS_ANNOTATION = "cni.projectcalico.org/ipv4pools"
 IPV6_POOLS_ANNOTATION = "cni.projectcalico.org/ipv6pools"
 API_V3 = "projectcalico.org/v3"

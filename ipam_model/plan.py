@@ -43,7 +43,7 @@ from . import rules
 from .live import applied_pool_spec
 from .model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Location, PoolSpec,
                     Severity, Stack, frozen_map, sort_findings)
-from .render import APPLIED_SPEC_ANNOTATION
+from .model import APPLIED_SPEC_ANNOTATION
 from .snapshot import (OWNER_CALICO_IPAM, OWNER_TIGERA_OPERATOR, LivePool, LiveState,
                        PoolUsage)
 

@@ -8,7 +8,7 @@ from typing import Any
 from .model import Finding
 from .plan import (BASELINE_STACK, Action, AttributeChange, DriftItem, NamespaceChange, Plan,
                    PoolChange, usage_text)
-from .render import APPLIED_SPEC_ANNOTATION
+from .model import APPLIED_SPEC_ANNOTATION
 
 FORMATS = ("text", "json", "markdown", "github")
 # 2.0: resource_drift[].changes[] say applied/live (was declared/live) and each

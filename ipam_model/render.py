@@ -25,13 +25,11 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .model import (API_CRD_V1, API_V3, OWNERSHIP_LABEL, OWNERSHIP_VALUE, STACK_LABEL, Binding,
-                    Pool, PoolSpec, Stack)
+from .model import (API_CRD_V1, API_V3, APPLIED_SPEC_ANNOTATION, OWNERSHIP_LABEL,
+                    OWNERSHIP_VALUE, STACK_LABEL, Binding, Pool, PoolSpec, Stack)
 
 API_VERSIONS = (API_V3, API_CRD_V1)
 POOL_KIND = "IPPool"
-# Bookkeeping, not configuration: never declared, never shown as a change.
-APPLIED_SPEC_ANNOTATION = "calico-ipam.io/applied-spec"
 
 try:  # libyaml's emitter when available; output is identical either way
     _Dumper = yaml.CSafeDumper

@@ -107,7 +107,7 @@ _ALL = [
     Rule("CIP608", "binding-change-existing-pods", I, "A binding change affects new pods only; existing pods keep their addresses until restarted."),
     Rule("CIP609", "annotation-invalid", E, "A live pool annotation is not a JSON list of strings, or names a missing pool."),
     Rule("CIP610", "blocks-outside-pools", W, "Live IPAM blocks lie outside every pool (orphaned allocations)."),
-    Rule("CIP611", "drift", W, "The live cluster differs from the stack (changed outside calico-ipam)."),
+    Rule("CIP611", "drift", W, "The live cluster differs from what calico-ipam last applied (changed outside calico-ipam)."),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _ALL}

@@ -12,7 +12,7 @@ import sys
 
 from ..errors import UsageError
 from ..importer import from_live, from_manifests, write_stack_file
-from .plan import _live_args
+from . import _live_args as live_args
 
 NAME = "import"
 HELP = "write a stack file from a cluster, a snapshot or IPPool manifests"
@@ -32,13 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "crd.projectcalico.org/v1) instead of a cluster or snapshot")
     parser.add_argument("--output", metavar="FILE",
                         help="the stack file to write (default: <stacks>/Pulumi.<stack>.yaml)")
-    # The live arguments are optional here: --manifests replaces them.
-    probe = argparse.ArgumentParser(add_help=False)
-    _live_args().add_live_arguments(probe)
-    for action in probe._actions:
-        kwargs = {"dest": action.dest, "default": None, "help": action.help,
-                  "metavar": action.metavar}
-        parser.add_argument(*action.option_strings, **kwargs)
+    live_args.add_live_arguments(parser)  # or these instead of --manifests
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.manifests:
         imported = from_manifests(args.manifests)
     else:
-        imported = from_live(_live_args().read_live(args), args.stack)
+        imported = from_live(live_args.read_live(args), args.stack)
     output = args.output or os.path.join(args.stacks, f"Pulumi.{args.stack}.yaml")
     write_stack_file(output, imported)
     print(f"Wrote {output}: {len(imported.pools)} pool{'s' if len(imported.pools) != 1 else ''}"

@@ -34,12 +34,6 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
 
 
-def _live_args():
-    """The shared live-state options (commands/_live_args.py); commands/import_.py
-    still reaches them through this name."""
-    return live_args
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
     parser.add_argument("--detailed-exitcode", action="store_true",
