@@ -363,7 +363,7 @@ class KubeReader:
                 if failures >= self._max_attempts:
                     raise ClusterError(
                         f"listing {kind.resource} failed {failures} times in a row, giving up: "
-                        f"{failure.reason}")
+                        f"{failure.reason}; {self.source}")
                 self._sleep(min(self._backoff * (2 ** (failures - 1)), 30.0))
             else:  # 410 Gone: the continue token expired, start the list again
                 restarts += 1

@@ -294,6 +294,12 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     if len(allocations) > size:
         raise _fail(f"allocations has {len(allocations)} entries but the block holds {size} addresses",
                     file, where + ("allocations",))
+    for ordinal, ref in enumerate(allocations):
+        # Counter() below needs hashable entries; anything but null or an
+        # attribute index is a corrupted block, reported where it is.
+        if ref is not None and type(ref) is not int:
+            raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not exist",
+                        file, where + ("allocations", ordinal))
     per_attr = Counter(allocations)
     per_attr.pop(None, None)
     allocated = sum(per_attr.values())

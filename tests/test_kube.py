@@ -531,3 +531,13 @@ def test_credentials_never_appear_anywhere(api, tmp_path, capsys):
     for secret in planted:
         assert secret not in blob
 
+
+
+def test_unreachable_api_server_is_named_in_the_error(tmp_path):
+    # "ConnectError listing ippools...: Connection refused" alone does not say
+    # which cluster of which kubeconfig context was unreachable.
+    kc = write_kubeconfig(tmp_path, "https://127.0.0.1:1")
+    with pytest.raises(ClusterError) as err:
+        reader(kc, Sleeps(), max_attempts=2).read()
+    assert "failed 2 times in a row" in str(err.value)
+    assert "127.0.0.1:1" in str(err.value) and "context lab" in str(err.value)

@@ -449,3 +449,22 @@ def test_missing_file(tmp_path):
 def test_build_live_state_without_ipam_config_uses_calico_defaults():
     state = build_live_state("s", API_V3, [], [], [], [], [])
     assert state.ipam_config == IPAMConfig(False, True, 0)
+
+
+@pytest.mark.parametrize("bad", [[0], {"a": 1}])
+def test_block_allocation_that_is_not_an_index_is_an_input_error(bad, tmp_path, capsys):
+    # A hand-edited or corrupted IPAMBlock (allocations: [[0]]) once ended plan
+    # in "TypeError: unhashable type"; the user must get the file and path.
+    obj = {"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/30", "allocations": [None, bad],
+                                         "attributes": [{"handle_id": "h"}]}}
+    with pytest.raises(InputError, match=r"b\.json: items\[3\]\.spec\.allocations\[1\]: "
+                                         r"allocation 1 points at attribute"):
+        normalise_block(obj, "b.json", ("items", 3))
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps({"kind": "List", "items": [obj]}))
+    from ipam_model.cli import main
+    stacks = Path(__file__).parent.parent / "stacks"
+    code = main(["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(snap)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "items[0].spec.allocations[1]" in err
