@@ -67,6 +67,12 @@ class Imported:
     skipped: tuple[str, ...] = ()          # "pool x (owned by stack prod)" and the like
     max_blocks_per_host: int = 0
     strict_affinity: bool = False
+    # From a cluster or snapshot (None for manifests, which say nothing about
+    # namespaces or which pools exist): every live namespace and pool name, and
+    # the namespaces without any pool annotation.
+    live_namespaces: frozenset[str] | None = None
+    unannotated_namespaces: frozenset[str] = frozenset()
+    live_pools: frozenset[str] | None = None
 
 
 def _same(attr: str, a: Any, b: Any) -> bool:
@@ -118,7 +124,10 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
                                       dict(pool.annotations)))
     names = {p.name for p in pools} | {p.spec.cidr for p in pools}
     bindings: dict[str, dict[str, list[str]]] = {}
+    unannotated = set()
     for ns_name, ns in sorted(live.namespaces.items()):
+        if IPV4_POOLS_ANNOTATION not in ns.annotations and IPV6_POOLS_ANNOTATION not in ns.annotations:
+            unannotated.add(ns_name)
         entry = {}
         for key, field_name in ((IPV4_POOLS_ANNOTATION, "ipv4Pools"),
                                 (IPV6_POOLS_ANNOTATION, "ipv6Pools")):
@@ -140,7 +149,10 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
             bindings[ns_name] = entry
     cfg = live.ipam_config
     return Imported(live.source, live.calico_api, tuple(pools), bindings, tuple(skipped),
-                    cfg.max_blocks_per_host, cfg.strict_affinity)
+                    cfg.max_blocks_per_host, cfg.strict_affinity,
+                    live_namespaces=frozenset(live.namespaces),
+                    unannotated_namespaces=frozenset(unannotated),
+                    live_pools=frozenset(live.pools))
 
 
 # --------------------------------------------------------------------------- from manifests
@@ -299,8 +311,13 @@ def _merge_pool(existing: Any, pool: ImportedPool) -> Any:
     return existing
 
 
-def merge_into(doc: Any, imported: Imported, file: str) -> Any:
-    """The stack document with the import applied (``doc`` None: a new file)."""
+def merge_into(doc: Any, imported: Imported, file: str, notes: list[str] | None = None) -> Any:
+    """The stack document with the import applied (``doc`` None: a new file).
+
+    Declarations of an existing file that the cluster lacks are kept (they may
+    be pending work) and described in ``notes``; a binding of a live namespace
+    that has no pool annotation is removed, since that is what exists."""
+    notes = [] if notes is None else notes
     if doc is None:
         doc = CommentedMap()
     if not isinstance(doc, CommentedMap):
@@ -325,8 +342,30 @@ def merge_into(doc: Any, imported: Imported, file: str) -> Any:
         pools = config[pools_key] = CommentedMap()
     for pool in imported.pools:
         pools[pool.name] = _merge_pool(pools.get(pool.name), pool)
+    if imported.live_pools is not None:
+        for name in pools:
+            if name not in imported.live_pools:
+                notes.append(f"kept pool {name}: declared but not in {imported.source}; "
+                             "plan will show it created")
+    ns_key = f"{CONFIG_NAMESPACE}:namespaces"
+    declared = config.get(ns_key)
+    if imported.live_namespaces is not None and isinstance(declared, CommentedMap):
+        for name, current in declared.items():
+            if not isinstance(current, CommentedMap) or name in imported.bindings:
+                continue
+            bound = [k for k in ("ipv4Pools", "ipv6Pools") if current.get(k)]
+            if not bound:
+                continue
+            if name in imported.unannotated_namespaces:
+                for key in bound:
+                    del current[key]
+                notes.append(f"removed the pool binding of namespace {name}: it has no "
+                             f"Calico pool annotation in {imported.source}")
+            elif name not in imported.live_namespaces:
+                notes.append(f"kept the binding of namespace {name}: the namespace does not "
+                             f"exist in {imported.source}; plan will refuse it (CIP605) until "
+                             "it is created")
     if imported.bindings:
-        ns_key = f"{CONFIG_NAMESPACE}:namespaces"
         namespaces = config.get(ns_key)
         if not isinstance(namespaces, CommentedMap):
             namespaces = config[ns_key] = CommentedMap()
@@ -343,7 +382,8 @@ def merge_into(doc: Any, imported: Imported, file: str) -> Any:
     return doc
 
 
-def write_stack_file(path: str | os.PathLike, imported: Imported) -> str:
+def write_stack_file(path: str | os.PathLike, imported: Imported,
+                     notes: list[str] | None = None) -> str:
     """Write (or update) the stack file; returns the text written. Nothing is
     written when anything fails: the new text goes to a temporary file that
     replaces the old one."""
@@ -357,7 +397,7 @@ def write_stack_file(path: str | os.PathLike, imported: Imported) -> str:
         except Exception as exc:  # ruamel raises many types; the user needs one line
             raise InputError(f"cannot read the existing stack file: {exc}".splitlines()[0],
                              file=file) from None
-    doc = merge_into(doc, imported, file)
+    doc = merge_into(doc, imported, file, notes)
     buffer = io.StringIO()
     if not path.exists():
         buffer.write(f"# Imported by calico-ipam from {imported.source}.\n")

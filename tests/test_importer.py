@@ -141,3 +141,42 @@ def test_import_of_a_rendered_snapshot_does_not_copy_the_applied_spec(tmp_path):
     assert APPLIED_SPEC_ANNOTATION not in out.read_text()
     plan = build_plan(load_stack(out, "dev"), live)
     assert not plan.has_changes and not plan.drift
+
+
+def test_import_into_existing_file_drops_bindings_the_cluster_does_not_have(tmp_path, capsys):
+    # The stack binds ns-gone to internal-pool, but the live namespace carries no
+    # pool annotation: import must write what exists, so the next plan is clean.
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    path = stacks / "Pulumi.dev.yaml"
+    path.write_text("# ours\nconfig:\n  calico-ipam:pools:\n"
+                    "    internal-pool: {cidr: 192.169.0.0/24, blockSize: 29, ipipMode: Always,"
+                    " natOutgoing: true}\n"
+                    "  calico-ipam:namespaces:\n"
+                    "    default:  # was bound once\n      ipv4Pools: [internal-pool]\n"
+                    "      expectedPods: 7\n")
+    assert main(["import", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(SNAPSHOT)]) == 0
+    text = path.read_text()
+    assert "# ours" in text and "expectedPods: 7" in text
+    binding = load_stack(path, "dev").bindings["default"]
+    assert (binding.ipv4_pools, binding.expected_pods) == ((), 7)
+    capsys.readouterr()
+    assert main(["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
+                 "--detailed-exitcode"]) == 0
+    assert "No changes" in capsys.readouterr().out
+
+
+def test_import_reports_declarations_the_cluster_lacks(tmp_path, capsys):
+    # A declared pool or bound namespace that does not exist is kept (import does
+    # not delete the user's work) but said, since the next plan is not clean.
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.dev.yaml").write_text(
+        "config:\n  calico-ipam:pools:\n    planned-pool: {cidr: 10.77.0.0/24}\n"
+        "  calico-ipam:namespaces:\n    future-ns: {ipv4Pools: [planned-pool]}\n")
+    assert main(["import", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(SNAPSHOT)]) == 0
+    out, err = capsys.readouterr()
+    assert "pool planned-pool" in err and "namespace future-ns" in err
+    assert "should show no changes" not in out

@@ -45,16 +45,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         imported = from_live(live_args.read_live(args), args.stack)
     output = args.output or os.path.join(args.stacks, f"Pulumi.{args.stack}.yaml")
-    write_stack_file(output, imported)
+    notes: list[str] = []
+    write_stack_file(output, imported, notes)
     print(f"Wrote {output}: {len(imported.pools)} pool{'s' if len(imported.pools) != 1 else ''}"
           f", {len(imported.bindings)} namespace binding"
           f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")
     for note in imported.skipped:
         print(f"  skipped {note}", file=sys.stderr)
+    for note in notes:
+        print(f"  {note}", file=sys.stderr)
     if getattr(args, "manifests", None):
         # Manifests say nothing about the cluster: compare with them, not with it.
         print(f"Next: calico-ipam render --stack {args.stack} prints the same pools, "
               f"with Calico's defaults written out.")
+    elif any(n.startswith("kept") for n in notes):
+        print(f"Next: calico-ipam plan --stack {args.stack} shows the kept declarations above "
+              f"as changes.")
     else:
         print(f"Next: calico-ipam plan --stack {args.stack} should show no changes.")
     return 0
