@@ -43,7 +43,7 @@ from . import rules
 from .live import applied_pool_spec
 from .model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Location, PoolSpec,
                     Severity, Stack, frozen_map, sort_findings)
-from .model import APPLIED_SPEC_ANNOTATION
+from .model import APPLIED_SPEC_ANNOTATION, OWNERSHIP_LABEL, STACK_LABEL
 from .snapshot import (OWNER_CALICO_IPAM, OWNER_TIGERA_OPERATOR, LivePool, LiveState,
                        PoolUsage)
 
@@ -276,6 +276,25 @@ def _comparable(spec: PoolSpec) -> dict[str, Any]:
     return out
 
 
+def _declared_metadata(pool, current: LivePool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(live, declared) values of the labels and annotations the stack declares
+    under the pool's ``metadata:``, keyed ``metadata.labels.<key>``. pulumi up
+    sets exactly these (render adds the ownership labels and the applied-spec
+    record, which are bookkeeping, never shown); undeclared keys are left alone."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for kind, declared, live_map, skip in (
+            ("labels", pool.labels, current.labels, (OWNERSHIP_LABEL, STACK_LABEL)),
+            ("annotations", pool.annotations, current.annotations, (APPLIED_SPEC_ANNOTATION,))):
+        for key, value in declared.items():
+            if key in skip:
+                continue
+            path = f"metadata.{kind}.{key}"
+            before[path] = live_map.get(key)
+            after[path] = str(value)
+    return before, after
+
+
 def _family(cidr: str) -> int:
     return 6 if ":" in cidr else 4
 
@@ -463,6 +482,9 @@ class _Planner:
                     f"pool/{name}", location, Severity.ERROR))
                 continue
             before = _comparable(current.spec)
+            meta_before, meta_after = _declared_metadata(pool, current)
+            if meta_after:
+                before, after = {**before, **meta_before}, {**after, **meta_after}
             changes = _spec_changes(before, after)
             adopt = not _owned(current, stack)
             if not changes:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import netaddr
 import pytest
@@ -480,3 +481,23 @@ def test_cli_plan_checks_routing_domain_against_loadable_siblings(tmp_path, caps
         "  calico-ipam:pools:\n    other:\n      cidr: 172.16.0.0/24\n")
     code, out = run_cli(capsys, "plan", stacks, snapshot)
     assert code == 1 and "lab2" in out
+
+
+def test_declared_pool_labels_and_annotations_missing_live_are_an_update():
+    # pulumi up sets the labels and annotations declared under metadata:, so a
+    # plan that says "No changes" while they are missing from the cluster lies.
+    s = stack({"web": {"cidr": "10.10.0.0/24",
+                       "metadata": {"labels": {"team": "net"},
+                                    "annotations": {"owner": "net@example.com"}}}})
+    bare = live_pool("web", {"cidr": "10.10.0.0/24"}, applied={"cidr": "10.10.0.0/24"})
+    plan = build_plan(s, live([bare]))
+    (change,) = plan.pools
+    assert change.action is Action.UPDATE and plan.has_changes
+    assert {(c.path, c.before, c.after) for c in change.changes} == {
+        ("metadata.labels.team", None, "net"),
+        ("metadata.annotations.owner", None, "net@example.com")}
+    assert not any(c.forces_replacement for c in change.changes)
+    # once applied: no change; a label the stack does not declare is left alone
+    labelled = replace(bare, labels=frozen_map(dict(bare.labels, team="net", other="x")),
+                       annotations=frozen_map(dict(bare.annotations, owner="net@example.com")))
+    assert [c.action for c in build_plan(s, live([labelled])).pools] == [Action.NOOP]
