@@ -17,7 +17,7 @@ from .errors import InputError, UsageError
 from .model import (CONFIG_NAMESPACE, Binding, ClusterSettings, NodeGroup, Stack, YamlPath,
                     frozen_map)
 from .schema import kind_of, suggest, validate_config
-from .stackfile import load_yaml_file
+from .stackfile import load_yaml_file, paused_gc
 
 CONFIG_KEYS = ("cluster", "pools", "namespaces")
 # Top-level keys Pulumi itself writes into stack files.
@@ -66,6 +66,11 @@ def _display(path: Path) -> str:
 
 def load_stack(path: str | os.PathLike, name: str | None = None) -> Stack:
     """Load and schema-check one stack file. Raises InputError on bad input."""
+    with paused_gc():  # see stackfile.paused_gc: loading allocates a lot, nothing cyclic
+        return _load_stack(path, name)
+
+
+def _load_stack(path: str | os.PathLike, name: str | None) -> Stack:
     path = Path(path)
     display = _display(path)
     if name is None:

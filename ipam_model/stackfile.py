@@ -9,6 +9,8 @@ document is refused instead of exhausting memory.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -19,9 +21,39 @@ from .errors import InputError
 from .model import YamlPath
 
 try:  # the C parser is much faster; PyYAML without libyaml still works
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):
+    """The safe loader with a shortcut in front of PyYAML's Python resolver,
+    which the C composer calls for every scalar and which dominated loading.
+
+    A quoted scalar, or a plain one whose first character starts no implicit
+    resolver, resolves to ``str`` whatever the resolver tables hold (the
+    resolver only consults them by first character); everything else goes to
+    PyYAML unchanged. The tables are read live, so the answer is PyYAML's own
+    (tests/test_stackfile.py compares both on random scalars)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}  # keys repeat once per pool
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            table = self.yaml_implicit_resolvers
+            if value and value[0] not in table and None not in table:
+                return self.DEFAULT_SCALAR_TAG
+            # With no path resolvers, a plain scalar's tag depends on its text only.
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
 
 MAX_FILE_BYTES = 8 * 1024 * 1024      # a stack file is a few KiB; 8 MiB is generous
 MAX_NODES = 250_000                    # values after alias expansion; a 10,000-pool stack needs ~100k
@@ -35,6 +67,25 @@ _SAFE_TAGS = {
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAGS = {"tag:yaml.org,2002:map"}
 _SEQ_TAGS = {"tag:yaml.org,2002:seq"}
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Hold off the cyclic garbage collector while loading.
+
+    Loading allocates hundreds of thousands of short-lived, acyclic objects
+    (nodes, marks, paths); each allocation burst triggered collections that
+    re-scanned everything already loaded, which cost more than the loading
+    itself on a fleet of stacks. Nothing loaded is cyclic, so nothing is
+    lost: reference counting frees it, and the collector resumes afterwards.
+    Nested use leaves the collector as the outermost caller found it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -58,23 +109,38 @@ def _mark(node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_ScalarNode = yaml.ScalarNode
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Builder:
+    """Walks the composed nodes once. Plain string scalars, nearly every node
+    of a stack file, are handled inline by their parent; the checks and the
+    source map entries are the same as for any other node."""
+
     def __init__(self, file: str):
         self.file = file
         self.source: dict[YamlPath, tuple[int, int]] = {}
         self.count = 0
+        # (tag, text) -> value for the non-string scalars: they repeat (26,
+        # true, 110) and their constructors depend on the text only.
+        self.scalars: dict[tuple[str, str], Any] = {}
 
     def fail(self, message: str, node, path: YamlPath, rule: str = "CIP001"):
         line, col = _mark(node)
         raise InputError(message, file=self.file, path=path, line=line, column=col, rule=rule)
 
+    def too_many(self, node, path: YamlPath):
+        self.fail(f"the document expands to more than {MAX_NODES:,} values "
+                  "(YAML aliases referring to aliases?); refusing to load it", node, path,
+                  rule="CIP004")
+
     def build(self, node, path: YamlPath):
         self.count += 1
         if self.count > MAX_NODES:
-            self.fail(f"the document expands to more than {MAX_NODES:,} values "
-                      "(YAML aliases referring to aliases?); refusing to load it", node, path,
-                      rule="CIP004")
-        self.source.setdefault(path, _mark(node))
+            self.too_many(node, path)
+        if path not in self.source:
+            self.source[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             if node.tag not in _MAP_TAGS:
                 self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists "
@@ -84,21 +150,48 @@ class _Builder:
             if node.tag not in _SEQ_TAGS:
                 self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists "
                           "and scalars)", node, path, rule="CIP004")
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            return self.build_sequence(node, path)
         if node.tag == _STR_TAG:
             return node.value  # what SafeConstructor returns for str, without its overhead
         if node.tag not in _SAFE_TAGS:
             self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists and "
                       "scalars)", node, path, rule="CIP004")
+        key = (node.tag, node.value)
         try:
-            return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+            return self.scalars[key]
+        except KeyError:
+            pass
+        try:
+            # The tag's constructor itself: construct_object would also remember
+            # every node in the shared constructor, forever.
+            value = _SCALAR_CONSTRUCTOR.yaml_constructors[node.tag](_SCALAR_CONSTRUCTOR, node)
         except yaml.YAMLError as exc:
             self.fail(f"invalid value: {getattr(exc, 'problem', exc)}", node, path)
+        self.scalars[key] = value
+        return value
+
+    def build_sequence(self, node: yaml.SequenceNode, path: YamlPath) -> list:
+        out = []
+        source = self.source
+        for i, item in enumerate(node.value):
+            item_path = path + (i,)
+            if item.tag == _STR_TAG and item.__class__ is _ScalarNode:
+                self.count += 1
+                if self.count > MAX_NODES:
+                    self.too_many(item, item_path)
+                if item_path not in source:
+                    mark = item.start_mark
+                    source[item_path] = (mark.line + 1, mark.column + 1)
+                out.append(item.value)
+            else:
+                out.append(self.build(item, item_path))
+        return out
 
     def build_mapping(self, node: yaml.MappingNode, path: YamlPath) -> dict:
         out: dict = {}
+        source = self.source
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE_TAG:
                 self.fail("YAML merge keys (<<) are not supported in stack files; write the "
                           "keys out", key_node, path, rule="CIP004")
             if not isinstance(key_node, yaml.ScalarNode):
@@ -107,18 +200,27 @@ class _Builder:
                 key = key_node.value
             else:
                 key = self.build(key_node, path + ("<key>",))
-                self.source.pop(path + ("<key>",), None)
+                source.pop(path + ("<key>",), None)
             if not isinstance(key, str):
                 # Pulumi keys, pool and namespace names are strings; `1: x` or `true: x`
                 # is nearly always a mistake, and JSON cannot carry it.
                 key = key_node.value if isinstance(key_node.value, str) else str(key)
+            value_path = path + (key,)
             if key in out:
-                first_line = self.source.get(path + (key,), (None, None))[0]
+                first_line = source.get(value_path, (None, None))[0]
                 self.fail(f'duplicate key "{key}" (first defined on line {first_line}); '
                           "YAML would silently keep only the last value", key_node,
-                          path + (key,), rule="CIP003")
-            self.source[path + (key,)] = _mark(key_node)
-            out[key] = self.build(value_node, path + (key,))
+                          value_path, rule="CIP003")
+            mark = key_node.start_mark
+            source[value_path] = (mark.line + 1, mark.column + 1)
+            if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:
+                # build() minus its source entry, which the key's line just took
+                self.count += 1
+                if self.count > MAX_NODES:
+                    self.too_many(value_node, value_path)
+                out[key] = value_node.value
+            else:
+                out[key] = self.build(value_node, value_path)
         return out
 
 
@@ -157,6 +259,11 @@ def load_yaml_text(raw: bytes | str, *, file: str) -> YamlDocument:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
                                 for ln in text.splitlines()):
         raise InputError("file is empty", file=file, rule="CIP001")
+    with paused_gc():
+        return _compose_and_build(text, file)
+
+
+def _compose_and_build(text: str, file: str) -> YamlDocument:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:

@@ -116,3 +116,188 @@ def test_scalars_keep_yaml_types():
 def test_anchors_without_merge_keys_are_expanded():
     doc = load_yaml_text("a: &x [1, 2]\nb: *x\n", file="x.yaml")
     assert doc.data == {"a": [1, 2], "b": [1, 2]}
+
+
+# --- The fast loader against the plain one ---------------------------------
+#
+# stackfile.py takes shortcuts for speed (PyYAML's resolver bypassed for
+# scalars that cannot be anything but strings, string scalars built inline,
+# other scalars constructed once per text). The reference below is the
+# straightforward loader it replaced: PyYAML's own resolver and constructor,
+# one recursive call per node. Both must agree on every value, every source
+# map entry and every refusal.
+
+import gc  # noqa: E402
+import string  # noqa: E402
+
+import yaml  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ipam_model import stackfile  # noqa: E402
+
+
+class _ReferenceBuilder:
+    def __init__(self, file):
+        self.file, self.source, self.count = file, {}, 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, message, node, path, rule="CIP001"):
+        raise InputError(message, file=self.file, path=path, line=node.start_mark.line + 1,
+                         column=node.start_mark.column + 1, rule=rule)
+
+    def build(self, node, path):
+        self.count += 1
+        if self.count > stackfile.MAX_NODES:
+            self.fail(f"the document expands to more than {stackfile.MAX_NODES:,} values "
+                      "(YAML aliases referring to aliases?); refusing to load it", node, path,
+                      rule="CIP004")
+        self.source.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        refused = (f"YAML tag {node.tag} is not allowed (only plain mappings, lists and "
+                   "scalars)")
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != "tag:yaml.org,2002:map":
+                self.fail(refused, node, path, rule="CIP004")
+            return self.build_mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                self.fail(refused, node, path, rule="CIP004")
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag not in stackfile._SAFE_TAGS:
+            self.fail(refused, node, path, rule="CIP004")
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.fail(f"invalid value: {getattr(exc, 'problem', exc)}", node, path)
+
+    def build_mapping(self, node, path):
+        out = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.fail("YAML merge keys (<<) are not supported in stack files; write the "
+                          "keys out", key_node, path, rule="CIP004")
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail("a mapping key must be a plain string", key_node, path)
+            if key_node.tag == "tag:yaml.org,2002:str":
+                key = key_node.value  # a string key is not counted as a value
+            else:
+                key = self.build(key_node, path + ("<key>",))
+                self.source.pop(path + ("<key>",), None)
+            if not isinstance(key, str):
+                key = key_node.value if isinstance(key_node.value, str) else str(key)
+            if key in out:
+                first_line = self.source.get(path + (key,), (None, None))[0]
+                self.fail(f'duplicate key "{key}" (first defined on line {first_line}); '
+                          "YAML would silently keep only the last value", key_node,
+                          path + (key,), rule="CIP003")
+            self.source[path + (key,)] = (key_node.start_mark.line + 1,
+                                          key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+
+def reference_load(text: str, file: str):
+    """(data, source) the plain way, for a text that parses as one document."""
+    nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
+    assert len(nodes) == 1
+    builder = _ReferenceBuilder(file)
+    return builder.build(nodes[0], ()), builder.source
+
+
+def outcome(load, text: str):
+    """What a user sees from a loader: the value and source map, or the error."""
+    try:
+        return ("ok", *load(text))
+    except InputError as exc:
+        return ("error", str(exc), exc.rule, exc.location)
+    except Exception as exc:  # noqa: BLE001 - e.g. `!!int x`: must fail the same way
+        return ("crash", type(exc).__name__, str(exc))
+
+
+def fast(text):
+    doc = load_yaml_text(text, file="Pulumi.x.yaml")
+    return doc.data, dict(doc.source)
+
+
+def plain(text):
+    # the reference has no file-level checks; those are the same code in both
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
+    except yaml.YAMLError:
+        return fast(text)
+    if len(nodes) != 1:
+        return fast(text)
+    return reference_load(text, "Pulumi.x.yaml")
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_fast_loader_matches_the_plain_one_on_malformed_fixtures(fixture):
+    text = fixture.read_text(encoding="utf-8")
+    assert outcome(fast, text) == outcome(plain, text)
+
+
+@pytest.mark.parametrize("text", [
+    # the expansion bound hit on a string inside a list, a mapping value, a number
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e]\n",
+    "a: &a {k0: v, k1: v, k2: v, k3: v, k4: v, k5: v, k6: v, k7: v, k8: v, k9: v}\n"
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d]\n",
+    "a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e]\n",
+    # keys that are not strings, a "<key>" key, explicit tags, bad values
+    "1: a\ntrue: b\nnull: c\n1.5: d\n'<key>': e\n2: {3: f}\n",
+    "a: !!str 12\nb: !!int '12'\nc: !!float 1\nd: !!binary aGVsbG8=\ne: 2001-12-14\n",
+    "a: !!binary '%%%'\n", "a: !!int 'x'\n", "a: !!set {x}\n", "a: !!omap [b: 1]\n",
+    "a: &x 1\nb: *x\nc: *x\n", "a: [1, 1, true, true, null, ~, '', x]\na: 2\n",
+    "{a: 1, a: 2}\n", "- [a, {b: c, b: d}]\n", "a:\n  <<: {b: 1}\n", "? [a]\n: 1\n",
+    "a: !custom 1\n", "a: !!python/name:os.system x\n", "- 0x1F\n- 0o17\n- 1_000\n- .inf\n",
+])
+def test_fast_loader_matches_the_plain_one_on_edge_cases(text):
+    assert outcome(fast, text) == outcome(plain, text)
+
+
+_SCALAR_TEXT = st.text(alphabet=string.ascii_letters[:8] + "tTrRuUeEfFaAlLsSnNoOyY~"
+                       + string.digits + "+-._:/ xXeE<=!&*", max_size=12)
+_KEYS = st.one_of(_SCALAR_TEXT, st.integers(-5, 5), st.booleans())
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                    st.floats(allow_nan=False), _SCALAR_TEXT)
+_DOCUMENTS = st.recursive(
+    _LEAVES, lambda inner: st.one_of(st.lists(inner, max_size=5),
+                                     st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_DOCUMENTS, flow=st.sampled_from([False, True, None]))
+def test_fast_loader_matches_the_plain_one_on_random_documents(data, flow):
+    text = yaml.safe_dump({"config": data}, default_flow_style=flow)
+    assert outcome(fast, text) == outcome(plain, text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.one_of(_SCALAR_TEXT, st.text(max_size=8)), plain_style=st.booleans())
+def test_resolver_shortcut_gives_pyyaml_tags(value, plain_style):
+    implicit = (plain_style, not plain_style)
+    ours = stackfile._Loader("")
+    theirs = yaml.CSafeLoader("")
+    for _ in range(2):  # second call answers from the per-document memo
+        assert (ours.resolve(yaml.ScalarNode, value, implicit)
+                == theirs.resolve(yaml.ScalarNode, value, implicit))
+
+
+def test_loading_leaves_the_garbage_collector_as_it_was():
+    assert gc.isenabled()
+    load_yaml_text("a: 1\n", file="x.yaml")
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        load_yaml_text("a: 1\na: 2\n", file="x.yaml")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_yaml_text("a: 1\n", file="x.yaml")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

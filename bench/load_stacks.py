@@ -1,0 +1,161 @@
+"""load_stacks: the loader before and after the speed work, side by side.
+
+    python bench/load_stacks.py [--stacks 200] [--pools 50] [--bindings 20000] [--repeat 5]
+
+On one generated fleet (bench/fleet.py), alternating --repeat times and
+keeping the fastest run of each (the machine is shared and noisy):
+
+  parse only     yaml.load with CSafeLoader, the floor check_fleet compares to
+  old loader     compose with PyYAML's resolver, the one-call-per-node walk,
+                 the collector running (kept here only as the baseline)
+  new loader     ipam_model.stackfile.load_yaml_file
+  old/new load_stacks   the same, each followed by stack.py's checks
+
+Both loaders' values and source maps are compared on every file, so the
+speed is not bought with different answers.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fleet import write_fleet  # noqa: E402
+
+from ipam_model import stack as stack_module  # noqa: E402
+from ipam_model.errors import InputError  # noqa: E402
+from ipam_model.stackfile import (MAX_NODES, YamlDocument, _SAFE_TAGS,  # noqa: E402
+                                  load_yaml_file)
+from ipam_model.stack import list_stack_files, load_stacks  # noqa: E402
+
+
+# --- the loader as it was (baseline only) ----------------------------------
+class _OldBuilder:
+    def __init__(self, file):
+        self.file, self.source, self.count = file, {}, 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, message, node, path, rule="CIP001"):
+        raise InputError(message, file=self.file, path=path, line=node.start_mark.line + 1,
+                         column=node.start_mark.column + 1, rule=rule)
+
+    def build(self, node, path):
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.fail("the document expands to too many values", node, path, rule="CIP004")
+        self.source.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != "tag:yaml.org,2002:map":
+                self.fail(f"YAML tag {node.tag} is not allowed", node, path, rule="CIP004")
+            return self.build_mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                self.fail(f"YAML tag {node.tag} is not allowed", node, path, rule="CIP004")
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value
+        if node.tag not in _SAFE_TAGS:
+            self.fail(f"YAML tag {node.tag} is not allowed", node, path, rule="CIP004")
+        return self.constructor.construct_object(node, deep=True)
+
+    def build_mapping(self, node, path):
+        out = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node,
+                                                                          yaml.ScalarNode):
+                self.fail("bad key", key_node, path, rule="CIP004")
+            if key_node.tag == "tag:yaml.org,2002:str":
+                key = key_node.value
+            else:
+                key = self.build(key_node, path + ("<key>",))
+                self.source.pop(path + ("<key>",), None)
+            if not isinstance(key, str):
+                key = key_node.value if isinstance(key_node.value, str) else str(key)
+            if key in out:
+                self.fail(f'duplicate key "{key}"', key_node, path + (key,), rule="CIP003")
+            self.source[path + (key,)] = (key_node.start_mark.line + 1,
+                                          key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+
+def old_load_yaml_file(path, *, display=None) -> YamlDocument:
+    file = display or str(path)
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8-sig")
+    nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
+    builder = _OldBuilder(file)
+    return YamlDocument(file=file, data=builder.build(nodes[0], ()), source=builder.source)
+
+
+def old_load_stacks(directory):
+    with mock.patch.object(stack_module, "load_yaml_file", old_load_yaml_file):
+        return [stack_module._load_stack(path, name)
+                for name, path in list_stack_files(directory)]
+
+
+# --- measuring ---------------------------------------------------------------
+def parse_only(directory):
+    for _, path in list_stack_files(directory):
+        with open(path, "rb") as fh:
+            yaml.load(fh.read(), Loader=yaml.CSafeLoader)
+
+
+def timed(fn, *args):
+    gc.collect()
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stacks", type=int, default=200)
+    parser.add_argument("--pools", type=int, default=50)
+    parser.add_argument("--bindings", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="calico-ipam-load-") as tmp:
+        directory = Path(tmp)
+        summary = write_fleet(directory, args.stacks, args.pools, args.bindings)
+        files = [p for _, p in list_stack_files(directory)]
+        for path in files:  # same answers first
+            old, new = old_load_yaml_file(path), load_yaml_file(path)
+            assert old.data == new.data and old.source == dict(new.source), path
+        rows = {
+            "parse only (yaml.load, CSafeLoader)": lambda: parse_only(directory),
+            "old loader (YAML -> values + source map)":
+                lambda: [old_load_yaml_file(p) for p in files],
+            "new loader (YAML -> values + source map)":
+                lambda: [load_yaml_file(p) for p in files],
+            "old load_stacks": lambda: old_load_stacks(directory),
+            "new load_stacks": lambda: load_stacks(directory),
+        }
+        best = {label: float("inf") for label in rows}
+        for _ in range(args.repeat):
+            for label, fn in rows.items():
+                result, seconds = timed(fn)
+                del result
+                best[label] = min(best[label], seconds)
+        old_stacks, new_stacks = old_load_stacks(directory), load_stacks(directory)
+        assert old_stacks == new_stacks, "old and new load_stacks disagree"
+    print(f"fleet: {summary.files} stacks, {summary.pools:,} pools, {summary.bindings:,} "
+          f"bindings, {summary.bytes / 1e6:.1f} MB; best of {args.repeat} alternating runs")
+    parse = best["parse only (yaml.load, CSafeLoader)"]
+    for label, seconds in best.items():
+        print(f"  {label:44s} {seconds:7.2f} s   {seconds / parse:5.2f} x parse")
+    print(f"  loader speed-up: {best['old loader (YAML -> values + source map)'] / best['new loader (YAML -> values + source map)']:.2f}x; "  # noqa: E501
+          f"load_stacks speed-up: {best['old load_stacks'] / best['new load_stacks']:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
