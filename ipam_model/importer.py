@@ -308,6 +308,8 @@ def _merge_pool(existing: Any, pool: ImportedPool) -> Any:
             del existing[key]
     if "metadata" in new:
         existing["metadata"] = new["metadata"]
+    elif "metadata" in existing:  # the live pool has no user labels or annotations
+        del existing["metadata"]
     return existing
 
 

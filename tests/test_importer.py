@@ -180,3 +180,20 @@ def test_import_reports_declarations_the_cluster_lacks(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "pool planned-pool" in err and "namespace future-ns" in err
     assert "should show no changes" not in out
+
+
+def test_import_replaces_declared_pool_metadata_with_the_live_one(tmp_path, capsys):
+    # internal-pool carries no user labels in the cluster; a stale "team" label
+    # in the stack file would make the next plan propose adding it.
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    path = stacks / "Pulumi.dev.yaml"
+    path.write_text("config:\n  calico-ipam:pools:\n    internal-pool:  # ours\n"
+                    "      cidr: 192.169.0.0/24\n      blockSize: 29\n      ipipMode: Always\n"
+                    "      natOutgoing: true\n      metadata: {labels: {team: net}}\n")
+    assert main(["import", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(SNAPSHOT)]) == 0
+    assert "team" not in path.read_text() and "# ours" in path.read_text()
+    capsys.readouterr()
+    assert main(["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
+                 "--detailed-exitcode"]) == 0
