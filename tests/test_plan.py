@@ -501,3 +501,27 @@ def test_declared_pool_labels_and_annotations_missing_live_are_an_update():
     labelled = replace(bare, labels=frozen_map(dict(bare.labels, team="net", other="x")),
                        annotations=frozen_map(dict(bare.annotations, owner="net@example.com")))
     assert [c.action for c in build_plan(s, live([labelled])).pools] == [Action.NOOP]
+
+
+def test_cli_drift_never_speaks_of_planned_changes(tmp_path, capsys):
+    # drift's own verdict only: "No changes planned." and a "calico-ipam plan"
+    # summary annotation contradicted "Drift: 1 object changed" in the same run.
+    stacks, snapshot = applied_dev(tmp_path, _patch_nat_off)
+    code, out = run_cli(capsys, "drift", stacks, snapshot)
+    assert code == 2 and "planned" not in out and "Plan:" not in out
+    code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "github")
+    assert code == 2 and "planned" not in out and "calico-ipam plan" not in out
+    assert out.rstrip().split("\n")[-1] == (
+        "::notice title=calico-ipam drift dev::Drift: 1 object changed outside calico-ipam.")
+    (tmp_path / "clean").mkdir()
+    stacks, snapshot = applied_dev(tmp_path / "clean")
+    code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "github")
+    assert code == 0 and out.rstrip().split("\n")[-1] == (
+        "::notice title=calico-ipam drift dev::No drift. The cluster matches stack dev.")
+    # a bound namespace deleted from the cluster (CIP605) is drift as well
+    docs = [d for d in yaml.safe_load_all(snapshot.read_text())
+            if d["metadata"]["name"] != "internal-ns"]
+    snapshot.write_text(yaml.safe_dump_all(docs))
+    code, out = run_cli(capsys, "drift", stacks, snapshot)
+    assert code == 2 and "planned" not in out
+    assert out.rstrip().endswith("Drift: 1 object changed outside calico-ipam.")

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "text":
         text = text.replace("calico-ipam plan: stack", "calico-ipam drift: stack", 1)
         lines = [l for l in text.rstrip("\n").split("\n")
-                 if not l.startswith(("No changes.", "Plan:", "Refused:"))]
+                 if not l.startswith(("No changes", "Plan:", "Refused:"))]
         text = "\n".join(lines + [last]) + "\n"
     elif args.format == "markdown":  # the plan's heading and summary would say "no changes"
         head, _, rest = text.partition("\n")
@@ -63,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
         rest = "\n".join(f"**{last}**" if l.startswith("**") and l.endswith(".**") else l
                          for l in rest.split("\n"))
         text = head + "\n" + rest
+    elif args.format == "github":  # the last annotation is the plan's summary
+        lines = text.rstrip("\n").split("\n")
+        if lines and lines[-1].startswith("::notice title=calico-ipam plan "):
+            command = lines[-1].split("::", 2)[1]  # properties escape ':', so this splits right
+            lines[-1] = ("::" + command.replace("calico-ipam plan ", "calico-ipam drift ", 1)
+                         + "::" + last.replace("%", "%25"))
+        text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     # A bound namespace that disappeared is drift too, not a failed run.
     return 2 if count else 0
