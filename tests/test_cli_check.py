@@ -203,3 +203,22 @@ def test_naming_a_stack_twice_checks_it_once(tmp_path, capsys):
     _, twice, _ = run(capsys, "check", "--stacks", str(tmp_path), "--stack", "lab",
                       "--stack", "lab")
     assert twice == once
+
+
+@pytest.mark.parametrize("command", [["check"], ["render"], ["plan", "--snapshot", "SNAP"]])
+def test_sibling_that_does_not_load_is_named_not_silently_skipped(tmp_path, capsys, command):
+    # prod's pools are checked against staging's for routing-domain overlaps
+    # (CIP202); a staging file with a typo must not make that a silent pass.
+    stacks = tmp_path / "stacks"
+    for name in ("dev", "prod"):
+        write_stack(stacks, name, (REPO / "stacks" / f"Pulumi.{name}.yaml").read_text())
+    write_stack(stacks, "staging", "config:\n  calico-ipam:pools:\n"
+                "    s: {cidr: 10.128.0.0/24, blocksize: 26}\n")
+    snap = tmp_path / "snap.json"
+    snap.write_text('{"kind": "List", "items": []}')
+    argv = [str(snap) if a == "SNAP" else a for a in command]
+    code, out, err = run(capsys, *argv, "--stacks", str(stacks), "--stack", "prod")
+    assert "Traceback" not in err
+    assert "Pulumi.staging.yaml:3" in err and "blocksize" in err
+    assert "routing-domain overlaps with stack staging were not checked" in err
+    assert "dev" not in err  # a sibling that loads is not mentioned

@@ -43,7 +43,9 @@ def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> l
     """The directory's other stacks, for routing-domain overlaps only.
 
     A sibling that does not load is left out here: it is not what the user
-    asked about, and checking it directly reports its problem.
+    asked about, and checking it directly reports its problem. It is named on
+    stderr, though: its pools may share the routing domain, and a silent skip
+    would pass an overlap (CIP202) nobody checked.
     """
     names = {s.name for s in checked}
     others = []
@@ -52,8 +54,9 @@ def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> l
             continue
         try:
             others.append(load_stack(path, name))
-        except InputError:
-            continue
+        except InputError as exc:
+            print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
+                  f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
     return others
 
 
