@@ -180,6 +180,18 @@ def _canonical_cidr(network: netaddr.IPNetwork) -> str:
     return str(network.cidr)
 
 
+@functools.lru_cache(maxsize=65536)
+def _masked_cidr(text: str) -> tuple[netaddr.IPNetwork, str] | None:
+    """(masked network, its canonical text) of a CIDR ``_parse_cidr`` accepts, else
+    None. Validation and apply_defaults both need them for every pool; cached
+    like ``_parse_cidr``, so the network is read-only too."""
+    network, _ = _parse_cidr(text)
+    if network is None:
+        return None
+    masked = network.cidr
+    return masked, _canonical_cidr(masked)
+
+
 # --------------------------------------------------------------------------
 # Kubernetes name / label / annotation rules (apimachinery validation).
 
@@ -396,7 +408,7 @@ def _check_cidr(c: _Checker, spec: Mapping) -> netaddr.IPNetwork | None:
         c.report("CIP103", ("cidr",), f"cidr {raw} has host bits set: did you mean "
                  f"{_canonical_cidr(network)}? Calico rejects it rather than masking it "
                  f'(Calico: "IPPool CIDR is not strictly masked")')
-    return network.cidr
+    return _masked_cidr(raw)[0]
 
 
 def _check_block_size(c: _Checker, spec: Mapping, version: int | None) -> int | None:
@@ -699,7 +711,7 @@ def apply_defaults(spec: Mapping) -> PoolSpec:
     uses = spec.get("allowedUses") or DEFAULT_ALLOWED_USES
     assignment_mode = spec.get("assignmentMode")
     return PoolSpec(
-        cidr=_canonical_cidr(network),
+        cidr=_masked_cidr(raw_cidr)[1],
         block_size=int(block_size),
         ipip_mode=spec.get("ipipMode") or "Never",
         vxlan_mode=spec.get("vxlanMode") or "Never",

@@ -6,6 +6,7 @@ import ipaddress
 import re
 from pathlib import Path
 
+import netaddr
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -585,3 +586,28 @@ def test_locate_is_used_for_every_finding():
     assert ("allowedUses", 0) in seen and ("cidr",) in seen
     assert ("metadata", "labels", "k") in seen and ("metadata", "name") in seen
     assert all(f.location.file == "f.yaml" and f.stack == "prod" for f in findings)
+
+
+@given(address=st.one_of(st.integers(0, 2**32 - 1).map(lambda a: (4, a)),
+                         st.integers(0, 2**128 - 1).map(lambda a: (6, a))),
+       prefix=st.integers(0, 128), upper=st.booleans(), masked=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_canonical_cidr_is_netaddrs_masked_network_every_time(address, prefix, upper, masked):
+    # apply_defaults and validation share one cached parse per CIDR text; what they
+    # answer must be the same as parsing afresh, on the first call and the next.
+    version, value = address
+    prefix = min(prefix, 32 if version == 4 else 128)
+    ip = ipaddress.IPv6Address(value) if version == 6 else ipaddress.IPv4Address(value)
+    if version == 6 and ip.ipv4_mapped is not None:  # refused: Calico treats it as IPv4
+        return
+    network = ipaddress.ip_network((ip, prefix), strict=False)
+    written = network.network_address if masked else ip
+    text = f"{written.exploded.upper() if upper else written}/{prefix}"
+    expected = str(netaddr.IPNetwork(text).cidr)
+    host_bits = written != network.network_address
+    for _ in range(2):
+        assert apply_defaults({"cidr": text}).cidr == expected
+        found = validate_pool("p", {"cidr": text, "blockSize": 128 if version == 6 else 32})
+        assert ("CIP103" in [f.rule for f in found]) == host_bits
+        if host_bits:
+            assert expected in next(f.message for f in found if f.rule == "CIP103")
