@@ -238,3 +238,23 @@ def test_readded_node_uses_new_labels_and_keeps_leftover_blocks():
     assert sim.blocks() == []  # its only pod was released, its empty block deleted
     sim.add_node("n1", {"zone": "b"})
     assert sim.allocate("default", "p2", "n1").pool == "b-pool"
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_cli_empty_node_name_is_a_usage_error(name):
+    # An empty --node once simulated a node called "" whose blocks showed
+    # affinity "none", as if nobody owned them.
+    from ipam_model.errors import UsageError
+    with pytest.raises(UsageError, match="--node"):
+        run_command(["--stack", "dev", "--stacks", "stacks", "--node", name])
+
+
+def test_cli_pods_of_an_undeclared_namespace_are_flagged(capsys):
+    # A typo (paymnts=2) silently simulated pods on the Automatic pools instead
+    # of the namespace's bound pools; the run must say so.
+    rc = run_command(["--stack", "prod", "--stacks", "stacks", "--nodes", "2",
+                      "--pods", "paymnts=2", "--pods", "payments=1", "--format", "json"])
+    captured = capsys.readouterr()
+    assert rc == 0 and json.loads(captured.out)["pods"]
+    assert "paymnts" in captured.err and "not declared in stack prod" in captured.err
+    assert "payments " not in captured.err and "'payments'" not in captured.err

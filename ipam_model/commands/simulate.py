@@ -53,6 +53,9 @@ def _nodes(args, stack) -> list[tuple[str, dict]]:
         raise UsageError("use either --node NAME... or --nodes N, not both")
     labels_of = {n: dict(g.labels) for g in groups for n in node_names(g.name, g.count)}
     if args.node:
+        for n in args.node:
+            if not n.strip():
+                raise UsageError(f"--node {n!r}: a node needs a name")
         return [(n, labels_of.get(n, {})) for n in args.node]
     if args.nodes is not None:
         if args.nodes < 1:
@@ -95,6 +98,12 @@ def run(args) -> int:
 
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
     pods = _parse_pods(args.pods)
+    for ns in dict.fromkeys(ns for ns, _ in pods):
+        if ns not in stack.bindings:
+            # legitimate (Calico's Automatic pools), but usually a typo
+            print(f"calico-ipam simulate: note: namespace {ns} is not declared in stack "
+                  f"{stack.name}; its pods get Calico's Automatic pools (declared: "
+                  f"{', '.join(sorted(stack.bindings)) or 'none'})", file=sys.stderr)
     if not args.pods:
         pods = [(ns, b.expected_pods) for ns, b in sorted(stack.bindings.items())
                 if b.expected_pods]
