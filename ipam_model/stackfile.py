@@ -28,7 +28,7 @@ except AttributeError:  # pragma: no cover
 
 class _Loader(_BaseLoader):
     """The safe loader with a shortcut in front of PyYAML's Python resolver,
-    which the C composer calls for every scalar and which dominated loading.
+    which the C composer calls for every scalar (a stack file is mostly scalars).
 
     A quoted scalar, or a plain one whose first character starts no implicit
     resolver, resolves to ``str`` whatever the resolver tables hold (the

@@ -6,6 +6,7 @@ in ``# expect:`` comments (``:N:`` means "points at line N").
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import shutil
 from pathlib import Path
@@ -64,6 +65,7 @@ def test_malformed_stack_file_is_one_clear_error(tmp_path, fixture):
     with pytest.raises(InputError) as info:
         load_stack(path)
     assert_expected(str(info.value), expectations(fixture))
+    assert gc.isenabled()  # loading pauses the collector; a refusal must resume it
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
@@ -127,7 +129,6 @@ def test_anchors_without_merge_keys_are_expanded():
 # one recursive call per node. Both must agree on every value, every source
 # map entry and every refusal.
 
-import gc  # noqa: E402
 import string  # noqa: E402
 
 import yaml  # noqa: E402
