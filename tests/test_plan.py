@@ -525,3 +525,15 @@ def test_cli_drift_never_speaks_of_planned_changes(tmp_path, capsys):
     code, out = run_cli(capsys, "drift", stacks, snapshot)
     assert code == 2 and "planned" not in out
     assert out.rstrip().endswith("Drift: 1 object changed outside calico-ipam.")
+
+
+def test_cli_allow_disruption_of_an_unknown_pool_is_flagged(tmp_path, capsys):
+    # --allow-disruption externl-pool (typo) lifted nothing and said nothing:
+    # the operator believes the override is in place.
+    stacks, snapshot = applied_dev(tmp_path)
+    code = main(["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(snapshot),
+                 "--allow-disruption", "externl-pool", "--allow-disruption", "external-pool"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "externl-pool" in err and "neither declared in stack dev nor in the cluster" in err
+    assert "'external-pool'" not in err and "--allow-disruption external-pool:" not in err

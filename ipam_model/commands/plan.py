@@ -52,7 +52,13 @@ def load_inputs(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
-    # Siblings only feed routing-domain overlaps; one that does not load is skipped.
+    for pool in dict.fromkeys(args.allow_disruption):
+        if pool not in stack.pool_specs and pool not in live.pools:
+            # it lifts nothing; most likely a typo the operator would never notice
+            print(f"calico-ipam plan: warning: --allow-disruption {pool}: pool {pool} is "
+                  f"neither declared in stack {stack.name} nor in the cluster ({live.source}); "
+                  "it lifts no gate", file=sys.stderr)
+    # Siblings only feed routing-domain overlaps; one that does not load is named and skipped.
     plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption),
                       context=context_stacks(args.stacks, [stack]))
     sys.stdout.write(render(plan, args.format))
