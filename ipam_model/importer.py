@@ -397,8 +397,14 @@ def write_stack_file(path: str | os.PathLike, imported: Imported,
         try:
             doc = y.load(path.read_text(encoding="utf-8"))
         except Exception as exc:  # ruamel raises many types; the user needs one line
-            raise InputError(f"cannot read the existing stack file: {exc}".splitlines()[0],
-                             file=file) from None
+            # A marked error's first line is only its context ("while constructing
+            # a mapping"); the problem and its position are what the user needs.
+            problem = getattr(exc, "problem", None)
+            mark = getattr(exc, "problem_mark", None)
+            text = problem or str(exc).strip() or type(exc).__name__
+            raise InputError(f"cannot read the existing stack file: {text.splitlines()[0]}",
+                             file=file, line=mark.line + 1 if mark else None,
+                             column=mark.column + 1 if mark else None) from None
     doc = merge_into(doc, imported, file, notes)
     buffer = io.StringIO()
     if not path.exists():

@@ -197,3 +197,19 @@ def test_import_replaces_declared_pool_metadata_with_the_live_one(tmp_path, caps
     capsys.readouterr()
     assert main(["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
                  "--detailed-exitcode"]) == 0
+
+
+def test_unreadable_existing_stack_file_error_names_line_and_problem(tmp_path, capsys):
+    # It said only "cannot read the existing stack file: while constructing a
+    # mapping": neither the line nor that a key is duplicated.
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    path = stacks / "Pulumi.dev.yaml"
+    text = ("config:\n  calico-ipam:pools:\n    a: {cidr: 10.0.0.0/24}\n"
+            "    a: {cidr: 10.1.0.0/24}\n")
+    path.write_text(text)
+    assert main(["import", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(SNAPSHOT)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:4:" in err and "duplicate key" in err and '"a"' in err
+    assert path.read_text() == text
