@@ -46,14 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_exit(command: str | None, default: int) -> int:
+    """Commands whose exit 2 is a result (drift found, changes present) set
+    ERROR_EXIT = 1, so that no usage or input error can pass for that result."""
+    for mod in _command_modules():
+        if mod.NAME == command:
+            return getattr(mod, "ERROR_EXIT", default)
+    return default
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's usage errors exit 2
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+        if exc.code == 2:
+            raise SystemExit(_error_exit(words[0] if words else None, 2)) from None
+        raise
     try:
         return int(args._run(args) or 0)
     except CalicoIpamError as exc:
         print(f"calico-ipam {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _error_exit(args.command, exc.exit_code)
     except KeyboardInterrupt:
         print("calico-ipam: interrupted", file=sys.stderr)
         return 130

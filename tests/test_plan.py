@@ -537,3 +537,28 @@ def test_cli_allow_disruption_of_an_unknown_pool_is_flagged(tmp_path, capsys):
     assert code == 0
     assert "externl-pool" in err and "neither declared in stack dev nor in the cluster" in err
     assert "'external-pool'" not in err and "--allow-disruption external-pool:" not in err
+
+
+@pytest.mark.parametrize("command", ["drift", "plan"])
+@pytest.mark.parametrize("problem", ["empty-snapshot", "missing-stack", "unknown-flag"])
+def test_cli_bad_input_never_exits_2_where_2_means_drift_or_changes(tmp_path, capsys, command,
+                                                                    problem):
+    # drift: 0 none, 1 error, 2 drift; plan --detailed-exitcode: 2 changes.
+    # A typo'd flag or an empty snapshot exited 2, which a nightly job reads as drift.
+    stacks, snapshot = applied_dev(tmp_path)
+    argv = [command, "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(snapshot)]
+    if command == "plan":
+        argv.append("--detailed-exitcode")
+    if problem == "empty-snapshot":
+        snapshot.write_text("")
+    elif problem == "missing-stack":
+        argv[2] = "nope"
+    else:
+        argv.append("--snapshto")
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's way out
+        code = exc.code
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error" in err and "Traceback" not in err

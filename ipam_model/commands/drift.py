@@ -28,6 +28,8 @@ DESCRIPTION = ("Compare one stack with the live cluster and report pools and nam
                "compared with the stack file, which on main is what was applied. Exit 0 no "
                "drift, 2 drift, 1 error.")
 ORDER = 35
+# Exit 2 is a result here (changes with --detailed-exitcode / drift): every error is 1.
+ERROR_EXIT = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -24,6 +24,8 @@ DESCRIPTION = ("Compare one stack with the live cluster (or a snapshot of it) an
                "check: its errors refuse the plan, as they refuse pulumi up. Exit 0 (no "
                "error), 1 (error); with --detailed-exitcode 0 no changes, 1 error, 2 changes.")
 ORDER = 30
+# Exit 2 is a result here (changes with --detailed-exitcode / drift): every error is 1.
+ERROR_EXIT = 1
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
