@@ -32,6 +32,7 @@ from typing import Iterable
 
 from .model import BLOCK_SIZE_RANGE, Finding, Stack
 from .rules import rule
+from .stackfile import paused_gc
 from .simulate import (NODE_NAME_LABEL, AllocationFailure, NamespaceInfo, PodAllocation,
                        Simulator, _PoolChooser, families_in_use, namespaces_from_bindings,
                        node_names, simulator_for_stack)
@@ -1082,6 +1083,14 @@ def forecast_findings(stack: Stack, *, fast: bool = True,
     ``capacity``: the stack's ``capacity.capacity_findings`` when the caller
     has them already (a finding a static rule reports is left out here).
     """
+    # The proof and the simulator allocate heavily and create no cycles; with a
+    # fleet loaded, each collection would re-scan every stack (~20% of the time).
+    with paused_gc():
+        return _forecast_findings(stack, fast=fast, capacity=capacity)
+
+
+def _forecast_findings(stack: Stack, *, fast: bool,
+                       capacity: Iterable[Finding] | None) -> list[Finding]:
     if not stack.cluster.node_groups or not stack.pools:
         return []
     from .capacity import capacity_findings, pool_capacity

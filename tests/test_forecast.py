@@ -256,3 +256,18 @@ def test_a_search_cut_short_says_it_is_a_lower_bound():
     assert "at least 0 more nodes" in text
     full = forecast(stack).namespaces[0]
     assert (full.more_pods_until_failure, full.more_pods_is_lower_bound) == (30, False)
+
+
+def test_forecast_findings_leave_the_garbage_collector_as_they_found_it():
+    import gc
+
+    stack = make_stack(nodes=20, expected=400)
+    assert gc.isenabled()
+    first = forecast_findings(stack, fast=False)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert forecast_findings(stack, fast=False) == first
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
