@@ -222,3 +222,25 @@ def test_sibling_that_does_not_load_is_named_not_silently_skipped(tmp_path, caps
     assert "Pulumi.staging.yaml:3" in err and "blocksize" in err
     assert "routing-domain overlaps with stack staging were not checked" in err
     assert "dev" not in err  # a sibling that loads is not mentioned
+
+
+def test_every_unreadable_stack_file_is_reported_in_one_run_and_nothing_else(tmp_path, capsys):
+    """A CI run shows all broken stack files at once, and its SARIF/markdown step still
+    gets a report (of those errors only, never a partial check passed off as complete)."""
+    (tmp_path / "Pulumi.good.yaml").write_text(
+        "config:\n  calico-ipam:pools:\n    a: {cidr: 192.169.0.0/24}\n")
+    (tmp_path / "Pulumi.typo.yaml").write_text(
+        "config:\n  calico-ipam:pools:\n    a: {cidr: 10.0.0.0/24, blocksize: 26}\n")
+    (tmp_path / "Pulumi.dup.yaml").write_text(
+        "config:\n  calico-ipam:pools:\n    a: {cidr: 10.1.0.0/24}\n    a: {cidr: 10.2.0.0/24}\n")
+    sarif = tmp_path / "out.sarif"
+    code, out, err = run(capsys, "check", "--stacks", str(tmp_path), "--format", "sarif",
+                         "--output", str(sarif))
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2 and "Traceback" not in err
+    assert "Pulumi.dup.yaml:4:5" in lines[0] and 'duplicate key "a"' in lines[0]
+    assert "Pulumi.typo.yaml:3:" in lines[1] and 'did you mean "blockSize"' in lines[1]
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["CIP003", "CIP002"]
+    assert not any("192.169.0.0/24" in r["message"]["text"] for r in results)

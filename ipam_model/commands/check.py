@@ -2,8 +2,12 @@
 
 Findings about the stacks are the command's output (exit 0 or 1). A stack
 file that cannot be read or does not match the schema is bad input: one line
-on stderr and exit 2 (with ``--format github`` also an ``::error`` annotation
-on that file and line, so the pull request shows where).
+on stderr per bad file, every bad file reported in one run, and exit 2. The
+report then holds those errors and nothing else, never the findings of the
+files that did load as if the check were complete: with ``--format github``
+they are ``::error`` annotations on each file and line, and ``--output`` still
+writes a report (a SARIF upload step then shows them instead of failing for
+want of a file).
 """
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from typing import Sequence
 
 from ..errors import InputError, UsageError
 from ..model import Stack, has_errors
-from ..report import FORMATS, format_findings, format_input_error
-from ..stack import list_stack_files, load_stack, load_stacks
+from ..report import FORMATS, format_findings, input_error_finding
+from ..stack import find_stack_file, list_stack_files, load_stack
 
 NAME = "check"
 HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"
@@ -77,16 +81,41 @@ def write_output(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def load_checked_stacks(stacks_dir: str, names: Sequence[str]
+                        ) -> tuple[list[Stack], list[InputError]]:
+    """The stacks to check and, separately, every stack file that failed to load."""
+    if names:
+        files = [(name, find_stack_file(stacks_dir, name)) for name in names]
+    else:
+        files = list_stack_files(stacks_dir)
+        if not files:
+            raise UsageError(f"no Pulumi.<stack>.yaml files in {stacks_dir}")
+    stacks, errors = [], []
+    for name, path in files:
+        try:
+            stacks.append(load_stack(path, name))
+        except InputError as exc:
+            errors.append(exc)
+    return stacks, errors
+
+
+def report_input_errors(args: argparse.Namespace, errors: Sequence[InputError]) -> int:
+    for exc in errors:
+        print(f"calico-ipam check: error: {exc}", file=sys.stderr)
+    findings = [input_error_finding(exc) for exc in errors]
+    if args.output:
+        write_output(args.output, format_findings(findings, args.format))
+    elif args.format == "github":
+        sys.stdout.write(format_findings(findings, "github"))
+    return InputError.exit_code
+
+
 def run(args: argparse.Namespace) -> int:
     from ..check import check_stacks  # the rule modules load only when a check runs
 
-    try:
-        stacks = load_stacks(args.stacks, list(dict.fromkeys(args.stack)))
-    except InputError as exc:
-        if args.format == "github":
-            sys.stdout.write(format_input_error(exc, "github"))
-            sys.stdout.flush()
-        raise
+    stacks, errors = load_checked_stacks(args.stacks, list(dict.fromkeys(args.stack)))
+    if errors:
+        return report_input_errors(args, errors)
     context = context_stacks(args.stacks, stacks) if args.stack else []
     findings = check_stacks(stacks, context=context)
     color = args.format == "text" and not args.output and use_color(sys.stdout)
