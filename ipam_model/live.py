@@ -438,13 +438,15 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
                      namespaces: Iterable[LiveNamespace], nodes: Iterable[LiveNode],
                      blocks: Iterable[LiveBlock], affinities: Iterable[LiveAffinity],
                      ipam_config: IPAMConfig | None = None,
-                     notes: Sequence[str] = ()) -> LiveState:
+                     notes: Sequence[str] = (), *,
+                     calico_api_inferred: bool = False) -> LiveState:
     pool_map = {p.name: p for p in sorted(pools, key=lambda p: p.name)}
     blocks = tuple(blocks)
     affinities = tuple(affinities)
     return LiveState(
         source=source,
         calico_api=calico_api,
+        calico_api_inferred=calico_api_inferred,
         pools=frozen_map(pool_map),
         namespaces=frozen_map({n.name: n for n in sorted(namespaces, key=lambda n: n.name)}),
         nodes=frozen_map({n.name: n for n in sorted(nodes, key=lambda n: n.name)}),
@@ -526,7 +528,8 @@ class LiveCollector:
         notes = [n for n in (self.ignored_note(),) if n]
         return build_live_state(source, calico_api or self.pool_api or API_V3,
                                 self.pools.values(), self.namespaces.values(), self.nodes.values(),
-                                self.blocks, self.affinities, config, notes)
+                                self.blocks, self.affinities, config, notes,
+                                calico_api_inferred=calico_api is None)
 
 
 # --------------------------------------------------------------------------- reading files

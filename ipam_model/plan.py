@@ -41,9 +41,9 @@ from deepdiff import DeepDiff
 
 from . import rules
 from .live import applied_pool_spec
-from .model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Location, PoolSpec,
-                    Severity, Stack, frozen_map, sort_findings)
-from .model import APPLIED_SPEC_ANNOTATION, OWNERSHIP_LABEL, STACK_LABEL
+from .model import (API_CRD_V1, API_V3, APPLIED_SPEC_ANNOTATION, IPV4_POOLS_ANNOTATION,
+                    IPV6_POOLS_ANNOTATION, OWNERSHIP_LABEL, STACK_LABEL, Finding, Location,
+                    PoolSpec, Severity, Stack, frozen_map, sort_findings)
 from .snapshot import (OWNER_CALICO_IPAM, OWNER_TIGERA_OPERATOR, LivePool, LiveState,
                        PoolUsage)
 
@@ -877,6 +877,34 @@ class _Planner:
                 rule_id, f"live pool {pool.name} ({pool.cidr}) is managed by {owner}; stack "
                 f"{self.stack.name} lists it and never changes it", f"pool/{pool.name}"))
 
+    def note_api_version(self) -> None:
+        declared, served = self.stack.cluster.calico_api, self.live.calico_api
+        if declared == served:
+            return
+        where = self.stack.cluster_location("calicoApi")
+        subject = f"stack/{self.stack.name}"
+        if declared == API_V3 and not self.live.calico_api_inferred:
+            # The reader asked for projectcalico.org/v3 first and fell back to v1.
+            self.findings.append(self.finding("CIP612", (
+                f"stack {self.stack.name} applies IPPools as {API_V3}, but the cluster "
+                f"({self.live.source}) serves only {API_CRD_V1} (no Calico API server): pulumi "
+                f"up would fail with \"no matches for kind IPPool in version {API_V3}\". Set "
+                f"calicoApi: {API_CRD_V1}, or install the Calico API server"), subject, where))
+        elif declared == API_V3:
+            self.findings.append(self.finding("CIP612", (
+                f"the pools in {self.live.source} are {served} objects while stack "
+                f"{self.stack.name} applies {API_V3}: if the cluster has no Calico API server, "
+                f"pulumi up will fail with \"no matches for kind IPPool in version {API_V3}\"; "
+                f"a `calico-ipam snapshot` of the cluster tells which API it serves"),
+                subject, where, severity=Severity.WARNING))
+        else:
+            self.findings.append(self.finding("CIP612", (
+                f"stack {self.stack.name} applies IPPools as {API_CRD_V1}, but {self.live.source} "
+                f"serves {API_V3}: writes to {API_CRD_V1} bypass the Calico API server's "
+                f"validation and defaulting, and clusters on native {API_V3} CRDs have no "
+                f"{API_CRD_V1} IPPools at all. Set calicoApi: {API_V3}"),
+                subject, where, severity=Severity.WARNING))
+
     def note_live_overlaps(self) -> None:
         # Calico refuses to create a pool overlapping an existing one, and where
         # nothing validates (crd.projectcalico.org/v1) pods get duplicate addresses.
@@ -889,6 +917,7 @@ class _Planner:
         self.plan_namespaces()
         self.run_gates()
         self.note_unmanaged()
+        self.note_api_version()
         self.note_live_overlaps()
         # check reports a pool that fails Calico's rules too: keep one copy.
         seen = {_identity(f) for f in checks}

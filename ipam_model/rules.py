@@ -108,6 +108,7 @@ _ALL = [
     Rule("CIP609", "annotation-invalid", E, "A live pool annotation is not a JSON list of strings, or names a missing pool."),
     Rule("CIP610", "blocks-outside-pools", W, "Live IPAM blocks lie outside every pool (orphaned allocations)."),
     Rule("CIP611", "drift", W, "The live cluster differs from what calico-ipam last applied (changed outside calico-ipam)."),
+    Rule("CIP612", "calico-api-mismatch", E, "The stack's calicoApi is not the IPPool API the cluster serves: pulumi up would fail, or bypass Calico's validation."),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _ALL}

@@ -93,6 +93,9 @@ class PoolUsage:
 class LiveState:
     source: str                                      # "snapshot.yaml" or "cluster (context …)"
     calico_api: str = API_V3                         # the IPPool API the cluster serves
+    # True when no reader asked the cluster which IPPool API it serves (kubectl List
+    # output): calico_api is then just the apiVersion of the pools in the file.
+    calico_api_inferred: bool = False
     pools: Mapping[str, LivePool] = field(default_factory=frozen_map)
     namespaces: Mapping[str, LiveNamespace] = field(default_factory=frozen_map)
     nodes: Mapping[str, LiveNode] = field(default_factory=frozen_map)

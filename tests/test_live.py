@@ -468,3 +468,12 @@ def test_block_allocation_that_is_not_an_index_is_an_input_error(bad, tmp_path, 
     err = capsys.readouterr().err
     assert code == 1  # plan: every error is 1 (2 means changes with --detailed-exitcode)
     assert "Traceback" not in err and "items[0].spec.allocations[1]" in err
+
+
+def test_only_a_reader_or_a_snapshot_header_knows_which_pool_api_the_cluster_serves():
+    from pathlib import Path
+    data = Path(__file__).parent / "data"
+    from_kubectl = load_snapshot(str(data / "live" / "cluster-v1.yaml"))
+    assert from_kubectl.calico_api_inferred is True
+    from_snapshot = load_snapshot(str(data / "plan" / "snapshot.json"))
+    assert from_snapshot.calico_api_inferred is False

@@ -562,3 +562,35 @@ def test_cli_bad_input_never_exits_2_where_2_means_drift_or_changes(tmp_path, ca
     assert code == 1
     err = capsys.readouterr().err
     assert "error" in err and "Traceback" not in err
+
+
+def test_v3_stack_against_a_cluster_serving_only_crd_v1_is_refused():
+    """pulumi up would fail with "no matches for kind IPPool": say so before it runs."""
+    cluster = replace(live([live_pool("web", WEB, applied=WEB)]), calico_api="crd.projectcalico.org/v1")
+    plan = build_plan(stack({"web": WEB}), cluster)
+    (error,) = [f for f in plan.errors if f.rule == "CIP612"]
+    assert "serves only crd.projectcalico.org/v1" in error.message
+    assert "calicoApi: crd.projectcalico.org/v1" in error.message
+    assert error.location.yaml_path == "config.calico-ipam:cluster.calicoApi"
+
+
+def test_api_inferred_from_kubectl_output_is_only_a_warning():
+    cluster = replace(live([live_pool("web", WEB, applied=WEB)]),
+                      calico_api="crd.projectcalico.org/v1", calico_api_inferred=True)
+    plan = build_plan(stack({"web": WEB}), cluster)
+    assert not [f for f in plan.errors if f.rule == "CIP612"]
+    (warning,) = [f for f in plan.findings if f.rule == "CIP612"]
+    assert warning.severity == "warning" and "if the cluster has no Calico API server" in warning.message
+
+
+def test_crd_v1_stack_against_a_v3_cluster_warns_about_bypassed_validation():
+    plan = build_plan(stack({"web": WEB}, calicoApi="crd.projectcalico.org/v1"),
+                      live([live_pool("web", WEB, applied=WEB)]))
+    (warning,) = [f for f in plan.findings if f.rule == "CIP612"]
+    assert warning.severity == "warning" and "bypass" in warning.message
+    assert not plan.errors
+
+
+def test_matching_api_gives_no_api_finding():
+    plan = build_plan(stack({"web": WEB}), live([live_pool("web", WEB, applied=WEB)]))
+    assert not [f for f in plan.findings if f.rule == "CIP612"]
