@@ -615,9 +615,12 @@ class _Planner:
         if changes and (pods or current):
             self.findings.append(self.finding(
                 "CIP608", f"namespace {name}: the pool binding changes; Calico reads the "
-                f"annotation only when a pod is created, so the {pods} existing pod"
-                f"{'s' if pods != 1 else ''} keep their addresses until restarted "
-                f"(kubectl -n {name} rollout restart deployment)", f"namespace/{name}",
+                f"annotation only when a pod is created, so "
+                + ("the existing pod keeps its address" if pods == 1 else
+                   f"the {pods} existing pods keep their addresses" if pods else
+                   "pods that exist by then keep their addresses")
+                + f" until restarted (kubectl -n {name} rollout restart deployment)",
+                f"namespace/{name}",
                 location))
 
     # ------------------------------------------------------------ gates
@@ -741,7 +744,7 @@ class _Planner:
         other = usage.allocated - pods
         text = (f"Restart the pods that hold addresses in {pool} ({cidr}): "
                 + (", ".join(f"{n} in {ns}" for ns, n in by_ns) or "none recorded")
-                + f" ({pods} pods)")
+                + f" ({pods} pod{'s' if pods != 1 else ''})")
         if other > 0:
             text += (f"; {other} more address{'es are' if other != 1 else ' is'} tunnel or "
                      "non-pod addresses, which calico-node moves when the pool is disabled")

@@ -270,7 +270,7 @@ def to_markdown(plan: Plan) -> str:
                 used = usage_text(c.usage) if c.action is not Action.CREATE else ""
             else:
                 what = "; ".join(f"`{a.path}` {_v(a.before)} → {_v(a.after)}" for a in c.changes)
-                used = f"{c.pods} pods" if c.pods else ""
+                used = f"{c.pods} pod{'s' if c.pods != 1 else ''}" if c.pods else ""
             out.append(f"| `{c.action.symbol}` | `{c.address}` | {_md(what)} | {_md(used)} |")
         out.append("")
     if plan.drift:
