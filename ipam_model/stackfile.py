@@ -167,6 +167,11 @@ class _Builder:
             value = _SCALAR_CONSTRUCTOR.yaml_constructors[node.tag](_SCALAR_CONSTRUCTOR, node)
         except yaml.YAMLError as exc:
             self.fail(f"invalid value: {getattr(exc, 'problem', exc)}", node, path)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            # An explicit tag on text it cannot convert (`!!int "x"`, `!!bool maybe`):
+            # PyYAML's constructors raise plain Python errors for those.
+            short = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.fail(f"invalid value for {short}: {node.value!r}", node, path)
         self.scalars[key] = value
         return value
 
