@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
@@ -29,11 +28,7 @@ from .model import (API_CRD_V1, API_V3, CONFIG_NAMESPACE, DEFAULT_MAX_BLOCKS_PER
                     Location, PoolSpec, format_yaml_path)
 from .model import APPLIED_SPEC_ANNOTATION
 from .snapshot import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
-
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+from .stackfile import YamlDocument, load_yaml_documents, read_yaml_bytes
 
 # Calico's field order (IPPoolSpec), and the PoolSpec attribute of each.
 SPEC_ATTRS = (("cidr", "cidr"), ("blockSize", "block_size"), ("ipipMode", "ipip_mode"),
@@ -157,68 +152,14 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
 
 # --------------------------------------------------------------------------- from manifests
 
-class _Doc:
-    """Plain values of one YAML document plus the line of every path."""
-
-    def __init__(self) -> None:
-        self.lines: dict[tuple, int] = {}
-
-    def build(self, node, path: tuple, file: str, index: int):
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            out = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise InputError(f"document {index}: a mapping key must be a plain string",
-                                     file=file, path=path, line=key_node.start_mark.line + 1)
-                key = key_node.value
-                if key in out:
-                    raise InputError(f"document {index}: duplicate key {key!r}", file=file,
-                                     path=path + (key,), line=key_node.start_mark.line + 1)
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-                out[key] = self.build(value_node, path + (key,), file, index)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(n, path + (i,), file, index) for i, n in enumerate(node.value)]
-        if node.tag.startswith("tag:yaml.org,2002:"):
-            return yaml.constructor.SafeConstructor().construct_object(node)
-        raise InputError(f"document {index}: YAML tag {node.tag} is not allowed", file=file,
-                         path=path, line=node.start_mark.line + 1)
-
-    def line(self, path: tuple) -> int | None:
-        probe = tuple(path)
-        while probe:
-            if probe in self.lines:
-                return self.lines[probe]
-            probe = probe[:-1]
-        return self.lines.get(())
-
-
-def _manifest_objects(path: str) -> list[tuple[int, tuple, _Doc, Any]]:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=path) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise InputError(f"not valid YAML: {exc.problem or exc.context}", file=path,
-                         line=mark.line + 1 if mark else None) from None
+def _manifest_objects(path: str) -> list[tuple[int, tuple, YamlDocument, Any]]:
+    """(document number, path prefix, document, object) of every object in the file;
+    a List's items count as objects. Loaded with the stack files' safe loader:
+    duplicate keys, object-constructing tags and alias bombs are refused."""
+    documents = load_yaml_documents(read_yaml_bytes(path), file=path)
     objects = []
-    index = 0
-    for node in nodes:
-        if node is None:
-            continue
-        index += 1
-        doc = _Doc()
-        value = doc.build(node, (), path, index)
+    for index, doc in enumerate(documents, 1):
+        value = doc.data
         if isinstance(value, dict) and value.get("kind") in ("List", "IPPoolList"):
             items = value.get("items")
             if not isinstance(items, list):
@@ -227,8 +168,6 @@ def _manifest_objects(path: str) -> list[tuple[int, tuple, _Doc, Any]]:
             objects += [(index, ("items", i), doc, item) for i, item in enumerate(items)]
         else:
             objects.append((index, (), doc, value))
-    if not objects:
-        raise InputError("holds no YAML document", file=path)
     return objects
 
 

@@ -52,8 +52,9 @@ def find_stack_file(stacks_dir: str | os.PathLike, name: str) -> Path:
     if name in stacks:
         return stacks[name]
     known = ", ".join(stacks) or "none"
+    hint = suggest(name, stacks)
     raise UsageError(f"no stack {name!r} in {os.fspath(stacks_dir)} (expected "
-                     f"Pulumi.{name}.yaml){suggest(name, stacks)} Stacks there: {known}")
+                     f"Pulumi.{name}.yaml){hint}{' S' if hint else '; s'}tacks there: {known}")
 
 
 def _display(path: Path) -> str:

@@ -102,7 +102,10 @@ class YamlDocument:
             if probe in self.source:
                 return self.source[probe]
             probe = probe[:-1]
-        return (None, None)
+        return self.source.get((), (None, None))
+
+    def line(self, path: YamlPath) -> int | None:
+        return self.position(path)[0]
 
 
 def _mark(node) -> tuple[int, int]:
@@ -229,28 +232,33 @@ class _Builder:
         return out
 
 
-def load_yaml_file(path: str | os.PathLike, *, display: str | None = None) -> YamlDocument:
-    """Load one YAML document safely, or raise InputError naming the file and line."""
+def read_yaml_bytes(path: str | os.PathLike, *, display: str | None = None) -> bytes:
+    """The bytes of a YAML file, refusing missing, unreadable and oversized files."""
     file = display or os.fspath(path)
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            raise InputError(f"file is {size:,} bytes; stack files larger than "
+            raise InputError(f"file is {size:,} bytes; files larger than "
                              f"{MAX_FILE_BYTES:,} bytes are refused", file=file, rule="CIP001")
         with open(path, "rb") as fh:
-            raw = fh.read()
+            return fh.read()
     except IsADirectoryError:
-        raise InputError("is a directory, not a stack file", file=file, rule="CIP001") from None
+        raise InputError("is a directory, not a YAML file", file=file, rule="CIP001") from None
     except FileNotFoundError:
         raise InputError("no such file", file=file, rule="CIP001") from None
     except PermissionError:
         raise InputError("permission denied", file=file, rule="CIP001") from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=file, rule="CIP001") from None
-    return load_yaml_text(raw, file=file)
 
 
-def load_yaml_text(raw: bytes | str, *, file: str) -> YamlDocument:
+def load_yaml_file(path: str | os.PathLike, *, display: str | None = None) -> YamlDocument:
+    """Load one YAML document safely, or raise InputError naming the file and line."""
+    file = display or os.fspath(path)
+    return load_yaml_text(read_yaml_bytes(path, display=file), file=file)
+
+
+def _decode(raw: bytes | str, file: str) -> str:
     if isinstance(raw, bytes):
         if b"\x00" in raw:
             raise InputError("is a binary file, not YAML", file=file, rule="CIP001")
@@ -264,11 +272,39 @@ def load_yaml_text(raw: bytes | str, *, file: str) -> YamlDocument:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
                                 for ln in text.splitlines()):
         raise InputError("file is empty", file=file, rule="CIP001")
+    return text
+
+
+def load_yaml_text(raw: bytes | str, *, file: str) -> YamlDocument:
+    text = _decode(raw, file)
     with paused_gc():
-        return _compose_and_build(text, file)
+        nodes = _compose(text, file)
+        if len(nodes) > 1:
+            line, col = _mark(nodes[1])
+            raise InputError("holds several YAML documents; a stack file is one document",
+                             file=file, line=line, column=col, rule="CIP001")
+        builder = _Builder(file)
+        data = builder.build(nodes[0], ())
+        return YamlDocument(file=file, data=data, source=builder.source)
 
 
-def _compose_and_build(text: str, file: str) -> YamlDocument:
+def load_yaml_documents(raw: bytes | str, *, file: str) -> list[YamlDocument]:
+    """Every document of a multi-document stream (``---``), with the same
+    refusals as a stack file; the alias-expansion bound covers the whole stream."""
+    text = _decode(raw, file)
+    documents = []
+    with paused_gc():
+        expanded = 0
+        for node in _compose(text, file):
+            builder = _Builder(file)
+            builder.count = expanded
+            data = builder.build(node, ())
+            expanded = builder.count
+            documents.append(YamlDocument(file=file, data=data, source=builder.source))
+    return documents
+
+
+def _compose(text: str, file: str) -> list:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -282,10 +318,4 @@ def _compose_and_build(text: str, file: str) -> YamlDocument:
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise InputError("file is empty", file=file, rule="CIP001")
-    if len(nodes) > 1:
-        line, col = _mark(nodes[1])
-        raise InputError("holds several YAML documents; a stack file is one document",
-                         file=file, line=line, column=col, rule="CIP001")
-    builder = _Builder(file)
-    data = builder.build(nodes[0], ())
-    return YamlDocument(file=file, data=data, source=builder.source)
+    return nodes

@@ -213,3 +213,21 @@ def test_unreadable_existing_stack_file_error_names_line_and_problem(tmp_path, c
     err = capsys.readouterr().err
     assert f"{path}:4:" in err and "duplicate key" in err and '"a"' in err
     assert path.read_text() == text
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+     "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+     "expands to more than"),
+    ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\n"
+     "spec: {cidr: 10.0.0.0/24, blockSize: !!int \"x\"}\n", "invalid value for !!int"),
+    ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\n"
+     "spec: !!python/object/apply:os.system [\"true\"]\n", "is not allowed"),
+], ids=["alias-bomb", "bad-explicit-tag", "object-tag"])
+def test_manifests_are_loaded_as_safely_as_stack_files(tmp_path, text, words):
+    """Manifests come from outside (a vendor's pools.yaml): the same refusals apply."""
+    path = tmp_path / "pools.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=words):
+        from_manifests(str(path))
