@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from types import MappingProxyType
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Mapping, Sequence
@@ -60,6 +61,11 @@ SUPPORTED_KINDS = {
 KIND_ORDER = ("IPPool", "IPAMConfig", "Namespace", "Node", "BlockAffinity", "IPAMBlock")
 
 Where = tuple  # YAML path of the object inside its file, for messages
+# Shared by every object without labels/annotations/pods: equal to frozen_map()
+# and read-only, without a fresh dict and proxy per object.
+_EMPTY_MAP = MappingProxyType({})
+_ALLOCATION_TYPES = frozenset({int, type(None)})
+_FEW_ATTRIBUTES = 8  # up to this many, a block's allocations are counted per attribute index
 
 
 # --------------------------------------------------------------------------- helpers
@@ -118,16 +124,21 @@ def parse_cidr(text: str) -> tuple[str, int, int, int] | None:
     through netaddr, which also canonicalises (host bits cleared, IPv6 compressed).
     """
     addr, sep, plen = text.partition("/")
-    if sep and plen.isdigit() and addr.count(".") == 3:
-        parts = addr.split(".")
-        if all(p.isdigit() and (p == "0" or p[0] != "0") and int(p) < 256 for p in parts):
-            prefix = int(plen)
-            if prefix <= 32:
-                value = (int(parts[0]) << 24) | (int(parts[1]) << 16) | (int(parts[2]) << 8) | int(parts[3])
-                if value & ((1 << (32 - prefix)) - 1) == 0 and len(plen) == len(str(prefix)):
-                    return text, 4, value, prefix
     if not sep:
         return None
+    try:
+        a, b, c, d = map(int, addr.split("."))
+        prefix = int(plen)
+    except ValueError:
+        pass  # not four decimal numbers: netaddr decides below
+    else:
+        # int() also takes " 1", "+1", "01", "1_0": rebuilding the text and
+        # comparing it keeps the fast path to canonical decimal text only.
+        if (0 <= a < 256 and 0 <= b < 256 and 0 <= c < 256 and 0 <= d < 256
+                and 0 <= prefix <= 32 and f"{a}.{b}.{c}.{d}/{prefix}" == text):
+            value = (a << 24) | (b << 16) | (c << 8) | d
+            if value & ((1 << (32 - prefix)) - 1) == 0:
+                return text, 4, value, prefix
     try:
         net = netaddr.IPNetwork(text).cidr
     except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -294,17 +305,28 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     if len(allocations) > size:
         raise _fail(f"allocations has {len(allocations)} entries but the block holds {size} addresses",
                     file, where + ("allocations",))
-    for ordinal, ref in enumerate(allocations):
-        # Counter() below needs hashable entries; anything but null or an
-        # attribute index is a corrupted block, reported where it is.
-        if ref is not None and type(ref) is not int:
-            raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not exist",
-                        file, where + ("allocations", ordinal))
-    per_attr = Counter(allocations)
-    per_attr.pop(None, None)
-    allocated = sum(per_attr.values())
-    by_namespace: Counter = Counter()
+    # Counter() below needs hashable entries, and True/1.0 would merge with the
+    # index 1: anything but null or an int is a corrupted block, reported where
+    # it is. The set of types is checked at C speed; the loop only finds the culprit.
+    if not set(map(type, allocations)) <= _ALLOCATION_TYPES:
+        for ordinal, ref in enumerate(allocations):
+            if ref is not None and type(ref) is not int:
+                raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not "
+                            "exist", file, where + ("allocations", ordinal))
+    allocated = len(allocations) - allocations.count(None)
     n_attrs = len(attributes)
+    per_attr = None
+    if n_attrs <= _FEW_ATTRIBUTES:
+        # The usual block has a handful of attributes: list.count per index is
+        # several times cheaper than a Counter. If the counts miss some
+        # allocations, a reference points outside: the general path names it.
+        per_attr = {i: n for i in range(n_attrs) if (n := allocations.count(i))}
+        if sum(per_attr.values()) != allocated:
+            per_attr = None
+    if per_attr is None:
+        per_attr = Counter(allocations)
+        per_attr.pop(None, None)
+    by_namespace: Counter = Counter()
     for ref, count in per_attr.items():
         if type(ref) is not int or not 0 <= ref < n_attrs:
             ordinal = allocations.index(ref)
@@ -319,7 +341,7 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     if affinity is not None and not isinstance(affinity, str):
         raise _fail(f"affinity must be a string, got {affinity!r}", file, where + ("affinity",))
     return LiveBlock(cidr=cidr, affinity=affinity or None, size=size, allocated=allocated,
-                     by_namespace=frozen_map(by_namespace),
+                     by_namespace=frozen_map(by_namespace) if by_namespace else _EMPTY_MAP,
                      deleted=_bool(spec.get("deleted"), "deleted", False, file, where))
 
 
