@@ -293,8 +293,11 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     obj = _mapping(obj, "IPAMBlock", file, where)
     spec = _mapping(obj.get("spec"), "spec", file, where)
     where = tuple(where) + ("spec",)
-    cidr, version = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
-    prefix = int(cidr.rsplit("/", 1)[1])
+    raw_cidr = spec.get("cidr")
+    parsed = parse_cidr(raw_cidr) if isinstance(raw_cidr, str) and "/" in raw_cidr else None
+    if parsed is None:  # _canonical_cidr raises the detailed message
+        _canonical_cidr(raw_cidr, "cidr", file, where + ("cidr",))
+    cidr, version, _, prefix = parsed
     size = 1 << ((32 if version == 4 else 128) - prefix)
     allocations = spec.get("allocations") or []
     attributes = spec.get("attributes") or []
@@ -442,9 +445,11 @@ def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
             continue
         allocated[pool] += block.allocated
         block_count[pool] += 1
-        if block.node:
-            nodes[pool].add(block.node)
-        by_ns[pool].update(block.by_namespace)
+        node = block.node
+        if node:
+            nodes[pool].add(node)
+        if block.by_namespace:  # most blocks on a big cluster: skip an empty update
+            by_ns[pool].update(block.by_namespace)
     for aff in affinities:
         if aff.type != "host":
             continue

@@ -31,6 +31,7 @@ prescribes, with concrete names, CIDRs, commands and pod counts.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -323,13 +324,21 @@ def _spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
 def parse_pools_annotation(value: str) -> tuple[list[str] | None, str | None]:
     """Calico's reading of ``cni.projectcalico.org/ipv4pools``: (list, None) or
     (None, why it fails the CNI ADD)."""
+    entries, problem = _parse_pools_annotation(value)
+    # A fresh list each call: callers own (and may change) what they get.
+    return (list(entries) if entries is not None else None), problem
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_pools_annotation(value: str) -> tuple[tuple[str, ...] | None, str | None]:
+    # Thousands of namespaces share a few annotation values: parse each once.
     try:
         parsed = json.loads(value)
     except ValueError as exc:
         return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
     if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
         return None, "is not a JSON list of strings such as [\"pool-a\"]"
-    return parsed, None
+    return tuple(parsed), None
 
 
 def _cidr_or_none(entry: str) -> str | None:
