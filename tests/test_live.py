@@ -477,3 +477,31 @@ def test_only_a_reader_or_a_snapshot_header_knows_which_pool_api_the_cluster_ser
     assert from_kubectl.calico_api_inferred is True
     from_snapshot = load_snapshot(str(data / "plan" / "snapshot.json"))
     assert from_snapshot.calico_api_inferred is False
+
+
+@pytest.mark.parametrize("text", [
+    "10.0.0.0/8", "010.0.0.0/8", "10.0.0.0/08", "+10.0.0.0/8", "1_0.0.0.0/8", " 10.0.0.0/8",
+    "10.0.0.0/+8", "10.0.0.1/8", "256.0.0.0/8", "10.0.0.0/33", "10.0.0.0/-1", "-1.0.0.0/8",
+    "10.0.0/8", "10.0.0.0.0/8", "10.0.0.0/", "fd00::/64"])
+def test_parse_cidr_fast_path_agrees_with_netaddr(text):
+    # The int()-based fast path for canonical IPv4 must never accept text that
+    # netaddr would canonicalise differently or reject.
+    try:
+        net = netaddr.IPNetwork(text).cidr
+        expected = (str(net), net.version, int(net.network), net.prefixlen)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        expected = None
+    assert live.parse_cidr(text) == expected
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([0, True], "allocation 1 points at attribute True"),
+    ([0, 1.0], "allocation 1 points at attribute 1.0"),
+    ([None, 0, 5], "allocation 2 points at attribute 5"),
+    ([0, -1], "allocation 1 points at attribute -1"),
+])
+def test_block_with_corrupt_allocation_names_the_ordinal(bad, message):
+    block = {"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/30", "allocations": bad,
+                                           "attributes": [{"secondary": {"namespace": "a"}}]}}
+    with pytest.raises(InputError, match=message):
+        live.normalise_block(block, "snap.json", ("items", 3))
