@@ -28,72 +28,23 @@ from unittest import mock
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fleet import write_fleet  # noqa: E402
+from reference_loader import ReferenceBuilder  # noqa: E402
 
 from ipam_model import stack as stack_module  # noqa: E402
-from ipam_model.errors import InputError  # noqa: E402
-from ipam_model.stackfile import (MAX_NODES, YamlDocument, _SAFE_TAGS,  # noqa: E402
-                                  load_yaml_file)
+from ipam_model.stackfile import YamlDocument, load_yaml_file  # noqa: E402
 from ipam_model.stack import list_stack_files, load_stacks  # noqa: E402
 
 
-# --- the loader as it was (baseline only) ----------------------------------
-class _OldBuilder:
-    def __init__(self, file):
-        self.file, self.source, self.count = file, {}, 0
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def fail(self, message, node, path, rule="CIP001"):
-        raise InputError(message, file=self.file, path=path, line=node.start_mark.line + 1,
-                         column=node.start_mark.column + 1, rule=rule)
-
-    def build(self, node, path):
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.fail("the document expands to too many values", node, path, rule="CIP004")
-        self.source.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != "tag:yaml.org,2002:map":
-                self.fail(f"YAML tag {node.tag} is not allowed", node, path, rule="CIP004")
-            return self.build_mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                self.fail(f"YAML tag {node.tag} is not allowed", node, path, rule="CIP004")
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        if node.tag == "tag:yaml.org,2002:str":
-            return node.value
-        if node.tag not in _SAFE_TAGS:
-            self.fail(f"YAML tag {node.tag} is not allowed", node, path, rule="CIP004")
-        return self.constructor.construct_object(node, deep=True)
-
-    def build_mapping(self, node, path):
-        out = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node,
-                                                                          yaml.ScalarNode):
-                self.fail("bad key", key_node, path, rule="CIP004")
-            if key_node.tag == "tag:yaml.org,2002:str":
-                key = key_node.value
-            else:
-                key = self.build(key_node, path + ("<key>",))
-                self.source.pop(path + ("<key>",), None)
-            if not isinstance(key, str):
-                key = key_node.value if isinstance(key_node.value, str) else str(key)
-            if key in out:
-                self.fail(f'duplicate key "{key}"', key_node, path + (key,), rule="CIP003")
-            self.source[path + (key,)] = (key_node.start_mark.line + 1,
-                                          key_node.start_mark.column + 1)
-            out[key] = self.build(value_node, path + (key,))
-        return out
-
-
+# --- the loader as it was: tests/reference_loader.py (also the tests' oracle) ----
 def old_load_yaml_file(path, *, display=None) -> YamlDocument:
     file = display or str(path)
     with open(path, "rb") as fh:
         text = fh.read().decode("utf-8-sig")
     nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
-    builder = _OldBuilder(file)
+    builder = ReferenceBuilder(file)
     return YamlDocument(file=file, data=builder.build(nodes[0], ()), source=builder.source)
 
 
