@@ -18,7 +18,7 @@ from .model import Finding, Pool, Stack
 from .overlap import cidr_range
 from .rules import rule
 from .schema import suggest
-from .selector import SelectorError, parse_selector
+from .selector import SelectorError, parse_selector, selects_nothing_automatically
 
 NAMESPACE_NAME_MAX_LENGTH = 63
 _DNS1123_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -52,14 +52,6 @@ def label_problems(labels) -> list[tuple[str, str]]:
 def _selector_is_all(text: str) -> bool:
     try:
         return parse_selector(text).matches_everything
-    except SelectorError:
-        return False
-
-
-def _selector_is_none(text: str) -> bool:
-    """``!all()``: the documented way to keep a pool for annotated requests only."""
-    try:
-        return str(parse_selector(text)) == "!all()"
     except SelectorError:
         return False
 
@@ -135,7 +127,8 @@ def binding_findings(stack: Stack) -> list[Finding]:
         listed = ("namespace " if one else "namespaces ") + ", ".join(namespaces)
         spec = pool.spec
         ignored = []
-        if not _selector_is_all(spec.node_selector) and not _selector_is_none(spec.node_selector):
+        if (not _selector_is_all(spec.node_selector)
+                and not selects_nothing_automatically(spec.node_selector)):
             ignored.append(("nodeSelector", f"nodeSelector {spec.node_selector}",
                             "on any node"))
         if spec.namespace_selector:

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from .model import Finding, NodeGroup, Pool, Severity, Stack
+from .model import Finding, NodeGroup, Severity, Stack
 from .overlap import cidr_range
 from .rules import rule
-from .selector import SelectorError, parse_selector
+from .selector import SelectorError, parse_selector, selects_nothing_automatically
 
 # Calico's errors, quoted so users can match them with their pod events.
 _BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
@@ -50,18 +50,6 @@ def _selector_matches(text: str, labels) -> bool:
         return parse_selector(text).evaluate(labels)
     except SelectorError:
         return False  # calico.py reports the selector; the pool is not used
-
-
-def _is_none_selector(text: str) -> bool:
-    """``!all()``: the documented idiom for "annotated requests only"."""
-    try:
-        return str(parse_selector(text)) == "!all()"
-    except SelectorError:
-        return False
-
-
-def _serves_pods(pool: Pool) -> bool:
-    return not pool.spec.disabled and "Workload" in pool.spec.allowed_uses
 
 
 class _StackView:
@@ -135,7 +123,7 @@ class _StackView:
         out = []
         for name, pool in self.stack.pools.items():
             spec = pool.spec
-            if (pool.version != version or not _serves_pods(pool)
+            if (pool.version != version or not pool.usable_for_workloads
                     or spec.assignment_mode != "Automatic"):
                 continue
             if spec.namespace_selector and not _selector_matches(spec.namespace_selector,
@@ -144,7 +132,7 @@ class _StackView:
             if has_groups:
                 if not self.selected[name]:
                     continue
-            elif _is_none_selector(spec.node_selector):
+            elif selects_nothing_automatically(spec.node_selector):
                 continue
             out.append(name)
         self._automatic[key] = out
@@ -161,7 +149,7 @@ class _StackView:
         pools is left out: its pods fail outright, which bindings.py reports.
         """
         pools = self.stack.pools
-        families = sorted({p.version for p in pools.values() if _serves_pods(p)})
+        families = sorted({p.version for p in pools.values() if p.usable_for_workloads})
         out = []
         for ns, binding in self.stack.bindings.items():
             pods = binding.expected_pods or 0
@@ -171,7 +159,7 @@ class _StackView:
                 entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
                 if entries:
                     serving = [n for n in self.resolve(entries)
-                               if pools[n].version == version and _serves_pods(pools[n])]
+                               if pools[n].version == version and pools[n].usable_for_workloads]
                     if not serving:
                         continue
                 else:
@@ -355,7 +343,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
         spec = pool.spec
         if (cluster.node_groups and not spec.disabled and spec.assignment_mode == "Automatic"
                 and "LoadBalancer" not in spec.allowed_uses
-                and not _is_none_selector(spec.node_selector) and not view.selected[cap.name]):
+                and not selects_nothing_automatically(spec.node_selector) and not view.selected[cap.name]):
             names = ", ".join(g.name for g in cluster.node_groups)
             findings.append(rule("CIP506").finding(
                 f"pool {cap.name} has nodeSelector {spec.node_selector}, which matches no "

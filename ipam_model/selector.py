@@ -558,3 +558,12 @@ def parse_selector(text: str) -> Selector:
 def selects(text: str, labels: Mapping[str, str]) -> bool:
     """Whether the selector ``text`` matches ``labels``."""
     return parse_selector(text).evaluate(labels)
+
+
+def selects_nothing_automatically(text: str) -> bool:
+    """``!all()``: Calico's documented idiom for a pool used only by annotated
+    requests. False for an invalid selector (calico.py reports those)."""
+    try:
+        return str(parse_selector(text)) == "!all()"
+    except SelectorError:
+        return False

@@ -387,3 +387,12 @@ def test_canonical_form_reparses_to_an_equivalent_selector(expr, label_list):
     assert str(again) == canonical
     for labels in label_list:
         assert again.evaluate(labels) == sel.evaluate(labels)
+
+
+def test_annotation_only_idiom_is_recognised_in_any_spelling():
+    from ipam_model.selector import selects_nothing_automatically
+    assert selects_nothing_automatically("!all()")
+    assert selects_nothing_automatically(" ! ( all() ) ")
+    assert not selects_nothing_automatically("all()")
+    assert not selects_nothing_automatically("!has(gpu)")
+    assert not selects_nothing_automatically("zone == 'a")  # invalid: calico.py reports it

@@ -21,6 +21,7 @@ from ..errors import InputError, UsageError
 from ..model import Stack, has_errors
 from ..report import FORMATS, format_findings, input_error_finding
 from ..stack import find_stack_file, list_stack_files, load_stack
+from ._stack_args import add_stacks_argument
 
 NAME = "check"
 HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"
@@ -31,8 +32,7 @@ ORDER = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stacks", metavar="DIR", default="stacks",
-                        help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
+    add_stacks_argument(parser)
     parser.add_argument("--stack", metavar="NAME", action="append", default=[],
                         help="check only this stack (repeatable); other stacks of the directory "
                              "still count for routing-domain overlaps")

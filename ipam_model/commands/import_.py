@@ -13,6 +13,7 @@ import sys
 from ..errors import UsageError
 from ..importer import from_live, from_manifests, write_stack_file
 from . import _live_args as live_args
+from ._stack_args import add_stacks_argument
 
 NAME = "import"
 HELP = "write a stack file from a cluster, a snapshot or IPPool manifests"
@@ -25,8 +26,7 @@ ORDER = 40
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to write")
-    parser.add_argument("--stacks", metavar="DIR", default="stacks",
-                        help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
+    add_stacks_argument(parser)
     parser.add_argument("--manifests", metavar="FILE",
                         help="multi-document IPPool YAML (projectcalico.org/v3 or "
                              "crd.projectcalico.org/v1) instead of a cluster or snapshot")

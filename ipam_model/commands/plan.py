@@ -14,6 +14,7 @@ from ..planreport import FORMATS, render
 from ..stack import find_stack_file, load_stack
 from . import _live_args as live_args
 from .check import context_stacks
+from ._stack_args import add_stacks_argument
 
 NAME = "plan"
 HELP = "show what pulumi up would change in the cluster (Terraform-style), with safety gates"
@@ -30,8 +31,7 @@ ERROR_EXIT = 1
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to compare")
-    parser.add_argument("--stacks", metavar="DIR", default="stacks",
-                        help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
+    add_stacks_argument(parser)
     live_args.add_live_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
 

@@ -15,6 +15,7 @@ from ..render import render_stack, select_kind, to_yaml
 from ..report import format_findings
 from ..stack import find_stack_file, load_stack
 from .check import context_stacks
+from ._stack_args import add_stacks_argument
 
 NAME = "render"
 HELP = "print a stack's IPPool manifests and Namespace annotation patches as YAML"
@@ -26,8 +27,7 @@ ORDER = 20
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to render")
-    parser.add_argument("--stacks", metavar="DIR", default="stacks",
-                        help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
+    add_stacks_argument(parser)
     parser.add_argument("--api-version", choices=(API_V3, API_CRD_V1), default=None,
                         help="IPPool API group/version (default: the stack's "
                              "calico-ipam:cluster.calicoApi, itself projectcalico.org/v3 "

@@ -16,6 +16,7 @@ import sys
 
 from ..errors import UsageError
 from ..simulate import AllocationFailure, families_in_use, node_names, simulator_for_stack
+from ._stack_args import add_stacks_argument
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
@@ -24,8 +25,7 @@ ORDER = 60
 
 def add_arguments(parser) -> None:
     parser.add_argument("--stack", required=True, help="stack name (stacks/Pulumi.<NAME>.yaml)")
-    parser.add_argument("--stacks", default="stacks", metavar="DIR",
-                        help="directory of Pulumi.<stack>.yaml files (default: stacks)")
+    add_stacks_argument(parser)
     parser.add_argument("--node", action="append", default=[], metavar="NAME",
                         help="a node to simulate (repeatable)")
     parser.add_argument("--nodes", type=int, metavar="N",
