@@ -64,7 +64,7 @@ def check_stacks(stacks: Sequence[Stack], *, context: Sequence[Stack] = ()) -> l
     checked = {s.name for s in stacks}
     findings: list[Finding] = []
     for stack in stacks:
-        findings += [f for f in check_stack(stack)]
+        findings += check_stack(stack)
     others = [s for s in context if s.name not in checked]
     findings += [f for f in overlap.routing_domain_findings([*stacks, *others])
                  if f.stack in checked]
