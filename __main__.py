@@ -32,12 +32,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from ipam_model import capacity, check, render
-from ipam_model.errors import CalicoIpamError, InputError
-from ipam_model.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
-                              Finding, Severity, Stack, has_errors)
-from ipam_model.stack import list_stack_files, load_stack, stack_from_config
-from ipam_model.stackfile import load_yaml_file
+from ipam_model.rules import capacity, runner as check
+from ipam_model.views import manifests as render
+from ipam_model.core.errors import CalicoIpamError, InputError
+from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
+    Finding, Severity, Stack, has_errors)
+from ipam_model.declared.files import list_stack_files, load_stack
+from ipam_model.declared.build import stack_from_config
+from ipam_model.declared.yaml import load_yaml_file
 
 PROJECT_DIR = Path(__file__).resolve().parent
 # Calico forbids changing either field in place; see the module docstring.
@@ -205,7 +207,8 @@ def live_safety_findings(stack: Stack, kubeconfig: str | None,
     partial read raises ClusterError, so ``pulumi up`` never proceeds on a
     guess.
     """
-    from ipam_model import kube, plan  # lightkube is loaded only when live checks are on
+    from ipam_model.live.kube import reader as kube
+    from ipam_model.plan import planner as plan
     live = kube.KubeReader(kubeconfig, context).read()
     return plan.safety_findings(stack, live, allowed_disruptions())
 

@@ -34,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet import write_fleet  # noqa: E402
 
-from ipam_model import addrspace, bindings, capacity, check, forecast, overlap  # noqa: E402
-from ipam_model.stack import list_stack_files, load_stacks  # noqa: E402
+from ipam_model.rules import (address_space as addrspace, bindings, capacity, runner as check,
+    overlap)
+from ipam_model.rules.forecast import forecast
+from ipam_model.declared.files import list_stack_files, load_stacks
 
 
 def timed(fn, *args):

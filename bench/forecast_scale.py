@@ -29,10 +29,12 @@ import time
 
 import netaddr
 
-from ipam_model import check, forecast as forecast_module
-from ipam_model.capacity import capacity_findings, pool_capacity
-from ipam_model.forecast import _clearance, _failed, _Load, forecast, forecast_findings
-from ipam_model.stack import stack_from_config
+from ipam_model.rules import runner as check
+from ipam_model.rules.forecast import forecast as forecast_module
+from ipam_model.rules.capacity import capacity_findings, pool_capacity
+from ipam_model.rules.forecast.forecast import (_clearance, _failed, _Load, forecast,
+    forecast_findings)
+from ipam_model.declared.build import stack_from_config
 
 
 def synthetic_config(pools: int, namespaces: int, groups: int, nodes: int) -> dict:
@@ -72,7 +74,7 @@ def fleet(directory: str) -> None:
 
     import yaml
 
-    from ipam_model.stack import list_stack_files, load_stacks
+    from ipam_model.declared.files import list_stack_files, load_stacks
 
     def timed(fn):
         gc.collect()

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fleet import write_fleet  # noqa: E402
 from reference_loader import ReferenceBuilder  # noqa: E402
 
-from ipam_model import stack as stack_module  # noqa: E402
-from ipam_model.stackfile import YamlDocument, load_yaml_file  # noqa: E402
-from ipam_model.stack import list_stack_files, load_stacks  # noqa: E402
+from ipam_model.declared import files as stack_module
+from ipam_model.declared.yaml import YamlDocument, load_yaml_file
+from ipam_model.declared.files import list_stack_files, load_stacks
 
 
 # --- the loader as it was: tests/reference_loader.py (also the tests' oracle) ----

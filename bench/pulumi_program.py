@@ -24,8 +24,9 @@ from pathlib import Path
 import netaddr
 import pulumi
 
-from ipam_model import capacity, check, render
-from ipam_model.stack import stack_from_config
+from ipam_model.rules import capacity, runner as check
+from ipam_model.views import manifests as render
+from ipam_model.declared.build import stack_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "bench"  # no stacks/Pulumi.bench.yaml: no routing-domain siblings to load

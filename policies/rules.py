@@ -35,12 +35,14 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation
                            ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
-from ipam_model import calico, check
-from ipam_model.errors import CalicoIpamError
-from ipam_model.model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Severity,
-                              Stack)
-from ipam_model.stack import list_stack_files, load_stack, stack_from_config
-from ipam_model.stackfile import load_yaml_file
+from ipam_model.calico import validate as calico
+from ipam_model.rules import runner as check
+from ipam_model.core.errors import CalicoIpamError
+from ipam_model.core.model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Severity,
+    Stack)
+from ipam_model.declared.files import list_stack_files, load_stack
+from ipam_model.declared.build import stack_from_config
+from ipam_model.declared.yaml import load_yaml_file
 
 PACK_NAME = "calico-ipam"
 IPPOOL_TYPES = ("kubernetes:projectcalico.org/v3:IPPool",

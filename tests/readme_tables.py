@@ -11,8 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from ipam_model.rules import RULES
-from ipam_model.schema import stack_schema
+from ipam_model.core.rules import RULES
+from ipam_model.declared.schema import stack_schema
 
 
 def _type(spec: dict) -> str:

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipam_model.calico import SPEC_FIELDS, apply_defaults, pool_from_spec, validate_pool
-from ipam_model.model import Finding, Location, Pool, PoolSpec, Severity
+from ipam_model.calico.validate import SPEC_FIELDS, apply_defaults, pool_from_spec, validate_pool
+from ipam_model.core.model import Finding, Location, Pool, PoolSpec, Severity
 
 POOLS_DIR = Path(__file__).parent / "data" / "pools"
 

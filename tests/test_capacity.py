@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ipam_model.capacity import capacity_findings, pool_capacity, with_headroom
-from ipam_model.stack import load_stack, stack_from_config
+from ipam_model.rules.capacity import capacity_findings, pool_capacity, with_headroom
+from ipam_model.declared.files import load_stack
+from ipam_model.declared.build import stack_from_config
 
 REPO_STACKS = Path(__file__).resolve().parent.parent / "stacks"
 

@@ -4,10 +4,11 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ipam_model.forecast import (MAX_EXTRA_NODES, _failed, _Load, forecast, forecast_findings,
-                                 format_forecast, recommend_block_size)
-from ipam_model.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
-                              frozen_map)
+from ipam_model.rules.forecast.forecast import (MAX_EXTRA_NODES, _failed, _Load, forecast,
+    forecast_findings, recommend_block_size)
+from ipam_model.views.forecast import format_forecast
+from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
+    frozen_map)
 
 
 DATA = Path(__file__).parent / "data"
@@ -138,7 +139,7 @@ def test_no_block_size_advice_when_no_size_fixes_the_problem():
 
 
 def test_bundled_stacks_get_no_block_size_advice():
-    from ipam_model.stack import load_stacks
+    from ipam_model.declared.files import load_stacks
     stacks = load_stacks(DATA / "forecast_stacks")
     assert {s.name for s in stacks} == {"dev", "staging", "prod"}
     for stack in stacks:
@@ -226,7 +227,7 @@ def test_more_pods_and_nodes_match_brute_force(stack):
 def test_closed_form_alone_matches_brute_force_where_it_claims_exactness(stack):
     # With no replay budget, an answer flagged exact comes from the closed form only;
     # every other answer is a lower bound that brute force never undercuts.
-    with patch("ipam_model.forecast.MAX_REPLAY_ALLOCATIONS", 0):
+    with patch("ipam_model.rules.forecast.forecast.MAX_REPLAY_ALLOCATIONS", 0):
         result = forecast(stack)
     for ns in result.namespaces:
         truth = brute_more_pods(stack, ns.namespace)
@@ -245,7 +246,7 @@ def test_a_search_cut_short_says_it_is_a_lower_bound():
                   pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
                   bindings=frozen_map({"app": Binding("app", ("a", "b"), expected_pods=2)}))
     assert brute_more_pods(stack, "app") == 30
-    with patch("ipam_model.forecast.MAX_REPLAY_ALLOCATIONS", 0):
+    with patch("ipam_model.rules.forecast.forecast.MAX_REPLAY_ALLOCATIONS", 0):
         result = forecast(stack)
     ns = result.namespaces[0]
     # each node has 3 free addresses in its first /30: 6 more pods are certain

@@ -5,12 +5,12 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ipam_model import forecast as forecast_module
-from ipam_model.capacity import capacity_findings, pool_capacity
-from ipam_model.forecast import _clearance, forecast_findings
-from ipam_model.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
-                              frozen_map)
-from ipam_model.stack import load_stacks
+from ipam_model.rules.forecast import forecast as forecast_module
+from ipam_model.rules.capacity import capacity_findings, pool_capacity
+from ipam_model.rules.forecast.forecast import _clearance, forecast_findings
+from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
+    frozen_map)
+from ipam_model.declared.files import load_stacks
 
 DATA = Path(__file__).parent / "data"
 POOL_CIDRS = ["10.0.0.0/24", "10.0.1.0/27", "10.0.2.0/22", "10.0.8.0/26"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ipam_model import gorand
+from ipam_model.calico import gorand
 
 VECTORS = json.loads((Path(__file__).parent / "data" / "calico_block_walk.json").read_text())
 

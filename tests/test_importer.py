@@ -1,20 +1,21 @@
 """import: from manifests and snapshots into stack files; round trips through render and plan."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ipam_model.calico import apply_defaults
+from ipam_model.calico.validate import apply_defaults
 from ipam_model.cli import main
-from ipam_model.errors import InputError
-from ipam_model.importer import from_live, from_manifests, minimal_pool, write_stack_file
-from ipam_model.live import load_snapshot
-from ipam_model.plan import build_plan
-from ipam_model.render import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
-from ipam_model.stack import load_stack
+from ipam_model.core.errors import InputError
+from ipam_model.importer.build import from_live, minimal_pool
+from ipam_model.importer.files import from_manifests
+from ipam_model.importer.files import write_stack_file
+from ipam_model.live.snapshot_file import load_snapshot
+from ipam_model.plan.planner import build_plan
+from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
+from ipam_model.declared.files import load_stack
 
 DATA = Path(__file__).parent / "data" / "plan"
 POOLS = DATA / "pools.yaml"
@@ -64,7 +65,7 @@ def test_existing_file_keeps_comments_and_other_keys(tmp_path):
 
 
 def test_minimal_pool_leaves_out_defaults():
-    from ipam_model.importer import ImportedPool
+    from ipam_model.importer.build import ImportedPool
     pool = ImportedPool("v6", apply_defaults({"cidr": "fd00:10::/64", "blockSize": 122,
                                               "allowedUses": ["Tunnel", "Workload"]}))
     assert minimal_pool(pool) == {"cidr": "fd00:10::/64"}

@@ -22,11 +22,11 @@ import pytest
 import yaml
 
 from ipam_model import cli
-from ipam_model.errors import ClusterError, InputError, UsageError
-from ipam_model.kube import ALL_KINDS, KubeReader
-from ipam_model.live import load_snapshot
-from ipam_model.model import API_CRD_V1, API_V3
-from ipam_model.snapshot import OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR
+from ipam_model.core.errors import ClusterError, InputError, UsageError
+from ipam_model.live.kube.reader import ALL_KINDS, KubeReader
+from ipam_model.live.snapshot_file import load_snapshot
+from ipam_model.core.model import API_CRD_V1, API_V3
+from ipam_model.core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR
 
 DATA = Path(__file__).parent / "data" / "live"
 ROOT = Path(__file__).parent.parent
@@ -177,7 +177,7 @@ def reader(kubeconfig, sleeps=None, context=None, **kw) -> KubeReader:
 @pytest.fixture(autouse=True)
 def no_real_backoff(monkeypatch):
     """The CLI builds its own reader: its back-off must not wait for real either."""
-    monkeypatch.setattr("ipam_model.kube.DEFAULT_SLEEP", lambda seconds: None)
+    monkeypatch.setattr("ipam_model.live.kube.reader.DEFAULT_SLEEP", lambda seconds: None)
 
 
 def list_requests(api: FakeKubeAPI, path: str):
@@ -420,7 +420,7 @@ def test_snapshot_command_failures_exit_1_and_write_nothing(api, tmp_path, capsy
 def test_read_live_takes_a_snapshot_or_the_cluster(api, tmp_path):
     import argparse
 
-    from ipam_model.commands._live_args import add_live_arguments, read_live
+    from ipam_model.cli.options_live import add_live_arguments, read_live
 
     parser = argparse.ArgumentParser()
     add_live_arguments(parser)

@@ -11,14 +11,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipam_model import live
-from ipam_model.errors import InputError
-from ipam_model.live import (
-    LiveCollector, RawSnapshot, build_live_state, compute_usage, load_snapshot, normalise_affinity,
-    normalise_block, normalise_ipam_config, normalise_namespace, normalise_pool, write_snapshot)
-from ipam_model.model import API_CRD_V1, API_V3, PoolSpec
-from ipam_model.snapshot import (
-    OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR, IPAMConfig, LiveBlock, LivePool)
+from ipam_model.live import collector, normalise, snapshot_file
+from ipam_model.core.live_state import LiveAffinity
+from ipam_model.core.errors import InputError
+from ipam_model.live.collector import LiveCollector
+from ipam_model.live.snapshot_file import RawSnapshot, load_snapshot, write_snapshot
+from ipam_model.live.normalise import (build_live_state, compute_usage, normalise_affinity,
+    normalise_block, normalise_ipam_config, normalise_namespace, normalise_pool)
+from ipam_model.core.model import API_CRD_V1, API_V3, PoolSpec
+from ipam_model.core.live_state import (OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR,
+    IPAMConfig, LiveBlock, LivePool)
 
 DATA = Path(__file__).parent / "data" / "live"
 
@@ -122,15 +124,15 @@ def test_applied_spec_annotation_is_kept_and_read_back(where):
            else v1_pool(meta={"annotations": annotations}))
     pool = normalise_pool(obj)
     assert dict(pool.annotations) == {"calico-ipam.io/applied-spec": APPLIED}
-    assert live.applied_pool_spec(pool) == (pool.spec, None)
+    assert normalise.applied_pool_spec(pool) == (pool.spec, None)
 
 
 def test_applied_spec_is_normalised_like_the_live_spec():
     # Defaults left out or written as Calico's empty values mean the same spec.
     pool = normalise_pool(v1_pool(annotations={"calico-ipam.io/applied-spec": json.dumps(
         {"cidr": "172.16.0.0/26", "blockSize": 29, "vxlanMode": "", "natOutgoing": "false"})}))
-    assert live.applied_pool_spec(pool) == (pool.spec, None)
-    assert live.applied_pool_spec(normalise_pool(v1_pool())) == (None, None)
+    assert normalise.applied_pool_spec(pool) == (pool.spec, None)
+    assert normalise.applied_pool_spec(normalise_pool(v1_pool())) == (None, None)
 
 
 @pytest.mark.parametrize("raw,words", [
@@ -141,7 +143,7 @@ def test_applied_spec_is_normalised_like_the_live_spec():
 ])
 def test_unreadable_applied_spec_says_why_without_raising(raw, words):
     pool = normalise_pool(v1_pool(annotations={"calico-ipam.io/applied-spec": raw}))
-    spec, problem = live.applied_pool_spec(pool)
+    spec, problem = normalise.applied_pool_spec(pool)
     assert spec is None and words in problem
 
 
@@ -318,7 +320,7 @@ def test_usage_counts_affinities_and_ipv6():
     pools = {"v6": _pool("v6", "fd00:10::/120", 124), "v4": _pool("v4", "10.0.0.0/24", 26)}
     blocks = [LiveBlock(cidr="fd00:10::10/124", affinity="host:a", size=16, allocated=2,
                         by_namespace={"x": 2})]
-    affinities = [live.LiveAffinity(node="b", cidr="10.0.0.64/26")]
+    affinities = [LiveAffinity(node="b", cidr="10.0.0.64/26")]
     usage = compute_usage(pools, blocks, affinities)
     assert (usage["v6"].allocated, usage["v6"].nodes) == (2, ("a",))
     assert (usage["v4"].allocated, usage["v4"].nodes, usage["v4"].in_use) == (0, ("b",), False)
@@ -371,8 +373,8 @@ def test_single_objects_in_a_yaml_stream(tmp_path):
 
 def test_snapshot_round_trip(tmp_path):
     raw = RawSnapshot(source="cluster 10.0.0.1:6443 (context lab)", calico_api=API_CRD_V1,
-                      objects=[live.slim_object(i["kind"], i, i["apiVersion"])
-                               for i in fixture_items() if i["kind"] in live.SUPPORTED_KINDS])
+                      objects=[snapshot_file.slim_object(i["kind"], i, i["apiVersion"])
+                               for i in fixture_items() if i["kind"] in collector.SUPPORTED_KINDS])
     path = tmp_path / "snap.json"
     write_snapshot(raw, str(path))
     doc = json.loads(path.read_text())
@@ -389,15 +391,15 @@ def test_snapshot_round_trip(tmp_path):
 def test_streaming_json_reader_is_independent_of_chunk_size(tmp_path_factory, chunk):
     path = tmp_path_factory.mktemp("c") / "s.json"
     raw = RawSnapshot(source="s", calico_api=API_V3,
-                      objects=[i for i in fixture_items() if i["kind"] in live.SUPPORTED_KINDS])
+                      objects=[i for i in fixture_items() if i["kind"] in collector.SUPPORTED_KINDS])
     write_snapshot(raw, str(path))
     normal = load_snapshot(str(path))
-    old = live._JsonStream.CHUNK
-    live._JsonStream.CHUNK = chunk
+    old = snapshot_file._JsonStream.CHUNK
+    snapshot_file._JsonStream.CHUNK = chunk
     try:
         small = load_snapshot(str(path))
     finally:
-        live._JsonStream.CHUNK = old
+        snapshot_file._JsonStream.CHUNK = old
     same_state(small, normal)
 
 
@@ -491,7 +493,7 @@ def test_parse_cidr_fast_path_agrees_with_netaddr(text):
         expected = (str(net), net.version, int(net.network), net.prefixlen)
     except (netaddr.AddrFormatError, ValueError, TypeError):
         expected = None
-    assert live.parse_cidr(text) == expected
+    assert normalise.parse_cidr(text) == expected
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -504,4 +506,4 @@ def test_block_with_corrupt_allocation_names_the_ordinal(bad, message):
     block = {"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/30", "allocations": bad,
                                            "attributes": [{"secondary": {"namespace": "a"}}]}}
     with pytest.raises(InputError, match=message):
-        live.normalise_block(block, "snap.json", ("items", 3))
+        normalise.normalise_block(block, "snap.json", ("items", 3))

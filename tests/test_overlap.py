@@ -10,11 +10,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipam_model.model import PoolSpec
-from ipam_model.overlap import (cidr_range, find_overlaps, live_overlap_findings,
-                                routing_domain_findings, stack_overlap_findings)
-from ipam_model.snapshot import OWNER_TIGERA_OPERATOR, LivePool
-from ipam_model.stack import load_stack, load_stacks
+from ipam_model.core.model import PoolSpec
+from ipam_model.rules.overlap import (cidr_range, find_overlaps, live_overlap_findings,
+    routing_domain_findings, stack_overlap_findings)
+from ipam_model.core.live_state import OWNER_TIGERA_OPERATOR, LivePool
+from ipam_model.declared.files import load_stack, load_stacks
 
 REPO_STACKS = Path(__file__).resolve().parent.parent / "stacks"
 
@@ -133,14 +133,14 @@ def test_pool_contains_pool_names_both_and_points_at_the_later_one(tmp_path):
     ("fd00:10::/64", "FD00:10::/56", "is inside"),
 ])
 def test_relation_words(first, second, word):
-    from ipam_model.stack import stack_from_config
+    from ipam_model.declared.build import stack_from_config
     stack = stack_from_config("t", {"pools": {"a": {"cidr": first}, "b": {"cidr": second}}})
     [finding] = stack_overlap_findings(stack)
     assert f"pool a ({netaddr.IPNetwork(first)}) {word} pool b" in finding.message
 
 
 def test_disabled_and_otherwise_invalid_pools_still_overlap():
-    from ipam_model.stack import stack_from_config
+    from ipam_model.declared.build import stack_from_config
     stack = stack_from_config("t", {"pools": {
         "live": {"cidr": "10.0.0.0/24"},
         "old": {"cidr": "10.0.0.0/25", "disabled": True},
@@ -153,7 +153,7 @@ def test_disabled_and_otherwise_invalid_pools_still_overlap():
 
 
 def test_unparseable_or_unmasked_pool_cidrs_are_left_to_calico_rules():
-    from ipam_model.stack import stack_from_config
+    from ipam_model.declared.build import stack_from_config
     stack = stack_from_config("t", {"pools": {
         "a": {"cidr": "10.0.0.0/16"}, "b": {"cidr": "10.0.0.1/24"}, "c": {"cidr": "nope"},
         "d": {"blockSize": 26}}})
@@ -161,7 +161,7 @@ def test_unparseable_or_unmasked_pool_cidrs_are_left_to_calico_rules():
 
 
 def test_disjoint_pools_and_cluster_cidrs_give_nothing():
-    from ipam_model.stack import stack_from_config
+    from ipam_model.declared.build import stack_from_config
     stack = stack_from_config("t", {
         "cluster": {"serviceCidrs": ["10.96.0.0/12"], "nodeCidrs": ["10.0.0.0/24"]},
         "pools": {"a": {"cidr": "10.112.0.0/16"}, "b": {"cidr": "10.0.1.0/24"}}})
@@ -260,7 +260,7 @@ def live(name, cidr, **kw):
 
 
 def test_live_pool_not_declared_overlapping_a_declared_pool():
-    from ipam_model.stack import stack_from_config
+    from ipam_model.declared.build import stack_from_config
     stack = stack_from_config("t", {"pools": {"a": {"cidr": "192.168.0.0/24"},
                                               "b": {"cidr": "10.0.0.0/16"}}})
     live_pools = {
@@ -279,7 +279,7 @@ def test_live_pool_not_declared_overlapping_a_declared_pool():
 
 
 def test_disabled_live_pool_still_counts():
-    from ipam_model.stack import stack_from_config
+    from ipam_model.declared.build import stack_from_config
     stack = stack_from_config("t", {"pools": {"a": {"cidr": "10.0.0.0/24"}}})
     old = LivePool(name="old", spec=PoolSpec(cidr="10.0.0.0/24", block_size=26, disabled=True))
     [finding] = live_overlap_findings(stack, {"old": old})

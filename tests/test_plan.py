@@ -8,13 +8,13 @@ import netaddr
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ipam_model.calico import apply_defaults
-from ipam_model.model import frozen_map
-from ipam_model.plan import (BASELINE_APPLIED, BASELINE_STACK, Action, build_plan, drift,
-                             propose_temporary_cidr, safety_findings)
-from ipam_model.render import APPLIED_SPEC_ANNOTATION, applied_spec_value
-from ipam_model.snapshot import LiveNamespace, LivePool, LiveState, PoolUsage
-from ipam_model.stack import stack_from_config
+from ipam_model.calico.validate import apply_defaults
+from ipam_model.core.model import frozen_map
+from ipam_model.plan.planner import (BASELINE_APPLIED, BASELINE_STACK, Action, build_plan, drift,
+    propose_temporary_cidr, safety_findings)
+from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, applied_spec_value
+from ipam_model.core.live_state import LiveNamespace, LivePool, LiveState, PoolUsage
+from ipam_model.declared.build import stack_from_config
 
 OURS = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
 V4 = "cni.projectcalico.org/ipv4pools"
@@ -359,9 +359,9 @@ from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 
-from ipam_model.cli import main  # noqa: E402
-from ipam_model.render import render_stack, to_yaml  # noqa: E402
-from ipam_model.stack import load_stack  # noqa: E402
+from ipam_model.cli import main
+from ipam_model.views.manifests import render_stack, to_yaml
+from ipam_model.declared.files import load_stack
 
 DEV_STACK = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.dev.yaml"
 

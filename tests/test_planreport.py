@@ -4,14 +4,13 @@ Regenerate after an intended change: UPDATE_GOLDEN=1 pytest tests/test_planrepor
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
-from ipam_model.plan import build_plan
-from ipam_model.planreport import render, summary_line, to_json_data
+from ipam_model.plan.planner import build_plan
+from ipam_model.views.plan import render, summary_line, to_json_data
 from test_plan import WEB, V4, live, live_pool, stack, used
 
 DATA = Path(__file__).parent / "data" / "plan"

@@ -20,8 +20,8 @@ import pulumi
 import pytest
 import yaml
 
-from ipam_model.render import render_stack
-from ipam_model.stack import load_stack
+from ipam_model.views.manifests import render_stack
+from ipam_model.declared.files import load_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -348,8 +348,8 @@ def test_cross_stack_overlap_in_the_routing_domain_is_refused():
 
 def _live_dev(block_size: int = 29, extra_pools=(), blocks=()):
     """A live cluster for dev: its pools as rendered (owned by stack dev), namespaces present."""
-    from ipam_model.live import build_live_state
-    from ipam_model.snapshot import OWNER_CALICO_IPAM, LiveNamespace, LivePool
+    from ipam_model.live.normalise import build_live_state
+    from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveNamespace, LivePool
 
     stack = load_stack(STACKS / "Pulumi.dev.yaml")
     labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
@@ -371,7 +371,7 @@ def _live_dev(block_size: int = 29, extra_pools=(), blocks=()):
 @pytest.fixture
 def live_cluster(monkeypatch):
     """Replace the Kubernetes reader; yields a setter for the state it returns."""
-    import ipam_model.kube
+    import ipam_model.live.kube.reader
     state = {}
 
     class FakeReader:
@@ -383,7 +383,7 @@ def live_cluster(monkeypatch):
                 raise state["live"]
             return state["live"]
 
-    monkeypatch.setattr(ipam_model.kube, "KubeReader", FakeReader)
+    monkeypatch.setattr(ipam_model.live.kube.reader, "KubeReader", FakeReader)
     monkeypatch.delenv("CALICO_IPAM_ALLOW_DISRUPTION", raising=False)
     return state
 
@@ -402,7 +402,7 @@ def test_live_checks_pass_when_the_cluster_matches(live_cluster):
 
 
 def test_live_block_size_change_with_allocations_is_refused_with_the_migration(live_cluster):
-    from ipam_model.snapshot import LiveBlock
+    from ipam_model.core.live_state import LiveBlock
     # live external-pool has /26 blocks and 3 pods of external-ns; the stack says /29
     live_cluster["live"] = _live_dev(block_size=26, blocks=[LiveBlock(
         "172.16.0.0/26", "host:worker-0", 64, 3, {"external-ns": 3})])
@@ -424,7 +424,7 @@ def test_live_checks_off_never_read_the_cluster(live_cluster):
 
 
 def test_unreadable_cluster_registers_nothing(live_cluster):
-    from ipam_model.errors import ClusterError
+    from ipam_model.core.errors import ClusterError
     live_cluster["live"] = ClusterError("cluster https://lab:6443: 403 Forbidden listing ippools")
     run = Run()
     with pytest.raises(pulumi.RunError, match="403 Forbidden"):
@@ -436,8 +436,8 @@ def test_deleting_an_owned_pool_in_use_is_gated_unless_allowed(live_cluster, mon
     # retainOnDelete: false, so removing old-pool from the stack would delete it
     config = _dev_live_checks()
     config["calico-ipam:cluster"]["retainOnDelete"] = False
-    from ipam_model.snapshot import OWNER_CALICO_IPAM, LiveBlock, LivePool
-    from ipam_model.model import PoolSpec
+    from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveBlock, LivePool
+    from ipam_model.core.model import PoolSpec
     old = LivePool(name="old-pool", spec=PoolSpec("172.16.1.0/26", 29),
                    labels={"app.kubernetes.io/managed-by": "calico-ipam",
                            "calico-ipam.io/stack": "dev"},

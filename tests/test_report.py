@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipam_model.errors import InputError
-from ipam_model.model import Location, Severity
-from ipam_model.report import (FORMATS, MARKDOWN_BUDGET_BYTES, format_findings,
-                               format_input_error, github_data, github_property)
-from ipam_model.rules import RULES, rule
+from ipam_model.core.errors import InputError
+from ipam_model.core.model import Location, Severity
+from ipam_model.views.findings import (FORMATS, MARKDOWN_BUDGET_BYTES, format_findings,
+    format_input_error, github_data, github_property)
+from ipam_model.core.rules import RULES, rule
 
 DEV = "stacks/Pulumi.dev.yaml"
 PROD = "stacks/Pulumi.prod.yaml"

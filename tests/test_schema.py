@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipam_model import schema
+from ipam_model.declared import schema
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 200),
                     st.floats(allow_nan=False, allow_infinity=False, width=16),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipam_model.selector import SelectorError, parse_selector, selects
+from ipam_model.calico.selector import SelectorError, parse_selector, selects
 
 NODE = {"kubernetes.io/os": "linux", "topology.kubernetes.io/zone": "eu-west-1a",
         "node-role.kubernetes.io/worker": "", "rack": "r12"}
@@ -390,7 +390,7 @@ def test_canonical_form_reparses_to_an_equivalent_selector(expr, label_list):
 
 
 def test_annotation_only_idiom_is_recognised_in_any_spelling():
-    from ipam_model.selector import selects_nothing_automatically
+    from ipam_model.calico.selector import selects_nothing_automatically
     assert selects_nothing_automatically("!all()")
     assert selects_nothing_automatically(" ! ( all() ) ")
     assert not selects_nothing_automatically("all()")

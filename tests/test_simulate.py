@@ -4,9 +4,9 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ipam_model.model import Pool, PoolSpec
-from ipam_model.simulate import (AllocationFailure, NamespaceInfo, NaiveSimulator,
-                                 PodAllocation, Simulator)
+from ipam_model.core.model import Pool, PoolSpec
+from ipam_model.calico.ipam.simulator import (AllocationFailure, NamespaceInfo, NaiveSimulator,
+    PodAllocation, Simulator)
 
 POOL = Pool("pool-a", PoolSpec("172.16.0.0/26", 29))
 
@@ -177,7 +177,7 @@ def test_fast_allocator_equals_naive_oracle(scenario):
 def run_command(argv):
     """The simulate command alone (other commands' modules play no part)."""
     import argparse
-    from ipam_model.commands import simulate as command
+    from ipam_model.cli.commands import simulate as command
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
     return command.run(parser.parse_args(argv))
@@ -204,7 +204,7 @@ def test_cli_dev_example(capsys):
 
 def test_cli_failures_exit_1_and_bad_pods_flag(capsys):
     pytest.importorskip("ipam_model.calico")
-    from ipam_model.errors import UsageError
+    from ipam_model.core.errors import UsageError
     rc = run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=70",
                       "--strict-affinity"])
     out = capsys.readouterr().out
@@ -244,7 +244,7 @@ def test_readded_node_uses_new_labels_and_keeps_leftover_blocks():
 def test_cli_empty_node_name_is_a_usage_error(name):
     # An empty --node once simulated a node called "" whose blocks showed
     # affinity "none", as if nobody owned them.
-    from ipam_model.errors import UsageError
+    from ipam_model.core.errors import UsageError
     with pytest.raises(UsageError, match="--node"):
         run_command(["--stack", "dev", "--stacks", "stacks", "--node", name])
 

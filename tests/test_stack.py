@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from ipam_model.errors import InputError, UsageError
-from ipam_model.model import API_V3
-from ipam_model.stack import find_stack_file, list_stack_files, load_stack, load_stacks, stack_from_config
+from ipam_model.core.errors import InputError, UsageError
+from ipam_model.core.model import API_V3
+from ipam_model.declared.files import find_stack_file, list_stack_files, load_stack, load_stacks
+from ipam_model.declared.build import stack_from_config
 
 STACKS = Path(__file__).resolve().parent.parent / "stacks"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from ipam_model import cli
-from ipam_model.errors import InputError
-from ipam_model.stack import load_stack
-from ipam_model.stackfile import MAX_FILE_BYTES, load_yaml_text
+from ipam_model.core.errors import InputError
+from ipam_model.declared.files import load_stack
+from ipam_model.declared.yaml import MAX_FILE_BYTES, load_yaml_text
 
 MALFORMED = Path(__file__).parent / "data" / "stacks" / "malformed"
 FIXTURES = sorted(MALFORMED.glob("*.yaml"))
@@ -137,7 +137,7 @@ import yaml  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from ipam_model import stackfile  # noqa: E402
+from ipam_model.declared import yaml as stackfile
 
 
 def outcome(load, text: str):

@@ -1,0 +1,1 @@
+"""CLI subcommands, one per module; see ``ipam_model.cli.app``."""

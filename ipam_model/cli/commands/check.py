@@ -1,0 +1,127 @@
+"""``calico-ipam check``: every rule over the stacks; exit 1 on any error finding.
+
+Findings about the stacks are the command's output (exit 0 or 1). A stack
+file that cannot be read or does not match the schema is bad input: one line
+on stderr per bad file, every bad file reported in one run, and exit 2. The
+report then holds those errors and nothing else, never the findings of the
+files that did load as if the check were complete: with ``--format github``
+they are ``::error`` annotations on each file and line, and ``--output`` still
+writes a report (a SARIF upload step then shows them instead of failing for
+want of a file).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ...core.errors import InputError, UsageError
+from ...core.model import Stack, has_errors
+from ...declared.files import find_stack_file, list_stack_files, load_stack
+from ...views.findings import FORMATS, format_findings, input_error_finding
+from ..options import add_stacks_argument
+
+NAME = "check"
+HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"
+DESCRIPTION = ("Check the declared pools and namespace bindings of every stack (or the named "
+               "ones). Exit 0 when there is no error finding, 1 when there is, 2 when a stack "
+               "file cannot be read.")
+ORDER = 10
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stacks_argument(parser)
+    parser.add_argument("--stack", metavar="NAME", action="append", default=[],
+                        help="check only this stack (repeatable); other stacks of the directory "
+                             "still count for routing-domain overlaps")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, markdown (job summary), github "
+                             "(workflow annotations) or sarif (code scanning)")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the report to FILE instead of standard output")
+
+
+def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:
+    """The directory's other stacks, for routing-domain overlaps only.
+
+    A sibling that does not load is left out here: it is not what the user
+    asked about, and checking it directly reports its problem. It is named on
+    stderr, though: its pools may share the routing domain, and a silent skip
+    would pass an overlap (CIP202) nobody checked.
+    """
+    names = {s.name for s in checked}
+    others = []
+    for name, path in list_stack_files(stacks_dir):
+        if name in names:
+            continue
+        try:
+            others.append(load_stack(path, name))
+        except InputError as exc:
+            print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
+                  f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
+    return others
+
+
+def use_color(stream) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+
+
+def write_output(path: str, text: str) -> None:
+    """Write all of *text* or nothing: a half-written SARIF file fails the upload."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def load_checked_stacks(stacks_dir: str, names: Sequence[str]
+                        ) -> tuple[list[Stack], list[InputError]]:
+    """The stacks to check and, separately, every stack file that failed to load."""
+    if names:
+        files = [(name, find_stack_file(stacks_dir, name)) for name in names]
+    else:
+        files = list_stack_files(stacks_dir)
+        if not files:
+            raise UsageError(f"no Pulumi.<stack>.yaml files in {stacks_dir}")
+    stacks, errors = [], []
+    for name, path in files:
+        try:
+            stacks.append(load_stack(path, name))
+        except InputError as exc:
+            errors.append(exc)
+    return stacks, errors
+
+
+def report_input_errors(args: argparse.Namespace, errors: Sequence[InputError]) -> int:
+    for exc in errors:
+        print(f"calico-ipam check: error: {exc}", file=sys.stderr)
+    findings = [input_error_finding(exc) for exc in errors]
+    if args.output:
+        write_output(args.output, format_findings(findings, args.format))
+    elif args.format == "github":
+        sys.stdout.write(format_findings(findings, "github"))
+    return InputError.exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...rules.runner import check_stacks
+
+    stacks, errors = load_checked_stacks(args.stacks, list(dict.fromkeys(args.stack)))
+    if errors:
+        return report_input_errors(args, errors)
+    context = context_stacks(args.stacks, stacks) if args.stack else []
+    findings = check_stacks(stacks, context=context)
+    color = args.format == "text" and not args.output and use_color(sys.stdout)
+    report = format_findings(findings, args.format, stacks=stacks, color=color)
+    if args.output:
+        write_output(args.output, report)
+    else:
+        sys.stdout.write(report)
+    return 1 if has_errors(findings) else 0

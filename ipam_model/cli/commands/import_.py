@@ -1,0 +1,68 @@
+"""``calico-ipam import``: write a stack file from what exists.
+
+From a cluster, a snapshot, or IPPool manifests (such as the Calico example's
+pools.yaml); a following ``plan`` shows no changes. An existing stack file
+keeps its comments and its other config keys.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ...cli import options_live as live_args
+from ...core.errors import UsageError
+from ...importer.build import from_live
+from ...importer.files import from_manifests
+from ...importer.files import write_stack_file
+from ..options import add_stacks_argument
+
+NAME = "import"
+HELP = "write a stack file from a cluster, a snapshot or IPPool manifests"
+DESCRIPTION = ("Adopt what exists: write calico-ipam:pools (and namespace bindings from their "
+               "pool annotations) into stacks/Pulumi.<stack>.yaml, leaving out Calico's "
+               "defaults and keeping the comments of an existing file.")
+ORDER = 40
+
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to write")
+    add_stacks_argument(parser)
+    parser.add_argument("--manifests", metavar="FILE",
+                        help="multi-document IPPool YAML (projectcalico.org/v3 or "
+                             "crd.projectcalico.org/v1) instead of a cluster or snapshot")
+    parser.add_argument("--output", metavar="FILE",
+                        help="the stack file to write (default: <stacks>/Pulumi.<stack>.yaml)")
+    live_args.add_live_arguments(parser)  # or these instead of --manifests
+
+
+def run(args: argparse.Namespace) -> int:
+    live_given = any(getattr(args, a, None) for a in ("snapshot", "kubeconfig"))
+    if bool(args.manifests) == bool(live_given):
+        raise UsageError("give exactly one source: --manifests FILE, --snapshot FILE or "
+                         "--kubeconfig PATH")
+    if args.manifests:
+        imported = from_manifests(args.manifests)
+    else:
+        imported = from_live(live_args.read_live(args), args.stack)
+    output = args.output or os.path.join(args.stacks, f"Pulumi.{args.stack}.yaml")
+    notes: list[str] = []
+    write_stack_file(output, imported, notes)
+    print(f"Wrote {output}: {len(imported.pools)} pool{'s' if len(imported.pools) != 1 else ''}"
+          f", {len(imported.bindings)} namespace binding"
+          f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")
+    for note in imported.skipped:
+        print(f"  skipped {note}", file=sys.stderr)
+    for note in notes:
+        print(f"  {note}", file=sys.stderr)
+    if getattr(args, "manifests", None):
+        # Manifests say nothing about the cluster: compare with them, not with it.
+        print(f"Next: calico-ipam render --stack {args.stack} prints the same pools, "
+              f"with Calico's defaults written out.")
+    elif any(n.startswith("kept") for n in notes):
+        print(f"Next: calico-ipam plan --stack {args.stack} shows the kept declarations above "
+              f"as changes.")
+    else:
+        print(f"Next: calico-ipam plan --stack {args.stack} should show no changes.")
+    return 0

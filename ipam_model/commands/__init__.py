@@ -1,1 +1,0 @@
-"""CLI subcommands, one per module; see ``ipam_model.cli``."""

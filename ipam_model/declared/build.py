@@ -1,0 +1,107 @@
+"""Stacks from a config mapping: the calico-ipam config of one stack to a ``Stack``."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..core.model import (
+    CONFIG_NAMESPACE,
+    Binding,
+    ClusterSettings,
+    NodeGroup,
+    Stack,
+    YamlPath,
+    frozen_map,
+)
+from .schema import validate_config
+
+CONFIG_KEYS = ("cluster", "pools", "namespaces")
+
+
+def config_yaml_path(schema_path: tuple) -> YamlPath:
+    """('pools', 'a', 'cidr') -> ('config', 'calico-ipam:pools', 'a', 'cidr')."""
+    if not schema_path:
+        return ("config",)
+    head, *rest = schema_path
+    return ("config", f"{CONFIG_NAMESPACE}:{head}", *rest)
+
+
+def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None = None,
+                      source: Mapping[YamlPath, tuple[int, int]] | None = None) -> Stack:
+    """Build a Stack from the calico-ipam config mapping (keys cluster/pools/namespaces).
+
+    Shape and types are checked against the JSON Schema (InputError on the
+    first violation). Calico's own rules are not applied here: pools whose
+    spec fails them are kept in ``pool_specs`` but left out of ``pools``;
+    ``check`` reports them.
+    """
+    from ..calico import validate as calico
+
+    source = source or {}
+
+    def position(path: YamlPath):
+        probe = tuple(path)
+        while probe:
+            if probe in source:
+                return source[probe]
+            probe = probe[:-1]
+        return (None, None)
+
+    config = dict(config)
+    validate_config(config, file=file, to_yaml_path=config_yaml_path, position=position)
+
+    partial = Stack(name=name, file=file, cluster=ClusterSettings(), pool_specs=frozen_map(),
+                    pool_metadata=frozen_map(), pools=frozen_map(), bindings=frozen_map(),
+                    source=frozen_map(source))
+    cluster = _cluster_settings(config.get("cluster") or {}, partial)
+    pool_specs, pool_metadata, pools, pool_findings = {}, {}, {}, {}
+    for pool_name, entry in (config.get("pools") or {}).items():
+        entry = dict(entry or {})
+        metadata = entry.pop("metadata", None) or {}
+        pool_specs[pool_name] = frozen_map(entry)
+        pool_metadata[pool_name] = frozen_map(metadata)
+        pool, findings = calico.validated_pool(
+            pool_name, entry, metadata or None, stack=name,
+            locate=lambda path, _p=pool_name: partial.pool_location(_p, *path),
+            location=partial.pool_location(pool_name))
+        pool_findings[pool_name] = tuple(findings)
+        if pool is not None:
+            pools[pool_name] = pool
+    bindings = {}
+    for ns, entry in (config.get("namespaces") or {}).items():
+        entry = entry or {}
+        bindings[ns] = Binding(
+            namespace=ns,
+            ipv4_pools=tuple(entry.get("ipv4Pools") or ()),
+            ipv6_pools=tuple(entry.get("ipv6Pools") or ()),
+            expected_pods=entry.get("expectedPods"),
+            labels=frozen_map(entry.get("labels")),
+            location=partial.binding_location(ns),
+        )
+    return Stack(name=name, file=file, cluster=cluster, pool_specs=frozen_map(pool_specs),
+                 pool_metadata=frozen_map(pool_metadata), pools=frozen_map(pools),
+                 bindings=frozen_map(bindings), source=frozen_map(source),
+                 pool_findings=frozen_map(pool_findings))
+
+
+def _cluster_settings(raw: Mapping[str, Any], stack: Stack) -> ClusterSettings:
+    defaults = ClusterSettings()
+    groups = tuple(
+        NodeGroup(name=g["name"], count=g["count"], labels=frozen_map(g.get("labels")),
+                  max_pods=g.get("maxPods", 110),
+                  location=stack.cluster_location("nodeGroups", i))
+        for i, g in enumerate(raw.get("nodeGroups") or ()))
+    return ClusterSettings(
+        calico_api=raw.get("calicoApi", defaults.calico_api),
+        routing_domain=raw.get("routingDomain"),
+        service_cidrs=tuple(raw.get("serviceCidrs") or ()),
+        node_cidrs=tuple(raw.get("nodeCidrs") or ()),
+        node_groups=groups,
+        strict_affinity=raw.get("strictAffinity", defaults.strict_affinity),
+        max_blocks_per_host=raw.get("maxBlocksPerHost", defaults.max_blocks_per_host),
+        headroom_percent=raw.get("headroomPercent", defaults.headroom_percent),
+        kubeconfig=raw.get("kubeconfig"),
+        context=raw.get("context"),
+        live_checks=raw.get("liveChecks", defaults.live_checks),
+        retain_on_delete=raw.get("retainOnDelete", defaults.retain_on_delete),
+        protect=raw.get("protect", defaults.protect),
+    )

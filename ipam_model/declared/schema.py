@@ -1,0 +1,191 @@
+"""The JSON Schema of the ``calico-ipam:*`` stack config, and friendly errors.
+
+The schema (``data/stack.schema.json``) checks shape and types only. Value
+rules that Calico enforces (CIDR syntax, block-size range, modes) belong to
+``calico.py`` so their findings carry Calico's wording and rule ids.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from importlib import resources
+from typing import Any, Callable, Mapping
+
+import fastjsonschema
+import jsonschema
+
+from ..core.errors import InputError
+from ..core.model import YamlPath
+
+_TYPE_NAMES = {"integer": "an integer", "string": "a string", "boolean": "true or false",
+               "object": "a mapping", "array": "a list", "number": "a number", "null": "null"}
+
+
+@functools.lru_cache(maxsize=1)
+def stack_schema() -> dict:
+    """The stack-config JSON Schema shipped in the package."""
+    with resources.files("ipam_model.data").joinpath("stack.schema.json").open("rb") as fh:
+        return json.load(fh)
+
+
+def _inline_refs(node, defs):
+    """The schema with local ``#/$defs/...`` references replaced by their targets:
+    jsonschema resolves a ``$ref`` on every instance, which dominated validation
+    time for stacks with thousands of pools."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(defs[ref[len("#/$defs/"):]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+@functools.lru_cache(maxsize=1)
+def _validator():
+    schema = stack_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(_inline_refs(schema, schema.get("$defs", {})))
+
+
+def describe(value: Any) -> str:
+    """A value as the user wrote it in YAML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def kind_of(value: Any) -> str:
+    """"a string", "a list", ...: what the user wrote, in words."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null (empty)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def suggest(word: str, choices) -> str:
+    """' did you mean "blockSize"?' or ''."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered:
+        return f'; did you mean "{lowered[word.lower()]}"?'
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _type_hint(value: Any, expected: str) -> str:
+    if isinstance(value, str) and expected in ("integer", "number"):
+        try:
+            int(value.strip())
+            return f" (write {value.strip()} without quotes)"
+        except ValueError:
+            return ""
+    if isinstance(value, str) and expected == "boolean" and value.lower() in ("true", "false",
+                                                                               "yes", "no"):
+        return f" (write {value.lower() in ('true', 'yes') and 'true' or 'false'} without quotes)"
+    if expected == "string" and isinstance(value, (bool, int, float)):
+        return f' (quote it: "{describe(value)}")'
+    return ""
+
+
+def _message(error: jsonschema.ValidationError) -> tuple[str, tuple]:
+    """A one-line message and the extra path elements it points at."""
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        key = sorted(extras)[0]
+        hint = suggest(key, allowed) or (
+            f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+        return f'unknown key "{key}"{hint}', (key,)
+    if v == "type":
+        expected = error.validator_value
+        names = expected if isinstance(expected, list) else [expected]
+        want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        if error.instance is None:
+            return f"is empty, expected {want}", ()
+        if isinstance(error.instance, (dict, list)):
+            return f"expected {want}, not {kind_of(error.instance)}", ()
+        return (f"{describe(error.instance)} is {kind_of(error.instance)}, expected {want}"
+                f"{_type_hint(error.instance, names[0])}", ())
+    if v == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return f'missing required key "{missing[0]}"', ()
+    if v == "enum":
+        options = ", ".join(str(o) for o in error.validator_value)
+        hint = suggest(str(error.instance), [str(o) for o in error.validator_value])
+        return f"{describe(error.instance)} is not one of: {options}{hint}", ()
+    if v == "minimum":
+        return f"{describe(error.instance)} is below the minimum of {error.validator_value}", ()
+    if v == "maximum":
+        return f"{describe(error.instance)} is above the maximum of {error.validator_value}", ()
+    if v == "minLength":
+        return "must not be empty", ()
+    return error.message, ()
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_gate():
+    """A compiled validator of the same schema: ~20x faster than jsonschema on a
+    valid config, which is nearly every config. jsonschema stays the authority:
+    it runs whenever the gate objects, and only its verdict and messages count
+    (tests/test_schema.py checks that both agree)."""
+    schema = stack_schema()
+    inlined = _inline_refs(schema, schema.get("$defs", {}))
+    # The schema only uses keywords with the same meaning in draft 7, which the
+    # compiler supports; never let it insert defaults into the user's config.
+    body = {k: v for k, v in inlined.items() if k not in ("$schema", "$id", "$defs")}
+    return fastjsonschema.compile(body, use_default=False)
+
+
+def validate_config(config: Mapping[str, Any], *, file: str | None,
+                    to_yaml_path: Callable[[tuple], YamlPath],
+                    position: Callable[[YamlPath], tuple[int | None, int | None]]) -> None:
+    """Raise one InputError for the first schema violation in document order.
+
+    ``config`` is the calico-ipam mapping keyed ``cluster``/``pools``/
+    ``namespaces``; ``to_yaml_path`` maps a schema path to the YAML path in
+    the file and ``position`` gives its (line, column).
+    """
+    try:
+        _fast_gate()(config)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass  # let jsonschema find and word the problem
+    errors = list(_validator().iter_errors(config))
+    if not errors:
+        return
+    located = []
+    for err in errors:
+        message, extra = _message(err)
+        path = to_yaml_path(tuple(err.absolute_path) + extra)
+        line, col = position(path)
+        located.append(((line or 0, col or 0), message, path, line, col))
+    located.sort(key=lambda item: item[0])
+    _, message, path, line, col = located[0]
+    more = len(located) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
+    raise InputError(message, file=file, path=path, line=line, column=col, rule="CIP002")

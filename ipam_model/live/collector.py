@@ -1,0 +1,108 @@
+"""Collecting raw objects into a ``LiveState``, one object at a time."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..core.live_state import (
+    IPAMConfig,
+    LiveAffinity,
+    LiveBlock,
+    LiveNamespace,
+    LiveNode,
+    LivePool,
+    LiveState,
+)
+from ..core.model import API_CRD_V1, API_V3
+from .normalise import (
+    Where,
+    _fail,
+    _name,
+    build_live_state,
+    normalise_affinity,
+    normalise_block,
+    normalise_ipam_config,
+    normalise_namespace,
+    normalise_node,
+    normalise_pool,
+)
+
+# kind -> the attribute of a collector it feeds. IPAMConfiguration is the
+# projectcalico.org/v3 name of IPAMConfig (calico-ipam-allocation.md §1.3).
+SUPPORTED_KINDS = {
+    "IPPool": "pools", "Namespace": "namespaces", "Node": "nodes", "IPAMBlock": "blocks",
+    "BlockAffinity": "affinities", "IPAMConfig": "ipam_configs",
+    "IPAMConfiguration": "ipam_configs",
+}
+
+
+class LiveCollector:
+    """Normalises raw objects one at a time; ``result()`` builds the LiveState.
+
+    ``start(kind)`` forgets what was collected of that kind, so a reader that
+    restarts a list (410 Gone, a retry) never keeps half of an old listing.
+    """
+
+    def __init__(self) -> None:
+        self.pools: dict[str, LivePool] = {}
+        self.namespaces: dict[str, LiveNamespace] = {}
+        self.nodes: dict[str, LiveNode] = {}
+        self.blocks: list[LiveBlock] = []
+        self.affinities: list[LiveAffinity] = []
+        self.ipam_configs: dict[str, IPAMConfig] = {}
+        self.notes: list[str] = []
+        self._ignored: Counter = Counter()
+        self.pool_api: str | None = None
+
+    def start(self, kind: str) -> None:
+        attr = SUPPORTED_KINDS[kind]
+        value = getattr(self, attr)
+        value.clear()
+
+    def add(self, obj: Any, file: str | None = None, where: Where = ()) -> None:
+        if not isinstance(obj, dict):
+            raise _fail(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}",
+                        file, where)
+        kind = obj.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise _fail("kind is missing", file, where)
+        if kind not in SUPPORTED_KINDS:
+            self._ignored[kind] += 1
+            return
+        if kind == "IPPool":
+            pool = normalise_pool(obj, file, where)
+            if pool.name in self.pools:
+                raise _fail(f"IPPool {pool.name!r} appears twice", file, where)
+            self.pools[pool.name] = pool
+            api = obj.get("apiVersion")
+            if api in (API_V3, API_CRD_V1):
+                self.pool_api = api
+        elif kind == "Namespace":
+            ns = normalise_namespace(obj, file, where)
+            self.namespaces[ns.name] = ns
+        elif kind == "Node":
+            node = normalise_node(obj, file, where)
+            self.nodes[node.name] = node
+        elif kind == "IPAMBlock":
+            self.blocks.append(normalise_block(obj, file, where))
+        elif kind == "BlockAffinity":
+            aff = normalise_affinity(obj, file, where)
+            if aff is not None:
+                self.affinities.append(aff)
+        else:
+            self.ipam_configs[_name(obj, file, where)] = normalise_ipam_config(obj, file, where)
+
+    def ignored_note(self) -> str | None:
+        if not self._ignored:
+            return None
+        kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self._ignored.items()))
+        return f"ignored objects of kinds calico-ipam does not read: {kinds}"
+
+    def result(self, source: str, calico_api: str | None = None) -> LiveState:
+        # IPAMConfig is a singleton named "default"; anything else is not read by Calico.
+        config = self.ipam_configs.get("default")
+        notes = [n for n in (self.ignored_note(),) if n]
+        return build_live_state(source, calico_api or self.pool_api or API_V3,
+                                self.pools.values(), self.namespaces.values(), self.nodes.values(),
+                                self.blocks, self.affinities, config, notes,
+                                calico_api_inferred=calico_api is None)

@@ -1,0 +1,1 @@
+"""Reading a cluster through the Kubernetes API (lightkube), read-only."""

@@ -1,0 +1,496 @@
+"""Live Calico IPAM state: the normaliser and the snapshot file formats.
+
+Raw objects (from the Kubernetes API, a ``calico-ipam snapshot`` file or
+``kubectl get … -o yaml|json`` List output) become a ``LiveState``. Objects are
+normalised one at a time as they are read, so a 100,000-block cluster never
+sits in memory as raw JSON: only counts per block are kept.
+
+Snapshot file (written by ``calico-ipam snapshot``, JSON, one object a line)::
+
+    {"kind": "CalicoIpamSnapshot", "version": 1, "source": "...",
+     "calicoApi": "projectcalico.org/v3",
+     "items": [
+     {"apiVersion": "projectcalico.org/v3", "kind": "IPPool", ...},
+     ...
+     ]}
+
+Every item carries its own ``kind``, like a kubectl List, so the same reader
+takes both. YAML (one or several documents) is accepted too.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
+
+import netaddr
+
+from ..core.errors import InputError
+from ..core.live_state import (
+    OWNER_CALICO_IPAM,
+    OWNER_OTHER,
+    OWNER_TIGERA_OPERATOR,
+    IPAMConfig,
+    LiveAffinity,
+    LiveBlock,
+    LiveNamespace,
+    LiveNode,
+    LivePool,
+    LiveState,
+    PoolUsage,
+)
+from ..core.model import (
+    APPLIED_SPEC_ANNOTATION,
+    DEFAULT_ALLOWED_USES,
+    DEFAULT_BLOCK_SIZE,
+    DEFAULT_NODE_SELECTOR,
+    OWNERSHIP_LABEL,
+    OWNERSHIP_VALUE,
+    STACK_LABEL,
+    PoolSpec,
+    frozen_map,
+)
+
+METADATA_ANNOTATION = "projectcalico.org/metadata"
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+# The Tigera operator labels the pools it creates with managed-by=tigera-operator
+# (tigera/operator pkg/controller/ippool/pool_controller.go) and names the first
+# pool of each family like this (defaults.go).
+OPERATOR_MANAGED_BY = "tigera-operator"
+OPERATOR_GROUP = "operator.tigera.io"
+OPERATOR_DEFAULT_POOL_NAMES = frozenset({"default-ipv4-ippool", "default-ipv6-ippool"})
+
+
+Where = tuple  # YAML path of the object inside its file, for messages
+# Shared by every object without labels/annotations/pods: equal to frozen_map()
+# and read-only, without a fresh dict and proxy per object.
+_EMPTY_MAP = MappingProxyType({})
+_ALLOCATION_TYPES = frozenset({int, type(None)})
+_FEW_ATTRIBUTES = 8  # up to this many, a block's allocations are counted per attribute index
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _fail(message: str, file: str | None, where: Where) -> InputError:
+    return InputError(message, file=file, path=where)
+
+
+def _mapping(value: Any, what: str, file: str | None, where: Where) -> Mapping:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):  # raw objects are decoded JSON/YAML: plain dicts
+        raise _fail(f"{what} must be a mapping, got {type(value).__name__}", file, where)
+    return value
+
+
+def _str_map(value: Any, what: str, file: str | None, where: Where) -> dict[str, str]:
+    m = _mapping(value, what, file, where)
+    out = {}
+    for k, v in m.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise _fail(f"{what} must map strings to strings ({k!r}: {v!r})", file, where)
+        out[k] = v
+    return out
+
+
+def _bool(value: Any, what: str, default: bool, file: str | None, where: Where) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    # crd.projectcalico.org/v1 stores some flags as strings ("false").
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _fail(f"{what} must be true or false, got {value!r}", file, where)
+
+
+def _name(obj: Mapping, file: str | None, where: Where) -> str:
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise _fail("metadata.name is missing", file, where)
+    return name
+
+
+def _keep_annotation(key: str) -> bool:
+    # calico-ipam.io/applied-spec is kept: drift compares the live spec with it.
+    return not (key.startswith("pulumi.com/") or key == LAST_APPLIED_ANNOTATION)
+
+
+def parse_cidr(text: str) -> tuple[str, int, int, int] | None:
+    """(canonical CIDR, family, network as int, prefix length), or None when invalid.
+
+    Canonical IPv4 text (what Calico stores) takes a fast path: a 100,000-block
+    snapshot parses its CIDRs in a fraction of a second. Anything else goes
+    through netaddr, which also canonicalises (host bits cleared, IPv6 compressed).
+    """
+    addr, sep, plen = text.partition("/")
+    if not sep:
+        return None
+    try:
+        a, b, c, d = map(int, addr.split("."))
+        prefix = int(plen)
+    except ValueError:
+        pass  # not four decimal numbers: netaddr decides below
+    else:
+        # int() also takes " 1", "+1", "01", "1_0": rebuilding the text and
+        # comparing it keeps the fast path to canonical decimal text only.
+        if (0 <= a < 256 and 0 <= b < 256 and 0 <= c < 256 and 0 <= d < 256
+                and 0 <= prefix <= 32 and f"{a}.{b}.{c}.{d}/{prefix}" == text):
+            value = (a << 24) | (b << 16) | (c << 8) | d
+            if value & ((1 << (32 - prefix)) - 1) == 0:
+                return text, 4, value, prefix
+    try:
+        net = netaddr.IPNetwork(text).cidr
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+    return str(net), net.version, int(net.network), net.prefixlen
+
+
+def _canonical_cidr(value: Any, what: str, file: str | None, where: Where) -> tuple[str, int]:
+    if not isinstance(value, str) or "/" not in value:
+        raise _fail(f"{what} must be a CIDR such as 10.0.0.0/16, got {value!r}", file, where)
+    parsed = parse_cidr(value)
+    if parsed is None:
+        raise _fail(f"{what} {value!r} is not a valid CIDR", file, where)
+    return parsed[0], parsed[1]
+
+
+# --------------------------------------------------------------------------- normalisers
+
+def _decoded_metadata(obj: Mapping, file: str | None, where: Where):
+    """Labels, annotations and owner references as Calico's v3 API shows them.
+
+    crd.projectcalico.org/v1 storage keeps the v3 ObjectMeta as JSON in the
+    projectcalico.org/metadata annotation; on read Calico starts from the CR's
+    own labels/annotations and lets the decoded ones win
+    (libcalico-go backend/k8s/conversion ConvertK8sResourceToCalicoResource).
+    """
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    labels = _str_map(meta.get("labels"), "metadata.labels", file, where)
+    annotations = _str_map(meta.get("annotations"), "metadata.annotations", file, where)
+    owners = meta.get("ownerReferences") or []
+    encoded = annotations.pop(METADATA_ANNOTATION, None)
+    if encoded is not None:
+        try:
+            v3meta = json.loads(encoded)
+        except ValueError as exc:
+            raise _fail(f"annotation {METADATA_ANNOTATION} is not valid JSON ({exc.msg})",
+                        file, where) from None
+        v3meta = _mapping(v3meta, f"annotation {METADATA_ANNOTATION}", file, where)
+        labels.update(_str_map(v3meta.get("labels"), "metadata labels", file, where))
+        annotations.update(_str_map(v3meta.get("annotations"), "metadata annotations", file, where))
+        owners = v3meta.get("ownerReferences") or owners
+    if not isinstance(owners, list):
+        raise _fail("metadata.ownerReferences must be a list", file, where)
+    annotations = {k: v for k, v in annotations.items() if _keep_annotation(k)}
+    return meta, labels, annotations, owners
+
+
+def pool_owner(name: str, labels: Mapping[str, str], owners: Sequence[Mapping]) -> tuple[str, str | None]:
+    """(owner, stack) of a live pool.
+
+    The operator comes first: it reverts edits to its pools, so a pool it owns
+    must never be claimed even if it also carries our label.
+    """
+    for ref in owners:
+        if isinstance(ref, dict) and str(ref.get("apiVersion", "")).startswith(OPERATOR_GROUP + "/"):
+            return OWNER_TIGERA_OPERATOR, None
+    managed_by = labels.get(OWNERSHIP_LABEL)
+    if managed_by == OPERATOR_MANAGED_BY:
+        return OWNER_TIGERA_OPERATOR, None
+    if managed_by == OWNERSHIP_VALUE:
+        return OWNER_CALICO_IPAM, labels.get(STACK_LABEL)
+    # The operator adopts unlabelled pools under its default names; calico-node
+    # uses the same names on manifest installs. Either way not ours to change.
+    if name in OPERATOR_DEFAULT_POOL_NAMES:
+        return OWNER_TIGERA_OPERATOR, None
+    return OWNER_OTHER, None
+
+
+def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -> PoolSpec:
+    """An IPPoolSpec with Calico's read-time defaults applied (clientv3
+    convertIpPoolFromStorage, calico-ippool-rules.md §1)."""
+    spec = _mapping(spec, "spec", file, where)
+    where = tuple(where) + ("spec",)
+    cidr, version = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
+    block_size = spec.get("blockSize") or 0
+    if isinstance(block_size, bool) or not isinstance(block_size, int):
+        raise _fail(f"blockSize must be an integer, got {block_size!r}", file, where + ("blockSize",))
+    uses = spec.get("allowedUses") or []
+    if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
+        raise _fail("allowedUses must be a list of strings", file, where + ("allowedUses",))
+
+    def text(key: str, default: str) -> str:
+        value = spec.get(key)
+        if value is None or value == "":
+            return default
+        if not isinstance(value, str):
+            raise _fail(f"{key} must be a string, got {value!r}", file, where + (key,))
+        return value
+
+    return PoolSpec(
+        cidr=cidr,
+        block_size=block_size or DEFAULT_BLOCK_SIZE[version],
+        ipip_mode=text("ipipMode", "Never"),
+        vxlan_mode=text("vxlanMode", "Never"),
+        nat_outgoing=_bool(spec.get("natOutgoing"), "natOutgoing", False, file, where),
+        disabled=_bool(spec.get("disabled"), "disabled", False, file, where),
+        disable_bgp_export=_bool(spec.get("disableBGPExport"), "disableBGPExport", False, file, where),
+        node_selector=text("nodeSelector", DEFAULT_NODE_SELECTOR),
+        namespace_selector=text("namespaceSelector", ""),
+        allowed_uses=tuple(uses) or DEFAULT_ALLOWED_USES,
+        assignment_mode=text("assignmentMode", "Automatic"),
+    )
+
+
+def applied_pool_spec(pool: LivePool) -> tuple[PoolSpec | None, str | None]:
+    """What calico-ipam last applied to *pool*, from its
+    ``calico-ipam.io/applied-spec`` annotation, normalised like the live spec.
+
+    (spec, None); (None, None) when the annotation is absent (applied by an
+    older calico-ipam, by hand, or adopted after ``import``); (None, why)
+    when it is present but unreadable, which only an edit outside
+    calico-ipam can cause.
+    """
+    raw = pool.annotations.get(APPLIED_SPEC_ANNOTATION)
+    if raw is None:
+        return None, None
+    try:
+        recorded = json.loads(raw)
+    except ValueError as exc:
+        return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
+    if not isinstance(recorded, dict):
+        return None, f"is not a JSON object (got {type(recorded).__name__})"
+    try:
+        return normalise_pool_spec(recorded), None
+    except InputError as exc:
+        return None, f"is not a valid IPPool spec ({exc})"
+
+
+def normalise_pool(obj: Mapping, file: str | None = None, where: Where = ()) -> LivePool:
+    """An IPPool (projectcalico.org/v3 or crd.projectcalico.org/v1) as the planner sees it."""
+    obj = _mapping(obj, "IPPool", file, where)
+    name = _name(obj, file, where)
+    meta, labels, annotations, owners = _decoded_metadata(obj, file, where)
+    owner, stack = pool_owner(name, labels, owners)
+    return LivePool(
+        name=name,
+        spec=normalise_pool_spec(obj.get("spec"), file, where),
+        labels=frozen_map(labels),
+        annotations=frozen_map(annotations),
+        owner=owner,
+        owner_stack=stack,
+        deleting=bool(meta.get("deletionTimestamp")),
+    )
+
+
+def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveBlock:
+    """An IPAMBlock reduced to counts: allocated ordinals and pods per namespace.
+
+    Tunnel addresses (handles ipip-/vxlan-/wireguard-tunnel-addr-<node>) have
+    no namespace: they count as allocated but for no namespace.
+    """
+    obj = _mapping(obj, "IPAMBlock", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    where = tuple(where) + ("spec",)
+    raw_cidr = spec.get("cidr")
+    parsed = parse_cidr(raw_cidr) if isinstance(raw_cidr, str) and "/" in raw_cidr else None
+    if parsed is None:  # _canonical_cidr raises the detailed message
+        _canonical_cidr(raw_cidr, "cidr", file, where + ("cidr",))
+    cidr, version, _, prefix = parsed
+    size = 1 << ((32 if version == 4 else 128) - prefix)
+    allocations = spec.get("allocations") or []
+    attributes = spec.get("attributes") or []
+    if not isinstance(allocations, list):
+        raise _fail("allocations must be a list", file, where + ("allocations",))
+    if not isinstance(attributes, list):
+        raise _fail("attributes must be a list", file, where + ("attributes",))
+    if len(allocations) > size:
+        raise _fail(f"allocations has {len(allocations)} entries but the block holds {size} addresses",
+                    file, where + ("allocations",))
+    # Counter() below needs hashable entries, and True/1.0 would merge with the
+    # index 1: anything but null or an int is a corrupted block, reported where
+    # it is. The set of types is checked at C speed; the loop only finds the culprit.
+    if not set(map(type, allocations)) <= _ALLOCATION_TYPES:
+        for ordinal, ref in enumerate(allocations):
+            if ref is not None and type(ref) is not int:
+                raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not "
+                            "exist", file, where + ("allocations", ordinal))
+    allocated = len(allocations) - allocations.count(None)
+    n_attrs = len(attributes)
+    per_attr = None
+    if n_attrs <= _FEW_ATTRIBUTES:
+        # The usual block has a handful of attributes: list.count per index is
+        # several times cheaper than a Counter. If the counts miss some
+        # allocations, a reference points outside: the general path names it.
+        per_attr = {i: n for i in range(n_attrs) if (n := allocations.count(i))}
+        if sum(per_attr.values()) != allocated:
+            per_attr = None
+    if per_attr is None:
+        per_attr = Counter(allocations)
+        per_attr.pop(None, None)
+    by_namespace: Counter = Counter()
+    for ref, count in per_attr.items():
+        if type(ref) is not int or not 0 <= ref < n_attrs:
+            ordinal = allocations.index(ref)
+            raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not exist",
+                        file, where + ("allocations", ordinal))
+        attr = attributes[ref]
+        secondary = attr.get("secondary") if isinstance(attr, dict) else None
+        ns = secondary.get("namespace") if isinstance(secondary, dict) else None
+        if ns and isinstance(ns, str):
+            by_namespace[ns] += count
+    affinity = spec.get("affinity")
+    if affinity is not None and not isinstance(affinity, str):
+        raise _fail(f"affinity must be a string, got {affinity!r}", file, where + ("affinity",))
+    return LiveBlock(cidr=cidr, affinity=affinity or None, size=size, allocated=allocated,
+                     by_namespace=frozen_map(by_namespace) if by_namespace else _EMPTY_MAP,
+                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where))
+
+
+def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveAffinity | None:
+    """A BlockAffinity; None when it is marked deleted (Calico is removing it)."""
+    obj = _mapping(obj, "BlockAffinity", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    where = tuple(where) + ("spec",)
+    node = spec.get("node")
+    if not isinstance(node, str) or not node:
+        raise _fail("node is missing", file, where + ("node",))
+    cidr, _ = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
+    if _bool(spec.get("deleted"), "deleted", False, file, where):
+        return None
+    # An empty state is confirmed for old data (ipam.go getBlockFromAffinity).
+    return LiveAffinity(node=node, cidr=cidr, state=spec.get("state") or "confirmed",
+                        type=spec.get("type") or "host")
+
+
+def normalise_namespace(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveNamespace:
+    obj = _mapping(obj, "Namespace", file, where)
+    name = _name(obj, file, where)
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    labels = _str_map(meta.get("labels"), "metadata.labels", file, where)
+    annotations = _str_map(meta.get("annotations"), "metadata.annotations", file, where)
+    return LiveNamespace(name=name, labels=frozen_map(labels),
+                         annotations=frozen_map({k: v for k, v in annotations.items()
+                                                 if _keep_annotation(k)}))
+
+
+def normalise_node(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveNode:
+    obj = _mapping(obj, "Node", file, where)
+    name = _name(obj, file, where)
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    return LiveNode(name=name, labels=frozen_map(_str_map(meta.get("labels"), "metadata.labels",
+                                                          file, where)))
+
+
+def normalise_ipam_config(obj: Mapping, file: str | None = None, where: Where = ()) -> IPAMConfig:
+    obj = _mapping(obj, "IPAMConfig", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    where = tuple(where) + ("spec",)
+    max_blocks = spec.get("maxBlocksPerHost") or 0
+    if isinstance(max_blocks, bool) or not isinstance(max_blocks, int) or max_blocks < 0:
+        raise _fail(f"maxBlocksPerHost must be a non-negative integer, got {max_blocks!r}",
+                    file, where + ("maxBlocksPerHost",))
+    return IPAMConfig(
+        strict_affinity=_bool(spec.get("strictAffinity"), "strictAffinity", False, file, where),
+        auto_allocate_blocks=_bool(spec.get("autoAllocateBlocks"), "autoAllocateBlocks", True,
+                                   file, where),
+        max_blocks_per_host=max_blocks)
+
+
+# --------------------------------------------------------------------------- usage
+
+class _PoolIndex:
+    """Longest-prefix match of block CIDRs to pool CIDRs.
+
+    One dict per (family, prefix length) keyed by the network's integer, so a
+    block costs one lookup per distinct pool prefix length, never a scan.
+    """
+
+    def __init__(self, pools: Iterable[LivePool]):
+        self._by_prefix: dict[tuple[int, int], dict[int, str]] = {}
+        for pool in pools:
+            _, version, first, prefix = parse_cidr(pool.spec.cidr)
+            self._by_prefix.setdefault((version, prefix), {})[first] = pool.name
+        self._prefixes = {v: sorted((p for (fam, p) in self._by_prefix if fam == v), reverse=True)
+                          for v in (4, 6)}
+
+    def pool_of(self, cidr: str) -> str | None:
+        parsed = parse_cidr(cidr)
+        if parsed is None:
+            return None
+        _, version, first, block_prefix = parsed
+        bits = 32 if version == 4 else 128
+        for prefix in self._prefixes[version]:
+            if prefix > block_prefix:
+                continue  # a pool smaller than the block cannot contain it
+            key = first >> (bits - prefix) << (bits - prefix)
+            name = self._by_prefix[(version, prefix)].get(key)
+            if name is not None:
+                return name
+        return None
+
+
+def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
+                  affinities: Iterable[LiveAffinity]) -> dict[str, PoolUsage]:
+    """Per pool: allocated addresses, blocks, nodes with affinity, pods per namespace."""
+    index = _PoolIndex(pools.values())
+    allocated: Counter = Counter()
+    block_count: Counter = Counter()
+    nodes: dict[str, set] = {name: set() for name in pools}
+    by_ns: dict[str, Counter] = {name: Counter() for name in pools}
+    for block in blocks:
+        pool = index.pool_of(block.cidr)
+        if pool is None:
+            continue
+        allocated[pool] += block.allocated
+        block_count[pool] += 1
+        node = block.node
+        if node:
+            nodes[pool].add(node)
+        if block.by_namespace:  # most blocks on a big cluster: skip an empty update
+            by_ns[pool].update(block.by_namespace)
+    for aff in affinities:
+        if aff.type != "host":
+            continue
+        pool = index.pool_of(aff.cidr)
+        if pool is not None:
+            nodes[pool].add(aff.node)
+    return {name: PoolUsage(allocated=allocated[name], blocks=block_count[name],
+                            nodes=tuple(sorted(nodes[name])), by_namespace=frozen_map(by_ns[name]))
+            for name in pools}
+
+
+def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
+                     namespaces: Iterable[LiveNamespace], nodes: Iterable[LiveNode],
+                     blocks: Iterable[LiveBlock], affinities: Iterable[LiveAffinity],
+                     ipam_config: IPAMConfig | None = None,
+                     notes: Sequence[str] = (), *,
+                     calico_api_inferred: bool = False) -> LiveState:
+    pool_map = {p.name: p for p in sorted(pools, key=lambda p: p.name)}
+    blocks = tuple(blocks)
+    affinities = tuple(affinities)
+    return LiveState(
+        source=source,
+        calico_api=calico_api,
+        calico_api_inferred=calico_api_inferred,
+        pools=frozen_map(pool_map),
+        namespaces=frozen_map({n.name: n for n in sorted(namespaces, key=lambda n: n.name)}),
+        nodes=frozen_map({n.name: n for n in sorted(nodes, key=lambda n: n.name)}),
+        blocks=blocks,
+        affinities=affinities,
+        ipam_config=ipam_config or IPAMConfig(),
+        usage=frozen_map(compute_usage(pool_map, blocks, affinities)),
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+# --------------------------------------------------------------------------- writing

@@ -1,0 +1,345 @@
+"""Snapshot files: reading them (JSON or YAML, kubectl Lists too) and writing them atomically."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Mapping, Sequence
+
+import yaml
+
+from ..core.errors import InputError
+from ..core.live_state import LiveState
+from ..core.model import API_CRD_V1, API_V3
+from .collector import LiveCollector
+from .normalise import Where
+
+SNAPSHOT_KIND = "CalicoIpamSnapshot"
+SNAPSHOT_VERSION = 1
+# Writing order of a snapshot; also the kinds the cluster reader lists.
+KIND_ORDER = ("IPPool", "IPAMConfig", "Namespace", "Node", "BlockAffinity", "IPAMBlock")
+
+
+class _JsonStream:
+    """Reads one JSON file value by value without loading it whole.
+
+    Arrays under ``items`` are decoded element by element and handed to a
+    callback; everything else is small and decoded in one piece. The file is
+    read in chunks, so memory stays at one element plus what the callback keeps.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fh: IO[str], file: str):
+        self._fh = fh
+        self._file = file
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self._decoder = json.JSONDecoder()
+
+    def _more(self, size: int | None = None) -> bool:
+        if self._eof:
+            return False
+        chunk = self._fh.read(size or self.CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buf = self._buf[self._pos:] + chunk
+        self._pos = 0
+        return True
+
+    def _error(self, message: str) -> InputError:
+        return InputError(f"not valid JSON: {message}", file=self._file)
+
+    def peek(self) -> str:
+        while True:
+            buf, pos = self._buf, self._pos
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            self._pos = pos
+            if pos < len(buf):
+                return buf[pos]
+            if not self._more():
+                return ""
+
+    def expect(self, ch: str) -> None:
+        got = self.peek()
+        if got != ch:
+            raise self._error(f"expected {ch!r}, found {got or 'end of file'!r}"
+                              f"{' (the file is truncated)' if not got else ''}")
+        self._pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        # A value larger than the buffer is retried with the buffer doubled each
+        # time, so even a huge one costs a few passes, not one per chunk.
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                if self._more(max(self.CHUNK, len(self._buf) - self._pos)):
+                    continue
+                raise self._error(f"{exc.msg} (the file may be truncated)") from None
+            # A number at the very end of the buffer may continue in the next chunk.
+            if end == len(self._buf) and not self._eof and self._more():
+                continue
+            self._pos = end
+            return value
+
+    def stream_array(self, each: Callable[[int, Any], None]) -> int:
+        self.expect("[")
+        index = 0
+        if self.peek() == "]":
+            self._pos += 1
+            return 0
+        while True:
+            each(index, self.value())
+            index += 1
+            ch = self.peek()
+            if ch == ",":
+                self._pos += 1
+                continue
+            self.expect("]")
+            return index
+
+    def stream_top(self, each: Callable[[int, Any], None]) -> dict:
+        """One top-level object: its ``items`` go to *each*, the rest is returned."""
+        if self.peek() != "{":
+            value = self.value()
+            raise InputError(f"expected a JSON object at the top, got {type(value).__name__}",
+                             file=self._file)
+        self._pos += 1
+        header: dict = {}
+        if self.peek() == "}":
+            self._pos += 1
+            return header
+        while True:
+            key = self.value()
+            if not isinstance(key, str):
+                raise self._error("object keys must be strings")
+            self.expect(":")
+            if key == "items" and self.peek() == "[":
+                header["items"] = self.stream_array(each)
+            else:
+                header[key] = self.value()
+            if self.peek() == ",":
+                self._pos += 1
+                continue
+            self.expect("}")
+            return header
+
+    def at_end(self) -> bool:
+        return self.peek() == ""
+
+
+def _check_header(header: Mapping, file: str, where: Where) -> tuple[str | None, str | None]:
+    """(source, calicoApi) of a snapshot header; List headers give (None, None)."""
+    kind = header.get("kind")
+    if kind == SNAPSHOT_KIND:
+        if header.get("version") != SNAPSHOT_VERSION:
+            raise InputError(f"unsupported {SNAPSHOT_KIND} version {header.get('version')!r} "
+                             f"(this calico-ipam reads version {SNAPSHOT_VERSION})",
+                             file=file, path=tuple(where) + ("version",))
+        api = header.get("calicoApi")
+        if api not in (None, API_V3, API_CRD_V1):
+            raise InputError(f"calicoApi must be {API_V3} or {API_CRD_V1}, got {api!r}",
+                             file=file, path=tuple(where) + ("calicoApi",))
+        source = header.get("source")
+        return (source if isinstance(source, str) else None), api
+    return None, None
+
+
+def _read_json(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
+    stream = _JsonStream(fh, file)
+    source = api = None
+    doc = 0
+    while not stream.at_end():
+        where: Where = (f"document {doc}",) if doc else ()
+        header = stream.stream_top(
+            lambda i, obj, w=where: collector.add(obj, file, tuple(w) + ("items", i)))
+        kind = header.get("kind")
+        if "items" in header:
+            if kind not in (SNAPSHOT_KIND, "List") and not str(kind).endswith("List"):
+                raise InputError(f"expected kind {SNAPSHOT_KIND} or List, got {kind!r}",
+                                 file=file, path=tuple(where) + ("kind",))
+            if not isinstance(header["items"], int):  # "items" was not an array
+                raise InputError("items must be a list", file=file, path=tuple(where) + ("items",))
+        else:
+            collector.add(header, file, where)
+        s, a = _check_header(header, file, where)
+        source, api = s or source, a or api
+        doc += 1
+    if doc == 0:
+        raise InputError("the file is empty", file=file)
+    return source, api
+
+
+def _read_yaml(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
+    source = api = None
+    docs = 0
+    try:
+        for n, doc in enumerate(yaml.load_all(fh, Loader=yaml.CSafeLoader)):
+            if doc is None:
+                continue
+            docs += 1
+            where: Where = (f"document {n}",) if n else ()
+            if isinstance(doc, Mapping) and "items" in doc:
+                items = doc["items"]
+                kind = doc.get("kind")
+                if kind != SNAPSHOT_KIND and not str(kind).endswith("List"):
+                    raise InputError(f"expected kind {SNAPSHOT_KIND} or List, got {kind!r}",
+                                     file=file, path=tuple(where) + ("kind",))
+                if not isinstance(items, list):
+                    raise InputError("items must be a list", file=file,
+                                     path=tuple(where) + ("items",))
+                for i, obj in enumerate(items):
+                    collector.add(obj, file, tuple(where) + ("items", i))
+                s, a = _check_header(doc, file, where)
+                source, api = s or source, a or api
+            else:
+                collector.add(doc, file, where)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"not valid YAML: {problem}", file=file,
+                         line=mark.line + 1 if mark else None,
+                         column=mark.column + 1 if mark else None) from None
+    if docs == 0:
+        raise InputError("the file is empty", file=file)
+    return source, api
+
+
+def read_snapshot_files(paths: Sequence[str], collector: LiveCollector) -> tuple[str | None, str | None]:
+    """Feed every object of *paths* (JSON or YAML) into *collector*."""
+    source = api = None
+    for path in paths:
+        try:
+            fh = open(path, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read the snapshot: {exc.strerror}", file=path) from None
+        with fh:
+            try:
+                first = fh.read(1)
+                while first and first in " \t\r\n\ufeff":
+                    first = fh.read(1)
+                fh.seek(0)
+                reader = _read_json if first in ("{", "[") else _read_yaml
+                s, a = reader(fh, path, collector)
+            except UnicodeDecodeError:
+                raise InputError("the file is not UTF-8 text", file=path) from None
+        source, api = s or source, a or api
+    return source, api
+
+
+def load_snapshot(path: str | Sequence[str]) -> LiveState:
+    """A LiveState from a snapshot file or kubectl List output (one or several files)."""
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    collector = LiveCollector()
+    source, api = read_snapshot_files([os.fspath(p) for p in paths], collector)
+    label = ", ".join(os.path.basename(os.fspath(p)) for p in paths)
+    return collector.result(f"snapshot {label}" + (f" of {source}" if source else ""), api)
+
+
+def slim_object(kind: str, obj: Mapping, api_version: str) -> dict:
+    """The raw object as a snapshot keeps it: kind and apiVersion set (list
+    items lack them), managedFields dropped, and a Node's spec and status
+    dropped (only its name and labels matter; they are most of its size)."""
+    out = dict(obj)
+    out["apiVersion"] = obj.get("apiVersion") or api_version
+    out["kind"] = kind
+    meta = dict(out.get("metadata") or {})
+    meta.pop("managedFields", None)
+    out["metadata"] = meta
+    if kind == "Node":
+        out.pop("spec", None)
+        out.pop("status", None)
+    return out
+
+
+@dataclass
+class RawSnapshot:
+    """Raw objects as read from a cluster, ready for ``write_snapshot``."""
+
+    source: str
+    calico_api: str
+    objects: list = field(default_factory=list)
+
+
+class SnapshotWriter:
+    """Writes a snapshot file atomically: nothing appears until ``commit``.
+
+    Objects are spooled per kind to temporary files, so ``start(kind)`` can
+    drop a kind's objects when a list restarts, and memory stays flat.
+    """
+
+    def __init__(self) -> None:
+        self._spools: dict[str, IO[str]] = {}
+        self._counts: Counter = Counter()
+
+    def start(self, kind: str) -> None:
+        spool = self._spools.get(kind)
+        if spool is not None:
+            spool.seek(0)
+            spool.truncate()
+        self._counts[kind] = 0
+
+    def add(self, obj: Mapping) -> None:
+        kind = obj["kind"]
+        spool = self._spools.get(kind)
+        if spool is None:
+            spool = self._spools[kind] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        spool.write(json.dumps(obj, separators=(",", ":"), sort_keys=True))
+        spool.write("\n")
+        self._counts[kind] += 1
+
+    def write_to(self, out: IO[str], source: str, calico_api: str) -> None:
+        out.write("{" + f'"kind":"{SNAPSHOT_KIND}","version":{SNAPSHOT_VERSION},'
+                  f'"source":{json.dumps(source)},"calicoApi":{json.dumps(calico_api)},'
+                  f'"counts":{json.dumps(dict(sorted(self._counts.items())))},\n"items":[\n')
+        first = True
+        kinds = [k for k in KIND_ORDER if k in self._spools] + sorted(
+            k for k in self._spools if k not in KIND_ORDER)
+        for kind in kinds:
+            spool = self._spools[kind]
+            spool.seek(0)
+            for line in spool:
+                out.write(line if first else "," + line)
+                first = False
+        out.write("]}\n")
+
+    def commit(self, path: str | None, source: str, calico_api: str,
+               stdout: IO[str] | None = None) -> None:
+        """Write to *path* (atomically, via a temporary file beside it) or *stdout*."""
+        if path is None:
+            self.write_to(stdout, source, calico_api)
+            stdout.flush()
+            return
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                self.write_to(out, source, calico_api)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def close(self) -> None:
+        for spool in self._spools.values():
+            spool.close()
+        self._spools.clear()
+
+
+def write_snapshot(live_raw: RawSnapshot, path: str | None, stdout: IO[str] | None = None) -> None:
+    """Write raw objects as a ``CalicoIpamSnapshot`` file (or to *stdout* when path is None)."""
+    writer = SnapshotWriter()
+    try:
+        for obj in live_raw.objects:
+            writer.add(obj)
+        writer.commit(path, live_raw.source, live_raw.calico_api, stdout)
+    finally:
+        writer.close()

@@ -1,0 +1,245 @@
+"""Namespace bindings: the pools a namespace's annotations request, checked as Calico uses them.
+
+A binding becomes the namespace annotations ``cni.projectcalico.org/ipv4pools``
+and ``.../ipv6pools``. Calico's CNI plugin resolves each entry (a CIDR is used
+as is, anything else is looked up as a pool name), then IPAM requires every
+requested CIDR to be an enabled pool; one bad entry fails the whole request
+and the pod stays in ContainerCreating (reference calico-ippool-rules.md §5).
+Requested pools bypass nodeSelector and namespaceSelector (calico#10502) but
+``allowedUses`` still applies. Annotations only affect pods created later.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from ..calico import validate as calico
+from ..calico.selector import (
+    SelectorError,
+    parse_selector,
+    selects_nothing_automatically,
+)
+from ..core.model import Finding, Pool, Stack
+from ..core.rules import rule
+from ..declared.schema import suggest
+from .overlap import cidr_range
+
+NAMESPACE_NAME_MAX_LENGTH = 63
+_DNS1123_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+FAMILIES = (("ipv4Pools", 4), ("ipv6Pools", 6))
+_STUCK = "and stay ContainerCreating"
+
+
+def namespace_name_problem(name: str) -> str | None:
+    """Why *name* is not a Kubernetes namespace name (a DNS-1123 label), or None."""
+    if not name:
+        return "is empty"
+    if len(name) > NAMESPACE_NAME_MAX_LENGTH:
+        return f"is {len(name)} characters long; namespace names have at most 63"
+    if not _DNS1123_LABEL_RE.fullmatch(name):
+        return ("must consist of lower case letters, digits and '-', and start and end with a "
+                "letter or digit (a DNS-1123 label)")
+    return None
+
+
+def label_problems(labels) -> list[tuple[str, str]]:
+    """(label key, what is wrong) for every invalid Kubernetes label key or value."""
+    problems = []
+    for key, value in labels.items():
+        for problem in calico._qualified_name_problems(key):
+            problems.append((key, f"label key {key!r}: {problem}"))
+        for problem in calico._label_value_problems(value):
+            problems.append((key, f"label {key!r} value {value!r}: {problem}"))
+    return problems
+
+
+def _selector_is_all(text: str) -> bool:
+    try:
+        return parse_selector(text).matches_everything
+    except SelectorError:
+        return False
+
+
+def _family_name(version: int) -> str:
+    return f"IPv{version}"
+
+
+class _Resolver:
+    """Resolves binding entries to declared pools the way Calico's CNI plugin does."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.by_cidr: dict[tuple[int, int, int], str] = {}
+        for name, pool in stack.pools.items():
+            family, first, last, _ = cidr_range(pool.spec.cidr)
+            self.by_cidr.setdefault((family, first, last), name)
+
+    def containing_pool(self, family: int, first: int, last: int) -> str | None:
+        for (pool_family, pool_first, pool_last), name in self.by_cidr.items():
+            if pool_family == family and pool_first <= first and last <= pool_last:
+                return name
+        return None
+
+
+def binding_findings(stack: Stack) -> list[Finding]:
+    """CIP401-CIP412 for every namespace binding (and node-group labels) of *stack*."""
+    findings: list[Finding] = []
+    resolver = _Resolver(stack)
+    # pool name -> namespaces binding it, in binding order (for CIP408/CIP409).
+    bound_by: dict[str, list[str]] = defaultdict(list)
+
+    def add(rule_id: str, message: str, subject: str, location, **kw):
+        findings.append(rule(rule_id).finding(message, subject, location, stack=stack.name, **kw))
+
+    for ns, binding in stack.bindings.items():
+        subject = f"namespace/{ns}"
+        problem = namespace_name_problem(ns)
+        if problem:
+            add("CIP401", f"namespace name {ns!r} {problem}: Kubernetes refuses to create it, "
+                f"so the binding's annotations can never be applied", subject,
+                stack.binding_location(ns))
+        for key, problem in label_problems(binding.labels):
+            add("CIP412", f"namespace {ns}: {problem}; Kubernetes refuses the namespace's "
+                f"labels", subject, stack.binding_location(ns, "labels", key))
+
+        if not binding.ipv4_pools and not binding.ipv6_pools:
+            add("CIP411", f"namespace {ns} names no pool: it gets no Calico annotation, so "
+                f"Calico picks Automatic pools whose nodeSelector matches the node and whose "
+                f"namespaceSelector matches the namespace; its expectedPods count against "
+                f"those pools", subject, stack.binding_location(ns))
+
+        for field, version in FAMILIES:
+            entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
+            seen: dict[str, int] = {}
+            for index, entry in enumerate(entries):
+                name = _check_entry(stack, resolver, ns, field, version, index, entry, add)
+                if name is None:
+                    continue
+                if name in seen:
+                    add("CIP410", f"namespace {ns} lists pool {name} twice in {field} (entries "
+                        f"{seen[name]} and {index}): Calico tries it once, the second entry "
+                        f"does nothing", subject, stack.binding_location(ns, field, index),
+                        related=(stack.binding_location(ns, field, seen[name]),))
+                    continue
+                seen[name] = index
+                if ns not in bound_by[name]:
+                    bound_by[name].append(ns)
+
+    for name, namespaces in bound_by.items():
+        pool = stack.pools[name]
+        one = len(namespaces) == 1
+        listed = ("namespace " if one else "namespaces ") + ", ".join(namespaces)
+        spec = pool.spec
+        ignored = []
+        if (not _selector_is_all(spec.node_selector)
+                and not selects_nothing_automatically(spec.node_selector)):
+            ignored.append(("nodeSelector", f"nodeSelector {spec.node_selector}",
+                            "on any node"))
+        if spec.namespace_selector:
+            ignored.append(("namespaceSelector", f"namespaceSelector {spec.namespace_selector}",
+                            "whatever the namespace's labels"))
+        if ignored:
+            what = " and ".join(text for _, text, _ in ignored)
+            effects = " and ".join(effect for _, _, effect in ignored)
+            add("CIP408", f"pool {name} has {what}, but {listed} bind{'s' if one else ''} it by "
+                f"annotation and Calico ignores nodeSelector and namespaceSelector for "
+                f"annotated requests (projectcalico/calico#10502): their pods get addresses "
+                f"from {name} {effects}", f"pool/{name}",
+                stack.pool_location(name, ignored[0][0]),
+                related=tuple(stack.binding_location(ns) for ns in namespaces))
+        if spec.assignment_mode == "Manual":
+            add("CIP409", f"pool {name} is Manual: only pods whose namespace or pod annotation "
+                f"requests it get addresses from it, here {listed}", f"pool/{name}",
+                stack.pool_location(name, "assignmentMode"),
+                related=tuple(stack.binding_location(ns) for ns in namespaces))
+
+    for group in stack.cluster.node_groups:
+        for key, problem in label_problems(group.labels):
+            add("CIP412", f"node group {group.name}: {problem}; nodes cannot carry this label, "
+                f"so nodeSelectors are matched against labels no node has",
+                f"node-group/{group.name}", group.location)
+    return findings
+
+
+def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version: int,
+                 index: int, entry: str, add) -> str | None:
+    """Check one binding entry; return the pool it resolves to when it is usable enough to
+    count as bound (pools with problems that fail every pod return None after reporting)."""
+    subject = f"namespace/{ns}"
+
+    def where():  # built only for a finding: most entries have none
+        return stack.binding_location(ns, field, index)
+
+    family = _family_name(version)
+    try:
+        entry_family, first, last, _ = cidr_range(entry)
+        is_cidr = True
+    except ValueError:
+        is_cidr = False
+
+    if is_cidr:
+        if entry_family != version:
+            add("CIP403", f"namespace {ns} lists {_family_name(entry_family)} CIDR {entry} under "
+                f"{field}: new pods in {ns} fail with Calico's \"{entry.split('/')[0]} isn't a "
+                f"{family} address\" {_STUCK}", subject, where())
+            return None
+        name = resolver.by_cidr.get((entry_family, first, last))
+        if name is None:
+            inside = resolver.containing_pool(entry_family, first, last)
+            if inside is not None:
+                add("CIP407", f"namespace {ns} requests {entry}, a part of pool {inside} "
+                    f"({stack.pools[inside].spec.cidr}): Calico says \"Requesting a subset of an "
+                    f"IP pool is not supported\"; new pods in {ns} fail with \"the given pool "
+                    f"({entry}) does not exist, or is not enabled\" {_STUCK}. Write "
+                    f"{stack.pools[inside].spec.cidr} or the name {inside}", subject, where(),
+                    related=(stack.pool_location(inside, "cidr"),))
+            elif not _declared_with_errors(stack, entry):
+                add("CIP402", f"namespace {ns} requests {entry}, which is not the CIDR of any "
+                    f"pool in this stack: new pods in {ns} fail with Calico's \"the given pool "
+                    f"({entry}) does not exist, or is not enabled\" {_STUCK}", subject, where())
+            return None
+    else:
+        name = entry
+        if name not in stack.pool_specs:
+            hint = suggest(name, stack.pool_specs) or "."
+            add("CIP402", f"namespace {ns} binds pool {name}, which this stack does not declare"
+                f"{hint} New pods in {ns} fail (Calico: error parsing pool \"{name}\": invalid "
+                f"CIDR address: {name}) {_STUCK}", subject, where())
+            return None
+        if name not in stack.pools:
+            # The pool fails Calico's own rules (reported on the pool); it will not exist.
+            return None
+
+    pool: Pool = stack.pools[name]
+    spec = pool.spec
+    if pool.version != version:
+        add("CIP403", f"namespace {ns} lists {_family_name(pool.version)} pool {name} "
+            f"({spec.cidr}) under {field}: new pods in {ns} fail with Calico's "
+            f"\"{spec.cidr.split('/')[0]} isn't a {family} address\" {_STUCK}", subject, where(),
+            related=(stack.pool_location(name, "cidr"),))
+        return None
+    usable = True
+    if spec.disabled:
+        add("CIP404", f"namespace {ns} binds disabled pool {name}: new pods in {ns} fail with "
+            f"Calico's \"the given pool ({spec.cidr}) does not exist, or is not enabled\" "
+            f"{_STUCK}", subject, where(), related=(stack.pool_location(name, "disabled"),))
+        usable = False
+    if "Workload" not in spec.allowed_uses:
+        uses = ", ".join(spec.allowed_uses)
+        rule_id = "CIP406" if "LoadBalancer" in spec.allowed_uses else "CIP405"
+        kind = "LoadBalancer pool" if rule_id == "CIP406" else "pool"
+        add(rule_id, f"namespace {ns} binds {kind} {name} (allowedUses [{uses}]), which pods "
+            f"cannot use: Calico drops it from the request, and when no other listed {family} "
+            f"pool allows Workload new pods in {ns} fail with \"cannot find a qualified ippool, "
+            f"no pools match the required use (Workload)\" {_STUCK}", subject, where(),
+            related=(stack.pool_location(name, "allowedUses"),))
+        usable = False
+    return name if usable else None
+
+
+def _declared_with_errors(stack: Stack, cidr: str) -> bool:
+    """Whether a declared pool that fails Calico's rules has this CIDR (already reported)."""
+    for name, spec in stack.pool_specs.items():
+        if name not in stack.pools and spec.get("cidr") == cidr:
+            return True
+    return False

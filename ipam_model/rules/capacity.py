@@ -1,0 +1,368 @@
+"""Capacity, first cut: addresses and blocks per pool against nodes and expected pods.
+
+Calico hands out addresses in blocks that belong to one node (reference
+calico-ipam-allocation.md): every node that uses a pool needs a block of its
+own there, a node may hold at most ``maxBlocksPerHost`` blocks (0 means 20),
+and the addresses of a pool bound by annotation are shared by the namespaces
+that name it. This module works out those numbers from the declaration; the
+simulator-based forecast (forecast.py) predicts the walk itself.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..calico.selector import (
+    SelectorError,
+    parse_selector,
+    selects_nothing_automatically,
+)
+from ..core.model import Finding, NodeGroup, Severity, Stack
+from ..core.rules import rule
+from .overlap import cidr_range
+
+# Calico's errors, quoted so users can match them with their pod events.
+_BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
+_STRICT_NO_BLOCK = "No more free affine blocks and strict affinity enabled"
+
+
+@dataclass(frozen=True)
+class PoolCapacity:
+    """The capacity of one pool and the demand declared on it."""
+
+    name: str
+    cidr: str
+    block_size: int
+    addresses: int
+    blocks: int
+    block_addresses: int
+    node_groups: tuple[str, ...]       # groups whose nodes may take blocks of this pool
+    nodes: int                          # nodes in those groups
+    bound_namespaces: tuple[str, ...]   # namespaces naming the pool in an annotation
+    expected_pods: int                  # expectedPods of those namespaces
+    addresses_needed: int               # expected_pods plus the stack's headroom
+
+
+def with_headroom(pods: int, headroom_percent: int) -> int:
+    """Addresses wanted for *pods* with *headroom_percent* spare, rounded up."""
+    return (pods * (100 + headroom_percent) + 99) // 100
+
+
+def _selector_matches(text: str, labels) -> bool:
+    try:
+        return parse_selector(text).evaluate(labels)
+    except SelectorError:
+        return False  # calico.py reports the selector; the pool is not used
+
+
+class _StackView:
+    """Per-stack lookups computed once (a check runs them for every namespace)."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.by_cidr: dict[tuple[int, int, int], str] = {}
+        for name, pool in stack.pools.items():
+            self.by_cidr.setdefault(cidr_range(pool.spec.cidr)[:3], name)
+        groups = stack.cluster.node_groups
+        # pool name -> node groups its nodeSelector matches.
+        self.selected = {name: tuple(g for g in groups
+                                     if _selector_matches(pool.spec.node_selector, g.labels))
+                         for name, pool in stack.pools.items()}
+        self.bound: dict[str, list[str]] = defaultdict(list)
+        for ns, binding in stack.bindings.items():
+            for name in self.resolve((*binding.ipv4_pools, *binding.ipv6_pools)):
+                if ns not in self.bound[name]:
+                    self.bound[name].append(ns)
+        self._automatic: dict[tuple, list[str]] = {}
+
+    def resolve(self, entries: Iterable[str]) -> list[str]:
+        """Names of the valid pools that binding entries resolve to (names or exact CIDRs).
+
+        Entries that do not resolve are bindings.py's findings; here they add no capacity.
+        """
+        out = []
+        for entry in entries:
+            if entry in self.stack.pools:
+                name = entry
+            else:
+                try:
+                    name = self.by_cidr.get(cidr_range(entry)[:3])
+                except ValueError:
+                    name = None
+            if name is not None and name not in out:
+                out.append(name)
+        return out
+
+    def node_groups_using(self, name: str) -> tuple[NodeGroup, ...]:
+        """Node groups whose nodes may take a block of pool *name*.
+
+        Annotated requests ignore nodeSelector (calico#10502), so a bound pool
+        may be used on any node; otherwise an Automatic pool is used on the
+        nodes its nodeSelector matches and a Manual one on none. LoadBalancer
+        pools hand addresses to Services, not nodes.
+        """
+        spec = self.stack.pools[name].spec
+        if spec.disabled or "LoadBalancer" in spec.allowed_uses:
+            return ()
+        if self.bound.get(name):
+            return self.stack.cluster.node_groups
+        if spec.assignment_mode != "Automatic":
+            return ()
+        return self.selected[name]
+
+    def automatic_pools(self, version: int, ns_labels) -> list[str]:
+        """Pools that serve a namespace without an annotation for this family.
+
+        Calico uses every enabled Automatic pool of the family whose
+        nodeSelector matches the node and whose namespaceSelector matches the
+        namespace. A pool whose nodeSelector matches no declared node group
+        serves no pod (when no node groups are declared, any selector but
+        ``!all()`` is assumed to match).
+        """
+        key = (version, tuple(sorted(ns_labels.items())))
+        if key in self._automatic:
+            return self._automatic[key]
+        has_groups = bool(self.stack.cluster.node_groups)
+        out = []
+        for name, pool in self.stack.pools.items():
+            spec = pool.spec
+            if (pool.version != version or not pool.usable_for_workloads
+                    or spec.assignment_mode != "Automatic"):
+                continue
+            if spec.namespace_selector and not _selector_matches(spec.namespace_selector,
+                                                                 ns_labels):
+                continue
+            if has_groups:
+                if not self.selected[name]:
+                    continue
+            elif selects_nothing_automatically(spec.node_selector):
+                continue
+            out.append(name)
+        self._automatic[key] = out
+        return out
+
+    def demands(self) -> list[tuple[int, str, frozenset[str], int]]:
+        """(family, namespace, pools serving it, expected pods) for every namespace and family.
+
+        The rule for namespaces without pools: Calico assigns one address per
+        family the cluster runs, so a family counts as in use when the stack
+        declares an enabled Workload pool of it; a namespace that names no
+        pool in that family draws from the Automatic pools of the family (see
+        ``automatic_pools``). A namespace whose annotation names only unusable
+        pools is left out: its pods fail outright, which bindings.py reports.
+        """
+        pools = self.stack.pools
+        families = sorted({p.version for p in pools.values() if p.usable_for_workloads})
+        out = []
+        for ns, binding in self.stack.bindings.items():
+            pods = binding.expected_pods or 0
+            if not pods:
+                continue
+            for version in families:
+                entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
+                if entries:
+                    serving = [n for n in self.resolve(entries)
+                               if pools[n].version == version and pools[n].usable_for_workloads]
+                    if not serving:
+                        continue
+                else:
+                    serving = self.automatic_pools(version, binding.labels)
+                out.append((version, ns, frozenset(serving), pods))
+        return out
+
+
+def pool_capacity(stack: Stack) -> list[PoolCapacity]:
+    """One PoolCapacity per valid declared pool, in declaration order."""
+    return _pool_capacity(_StackView(stack))
+
+
+def _pool_capacity(view: _StackView) -> list[PoolCapacity]:
+    stack = view.stack
+    out = []
+    for name, pool in stack.pools.items():
+        groups = view.node_groups_using(name)
+        namespaces = tuple(view.bound.get(name, ()))
+        pods = sum(stack.bindings[ns].expected_pods or 0 for ns in namespaces)
+        out.append(PoolCapacity(
+            name=name, cidr=pool.spec.cidr, block_size=pool.spec.block_size,
+            addresses=pool.addresses, blocks=pool.blocks, block_addresses=pool.block_addresses,
+            node_groups=tuple(g.name for g in groups), nodes=sum(g.count for g in groups),
+            bound_namespaces=namespaces, expected_pods=pods,
+            addresses_needed=with_headroom(pods, stack.cluster.headroom_percent)))
+    return out
+
+
+def _components(sets: Iterable[frozenset[str]]) -> list[frozenset[str]]:
+    """Unions of pool sets that share a pool (namespaces competing for addresses)."""
+    merged: list[set[str]] = []
+    for pools in sets:
+        joined = set(pools)
+        rest = []
+        for group in merged:
+            if group & joined:
+                joined |= group
+            else:
+                rest.append(group)
+        merged = rest + [joined]
+    return [frozenset(g) for g in merged]
+
+
+def _address_findings(view: _StackView) -> list[Finding]:
+    """CIP503/CIP504: expected pods (plus headroom) against the addresses of the pools serving them.
+
+    A namespace listing several pools may use any of them, and pools are shared
+    between namespaces, so for every set S of pools that some namespace uses
+    (and every union of overlapping such sets) the pods of all namespaces that
+    can only use pools in S must fit in S. That is Hall's condition restricted
+    to the sets that occur; the smallest failing sets are reported.
+    """
+    stack = view.stack
+    headroom = stack.cluster.headroom_percent
+    findings = []
+    demands = view.demands()
+    for version in (4, 6):
+        mine = [d for d in demands if d[0] == version]
+        if not mine:
+            continue
+        # Namespaces grouped by the pool set they use: candidates are checked per set.
+        order = {ns: i for i, ns in enumerate(stack.bindings)}
+        by_set: dict[frozenset[str], list[tuple[str, int]]] = defaultdict(list)
+        for _, ns, used, pods in mine:
+            by_set[used].append((ns, pods))
+        candidates = set(by_set) | set(_components(by_set))
+        reported: list[frozenset[str]] = []
+        for pools in sorted(candidates, key=lambda s: (len(s), sorted(s))):
+            if any(r <= pools for r in reported):
+                continue
+            members = sorted((m for used, group in by_set.items() if used <= pools
+                              for m in group), key=lambda m: order[m[0]])
+            pods = sum(p for _, p in members)
+            needed = with_headroom(pods, headroom)
+            addresses = sum(stack.pools[n].addresses for n in pools)
+            if needed <= addresses:
+                continue
+            reported.append(pools)
+            names = [ns for ns, _ in members]
+            who = (f"namespace {names[0]} expects" if len(names) == 1 else
+                   f"namespaces {', '.join(names)} expect")
+            ordered = [n for n in stack.pools if n in pools]
+            where = stack.binding_location(names[0], "expectedPods")
+            related = tuple(stack.pool_location(n, "cidr") for n in ordered)
+            family = f"IPv{version}"
+            if not pools:
+                findings.append(rule("CIP503").finding(
+                    f"{who} {pods} pods, but no enabled Automatic {family} pool serves "
+                    f"{'it' if len(names) == 1 else 'them'} (no nodeSelector matches a node "
+                    f"group, or namespaceSelectors exclude them): their pods fail with Calico's "
+                    f"\"no configured Calico pools for node\"", f"namespace/{names[0]}", where,
+                    stack=stack.name))
+                continue
+            holds = " + ".join(f"{n} ({stack.pools[n].spec.cidr}: "
+                               f"{stack.pools[n].addresses:,})" for n in ordered)
+            total = f"{addresses:,} {family} addresses"
+            if pods > addresses:
+                findings.append(rule("CIP503").finding(
+                    f"{who} {pods:,} pods ({needed:,} addresses with {headroom}% headroom), "
+                    f"but {holds} hold{'s' if len(ordered) == 1 else ''} only {total}: pods "
+                    f"beyond the {addresses:,}th get no address and stay ContainerCreating",
+                    f"namespace/{names[0]}", where, stack=stack.name, related=related))
+            else:
+                findings.append(rule("CIP504").finding(
+                    f"{who} {pods:,} pods; {holds} hold{'s' if len(ordered) == 1 else ''} "
+                    f"{total}, {addresses - pods:,} spare ({(addresses - pods) * 100 // pods}%), "
+                    f"less than the configured headroom of {headroom}% ({needed:,} addresses)",
+                    f"namespace/{names[0]}", where, stack=stack.name, related=related))
+    return findings
+
+
+def capacity_findings(stack: Stack) -> list[Finding]:
+    """CIP501-CIP506 for every valid declared pool of *stack*."""
+    findings = []
+    cluster = stack.cluster
+    limit = cluster.effective_max_blocks_per_host
+    groups_by_name = {g.name: g for g in cluster.node_groups}
+    view = _StackView(stack)
+    for cap in _pool_capacity(view):
+        pool = stack.pools[cap.name]
+        subject = f"pool/{cap.name}"
+        family_bits = 32 if pool.version == 4 else 128
+        summary = (f"pool {cap.name} ({cap.cidr}): {cap.addresses:,} addresses in "
+                   f"{cap.blocks:,} blocks of /{cap.block_size} ({cap.block_addresses:,} "
+                   f"address{'es' if cap.block_addresses != 1 else ''} each)")
+        if pool.spec.disabled:
+            summary += "; disabled, no new allocations"
+        elif "LoadBalancer" in pool.spec.allowed_uses:
+            summary += "; LoadBalancer addresses for Services"
+        elif cluster.node_groups:
+            summary += (f"; {cap.nodes} node{'s' if cap.nodes != 1 else ''} may use it"
+                        + (f" ({', '.join(cap.node_groups)})" if cap.node_groups else ""))
+        if cap.bound_namespaces:
+            summary += (f"; bound namespaces expect {cap.expected_pods:,} pods "
+                        f"({cap.addresses_needed:,} addresses with {cluster.headroom_percent}% "
+                        f"headroom)")
+        findings.append(rule("CIP501").finding(summary, subject,
+                                               stack.pool_location(cap.name, "cidr"),
+                                               stack=stack.name))
+
+        if cap.nodes > cap.blocks:
+            per_group = ", ".join(f"{g}: {groups_by_name[g].count}" for g in cap.node_groups)
+            late = cap.nodes - cap.blocks
+            message = (f"pool {cap.name} ({cap.cidr}) has {cap.blocks:,} blocks of "
+                       f"/{cap.block_size} but {cap.nodes:,} nodes may use it ({per_group}): "
+                       f"the last {late:,} node{'s' if late != 1 else ''} to allocate get no "
+                       f"block of their own")
+            if cluster.strict_affinity:
+                # Without borrowing the late nodes' pods fail: an outage, not a risk.
+                message += (f", and with strictAffinity they cannot borrow: their pods fail "
+                            f"with Calico's \"{_STRICT_NO_BLOCK}\"")
+            else:
+                message += (" and borrow addresses from other nodes' blocks (routes to "
+                            "borrowed addresses are a known source of trouble); a smaller "
+                            "blockSize or a larger pool gives every node a block")
+            findings.append(rule("CIP502").finding(
+                message, subject, stack.pool_location(cap.name, "blockSize"), stack=stack.name,
+                severity=Severity.ERROR if cluster.strict_affinity else None,
+                related=tuple(groups_by_name[g].location for g in cap.node_groups)))
+
+        over = [groups_by_name[g] for g in cap.node_groups
+                if -(-groups_by_name[g].max_pods // cap.block_addresses) > limit]
+        if over:
+            worst = max(over, key=lambda g: g.max_pods)
+            blocks_needed = -(-worst.max_pods // cap.block_addresses)
+            groups_text = ", ".join(f"{g.name} (maxPods {g.max_pods})" for g in over)
+            setting = (f"maxBlocksPerHost {cluster.max_blocks_per_host}"
+                       if cluster.max_blocks_per_host else "maxBlocksPerHost 0 (which means 20)")
+            findings.append(rule("CIP505").finding(
+                f"pool {cap.name} has /{cap.block_size} blocks of {cap.block_addresses:,} "
+                f"address{'es' if cap.block_addresses != 1 else ''}: a full node of "
+                f"{groups_text} needs up to {blocks_needed:,} blocks of it, but {setting} "
+                f"allows {limit}; pods beyond {limit * cap.block_addresses:,} on a node fail "
+                f"with Calico's \"{_BLOCK_LIMIT}\" (no borrowing helps). Use blockSize "
+                f"{_block_size_for(worst.max_pods, limit, family_bits)} or smaller",
+                subject, stack.pool_location(cap.name, "blockSize"), stack=stack.name,
+                related=(*(g.location for g in over),
+                         stack.cluster_location("maxBlocksPerHost"))))
+
+        spec = pool.spec
+        if (cluster.node_groups and not spec.disabled and spec.assignment_mode == "Automatic"
+                and "LoadBalancer" not in spec.allowed_uses
+                and not selects_nothing_automatically(spec.node_selector) and not view.selected[cap.name]):
+            names = ", ".join(g.name for g in cluster.node_groups)
+            findings.append(rule("CIP506").finding(
+                f"pool {cap.name} has nodeSelector {spec.node_selector}, which matches no "
+                f"declared node group ({names}): no pod gets an address from it automatically"
+                + (" (only the namespaces binding it by annotation use it)"
+                   if cap.bound_namespaces else ""),
+                subject, stack.pool_location(cap.name, "nodeSelector"), stack=stack.name))
+
+    findings.extend(_address_findings(view))
+    return findings
+
+
+def _block_size_for(max_pods: int, limit: int, family_bits: int) -> int:
+    """The largest blockSize (smallest blocks) whose *limit* blocks still hold *max_pods*."""
+    host_bits = 0
+    while limit * (1 << host_bits) < max_pods:
+        host_bits += 1
+    return family_bits - host_bits

@@ -1,0 +1,1 @@
+"""The capacity forecast: the declared load run through the Calico IPAM model."""
