@@ -420,7 +420,7 @@ def test_snapshot_command_failures_exit_1_and_write_nothing(api, tmp_path, capsy
 def test_read_live_takes_a_snapshot_or_the_cluster(api, tmp_path):
     import argparse
 
-    from ipam_model.cli.options_live import add_live_arguments, read_live
+    from ipam_model.cli.options import add_live_arguments, read_live
 
     parser = argparse.ArgumentParser()
     add_live_arguments(parser)

@@ -1,9 +1,109 @@
-"""The ``--stacks DIR`` option every stack-reading command shares."""
+"""Shared command-line options (pip's cmdoptions style): stacks, live state, output.
+
+``plan``, ``drift``, ``import`` and ``snapshot`` take the cluster the same way:
+``--snapshot FILE`` (a ``calico-ipam snapshot`` file or kubectl List output;
+repeatable) or ``--kubeconfig PATH`` / ``--context CTX`` (in-cluster when
+neither is given and the process runs in a pod).
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from typing import Sequence
+
+from ..core.errors import InputError, UsageError
+from ..core.live_state import LiveState
+from ..core.model import Stack
+from ..declared.files import find_stack_file, list_stack_files, load_stack
+from ..views.plan import FORMATS
 
 
 def add_stacks_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stacks", metavar="DIR", default="stacks",
                         help="directory holding Pulumi.<stack>.yaml files (default: ./stacks)")
+
+
+def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kubeconfig", metavar="PATH",
+                        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the "
+                             "pod's service account when running in a cluster)")
+    parser.add_argument("--context", metavar="CTX",
+                        help="kubeconfig context (default: the current context)")
+    parser.add_argument("--request-timeout", metavar="SECONDS", type=_positive_seconds,
+                        default=None,
+                        help="give up on one API request after this long; it is retried "
+                             "with back-off a few times (default: 30)")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def make_reader(args: argparse.Namespace):
+    """A KubeReader for the cluster options in *args*."""
+    from ..live.kube.reader import DEFAULT_TIMEOUT, KubeReader
+    return KubeReader(getattr(args, "kubeconfig", None), getattr(args, "context", None),
+                      timeout=getattr(args, "request_timeout", None) or DEFAULT_TIMEOUT)
+
+
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--snapshot FILE`` (repeatable) plus the cluster options."""
+    parser.add_argument("--snapshot", metavar="FILE", action="append",
+                        help="read live state from a calico-ipam snapshot or `kubectl get ... "
+                             "-o yaml|json` output instead of the cluster (repeatable)")
+    add_cluster_arguments(parser)
+
+
+def read_live(args: argparse.Namespace) -> LiveState:
+    """The live state the user pointed at: snapshot file(s) or the cluster."""
+    snapshots = getattr(args, "snapshot", None)
+    kubeconfig = getattr(args, "kubeconfig", None)
+    context = getattr(args, "context", None)
+    if snapshots:
+        if kubeconfig or context:
+            raise UsageError("--snapshot reads a file; it cannot be combined with "
+                             "--kubeconfig or --context")
+        from ..live.snapshot_file import load_snapshot
+        return load_snapshot(snapshots)
+    return make_reader(args).read()
+
+
+def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:
+    """The directory's other stacks, for routing-domain overlaps only.
+
+    A sibling that does not load is left out here: it is not what the user
+    asked about, and checking it directly reports its problem. It is named on
+    stderr, though: its pools may share the routing domain, and a silent skip
+    would pass an overlap (CIP202) nobody checked.
+    """
+    names = {s.name for s in checked}
+    others = []
+    for name, path in list_stack_files(stacks_dir):
+        if name in names:
+            continue
+        try:
+            others.append(load_stack(path, name))
+        except InputError as exc:
+            print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
+                  f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
+    return others
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to compare")
+    add_stacks_argument(parser)
+    add_live_arguments(parser)
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+
+
+def load_inputs(args: argparse.Namespace):
+    stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
+    live = read_live(args)  # ClusterError/InputError on any failed or partial read
+    return stack, live

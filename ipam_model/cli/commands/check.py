@@ -12,16 +12,15 @@ want of a file).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 from typing import Sequence
 
 from ...core.errors import InputError, UsageError
 from ...core.model import Stack, has_errors
 from ...declared.files import find_stack_file, list_stack_files, load_stack
 from ...views.findings import FORMATS, format_findings, input_error_finding
-from ..options import add_stacks_argument
+from ..options import add_stacks_argument, context_stacks
+from ..output import use_color, write_output
 
 NAME = "check"
 HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"
@@ -41,44 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(workflow annotations) or sarif (code scanning)")
     parser.add_argument("--output", metavar="FILE",
                         help="write the report to FILE instead of standard output")
-
-
-def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:
-    """The directory's other stacks, for routing-domain overlaps only.
-
-    A sibling that does not load is left out here: it is not what the user
-    asked about, and checking it directly reports its problem. It is named on
-    stderr, though: its pools may share the routing domain, and a silent skip
-    would pass an overlap (CIP202) nobody checked.
-    """
-    names = {s.name for s in checked}
-    others = []
-    for name, path in list_stack_files(stacks_dir):
-        if name in names:
-            continue
-        try:
-            others.append(load_stack(path, name))
-        except InputError as exc:
-            print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
-                  f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
-    return others
-
-
-def use_color(stream) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
-
-
-def write_output(path: str, text: str) -> None:
-    """Write all of *text* or nothing: a half-written SARIF file fails the upload."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def load_checked_stacks(stacks_dir: str, names: Sequence[str]

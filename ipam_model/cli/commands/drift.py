@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ...plan.planner import build_plan, drift
 from ...views.plan import render
-from .plan import add_stack_arguments, load_inputs
+from ..options import add_stack_arguments, load_inputs
 
 NAME = "drift"
 HELP = "report what changed outside calico-ipam (exit 2 on drift), for scheduled CI"

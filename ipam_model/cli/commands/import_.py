@@ -10,11 +10,10 @@ import argparse
 import os
 import sys
 
-from ...cli import options_live as live_args
 from ...core.errors import UsageError
 from ...importer.build import from_live
-from ...importer.files import from_manifests
-from ...importer.files import write_stack_file
+from ...importer.files import from_manifests, write_stack_file
+from .. import options
 from ..options import add_stacks_argument
 
 NAME = "import"
@@ -34,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "crd.projectcalico.org/v1) instead of a cluster or snapshot")
     parser.add_argument("--output", metavar="FILE",
                         help="the stack file to write (default: <stacks>/Pulumi.<stack>.yaml)")
-    live_args.add_live_arguments(parser)  # or these instead of --manifests
+    options.add_live_arguments(parser)  # or these instead of --manifests
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.manifests:
         imported = from_manifests(args.manifests)
     else:
-        imported = from_live(live_args.read_live(args), args.stack)
+        imported = from_live(options.read_live(args), args.stack)
     output = args.output or os.path.join(args.stacks, f"Pulumi.{args.stack}.yaml")
     notes: list[str] = []
     write_stack_file(output, imported, notes)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ...cli import options_live as live_args
-from ...declared.files import find_stack_file, load_stack
 from ...plan.planner import build_plan
-from ...views.plan import FORMATS, render
-from ..options import add_stacks_argument
-from .check import context_stacks
+from ...views.plan import render
+from ..options import (
+    add_stack_arguments,
+    context_stacks,
+    load_inputs,
+)
 
 NAME = "plan"
 HELP = "show what pulumi up would change in the cluster (Terraform-style), with safety gates"
@@ -29,13 +30,6 @@ ORDER = 30
 ERROR_EXIT = 1
 
 
-def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to compare")
-    add_stacks_argument(parser)
-    live_args.add_live_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
     parser.add_argument("--detailed-exitcode", action="store_true",
@@ -44,12 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-disruption", metavar="POOL", action="append", default=[],
                         help="lift the safety gates of this pool (repeatable); its gates are "
                              "reported as warnings")
-
-
-def load_inputs(args: argparse.Namespace):
-    stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
-    live = live_args.read_live(args)  # ClusterError/InputError on any failed or partial read
-    return stack, live
 
 
 def run(args: argparse.Namespace) -> int:

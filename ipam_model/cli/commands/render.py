@@ -14,8 +14,7 @@ from ...core.model import API_CRD_V1, API_V3, has_errors
 from ...declared.files import find_stack_file, load_stack
 from ...views.findings import format_findings
 from ...views.manifests import render_stack, select_kind, to_yaml
-from ..options import add_stacks_argument
-from .check import context_stacks
+from ..options import add_stacks_argument, context_stacks
 
 NAME = "render"
 HELP = "print a stack's IPPool manifests and Namespace annotation patches as YAML"

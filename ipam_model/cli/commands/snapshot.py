@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from ...core.errors import UsageError
-from ..options_live import add_cluster_arguments, make_reader
+from ..options import add_cluster_arguments, make_reader
 
 NAME = "snapshot"
 HELP = "dump live Calico IPAM state (pools, blocks, affinities, namespaces, nodes) to a file"
