@@ -156,7 +156,7 @@ def test_cidr_required(cidr):
     ("fe80::/64%eth0", "is not a number"),
     ("pods", "not a CIDR"),
     ("::ffff:10.0.0.0/104", "write the IPv4 CIDR instead, e.g. 10.0.0.0/8"),
-    (42, "is a number"),
+    (42, "is an integer"),
     (["10.0.0.0/8"], "is a list"),
 ])
 def test_cidr_invalid(cidr, words):

@@ -187,7 +187,8 @@ def test_deleting_pool():
     ({"cidr": "172.16.0.0/33"}, "spec.cidr", "not a valid CIDR"),
     ({"cidr": "172.16.0.0"}, "spec.cidr", "must be a CIDR"),
     ({"cidr": "10.0.0.0/8", "blockSize": "26"}, "spec.blockSize", "must be an integer"),
-    ({"cidr": "10.0.0.0/8", "natOutgoing": "yes"}, "spec", "natOutgoing must be true or false"),
+    ({"cidr": "10.0.0.0/8", "natOutgoing": "yes"}, "spec.natOutgoing",
+     "natOutgoing must be true or false"),
     ({"cidr": "10.0.0.0/8", "allowedUses": "Workload"}, "spec.allowedUses", "list of strings"),
 ])
 def test_bad_pool_spec_names_file_path_and_problem(spec, path, words):
@@ -479,21 +480,6 @@ def test_only_a_reader_or_a_snapshot_header_knows_which_pool_api_the_cluster_ser
     assert from_kubectl.calico_api_inferred is True
     from_snapshot = load_snapshot(str(data / "plan" / "snapshot.json"))
     assert from_snapshot.calico_api_inferred is False
-
-
-@pytest.mark.parametrize("text", [
-    "10.0.0.0/8", "010.0.0.0/8", "10.0.0.0/08", "+10.0.0.0/8", "1_0.0.0.0/8", " 10.0.0.0/8",
-    "10.0.0.0/+8", "10.0.0.1/8", "256.0.0.0/8", "10.0.0.0/33", "10.0.0.0/-1", "-1.0.0.0/8",
-    "10.0.0/8", "10.0.0.0.0/8", "10.0.0.0/", "fd00::/64"])
-def test_parse_cidr_fast_path_agrees_with_netaddr(text):
-    # The int()-based fast path for canonical IPv4 must never accept text that
-    # netaddr would canonicalise differently or reject.
-    try:
-        net = netaddr.IPNetwork(text).cidr
-        expected = (str(net), net.version, int(net.network), net.prefixlen)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        expected = None
-    assert normalise.parse_cidr(text) == expected
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -7,7 +7,8 @@ the Pulumi program logs it and registers nothing.
 """
 from __future__ import annotations
 
-from .model import Location, YamlPath, format_yaml_path
+from .locate import YamlPath, format_yaml_path
+from .model import Location
 
 
 class CalicoIpamError(Exception):

@@ -13,12 +13,9 @@ from typing import Any, Mapping
 
 import netaddr
 
-# Calico's defaults, applied exactly as clientv3 applies them on write and
-# read (reference calico-ippool-rules.md §1).
-DEFAULT_BLOCK_SIZE = {4: 26, 6: 122}
-BLOCK_SIZE_RANGE = {4: (20, 32), 6: (116, 128)}
-DEFAULT_ALLOWED_USES = ("Workload", "Tunnel")
-DEFAULT_NODE_SELECTOR = "all()"
+from .ippool import PoolSpec
+from .locate import YamlPath, format_yaml_path, position_of
+
 DEFAULT_MAX_BLOCKS_PER_HOST = 20  # IPAMConfig maxBlocksPerHost 0 means 20
 OWNERSHIP_LABEL = "app.kubernetes.io/managed-by"
 OWNERSHIP_VALUE = "calico-ipam"
@@ -47,24 +44,6 @@ class Severity(str, enum.Enum):
     def rank(self) -> int:
         """Lower is worse; used to sort findings worst first."""
         return {"error": 0, "warning": 1, "info": 2}[self.value]
-
-
-YamlPath = tuple  # tuple of str keys and int list indices
-
-
-def format_yaml_path(path: YamlPath) -> str:
-    """Render ('config', 'calico-ipam:pools', 'a.b', 'cidr') as
-    ``config.calico-ipam:pools."a.b".cidr`` and list indices as ``[0]``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            continue
-        text = str(part)
-        if text == "" or any(c in text for c in '. []"') :
-            text = '"' + text.replace('"', '\\"') + '"'
-        out += ("." if out else "") + text
-    return out
 
 
 @dataclass(frozen=True)
@@ -137,41 +116,6 @@ def has_errors(findings) -> bool:
 
 def sort_findings(findings) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
-
-
-@dataclass(frozen=True)
-class PoolSpec:
-    """An IPPoolSpec with Calico's defaults applied (the form Calico reads back)."""
-
-    cidr: str
-    block_size: int
-    ipip_mode: str = "Never"
-    vxlan_mode: str = "Never"
-    nat_outgoing: bool = False
-    disabled: bool = False
-    disable_bgp_export: bool = False
-    node_selector: str = DEFAULT_NODE_SELECTOR
-    namespace_selector: str = ""
-    allowed_uses: tuple[str, ...] = DEFAULT_ALLOWED_USES
-    assignment_mode: str = "Automatic"
-
-    def to_calico(self) -> dict:
-        """The spec in Calico's JSON field names, every default written out."""
-        spec = {
-            "cidr": self.cidr,
-            "blockSize": self.block_size,
-            "ipipMode": self.ipip_mode,
-            "vxlanMode": self.vxlan_mode,
-            "natOutgoing": self.nat_outgoing,
-            "disabled": self.disabled,
-            "disableBGPExport": self.disable_bgp_export,
-            "nodeSelector": self.node_selector,
-            "allowedUses": list(self.allowed_uses),
-            "assignmentMode": self.assignment_mode,
-        }
-        if self.namespace_selector:
-            spec["namespaceSelector"] = self.namespace_selector
-        return spec
 
 
 @dataclass(frozen=True)
@@ -298,13 +242,8 @@ class Stack:
     def locate(self, *path) -> Location:
         """The location of a path below ``config`` (the longest known prefix's line)."""
         full = tuple(self.config_prefix) + tuple(path)
-        probe = full
-        while probe:
-            if probe in self.source:
-                line, col = self.source[probe]
-                return Location(self.file, full, line, col)
-            probe = probe[:-1]
-        return Location(self.file, full, None, None)
+        line, col = position_of(self.source, full)
+        return Location(self.file, full, line, col)
 
     def pool_location(self, pool: str, *field_path) -> Location:
         return self.locate(f"{CONFIG_NAMESPACE}:pools", pool, *field_path)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..calico.validate import validated_pool
+from ..core.locate import YamlPath, position_of
 from ..core.model import (
     CONFIG_NAMESPACE,
     Binding,
     ClusterSettings,
     NodeGroup,
     Stack,
-    YamlPath,
     frozen_map,
 )
 from .schema import validate_config
@@ -34,17 +35,10 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
     spec fails them are kept in ``pool_specs`` but left out of ``pools``;
     ``check`` reports them.
     """
-    from ..calico import validate as calico
-
     source = source or {}
 
     def position(path: YamlPath):
-        probe = tuple(path)
-        while probe:
-            if probe in source:
-                return source[probe]
-            probe = probe[:-1]
-        return (None, None)
+        return position_of(source, path)
 
     config = dict(config)
     validate_config(config, file=file, to_yaml_path=config_yaml_path, position=position)
@@ -59,7 +53,7 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
         metadata = entry.pop("metadata", None) or {}
         pool_specs[pool_name] = frozen_map(entry)
         pool_metadata[pool_name] = frozen_map(metadata)
-        pool, findings = calico.validated_pool(
+        pool, findings = validated_pool(
             pool_name, entry, metadata or None, stack=name,
             locate=lambda path, _p=pool_name: partial.pool_location(_p, *path),
             location=partial.pool_location(pool_name))

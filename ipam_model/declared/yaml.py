@@ -17,7 +17,7 @@ import yaml
 
 from ..core.errors import InputError
 from ..core.gc import paused_gc
-from ..core.model import YamlPath
+from ..core.locate import YamlPath, position_of
 
 try:  # the C parser is much faster; PyYAML without libyaml still works
     _BaseLoader = yaml.CSafeLoader
@@ -77,12 +77,7 @@ class YamlDocument:
     source: Mapping[YamlPath, tuple[int, int]]
 
     def position(self, path: YamlPath) -> tuple[int | None, int | None]:
-        probe = tuple(path)
-        while probe:
-            if probe in self.source:
-                return self.source[probe]
-            probe = probe[:-1]
-        return self.source.get((), (None, None))
+        return position_of(self.source, path, self.source.get((), (None, None)))
 
     def line(self, path: YamlPath) -> int | None:
         return self.position(path)[0]

@@ -10,11 +10,11 @@ as the live one is left exactly as written.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..calico.validate import apply_defaults
+from ..calico.annotations import parse_pools_annotation
+from ..calico.ippool import minimal
 from ..core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
 from ..core.model import (
     APPLIED_SPEC_ANNOTATION,
@@ -25,12 +25,6 @@ from ..core.model import (
     PoolSpec,
 )
 
-# Calico's field order (IPPoolSpec), and the PoolSpec attribute of each.
-SPEC_ATTRS = (("cidr", "cidr"), ("blockSize", "block_size"), ("ipipMode", "ipip_mode"),
-              ("vxlanMode", "vxlan_mode"), ("natOutgoing", "nat_outgoing"),
-              ("disabled", "disabled"), ("disableBGPExport", "disable_bgp_export"),
-              ("nodeSelector", "node_selector"), ("namespaceSelector", "namespace_selector"),
-              ("allowedUses", "allowed_uses"), ("assignmentMode", "assignment_mode"))
 # Metadata that belongs to Calico, kubectl or this tool, never to the user's declaration.
 _SKIP_LABELS = (OWNERSHIP_LABEL, STACK_LABEL)
 _SKIP_ANNOTATION_PREFIXES = ("kubectl.kubernetes.io/", "pulumi.com/", "projectcalico.org/")
@@ -65,21 +59,10 @@ class Imported:
     live_pools: frozenset[str] | None = None
 
 
-def _same(attr: str, a: Any, b: Any) -> bool:
-    if attr == "allowed_uses":  # a set in Calico's CRD
-        return sorted(a) == sorted(b)
-    return a == b
-
-
 def minimal_pool(pool: ImportedPool) -> dict[str, Any]:
     """The pool's stack entry: the CIDR, every field that differs from Calico's
     default for its family, and the user's own labels/annotations."""
-    default = apply_defaults({"cidr": pool.spec.cidr})
-    out: dict[str, Any] = {}
-    for key, attr in SPEC_ATTRS:
-        value = getattr(pool.spec, attr)
-        if key == "cidr" or not _same(attr, value, getattr(default, attr)):
-            out[key] = list(value) if isinstance(value, tuple) else value
+    out = minimal(pool.spec)
     metadata = {}
     labels = {k: v for k, v in sorted(pool.labels.items()) if k not in _SKIP_LABELS}
     annotations = {k: v for k, v in sorted(pool.annotations.items())
@@ -124,12 +107,8 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
             raw = ns.annotations.get(key)
             if raw is None:
                 continue
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = None
-            if (not isinstance(value, list) or not value
-                    or not all(isinstance(v, str) and v in names for v in value)):
+            value, _ = parse_pools_annotation(raw)
+            if not value or not all(v in names for v in value):
                 skipped.append(f"namespace {ns_name} ({key} = {raw!r} does not name only "
                                "imported pools)")
                 entry = {}

@@ -10,8 +10,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from ..calico.validate import apply_defaults, validate_pool
+from ..calico.ippool import apply_defaults, same_value
+from ..calico.validate import validate_pool
 from ..core.errors import InputError
+from ..core.ippool import FIELDS
 from ..core.model import (
     API_CRD_V1,
     API_V3,
@@ -20,7 +22,7 @@ from ..core.model import (
     Location,
 )
 from ..declared.yaml import YamlDocument, load_yaml_documents, read_yaml_bytes
-from .build import SPEC_ATTRS, Imported, ImportedPool, _same, minimal_pool
+from .build import Imported, ImportedPool, minimal_pool
 
 
 def _manifest_objects(path: str) -> list[tuple[int, tuple, YamlDocument, Any]]:
@@ -60,8 +62,10 @@ def _merge_pool(existing: Any, pool: ImportedPool) -> Any:
         current = apply_defaults({k: v for k, v in existing.items() if k != "metadata"})
     except (ValueError, TypeError, AttributeError):
         current = None
-    for key, attr in SPEC_ATTRS:
-        if current is not None and _same(attr, getattr(current, attr), getattr(pool.spec, attr)):
+    for field in FIELDS:
+        key, attr = field.name, field.attr
+        if current is not None and same_value(key, getattr(current, attr),
+                                              getattr(pool.spec, attr)):
             continue
         if key in new:
             existing[key] = new[key]

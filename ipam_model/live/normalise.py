@@ -24,8 +24,8 @@ from collections import Counter
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
-import netaddr
-
+from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
+from ..core.cidr import parse_cidr
 from ..core.errors import InputError
 from ..core.live_state import (
     OWNER_CALICO_IPAM,
@@ -42,9 +42,6 @@ from ..core.live_state import (
 )
 from ..core.model import (
     APPLIED_SPEC_ANNOTATION,
-    DEFAULT_ALLOWED_USES,
-    DEFAULT_BLOCK_SIZE,
-    DEFAULT_NODE_SELECTOR,
     OWNERSHIP_LABEL,
     OWNERSHIP_VALUE,
     STACK_LABEL,
@@ -95,14 +92,10 @@ def _str_map(value: Any, what: str, file: str | None, where: Where) -> dict[str,
 
 
 def _bool(value: Any, what: str, default: bool, file: str | None, where: Where) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    # crd.projectcalico.org/v1 stores some flags as strings ("false").
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _fail(f"{what} must be true or false, got {value!r}", file, where)
+    try:
+        return read_bool(value, default, what)
+    except FieldError as exc:
+        raise _fail(str(exc), file, where) from None
 
 
 def _name(obj: Mapping, file: str | None, where: Where) -> str:
@@ -118,43 +111,13 @@ def _keep_annotation(key: str) -> bool:
     return not (key.startswith("pulumi.com/") or key == LAST_APPLIED_ANNOTATION)
 
 
-def parse_cidr(text: str) -> tuple[str, int, int, int] | None:
-    """(canonical CIDR, family, network as int, prefix length), or None when invalid.
-
-    Canonical IPv4 text (what Calico stores) takes a fast path: a 100,000-block
-    snapshot parses its CIDRs in a fraction of a second. Anything else goes
-    through netaddr, which also canonicalises (host bits cleared, IPv6 compressed).
-    """
-    addr, sep, plen = text.partition("/")
-    if not sep:
-        return None
-    try:
-        a, b, c, d = map(int, addr.split("."))
-        prefix = int(plen)
-    except ValueError:
-        pass  # not four decimal numbers: netaddr decides below
-    else:
-        # int() also takes " 1", "+1", "01", "1_0": rebuilding the text and
-        # comparing it keeps the fast path to canonical decimal text only.
-        if (0 <= a < 256 and 0 <= b < 256 and 0 <= c < 256 and 0 <= d < 256
-                and 0 <= prefix <= 32 and f"{a}.{b}.{c}.{d}/{prefix}" == text):
-            value = (a << 24) | (b << 16) | (c << 8) | d
-            if value & ((1 << (32 - prefix)) - 1) == 0:
-                return text, 4, value, prefix
-    try:
-        net = netaddr.IPNetwork(text).cidr
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        return None
-    return str(net), net.version, int(net.network), net.prefixlen
-
-
 def _canonical_cidr(value: Any, what: str, file: str | None, where: Where) -> tuple[str, int]:
     if not isinstance(value, str) or "/" not in value:
         raise _fail(f"{what} must be a CIDR such as 10.0.0.0/16, got {value!r}", file, where)
     parsed = parse_cidr(value)
     if parsed is None:
         raise _fail(f"{what} {value!r} is not a valid CIDR", file, where)
-    return parsed[0], parsed[1]
+    return parsed.text, parsed.version
 
 
 # --------------------------------------------------------------------------- normalisers
@@ -213,36 +176,10 @@ def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -
     """An IPPoolSpec with Calico's read-time defaults applied (clientv3
     convertIpPoolFromStorage, calico-ippool-rules.md §1)."""
     spec = _mapping(spec, "spec", file, where)
-    where = tuple(where) + ("spec",)
-    cidr, version = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
-    block_size = spec.get("blockSize") or 0
-    if isinstance(block_size, bool) or not isinstance(block_size, int):
-        raise _fail(f"blockSize must be an integer, got {block_size!r}", file, where + ("blockSize",))
-    uses = spec.get("allowedUses") or []
-    if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
-        raise _fail("allowedUses must be a list of strings", file, where + ("allowedUses",))
-
-    def text(key: str, default: str) -> str:
-        value = spec.get(key)
-        if value is None or value == "":
-            return default
-        if not isinstance(value, str):
-            raise _fail(f"{key} must be a string, got {value!r}", file, where + (key,))
-        return value
-
-    return PoolSpec(
-        cidr=cidr,
-        block_size=block_size or DEFAULT_BLOCK_SIZE[version],
-        ipip_mode=text("ipipMode", "Never"),
-        vxlan_mode=text("vxlanMode", "Never"),
-        nat_outgoing=_bool(spec.get("natOutgoing"), "natOutgoing", False, file, where),
-        disabled=_bool(spec.get("disabled"), "disabled", False, file, where),
-        disable_bgp_export=_bool(spec.get("disableBGPExport"), "disableBGPExport", False, file, where),
-        node_selector=text("nodeSelector", DEFAULT_NODE_SELECTOR),
-        namespace_selector=text("namespaceSelector", ""),
-        allowed_uses=tuple(uses) or DEFAULT_ALLOWED_USES,
-        assignment_mode=text("assignmentMode", "Automatic"),
-    )
+    try:
+        return read_spec(spec)
+    except FieldError as exc:
+        raise _fail(str(exc), file, tuple(where) + ("spec",) + exc.path) from None
 
 
 def applied_pool_spec(pool: LivePool) -> tuple[PoolSpec | None, str | None]:
@@ -257,16 +194,7 @@ def applied_pool_spec(pool: LivePool) -> tuple[PoolSpec | None, str | None]:
     raw = pool.annotations.get(APPLIED_SPEC_ANNOTATION)
     if raw is None:
         return None, None
-    try:
-        recorded = json.loads(raw)
-    except ValueError as exc:
-        return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
-    if not isinstance(recorded, dict):
-        return None, f"is not a JSON object (got {type(recorded).__name__})"
-    try:
-        return normalise_pool_spec(recorded), None
-    except InputError as exc:
-        return None, f"is not a valid IPPool spec ({exc})"
+    return decode_applied_spec(raw)
 
 
 def normalise_pool(obj: Mapping, file: str | None = None, where: Where = ()) -> LivePool:
@@ -296,11 +224,10 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     spec = _mapping(obj.get("spec"), "spec", file, where)
     where = tuple(where) + ("spec",)
     raw_cidr = spec.get("cidr")
-    parsed = parse_cidr(raw_cidr) if isinstance(raw_cidr, str) and "/" in raw_cidr else None
+    parsed = parse_cidr(raw_cidr)
     if parsed is None:  # _canonical_cidr raises the detailed message
         _canonical_cidr(raw_cidr, "cidr", file, where + ("cidr",))
-    cidr, version, _, prefix = parsed
-    size = 1 << ((32 if version == 4 else 128) - prefix)
+    cidr, size = parsed.text, parsed.size
     allocations = spec.get("allocations") or []
     attributes = spec.get("attributes") or []
     if not isinstance(allocations, list):
@@ -412,8 +339,9 @@ class _PoolIndex:
     def __init__(self, pools: Iterable[LivePool]):
         self._by_prefix: dict[tuple[int, int], dict[int, str]] = {}
         for pool in pools:
-            _, version, first, prefix = parse_cidr(pool.spec.cidr)
-            self._by_prefix.setdefault((version, prefix), {})[first] = pool.name
+            parsed = parse_cidr(pool.spec.cidr)
+            self._by_prefix.setdefault((parsed.version, parsed.prefixlen), {})[
+                parsed.network] = pool.name
         self._prefixes = {v: sorted((p for (fam, p) in self._by_prefix if fam == v), reverse=True)
                           for v in (4, 6)}
 
@@ -421,8 +349,8 @@ class _PoolIndex:
         parsed = parse_cidr(cidr)
         if parsed is None:
             return None
-        _, version, first, block_prefix = parsed
-        bits = 32 if version == 4 else 128
+        version, first, block_prefix = parsed.version, parsed.network, parsed.prefixlen
+        bits = parsed.bits
         for prefix in self._prefixes[version]:
             if prefix > block_prefix:
                 continue  # a pool smaller than the block cannot contain it

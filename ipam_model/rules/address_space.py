@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import netaddr
 
+from ..core import cidr as core_cidr
 from ..core import rules
 from ..core.model import Finding, Location
 
@@ -34,16 +35,10 @@ class AddressRange:
         return self.cidr
 
 
-PRIVATE_V4 = (
-    AddressRange("10.0.0.0/8", "RFC 1918 private"),
-    AddressRange("172.16.0.0/12", "RFC 1918 private"),
-    AddressRange("192.168.0.0/16", "RFC 1918 private"),
-)
-SHARED_V4 = (AddressRange("100.64.0.0/10", "RFC 6598 shared"),)
-# RFC 4193 reserves fc00::/7 for unique local addresses but only defines the
-# locally assigned half, fd00::/8; fc00::/8 has no assignment scheme, so a
-# pool there is not treated as private (the product issue says fd00::/8).
-ULA_V6 = (AddressRange("fd00::/8", "RFC 4193 unique local"),)
+PRIVATE_V4 = tuple(AddressRange(c, n) for c, n in core_cidr.PRIVATE_V4)
+SHARED_V4 = tuple(AddressRange(c, n) for c, n in core_cidr.SHARED_V4)
+# fc00::/8 has no assignment scheme, so a pool there is not treated as private.
+ULA_V6 = tuple(AddressRange(c, n) for c, n in core_cidr.ULA_V6)
 LOOPBACK = (
     AddressRange("127.0.0.0/8", "IPv4 loopback"),
     AddressRange("::1/128", "IPv6 loopback"),
@@ -57,10 +52,8 @@ RESERVED_V4 = (
     # RFC 1112 class E; its last address is the limited broadcast 255.255.255.255.
     AddressRange("240.0.0.0/4", "reserved (class E)"),
 )
-LINK_LOCAL = (
-    AddressRange("169.254.0.0/16", "IPv4 link-local"),
-    AddressRange("fe80::/10", "IPv6 link-local"),
-)
+LINK_LOCAL = tuple(AddressRange(c, f"IPv{v} link-local")
+                   for v, c in sorted(core_cidr.LINK_LOCAL.items()))
 PRIVATE = PRIVATE_V4 + SHARED_V4 + ULA_V6
 SPECIAL = LOOPBACK + MULTICAST + RESERVED_V4 + LINK_LOCAL
 
@@ -126,12 +119,12 @@ def _overlaps(network: netaddr.IPNetwork, ranges) -> tuple[RangeOverlap, ...]:
     return tuple(found)
 
 
-def _network(cidr) -> netaddr.IPNetwork:
-    try:
-        # .cidr drops host bits; an unmasked CIDR is CIP103's business.
-        return netaddr.IPNetwork(str(cidr)).cidr
-    except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
-        raise ValueError(f"{cidr!r} is not a CIDR: {exc}") from None
+def _network(text) -> netaddr.IPNetwork:
+    parsed = core_cidr.parse_cidr(str(text))
+    if parsed is None:
+        raise ValueError(f"{text!r} is not a CIDR: {core_cidr.cidr_problem(str(text))}")
+    # The network: an unmasked CIDR is CIP103's business.
+    return _parsed(parsed.text)
 
 
 @functools.lru_cache(maxsize=None)
@@ -150,9 +143,9 @@ def _space(version: int) -> tuple[netaddr.IPSet, netaddr.IPSet, tuple, tuple]:
     return known, netaddr.IPSet(r.cidr for r in private), bounds(private), bounds(special)
 
 
-def classify(cidr) -> AddressSpaceReport:
-    """Classify ``cidr`` (a string or netaddr.IPNetwork); ValueError if it is not a CIDR."""
-    network = _network(cidr)
+def classify(text) -> AddressSpaceReport:
+    """Classify ``text`` (a string or netaddr.IPNetwork); ValueError if it is not a CIDR."""
+    network = _network(text)
     known, private, private_bounds, special_bounds = _space(network.version)
     first, last = network.first, network.last
     # Nearly every pool sits inside one private range and touches no special

@@ -10,47 +10,22 @@ Requested pools bypass nodeSelector and namespaceSelector (calico#10502) but
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from ..calico import validate as calico
+from ..calico.annotations import PoolResolver
+from ..calico.names import label_problems, namespace_name_problem
 from ..calico.selector import (
     SelectorError,
     parse_selector,
     selects_nothing_automatically,
 )
+from ..core.cidr import parse_cidr
 from ..core.model import Finding, Pool, Stack
 from ..core.rules import rule
-from ..declared.schema import suggest
-from .overlap import cidr_range
+from ..core.words import did_you_mean
 
-NAMESPACE_NAME_MAX_LENGTH = 63
-_DNS1123_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 FAMILIES = (("ipv4Pools", 4), ("ipv6Pools", 6))
 _STUCK = "and stay ContainerCreating"
-
-
-def namespace_name_problem(name: str) -> str | None:
-    """Why *name* is not a Kubernetes namespace name (a DNS-1123 label), or None."""
-    if not name:
-        return "is empty"
-    if len(name) > NAMESPACE_NAME_MAX_LENGTH:
-        return f"is {len(name)} characters long; namespace names have at most 63"
-    if not _DNS1123_LABEL_RE.fullmatch(name):
-        return ("must consist of lower case letters, digits and '-', and start and end with a "
-                "letter or digit (a DNS-1123 label)")
-    return None
-
-
-def label_problems(labels) -> list[tuple[str, str]]:
-    """(label key, what is wrong) for every invalid Kubernetes label key or value."""
-    problems = []
-    for key, value in labels.items():
-        for problem in calico._qualified_name_problems(key):
-            problems.append((key, f"label key {key!r}: {problem}"))
-        for problem in calico._label_value_problems(value):
-            problems.append((key, f"label {key!r} value {value!r}: {problem}"))
-    return problems
 
 
 def _selector_is_all(text: str) -> bool:
@@ -64,27 +39,10 @@ def _family_name(version: int) -> str:
     return f"IPv{version}"
 
 
-class _Resolver:
-    """Resolves binding entries to declared pools the way Calico's CNI plugin does."""
-
-    def __init__(self, stack: Stack):
-        self.stack = stack
-        self.by_cidr: dict[tuple[int, int, int], str] = {}
-        for name, pool in stack.pools.items():
-            family, first, last, _ = cidr_range(pool.spec.cidr)
-            self.by_cidr.setdefault((family, first, last), name)
-
-    def containing_pool(self, family: int, first: int, last: int) -> str | None:
-        for (pool_family, pool_first, pool_last), name in self.by_cidr.items():
-            if pool_family == family and pool_first <= first and last <= pool_last:
-                return name
-        return None
-
-
 def binding_findings(stack: Stack) -> list[Finding]:
     """CIP401-CIP412 for every namespace binding (and node-group labels) of *stack*."""
     findings: list[Finding] = []
-    resolver = _Resolver(stack)
+    resolver = PoolResolver((n, p.spec.cidr) for n, p in stack.pools.items())
     # pool name -> namespaces binding it, in binding order (for CIP408/CIP409).
     bound_by: dict[str, list[str]] = defaultdict(list)
 
@@ -161,7 +119,7 @@ def binding_findings(stack: Stack) -> list[Finding]:
     return findings
 
 
-def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version: int,
+def _check_entry(stack: Stack, resolver: PoolResolver, ns: str, field: str, version: int,
                  index: int, entry: str, add) -> str | None:
     """Check one binding entry; return the pool it resolves to when it is usable enough to
     count as bound (pools with problems that fail every pod return None after reporting)."""
@@ -171,21 +129,17 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
         return stack.binding_location(ns, field, index)
 
     family = _family_name(version)
-    try:
-        entry_family, first, last, _ = cidr_range(entry)
-        is_cidr = True
-    except ValueError:
-        is_cidr = False
-
-    if is_cidr:
+    parsed = parse_cidr(entry)
+    if parsed is not None:
+        entry_family = parsed.version
         if entry_family != version:
             add("CIP403", f"namespace {ns} lists {_family_name(entry_family)} CIDR {entry} under "
                 f"{field}: new pods in {ns} fail with Calico's \"{entry.split('/')[0]} isn't a "
                 f"{family} address\" {_STUCK}", subject, where())
             return None
-        name = resolver.by_cidr.get((entry_family, first, last))
+        name = resolver.resolve(entry)
         if name is None:
-            inside = resolver.containing_pool(entry_family, first, last)
+            inside = resolver.containing(entry)
             if inside is not None:
                 add("CIP407", f"namespace {ns} requests {entry}, a part of pool {inside} "
                     f"({stack.pools[inside].spec.cidr}): Calico says \"Requesting a subset of an "
@@ -201,7 +155,7 @@ def _check_entry(stack: Stack, resolver: _Resolver, ns: str, field: str, version
     else:
         name = entry
         if name not in stack.pool_specs:
-            hint = suggest(name, stack.pool_specs) or "."
+            hint = did_you_mean(name, stack.pool_specs) or "."
             add("CIP402", f"namespace {ns} binds pool {name}, which this stack does not declare"
                 f"{hint} New pods in {ns} fail (Calico: error parsing pool \"{name}\": invalid "
                 f"CIDR address: {name}) {_STUCK}", subject, where())

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..calico.annotations import PoolResolver
 from ..calico.selector import (
     SelectorError,
     parse_selector,
@@ -20,7 +21,6 @@ from ..calico.selector import (
 )
 from ..core.model import Finding, NodeGroup, Severity, Stack
 from ..core.rules import rule
-from .overlap import cidr_range
 
 # Calico's errors, quoted so users can match them with their pod events.
 _BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
@@ -61,9 +61,7 @@ class _StackView:
 
     def __init__(self, stack: Stack):
         self.stack = stack
-        self.by_cidr: dict[tuple[int, int, int], str] = {}
-        for name, pool in stack.pools.items():
-            self.by_cidr.setdefault(cidr_range(pool.spec.cidr)[:3], name)
+        self.resolver = PoolResolver((n, p.spec.cidr) for n, p in stack.pools.items())
         groups = stack.cluster.node_groups
         # pool name -> node groups its nodeSelector matches.
         self.selected = {name: tuple(g for g in groups
@@ -83,13 +81,7 @@ class _StackView:
         """
         out = []
         for entry in entries:
-            if entry in self.stack.pools:
-                name = entry
-            else:
-                try:
-                    name = self.by_cidr.get(cidr_range(entry)[:3])
-                except ValueError:
-                    name = None
+            name = self.resolver.resolve(entry)
             if name is not None and name not in out:
                 out.append(name)
         return out

@@ -13,12 +13,10 @@ calico.py.
 """
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from typing import Iterable, Mapping, Sequence, TypeVar
 
-import netaddr
-
+from ..core.cidr import cidr_problem, parse_cidr
 from ..core.live_state import LivePool
 from ..core.model import Finding, Stack
 from ..core.rules import rule
@@ -27,60 +25,6 @@ K = TypeVar("K")
 
 _CALICO_REJECTS = ('Calico rejects overlapping pools ("IPPool({new}) CIDR overlaps with '
                    'IPPool({old}) CIDR {old_cidr}")')
-
-
-@functools.lru_cache(maxsize=65536)
-def _parse(text: str) -> tuple[int, int, int, int, bool, str]:
-    """(family, first, last, prefix length, strictly masked?, canonical network) or ValueError."""
-    if not isinstance(text, str) or text.count("/") != 1:
-        raise ValueError(f"{text!r} is not in CIDR notation (address/prefix)")
-    address, prefix = text.split("/")
-    try:
-        # INET_PTON: no "10.1/16" shorthand or blanks, as Go's parser.
-        ip = netaddr.IPAddress(address, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise ValueError(f"{text!r} is not a valid CIDR") from None
-    bits = 32 if ip.version == 4 else 128
-    if not prefix.isascii() or not prefix.isdigit() or int(prefix) > bits:
-        raise ValueError(f"{text!r} has an invalid prefix length")
-    length = int(prefix)
-    host_mask = (1 << (bits - length)) - 1
-    value = int(ip)
-    first = value & ~host_mask
-    canonical = f"{netaddr.IPAddress(first, ip.version)}/{length}"
-    return ip.version, first, first | host_mask, length, value == first, canonical
-
-
-def cidr_range(text: str) -> tuple[int, int, int, int]:
-    """(family, first address, last address, prefix length) of a CIDR in CIDR notation.
-
-    Raises ValueError when *text* is not a CIDR the way Go's net.ParseCIDR
-    reads one (a prefix is required, no blanks, no shorthand). Host bits are
-    allowed here; ``is_masked`` tells them apart.
-    """
-    return _parse(text)[:4]
-
-
-def is_masked(text: str) -> bool:
-    """Whether a parseable CIDR has its host bits zero (10.0.0.0/8, not 10.0.0.1/8)."""
-    try:
-        return _parse(text)[4]
-    except ValueError:
-        return False
-
-
-def network_of(text: str) -> str:
-    """The canonical network of a parseable CIDR (10.0.0.1/8 -> 10.0.0.0/8, FD00::/8 -> fd00::/8)."""
-    return _parse(text)[5]
-
-
-def masked_cidr(text: str) -> str | None:
-    """The parseable, strictly masked CIDR *text* in canonical form, else None."""
-    try:
-        parsed = _parse(text)
-    except ValueError:
-        return None
-    return parsed[5] if parsed[4] else None
 
 
 def find_overlaps(entries: Iterable[tuple[str, K]]) -> list[tuple[K, K]]:
@@ -93,7 +37,10 @@ def find_overlaps(entries: Iterable[tuple[str, K]]) -> list[tuple[K, K]]:
     """
     items = []
     for index, (cidr, key) in enumerate(entries):
-        family, first, last, _, _, _ = _parse(cidr)
+        parsed = parse_cidr(cidr)
+        if parsed is None:
+            raise ValueError(f"{cidr!r} is not a CIDR: {cidr_problem(cidr)}")
+        family, first, last = parsed.version, parsed.first, parsed.last
         # Widest first among equal starts so that a container precedes what it
         # contains; the input index keeps equal CIDRs stable and keys uncompared.
         items.append((family, first, -last, index, key))
@@ -111,11 +58,10 @@ def find_overlaps(entries: Iterable[tuple[str, K]]) -> list[tuple[K, K]]:
 
 def relation(a: str, b: str) -> str:
     """How CIDR *a* relates to overlapping CIDR *b*: 'equals', 'contains' or 'is inside'."""
-    _, a_first, a_last, _ = cidr_range(a)
-    _, b_first, b_last, _ = cidr_range(b)
-    if (a_first, a_last) == (b_first, b_last):
+    a_cidr, b_cidr = parse_cidr(a), parse_cidr(b)
+    if (a_cidr.first, a_cidr.last) == (b_cidr.first, b_cidr.last):
         return "equals"
-    if a_first <= b_first and b_last <= a_last:
+    if a_cidr.contains(b_cidr):
         return "contains"
     return "is inside"
 
@@ -133,9 +79,9 @@ def declared_pool_cidrs(stack: Stack) -> list[tuple[str, str]]:
     """
     out = []
     for name, spec in stack.pool_specs.items():
-        cidr = masked_cidr(spec.get("cidr")) if isinstance(spec.get("cidr"), str) else None
-        if cidr is not None:
-            out.append((name, cidr))
+        cidr = parse_cidr(spec.get("cidr"))
+        if cidr is not None and cidr.masked:
+            out.append((name, cidr.text))
     return out
 
 
@@ -147,16 +93,15 @@ def _cluster_cidrs(stack: Stack, field: str) -> tuple[list[tuple[int, str]], lis
     valid, findings = [], []
     for index, text in enumerate(values):
         where = stack.cluster_location(field, index)
-        try:
-            cidr_range(text)
-        except ValueError:
+        parsed = parse_cidr(text)
+        if parsed is None:
             findings.append(rule("CIP206").finding(
                 f"{kind} {text!r} ({field}[{index}]) is not a valid CIDR (address/prefix, e.g. "
                 f"10.96.0.0/12): pools cannot be checked against it", f"stack/{stack.name}",
                 where, stack=stack.name))
             continue
-        if not is_masked(text):
-            fixed = network_of(text)
+        if not parsed.masked:
+            fixed = parsed.text
             findings.append(rule("CIP206").finding(
                 f"{kind} {text} ({field}[{index}]) has host bits set; write {fixed} (the network "
                 f"it denotes), which is what pools are checked against", f"stack/{stack.name}",
@@ -264,9 +209,7 @@ def live_overlap_findings(stack: Stack, live_pools: Mapping[str, LivePool]) -> l
     for name, live in live_pools.items():
         if name in stack.pool_specs:
             continue
-        try:
-            cidr_range(live.spec.cidr)
-        except ValueError:
+        if parse_cidr(live.spec.cidr) is None:
             continue  # a live pool Calico would not have accepted; nothing to compare
         entries.append((live.spec.cidr, ("live", name, live.spec.cidr)))
     findings = []

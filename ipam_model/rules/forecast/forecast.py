@@ -43,7 +43,8 @@ from ...calico.ipam.simulator import (
     simulator_for_stack,
 )
 from ...core.gc import paused_gc
-from ...core.model import BLOCK_SIZE_RANGE, Finding, Stack
+from ...core.ippool import BLOCK_SIZE_RANGE
+from ...core.model import Finding, Stack
 from ...core.rules import rule
 
 # Bounds on the "how many more" searches so `check` stays quick on any stack.
