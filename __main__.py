@@ -35,6 +35,7 @@ import yaml
 from ipam_model.rules import capacity, runner as check
 from ipam_model.views import manifests as render
 from ipam_model.core.errors import CalicoIpamError, InputError
+from ipam_model.plan.build import safety_findings
 from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
     Finding, Severity, Stack, has_errors)
 from ipam_model.declared.files import list_stack_files, load_stack
@@ -207,10 +208,9 @@ def live_safety_findings(stack: Stack, kubeconfig: str | None,
     partial read raises ClusterError, so ``pulumi up`` never proceeds on a
     guess.
     """
-    from ipam_model.live.kube import reader as kube
-    from ipam_model.plan import planner as plan
+    from ipam_model.live.kube import reader as kube  # lightkube only when live checks are on
     live = kube.KubeReader(kubeconfig, context).read()
-    return plan.safety_findings(stack, live, allowed_disruptions())
+    return safety_findings(stack, live, allowed_disruptions())
 
 
 def pool_options(stack: Stack, provider: k8s.Provider) -> pulumi.ResourceOptions:

@@ -102,10 +102,10 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 
 PLAN = """
 import resource, sys, time
-from ipam_model.live import load_snapshot
-from ipam_model.plan import build_plan
-from ipam_model.planreport import to_text
-from ipam_model.stack import load_stack
+from ipam_model.declared.files import load_stack
+from ipam_model.live.snapshot_file import load_snapshot
+from ipam_model.plan.build import build_plan
+from ipam_model.views.plan import to_text
 stack = load_stack(sys.argv[2] + "/Pulumi.big.yaml", "big")
 t = time.perf_counter()
 live = load_snapshot(sys.argv[1])

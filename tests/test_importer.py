@@ -13,7 +13,7 @@ from ipam_model.importer.build import from_live, minimal_pool
 from ipam_model.importer.files import from_manifests
 from ipam_model.importer.files import write_stack_file
 from ipam_model.live.snapshot_file import load_snapshot
-from ipam_model.plan.planner import build_plan
+from ipam_model.plan.build import build_plan
 from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
 from ipam_model.declared.files import load_stack
 

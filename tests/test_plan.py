@@ -10,8 +10,10 @@ from hypothesis import given, settings, strategies as st
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.core.model import frozen_map
-from ipam_model.plan.planner import (BASELINE_APPLIED, BASELINE_STACK, Action, build_plan, drift,
-    propose_temporary_cidr, safety_findings)
+from ipam_model.plan.build import build_plan, safety_findings
+from ipam_model.plan.drift import drift
+from ipam_model.plan.migrations import propose_temporary_cidr
+from ipam_model.plan.model import BASELINE_APPLIED, BASELINE_STACK, Action
 from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, applied_spec_value
 from ipam_model.core.live_state import LiveNamespace, LivePool, LiveState, PoolUsage
 from ipam_model.declared.build import stack_from_config

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ipam_model.plan.planner import build_plan
+from ipam_model.plan.build import build_plan
 from ipam_model.views.plan import render, summary_line, to_json_data
 from test_plan import WEB, V4, live, live_pool, stack, used
 

@@ -104,3 +104,7 @@ class LiveState:
     ipam_config: IPAMConfig = IPAMConfig()
     usage: Mapping[str, PoolUsage] = field(default_factory=frozen_map)  # by pool name
     notes: tuple[str, ...] = ()                      # what the reader skipped (unknown kinds)
+
+    def usage_of(self, pool: str) -> PoolUsage:
+        """The pool's in-use facts (nothing in use when no block lies in it)."""
+        return self.usage.get(pool) or PoolUsage()

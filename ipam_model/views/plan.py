@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..core.model import APPLIED_SPEC_ANNOTATION, Finding
-from ..plan.planner import (
+from ..plan.model import (
     BASELINE_STACK,
     Action,
     AttributeChange,

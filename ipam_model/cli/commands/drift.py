@@ -15,7 +15,8 @@ import argparse
 import sys
 from dataclasses import replace
 
-from ...plan.planner import build_plan, drift
+from ...plan.build import build_plan
+from ...plan.drift import drift
 from ...views.plan import render
 from ..options import add_stack_arguments, load_inputs
 

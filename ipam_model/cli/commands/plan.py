@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ...plan.planner import build_plan
+from ...plan.build import build_plan
 from ...views.plan import render
 from ..options import (
     add_stack_arguments,

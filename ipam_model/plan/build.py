@@ -1,0 +1,84 @@
+"""A plan, step by step: pools, namespaces, gates, notes, drift and check.
+
+Pure functions over frozen dataclasses; the CLI (``plan``, ``drift``) and the
+Pulumi program (the safety gates before registering resources) share them.
+Proposed changes are always desired (the stack) against live. A plan also
+carries ``calico-ipam check``'s findings about the stack, so it is refused
+exactly when ``pulumi up`` would refuse.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, Sequence
+
+from ..core.live_state import LiveState
+from ..core.model import Finding, Stack, sort_findings
+from ..rules.runner import check_stacks
+from .compare import identity
+from .drift import drift
+from .gates import GateInputs, gates
+from .model import Plan
+from .namespaces import diff_namespaces
+from .notes import api_version_notes, live_overlap_notes, unmanaged_notes
+from .pools import diff_pools, pools_after
+
+
+def build_plan(stack: Stack, live: LiveState, *,
+               allow_disruption: Iterable[str] = frozenset(),
+               context: Sequence[Stack] = (), run_check: bool = True) -> Plan:
+    """What ``pulumi up --stack <stack>`` would change in the cluster, with the
+    safety gates evaluated. ``allow_disruption`` names pools whose gates
+    become warnings.
+
+    With ``run_check`` (the default) the plan also holds ``calico-ipam
+    check``'s findings about *stack* (``context``: the other stacks of the
+    directory, for routing-domain overlaps), and its errors refuse the plan
+    as they refuse ``pulumi up``.
+    """
+    checks = check_stacks([stack], context=context) if run_check else []
+    return _plan(stack, live, frozenset(allow_disruption), checks, with_drift=True)
+
+
+def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence[Finding],
+          with_drift: bool) -> Plan:
+    pools = diff_pools(stack, live)
+    spaces = diff_namespaces(stack, live, pools.changes)
+    after = pools_after(stack, live, pools.changes)
+    found = gates(GateInputs(stack, live, pools.changes, spaces, after), allow)
+    notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, pools.unmanaged),
+             *api_version_notes(stack, live), *live_overlap_notes(stack, live)]
+    # check reports a pool that fails Calico's rules too: keep one copy.
+    seen = {identity(f) for f in checks}
+    return Plan(
+        stack=stack.name, stack_file=stack.file, source=live.source,
+        pools=tuple(pools.changes[n] for n in sorted(pools.changes)),
+        namespaces=spaces.changes, unmanaged=pools.unmanaged, gates=found,
+        findings=tuple(sort_findings(f for f in notes if identity(f) not in seen)),
+        drift=tuple(drift(stack, live)) if with_drift else (),
+        checks=tuple(sort_findings(checks)))
+
+
+def safety_findings(stack: Stack, live: LiveState,
+                    allow_disruption: Iterable[str] = ()) -> list[Finding]:
+    """The errors that must stop ``pulumi up`` before any resource is registered.
+
+    Every gate not lifted by ``allow_disruption`` plus the plan's other errors
+    (a bound namespace missing, a pool owned by another stack or the
+    operator, a declared pool overlapping an undeclared live pool). Not
+    check's findings: the Pulumi program runs check itself. A gate's message
+    ends with its migration steps, one per line, so that logging
+    ``finding.message`` shows the whole procedure. Empty when it is safe to
+    proceed.
+    """
+    plan = _plan(stack, live, frozenset(allow_disruption), (), with_drift=False)
+    out = []
+    for gate in plan.gates:
+        if gate.allowed:
+            continue
+        finding = gate.finding
+        if gate.migration is not None:
+            finding = replace(finding, message=finding.message + "\n"
+                              + gate.migration.as_text())
+        out.append(finding)
+    out += [f for f in plan.findings if f.is_error]
+    return sort_findings(out)

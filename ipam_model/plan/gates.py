@@ -1,0 +1,193 @@
+"""Step 3 of a plan: the safety gates (reference calico-ippool-rules.md §4, §5).
+
+A gate refuses what would break running or future pods, with the migration
+Calico's documentation prescribes, unless the user names the pool in
+``--allow-disruption``: then it stays visible as a warning.
+
+* CIP601: replacing a pool with allocated addresses (cidr/blockSize change);
+* CIP602: deleting a pool with allocated addresses;
+* CIP603: disabling or deleting a pool a namespace annotation still names
+  (Calico does not fall back to other pools);
+* CIP604: a binding change that leaves a namespace with no usable pool.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Iterator, Mapping
+
+from ..calico.annotations import POOL_ANNOTATIONS
+from ..core.cidr import parse_cidr
+from ..core.live_state import LiveState
+from ..core.model import Location, Severity, Stack
+from ..core.rules import rule
+from ..core.words import show
+from . import migrations
+from .model import Action, Gate, Migration, PoolChange, usage_text
+from .namespaces import NamespaceDiff
+from .pools import After, automatic_pools
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """What every gate looks at: the stack, the live state, the pool changes,
+    the namespace diff and the pools once the plan is applied."""
+
+    stack: Stack
+    live: LiveState
+    pools: Mapping[str, PoolChange]
+    spaces: NamespaceDiff
+    after: After
+
+
+def gates(inputs: GateInputs, allow: frozenset[str]) -> tuple[Gate, ...]:
+    """Every gate, in pool order then namespace order, lifted where ``allow`` names a pool."""
+    found = []
+    for name, change in inputs.pools.items():
+        found += replace_in_use(inputs, change)
+        found += delete_in_use(inputs, change)
+        found += disable_bound(inputs, change)
+    found += namespace_without_pool(inputs)
+    return tuple(lift(g, allow) for g in found)
+
+
+def lift(gate: Gate, allow: frozenset[str]) -> Gate:
+    """A gate whose pools ``--allow-disruption`` names becomes a warning."""
+    named = gate.pools & allow
+    if not named:
+        return gate
+    finding = replace(gate.finding, severity=Severity.WARNING,
+                      message=gate.finding.message
+                      + f" (allowed by --allow-disruption {', '.join(sorted(named))})")
+    return replace(gate, finding=finding, allowed=True)
+
+
+def _gate(stack: Stack, rule_id: str, message: str, subject: str, pools: Iterable[str],
+          location: Location, migration: Migration | None = None) -> Gate:
+    finding = rule(rule_id).finding(message, subject, location, stack=stack.name)
+    return Gate(finding, frozenset(pools), migration)
+
+
+def replace_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:
+    """CIP601: a replacement of a pool with allocated addresses."""
+    if change.action is not Action.REPLACE or not change.usage.in_use:
+        return []
+    name = change.name
+    fields = " and ".join(f"{c.path} {show(c.before, None)} -> {show(c.after, None)}"
+                          for c in change.changes if c.forces_replacement)
+    return [_gate(inputs.stack, "CIP601", (
+        f"pool {name}: {fields} would replace the pool, but it is in use: "
+        f"{usage_text(change.usage)}. Calico forbids changing {'/'.join(change.replace_paths)} "
+        "in place (\"follow IP pool migration guide to avoid corruption\"), and deleting it "
+        "first strands those pods"), f"pool/{name}", {name},
+        inputs.stack.pool_location(name, change.replace_paths[0]),
+        migrations.replace(inputs.stack, inputs.live, change, inputs.spaces.effective))]
+
+
+def delete_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:
+    """CIP602: deleting a pool with allocated addresses."""
+    if change.action is not Action.DELETE or not change.usage.in_use:
+        return []
+    name = change.name
+    return [_gate(inputs.stack, "CIP602", (
+        f"pool {name} is no longer declared in stack {inputs.stack.name} and would be deleted, "
+        f"but it is in use: {usage_text(change.usage)}. Calico does not release the addresses "
+        "of running pods, which lose NAT and encapsulation"), f"pool/{name}", {name},
+        change.location,
+        migrations.delete(inputs.stack, change, inputs.spaces.effective, inputs.after))]
+
+
+def disables(change: PoolChange) -> bool:
+    return bool(change.action is Action.UPDATE and change.before and change.after
+                and change.after["disabled"] and not change.before["disabled"])
+
+
+def disable_bound(inputs: GateInputs, change: PoolChange) -> list[Gate]:
+    """CIP603: a disabled or deleted pool that a namespace annotation still names."""
+    if not disables(change) and change.action is not Action.DELETE:
+        return []
+    verb = "disable" if disables(change) else "delete"
+    stack, name, out = inputs.stack, change.name, []
+    for ns, family in migrations.namespaces_naming(inputs.spaces.effective, change):
+        key = POOL_ANNOTATIONS[family]
+        where = stack.binding_location(ns) if ns in stack.bindings else change.location
+        out.append(_gate(stack, "CIP603", (
+            f"this plan would {verb} pool {name}, but namespace {ns} still names it in {key}; "
+            f"new pods there fail with \"the given pool ({change.before['cidr']}) does not "
+            "exist, or is not enabled\" (Calico does not fall back to other pools)"),
+            f"pool/{name}", {name}, where, migrations.rebind(stack, name, ns, family, verb)))
+    return out
+
+
+def namespace_without_pool(inputs: GateInputs) -> list[Gate]:
+    """CIP604: every changed namespace whose entries, once applied, leave no usable pool."""
+    out = []
+    changing = sorted(c.namespace for c in inputs.spaces.changes if c.action is not Action.NOOP)
+    for ns in changing:
+        for family in (4, 6):
+            out += _family_without_pool(inputs, ns, family)
+    return out
+
+
+def _family_without_pool(inputs: GateInputs, ns: str, family: int) -> Iterator[Gate]:
+    stack = inputs.stack
+    live_entries = inputs.spaces.live_entries.get(ns, {})
+    entries = inputs.spaces.effective.get(ns, {}).get(family)
+    key = POOL_ANNOTATIONS[family]
+    if entries is None:
+        if family in live_entries and not automatic_pools(inputs.after, family):
+            yield _gate(stack, "CIP604", (
+                f"namespace {ns}: removing {key} leaves it with no usable IPv{family} pool: no "
+                "enabled Automatic pool allows Workload, so new pods fail to get an address"),
+                f"namespace/{ns}", set(live_entries[family]),
+                stack.locate("calico-ipam:namespaces"))
+        return
+    if entries == live_entries.get(family):
+        return
+    problems, names = _unusable_entries(inputs, entries, family)
+    if problems:
+        yield _gate(stack, "CIP604", (
+            f"namespace {ns}: the new binding {key} = {show(entries, None)} leaves it with no "
+            f"usable pool ({'; '.join(problems)}); Calico fails the whole request when one "
+            "entry is unusable"), f"namespace/{ns}", names,
+            stack.binding_location(ns, "ipv4Pools" if family == 4 else "ipv6Pools"))
+
+
+def _unusable_entries(inputs: GateInputs, entries: list[str], family: int
+                      ) -> tuple[list[str], set[str]]:
+    """("entry: why" for each unusable entry, the pools or entries involved)."""
+    problems, names = [], set()
+    for entry in entries:
+        pool, why = resolve(entry, family, inputs.after)
+        if why is None:
+            continue
+        change = inputs.pools.get(pool) if pool else None
+        if change is not None and (change.action is Action.DELETE or disables(change)):
+            continue  # CIP603 already refuses that pool
+        problems.append(f"{entry}: {why}")
+        names.add(pool or entry)
+    return problems, names
+
+
+def resolve(entry: str, family: int, after: After) -> tuple[str | None, str | None]:
+    """(pool name, why it is unusable or None) for one annotation entry, once applied."""
+    cidr = parse_cidr(entry) if "/" in entry else None
+    if cidr is not None:
+        match = [n for n, (spec, _) in after.items() if spec.cidr == cidr.text]
+        if not match:
+            return None, f"no pool has the CIDR {entry}"
+        name = match[0]
+    elif entry in after:
+        name = entry
+    else:
+        return None, f"no pool {entry} exists after this plan"
+    spec, deleting = after[name]
+    version = parse_cidr(spec.cidr).version
+    if version != family:
+        return name, f"pool {name} is IPv{version}"
+    if spec.disabled:
+        return name, f"pool {name} is disabled"
+    if deleting:
+        return name, f"pool {name} is being deleted"
+    if "Workload" not in spec.allowed_uses:
+        return name, f"pool {name} does not allow Workload"
+    return name, None

@@ -1,0 +1,64 @@
+"""Step 4 of a plan: what it notes besides changes and gates.
+
+Pools this stack lists but never changes (CIP606/CIP607), the IPPool API the
+stack applies against the one the cluster serves (CIP612), and declared
+pools overlapping live pools the stack does not declare (CIP205): Calico
+refuses to create a pool overlapping an existing one, and where nothing
+validates (``crd.projectcalico.org/v1``) pods get duplicate addresses.
+"""
+from __future__ import annotations
+
+from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
+from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
+from ..core.rules import rule
+from ..rules.overlap import live_overlap_findings
+from .model import UnmanagedPool
+
+_OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
+
+
+def unmanaged_notes(stack: Stack, unmanaged: tuple[UnmanagedPool, ...]) -> list[Finding]:
+    out = []
+    for pool in unmanaged:
+        rule_id = "CIP607" if pool.owner == OWNER_TIGERA_OPERATOR else "CIP606"
+        owner = {**_OWNER_WORDS,
+                 "calico-ipam": f"stack {pool.owner_stack or '(no stack label)'}"}.get(
+                     pool.owner, "nobody known (no calico-ipam ownership label)")
+        out.append(rule(rule_id).finding(
+            f"live pool {pool.name} ({pool.cidr}) is managed by {owner}; stack {stack.name} "
+            "lists it and never changes it", f"pool/{pool.name}", stack=stack.name))
+    return out
+
+
+def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
+    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves."""
+    declared, served = stack.cluster.calico_api, live.calico_api
+    if declared == served:
+        return []
+    where, subject = stack.cluster_location("calicoApi"), f"stack/{stack.name}"
+    if declared == API_V3 and not live.calico_api_inferred:
+        # The reader asked for projectcalico.org/v3 first and fell back to v1.
+        message, severity = (
+            f"stack {stack.name} applies IPPools as {API_V3}, but the cluster ({live.source}) "
+            f"serves only {API_CRD_V1} (no Calico API server): pulumi up would fail with \"no "
+            f"matches for kind IPPool in version {API_V3}\". Set calicoApi: {API_CRD_V1}, or "
+            "install the Calico API server"), None
+    elif declared == API_V3:
+        message, severity = (
+            f"the pools in {live.source} are {served} objects while stack {stack.name} applies "
+            f"{API_V3}: if the cluster has no Calico API server, pulumi up will fail with \"no "
+            f"matches for kind IPPool in version {API_V3}\"; a `calico-ipam snapshot` of the "
+            "cluster tells which API it serves"), Severity.WARNING
+    else:
+        message, severity = (
+            f"stack {stack.name} applies IPPools as {API_CRD_V1}, but {live.source} serves "
+            f"{API_V3}: writes to {API_CRD_V1} bypass the Calico API server's validation and "
+            f"defaulting, and clusters on native {API_V3} CRDs have no {API_CRD_V1} IPPools at "
+            f"all. Set calicoApi: {API_V3}"), Severity.WARNING
+    return [rule("CIP612").finding(message, subject, where, stack=stack.name,
+                                   severity=severity)]
+
+
+def live_overlap_notes(stack: Stack, live: LiveState) -> list[Finding]:
+    """CIP205: declared pools overlapping live pools this stack does not declare."""
+    return live_overlap_findings(stack, live.pools)
