@@ -41,6 +41,7 @@ from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6
 from ipam_model.declared.files import list_stack_files, load_stack
 from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.yaml import load_yaml_file
+from ipam_model.live.kube.reader import KubeReader
 
 PROJECT_DIR = Path(__file__).resolve().parent
 # Calico forbids changing either field in place; see the module docstring.
@@ -208,8 +209,7 @@ def live_safety_findings(stack: Stack, kubeconfig: str | None,
     partial read raises ClusterError, so ``pulumi up`` never proceeds on a
     guess.
     """
-    from ipam_model.live.kube import reader as kube  # lightkube only when live checks are on
-    live = kube.KubeReader(kubeconfig, context).read()
+    live = KubeReader.from_kubeconfig(kubeconfig, context).read()
     return safety_findings(stack, live, allowed_disruptions())
 
 

@@ -383,7 +383,7 @@ def live_cluster(monkeypatch):
                 raise state["live"]
             return state["live"]
 
-    monkeypatch.setattr(ipam_model.live.kube.reader, "KubeReader", FakeReader)
+    monkeypatch.setattr(ipam_model.live.kube.reader.KubeReader, "from_kubeconfig", FakeReader)
     monkeypatch.delenv("CALICO_IPAM_ALLOW_DISRUPTION", raising=False)
     return state
 

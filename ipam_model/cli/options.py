@@ -16,7 +16,11 @@ from ..core.errors import InputError, UsageError
 from ..core.live_state import LiveState
 from ..core.model import Stack
 from ..declared.files import find_stack_file, list_stack_files, load_stack
+from ..live.kube.reader import DEFAULT_TIMEOUT, KubeReader
+from ..live.snapshot_file import SnapshotFiles
+from ..live.source import LiveSource
 from ..views.plan import FORMATS
+from .progress import progress_line
 
 
 def add_stacks_argument(parser: argparse.ArgumentParser) -> None:
@@ -46,11 +50,12 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def make_reader(args: argparse.Namespace):
-    """A KubeReader for the cluster options in *args*."""
-    from ..live.kube.reader import DEFAULT_TIMEOUT, KubeReader
-    return KubeReader(getattr(args, "kubeconfig", None), getattr(args, "context", None),
-                      timeout=getattr(args, "request_timeout", None) or DEFAULT_TIMEOUT)
+def make_reader(args: argparse.Namespace) -> KubeReader:
+    """A KubeReader for the cluster options in *args*, with a progress line on a terminal."""
+    return KubeReader.from_kubeconfig(
+        getattr(args, "kubeconfig", None), getattr(args, "context", None),
+        timeout=getattr(args, "request_timeout", None) or DEFAULT_TIMEOUT,
+        on_progress=progress_line())
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,18 +66,24 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     add_cluster_arguments(parser)
 
 
-def read_live(args: argparse.Namespace) -> LiveState:
-    """The live state the user pointed at: snapshot file(s) or the cluster."""
+def live_source(args: argparse.Namespace) -> LiveSource:
+    """The live-state source the user pointed at: snapshot file(s) or the cluster.
+
+    A new source is one module in ``live/`` implementing ``LiveSource`` plus
+    its option in ``add_live_arguments`` and a branch here.
+    """
     snapshots = getattr(args, "snapshot", None)
-    kubeconfig = getattr(args, "kubeconfig", None)
-    context = getattr(args, "context", None)
     if snapshots:
-        if kubeconfig or context:
+        if getattr(args, "kubeconfig", None) or getattr(args, "context", None):
             raise UsageError("--snapshot reads a file; it cannot be combined with "
                              "--kubeconfig or --context")
-        from ..live.snapshot_file import load_snapshot
-        return load_snapshot(snapshots)
-    return make_reader(args).read()
+        return SnapshotFiles(tuple(snapshots))
+    return make_reader(args)
+
+
+def read_live(args: argparse.Namespace) -> LiveState:
+    """The live state the user pointed at (ClusterError/InputError on a failed or partial read)."""
+    return live_source(args).read()
 
 
 def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:

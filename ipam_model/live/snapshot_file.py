@@ -243,6 +243,16 @@ def load_snapshot(path: str | Sequence[str]) -> LiveState:
     return collector.result(f"snapshot {label}" + (f" of {source}" if source else ""), api)
 
 
+@dataclass(frozen=True)
+class SnapshotFiles:
+    """Snapshot files or kubectl List output as a live source (``--snapshot FILE``)."""
+
+    paths: tuple[str, ...]
+
+    def read(self) -> LiveState:
+        return load_snapshot(self.paths)
+
+
 def slim_object(kind: str, obj: Mapping, api_version: str) -> dict:
     """The raw object as a snapshot keeps it: kind and apiVersion set (list
     items lack them), managedFields dropped, and a Node's spec and status

@@ -10,6 +10,9 @@ from __future__ import annotations
 import sys
 
 from ...core.errors import UsageError
+from ...live.collector import LiveCollector
+from ...live.snapshot_file import SnapshotWriter
+from ...live.source import CollectorSink, TeeSink
 from ..options import add_cluster_arguments, make_reader
 
 NAME = "snapshot"
@@ -24,10 +27,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ...live.collector import LiveCollector
-    from ...live.kube.reader import CollectorSink, TeeSink
-    from ...live.snapshot_file import SnapshotWriter
-
     if args.output == "-":
         args.output = None
     reader = make_reader(args)

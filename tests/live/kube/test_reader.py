@@ -1,187 +1,45 @@
 """The cluster reader over real HTTP against a fake Kubernetes API on 127.0.0.1.
 
-The fake serves Calico-shaped objects (tests/data/live) with ``limit``/
-``continue`` paging and scripted faults; a kubeconfig points lightkube at it
-over plain http://. Every failure must end in one ClusterError (exit 1 through
-the CLI) and never in a LiveState or snapshot built from part of the cluster.
+The fake (tests/fake_kube_api.py) serves Calico-shaped objects (tests/data/live)
+with ``limit``/``continue`` paging and scripted faults; a kubeconfig points
+lightkube at it over plain http://. Every failure must end in one ClusterError
+(exit 1 through the CLI) and never in a LiveState or snapshot built from part
+of the cluster.
 """
 from __future__ import annotations
 
 import base64
-import http.server
-import io
-import json
-import threading
-import time
-from collections import defaultdict
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 import yaml
+from fake_kube_api import (
+    DATA,
+    PATHS,
+    ROOT,
+    FakeKubeAPI,
+    Sleeps,
+    list_requests,
+    reader,
+    seed_objects,
+    write_kubeconfig,
+)
 
 from ipam_model import cli
-from ipam_model.core.errors import ClusterError, InputError, UsageError
-from ipam_model.live.kube.reader import ALL_KINDS, KubeReader
-from ipam_model.live.snapshot_file import load_snapshot
+from ipam_model.core.errors import ClusterError
+from ipam_model.core.live_state import (
+    OWNER_CALICO_IPAM,
+    OWNER_OTHER,
+    OWNER_TIGERA_OPERATOR,
+)
 from ipam_model.core.model import API_CRD_V1, API_V3
-from ipam_model.core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR
-
-DATA = Path(__file__).parent / "data" / "live"
-ROOT = Path(__file__).parent.parent
-
-PATHS = {k.kind if k.group != "projectcalico.org" else "IPPoolV3":
-         (f"/apis/{k.group}/{k.version}/{k.plural}" if k.group else f"/api/{k.version}/{k.plural}")
-         for k in ALL_KINDS}
+from ipam_model.live.kube.reader import KubeReader
 
 
-def seed_objects(v3: bool) -> dict[str, list[dict]]:
-    """Collections by URL path, from the fixture files."""
-    by_path: dict[str, list[dict]] = defaultdict(list)
-    with open(DATA / "cluster-v1.yaml") as fh:
-        for doc in yaml.safe_load_all(fh):
-            for item in doc["items"]:
-                if item["kind"] in PATHS:
-                    by_path[PATHS[item["kind"]]].append(item)
-    if v3:
-        with open(DATA / "ippools-v3.yaml") as fh:
-            by_path[PATHS["IPPoolV3"]] = yaml.safe_load(fh)["items"]
-    return dict(by_path)
-
-
-class FakeKubeAPI:
-    """A tiny list-only Kubernetes API. ``faults[(path, n)]`` scripts the n-th
-    request (0-based) to that path: an HTTP status, "timeout" or "truncate"."""
-
-    def __init__(self, objects: dict[str, list[dict]]):
-        self.objects = objects
-        self.faults: dict[tuple[str, int], object] = {}
-        self.always: dict[str, object] = {}
-        self.requests: list[tuple[str, str, dict]] = []
-        self.counts: dict[str, int] = defaultdict(int)
-        self.delay = 1.0
-        api = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-            def do_GET(self):
-                api.handle(self)
-
-        class Server(http.server.ThreadingHTTPServer):
-            def handle_error(self, request, client_address):
-                pass  # a client that timed out and hung up: expected in these tests
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    @staticmethod
-    def _send(h, code: int, body: bytes, length: int | None = None):
-        h.send_response(code)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(body) if length is None else length))
-        h.end_headers()
-        h.wfile.write(body)
-
-    def _status(self, h, code: int, reason: str, message: str):
-        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": message, "reason": reason, "code": code}
-        self._send(h, code, json.dumps(body).encode())
-
-    def handle(self, h):
-        parts = urlsplit(h.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        path = parts.path
-        n = self.counts[path]
-        self.counts[path] += 1
-        self.requests.append(("GET", path, query))
-        fault = self.faults.get((path, n), self.always.get(path))
-        if fault == "timeout":
-            time.sleep(self.delay)
-        elif fault in ("html502", "bare500"):  # a proxy in front of the API server
-            body = b"<html>Bad Gateway</html>"
-            h.send_response(502 if fault == "html502" else 500)
-            if fault == "html502":
-                h.send_header("Content-Type", "text/html")
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
-            return
-        elif isinstance(fault, int):
-            reasons = {403: "Forbidden", 404: "NotFound", 410: "Expired", 500: "InternalError",
-                       503: "ServiceUnavailable"}
-            return self._status(h, fault, reasons.get(fault, "Failure"),
-                                f'ippools is forbidden: User "ci" cannot list resource {path}'
-                                if fault == 403 else f"fault {fault}")
-        if path not in self.objects:
-            return self._status(h, 404, "NotFound", "the server could not find the requested resource")
-        items = self.objects[path]
-        start = int(query.get("continue", "0") or 0)
-        limit = int(query.get("limit", "0") or 0) or len(items) or 1
-        page = items[start:start + limit]
-        meta = {"resourceVersion": "4242"}
-        if start + limit < len(items):
-            meta["continue"] = str(start + limit)
-            meta["remainingItemCount"] = len(items) - start - limit
-        body = json.dumps({"apiVersion": "v1", "kind": "List", "metadata": meta,
-                           "items": page}).encode()
-        if fault == "truncate":
-            body = body[: len(body) // 2]
-        self._send(h, 200, body)
-
-
-@pytest.fixture
-def api():
-    server = FakeKubeAPI(seed_objects(v3=False))
-    yield server
-    server.close()
-
-
-def write_kubeconfig(tmp_path: Path, server: str, user: dict | None = None,
-                     extra_users: dict | None = None) -> Path:
-    users = [{"name": "ci", "user": user or {"token": "plain-test-token"}}]
-    contexts = [{"name": "lab", "context": {"cluster": "lab", "user": "ci"}}]
-    for name, entry in (extra_users or {}).items():
-        users.append({"name": name, "user": entry})
-        contexts.append({"name": name, "context": {"cluster": "lab", "user": name}})
-    conf = {"apiVersion": "v1", "kind": "Config", "current-context": "lab",
-            "clusters": [{"name": "lab", "cluster": {"server": server}}],
-            "contexts": contexts, "users": users}
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(conf))
-    return path
-
-
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-def reader(kubeconfig, sleeps=None, context=None, **kw) -> KubeReader:
-    kw.setdefault("page_size", 2)
-    kw.setdefault("timeout", 0.4)
-    return KubeReader(str(kubeconfig), context, sleep=sleeps if sleeps is not None else Sleeps(),
-                      **kw)
-
-
-@pytest.fixture(autouse=True)
-def no_real_backoff(monkeypatch):
-    """The CLI builds its own reader: its back-off must not wait for real either."""
-    monkeypatch.setattr("ipam_model.live.kube.reader.DEFAULT_SLEEP", lambda seconds: None)
-
-
-def list_requests(api: FakeKubeAPI, path: str):
-    return [q for (_, p, q) in api.requests if p == path]
+def run_cli(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 # --------------------------------------------------------------------------- success
@@ -240,7 +98,8 @@ def test_injected_mock_transport_works_without_a_server(tmp_path):
         return httpx2.Response(200, json={"kind": "List", "metadata": {}, "items": items})
 
     kc = write_kubeconfig(tmp_path, "https://cluster.invalid:6443")
-    state = KubeReader(str(kc), "lab", transport=httpx2.MockTransport(handler)).read()
+    state = KubeReader.from_kubeconfig(str(kc), "lab",
+                                       transport=httpx2.MockTransport(handler)).read()
     assert len(state.blocks) == 4 and state.calico_api == API_CRD_V1
 
 
@@ -346,93 +205,6 @@ def test_malformed_cluster_object_names_it(api, tmp_path):
     with pytest.raises(ClusterError, match=r"IPPool\.internal-pool\.spec\.cidr: .*not a valid CIDR"):
         reader(write_kubeconfig(tmp_path, api.url)).read()
 
-
-def test_unknown_context_and_missing_kubeconfig(api, tmp_path):
-    kc = write_kubeconfig(tmp_path, api.url)
-    with pytest.raises(UsageError, match=r"context 'prod' not found .*contexts: lab"):
-        KubeReader(str(kc), "prod")
-    with pytest.raises(InputError, match="kubeconfig not found"):
-        KubeReader(str(tmp_path / "nope"), None)
-
-
-def test_progress_only_on_a_terminal(api, tmp_path):
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-    kc = write_kubeconfig(tmp_path, api.url)
-    tty, pipe = Tty(), io.StringIO()
-    reader(kc, progress_after=0.0, stderr=tty).read()
-    reader(kc, progress_after=0.0, stderr=pipe).read()
-    assert "reading namespaces: 7" in tty.getvalue()
-    assert pipe.getvalue() == ""
-
-
-# --------------------------------------------------------------------------- the CLI
-
-def run_cli(argv, capsys):
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_snapshot_command_round_trips(api, tmp_path, capsys):
-    kc = write_kubeconfig(tmp_path, api.url)
-    out_file = tmp_path / "snap.json"
-    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc), "--output", str(out_file)],
-                             capsys)
-    assert code == 0, err
-    assert "4 IP pools (3 in use), 4 IPAM blocks" in err  # legacy-pool's block is empty
-    doc = json.loads(out_file.read_text())
-    assert doc["kind"] == "CalicoIpamSnapshot" and doc["version"] == 1
-    assert doc["calicoApi"] == API_CRD_V1
-    assert all("managedFields" not in o["metadata"] for o in doc["items"])
-    assert all("status" not in o for o in doc["items"] if o["kind"] == "Node")
-    live = reader(kc).read()
-    snap = load_snapshot(str(out_file))
-    for attr in ("calico_api", "pools", "namespaces", "nodes", "blocks", "affinities",
-                 "ipam_config", "usage"):
-        assert getattr(snap, attr) == getattr(live, attr), attr
-    # default output: standard output
-    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc)], capsys)
-    assert code == 0 and json.loads(out)["items"] == doc["items"]
-
-
-@pytest.mark.parametrize("fault", [403, 404, 410, 500, "timeout", "truncate"])
-def test_snapshot_command_failures_exit_1_and_write_nothing(api, tmp_path, capsys, fault):
-    path = PATHS["IPAMBlock"]
-    if fault == 404:
-        del api.objects[path]
-    else:
-        api.always[path] = fault
-    api.delay = 0.3
-    kc = write_kubeconfig(tmp_path, api.url)
-    out_file = tmp_path / "snap.json"
-    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc), "-o", str(out_file),
-                              "--request-timeout", "0.1"], capsys)
-    assert code == 1
-    assert out == ""
-    assert err.startswith("calico-ipam snapshot: error: ") and err.count("\n") == 1
-    assert "Traceback" not in err
-    assert not out_file.exists() and not list(tmp_path.glob(".snapshot-*"))
-
-
-def test_read_live_takes_a_snapshot_or_the_cluster(api, tmp_path):
-    import argparse
-
-    from ipam_model.cli.options import add_live_arguments, read_live
-
-    parser = argparse.ArgumentParser()
-    add_live_arguments(parser)
-    kc = write_kubeconfig(tmp_path, api.url)
-    from_cluster = read_live(parser.parse_args(["--kubeconfig", str(kc), "--context", "lab"]))
-    assert from_cluster.source.startswith("cluster 127.0.0.1:")
-    from_file = read_live(parser.parse_args(["--snapshot", str(DATA / "cluster-v1.yaml")]))
-    assert dict(from_file.pools) == dict(from_cluster.pools)
-    with pytest.raises(UsageError, match="cannot be combined"):
-        read_live(parser.parse_args(["--snapshot", "x.json", "--kubeconfig", str(kc)]))
-
-
 # --------------------------------------------------------------------------- RBAC
 
 def _rbac_rules():
@@ -460,7 +232,7 @@ def test_every_request_is_covered_by_the_rbac_manifest(tmp_path, v3):
     server = FakeKubeAPI(seed_objects(v3=v3))
     try:
         kc = write_kubeconfig(tmp_path, server.url)
-        KubeReader(str(kc), None, transport=Recording(), page_size=2).read()
+        KubeReader.from_kubeconfig(str(kc), None, transport=Recording(), page_size=2).read()
     finally:
         server.close()
     assert len(seen) > 10
@@ -530,7 +302,6 @@ def test_credentials_never_appear_anywhere(api, tmp_path, capsys):
     assert "HTTP 500" in blob
     for secret in planted:
         assert secret not in blob
-
 
 
 def test_unreachable_api_server_is_named_in_the_error(tmp_path):
