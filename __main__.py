@@ -208,9 +208,9 @@ def live_safety_findings(stack: Stack, kubeconfig: str | None,
     guess.
     """
     from ipam_model.live.kube import reader as kube
-    from ipam_model.plan import planner as plan
+    from ipam_model.views.plan import safety
     live = kube.KubeReader(kubeconfig, context).read()
-    return plan.safety_findings(stack, live, allowed_disruptions())
+    return safety.safety_findings(stack, live, allowed_disruptions())
 
 
 def pool_options(stack: Stack, provider: k8s.Provider) -> pulumi.ResourceOptions:

@@ -34,7 +34,7 @@ import enum
 import functools
 import json
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import netaddr
@@ -184,15 +184,6 @@ class Migration:
     steps: tuple[MigrationStep, ...]
     temporary_pool: str | None = None
     temporary_cidr: str | None = None
-
-    def as_text(self, indent: str = "  ") -> str:
-        lines = [f"{indent}Migration ({self.title}; {self.source}):"]
-        for number, step in enumerate(self.steps, 1):
-            lines.append(f"{indent}  {number}. {step.text}")
-            for command in step.commands:
-                for line in command.splitlines():
-                    lines.append(f"{indent}       {line}")
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -983,32 +974,6 @@ def build_plan(stack: Stack, live: LiveState, *,
         from ..rules.runner import check_stacks
         checks = check_stacks([stack], context=context)
     return _Planner(stack, live, frozenset(allow_disruption)).build(checks=checks)
-
-
-def safety_findings(stack: Stack, live: LiveState,
-                    allow_disruption: Iterable[str] = ()) -> list[Finding]:
-    """The errors that must stop ``pulumi up`` before any resource is registered.
-
-    Every gate not lifted by ``allow_disruption`` plus the plan's other errors
-    (a bound namespace missing, a pool owned by another stack or the
-    operator, a declared pool overlapping an undeclared live pool). Not
-    check's findings: the Pulumi program runs check itself. A gate's message
-    ends with its migration steps, one per line, so that logging
-    ``finding.message`` shows the whole procedure. Empty when it is safe to
-    proceed.
-    """
-    plan = _Planner(stack, live, frozenset(allow_disruption)).build(with_drift=False)
-    out = []
-    for gate in plan.gates:
-        if gate.allowed:
-            continue
-        finding = gate.finding
-        if gate.migration is not None:
-            finding = replace(finding, message=finding.message + "\n"
-                              + gate.migration.as_text())
-        out.append(finding)
-    out += [f for f in plan.findings if f.is_error]
-    return sort_findings(out)
 
 
 # --------------------------------------------------------------------------- drift

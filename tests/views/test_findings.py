@@ -1,4 +1,4 @@
-"""report: every format as its consumer (terminal, script, GitHub, code scanning) reads it."""
+"""views.findings: every format as its consumer (terminal, script, GitHub, code scanning) reads it."""
 from __future__ import annotations
 
 import json
@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from ipam_model.core.errors import InputError
 from ipam_model.core.model import Location, Severity
-from ipam_model.views.findings import (FORMATS, MARKDOWN_BUDGET_BYTES, format_findings,
-    format_input_error, github_data, github_property)
+from ipam_model.views.escape import MARKDOWN_BUDGET_BYTES, github_data, github_property
+from ipam_model.views.findings import FORMATS, format_findings, format_input_error
 from ipam_model.core.rules import RULES, rule
 
 DEV = "stacks/Pulumi.dev.yaml"
 PROD = "stacks/Pulumi.prod.yaml"
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "json-report.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "json-report.md"
 
 
 def loc(file=DEV, line=27, column=13, *path):

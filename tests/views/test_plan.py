@@ -1,6 +1,6 @@
 """Golden outputs of the plan report (text and JSON) for every change type and gate.
 
-Regenerate after an intended change: UPDATE_GOLDEN=1 pytest tests/test_planreport.py
+Regenerate after an intended change: UPDATE_GOLDEN=1 pytest tests/views/test_plan.py
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from ipam_model.plan.planner import build_plan
-from ipam_model.views.plan import render, summary_line, to_json_data
+from ipam_model.views.plan import PlanView, render, summary_line, to_json_data
 from test_plan import WEB, V4, live, live_pool, stack, used
 
-DATA = Path(__file__).parent / "data" / "plan"
+DATA = Path(__file__).resolve().parents[1] / "data" / "plan"
 
 
 def scenarios():
@@ -71,7 +71,7 @@ CASES = {name: (s, lv) for name, s, lv in scenarios()}
 @pytest.mark.parametrize("fmt,ext", [("text", "txt"), ("json", "json")])
 def test_golden(name, fmt, ext):
     s, lv = CASES[name]
-    out = render(build_plan(s, lv), fmt)
+    out = render(PlanView(build_plan(s, lv)), fmt)
     golden = DATA / f"{name}.{ext}"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(out)
@@ -79,12 +79,12 @@ def test_golden(name, fmt, ext):
 
 
 def test_terraform_grammar_markers():
-    text = render(build_plan(*CASES["update"]), "text")
+    text = render(PlanView(build_plan(*CASES["update"])), "text")
     assert "# ippool/web will be updated in-place" in text
     assert "~ natOutgoing = false -> true" in text
     assert "# (9 unchanged attributes hidden)" in text
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in text
-    replace = render(build_plan(*CASES["replace"]), "text")
+    replace = render(PlanView(build_plan(*CASES["replace"])), "text")
     assert "-/+ ippool \"web\"" in replace and "# forces replacement" in replace
     assert summary_line(build_plan(*CASES["noop"])) == "No changes. The cluster matches stack dev."
 
@@ -110,9 +110,9 @@ def test_json_actions_follow_terraform():
 
 def test_markdown_and_github_carry_errors_and_migration():
     plan = build_plan(*CASES["gate-cip601"])
-    md = render(plan, "markdown")
+    md = render(PlanView(plan), "markdown")
     assert "### Errors" in md and "CIP601" in md and "calicoctl ipam show --show-blocks" in md
-    gh = render(plan, "github")
+    gh = render(PlanView(plan), "github")
     first = gh.splitlines()[0]
     assert first.startswith("::error file=stacks/Pulumi.dev.yaml,") and "CIP601" in first
     assert "%0A" in first  # the migration rides along, newline-escaped
