@@ -35,7 +35,7 @@ import yaml
 from ipam_model.rules import capacity, runner as check
 from ipam_model.views import manifests as render
 from ipam_model.core.errors import CalicoIpamError, InputError
-from ipam_model.plan.build import safety_findings
+from ipam_model.views.plan.safety import safety_findings
 from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
     Finding, Severity, Stack, has_errors)
 from ipam_model.declared.files import list_stack_files, load_stack

@@ -10,10 +10,12 @@ from hypothesis import given, settings, strategies as st
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.core.model import frozen_map
-from ipam_model.plan.build import build_plan, safety_findings
+from ipam_model.plan.build import build_plan
 from ipam_model.plan.drift import drift
 from ipam_model.plan.migrations import propose_temporary_cidr
 from ipam_model.plan.model import BASELINE_APPLIED, BASELINE_STACK, Action
+from ipam_model.views.plan.migration import migration_text
+from ipam_model.views.plan.safety import safety_findings
 from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, applied_spec_value
 from ipam_model.core.live_state import LiveNamespace, LivePool, LiveState, PoolUsage
 from ipam_model.declared.build import stack_from_config
@@ -97,7 +99,7 @@ def test_replacing_an_in_use_pool_is_refused_with_block_size_migration():
     assert temp.prefixlen == 24
     for taken in ("10.10.0.0/24", "10.10.1.0/24", "10.96.0.0/12", "10.0.0.0/24"):
         assert not (temp in netaddr.IPNetwork(taken) or netaddr.IPNetwork(taken) in temp)
-    text = migration.as_text()
+    text = migration_text(migration)
     assert "kubectl -n web rollout restart deployment" in text
     assert "12 in web" in text
     assert "calicoctl ipam show --show-blocks" in text
@@ -130,7 +132,7 @@ def test_delete_owned_undeclared_pool_and_gate_when_in_use():
     assert {c.name: c.action for c in plan.pools} == {"web": Action.NOOP, "old": Action.DELETE}
     (gate,) = plan.gates
     assert gate.finding.rule == "CIP602"
-    assert "kubectl -n db rollout restart deployment" in gate.migration.as_text()
+    assert "kubectl -n db rollout restart deployment" in migration_text(gate.migration)
 
 
 def test_retain_on_delete_forgets_instead_of_deleting():

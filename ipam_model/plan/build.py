@@ -8,7 +8,6 @@ exactly when ``pulumi up`` would refuse.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterable, Sequence
 
 from ..core.live_state import LiveState
@@ -25,7 +24,8 @@ from .pools import diff_pools, pools_after
 
 def build_plan(stack: Stack, live: LiveState, *,
                allow_disruption: Iterable[str] = frozenset(),
-               context: Sequence[Stack] = (), run_check: bool = True) -> Plan:
+               context: Sequence[Stack] = (), run_check: bool = True,
+               with_drift: bool = True) -> Plan:
     """What ``pulumi up --stack <stack>`` would change in the cluster, with the
     safety gates evaluated. ``allow_disruption`` names pools whose gates
     become warnings.
@@ -33,10 +33,11 @@ def build_plan(stack: Stack, live: LiveState, *,
     With ``run_check`` (the default) the plan also holds ``calico-ipam
     check``'s findings about *stack* (``context``: the other stacks of the
     directory, for routing-domain overlaps), and its errors refuse the plan
-    as they refuse ``pulumi up``.
+    as they refuse ``pulumi up``. Without ``with_drift`` the plan's ``drift`` is
+    left empty (the safety gates before ``pulumi up`` need no drift).
     """
     checks = check_stacks([stack], context=context) if run_check else []
-    return _plan(stack, live, frozenset(allow_disruption), checks, with_drift=True)
+    return _plan(stack, live, frozenset(allow_disruption), checks, with_drift)
 
 
 def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence[Finding],
@@ -56,29 +57,3 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
         findings=tuple(sort_findings(f for f in notes if identity(f) not in seen)),
         drift=tuple(drift(stack, live)) if with_drift else (),
         checks=tuple(sort_findings(checks)))
-
-
-def safety_findings(stack: Stack, live: LiveState,
-                    allow_disruption: Iterable[str] = ()) -> list[Finding]:
-    """The errors that must stop ``pulumi up`` before any resource is registered.
-
-    Every gate not lifted by ``allow_disruption`` plus the plan's other errors
-    (a bound namespace missing, a pool owned by another stack or the
-    operator, a declared pool overlapping an undeclared live pool). Not
-    check's findings: the Pulumi program runs check itself. A gate's message
-    ends with its migration steps, one per line, so that logging
-    ``finding.message`` shows the whole procedure. Empty when it is safe to
-    proceed.
-    """
-    plan = _plan(stack, live, frozenset(allow_disruption), (), with_drift=False)
-    out = []
-    for gate in plan.gates:
-        if gate.allowed:
-            continue
-        finding = gate.finding
-        if gate.migration is not None:
-            finding = replace(finding, message=finding.message + "\n"
-                              + gate.migration.as_text())
-        out.append(finding)
-    out += [f for f in plan.findings if f.is_error]
-    return sort_findings(out)

@@ -122,15 +122,6 @@ class Migration:
     temporary_pool: str | None = None
     temporary_cidr: str | None = None
 
-    def as_text(self, indent: str = "  ") -> str:
-        lines = [f"{indent}Migration ({self.title}; {self.source}):"]
-        for number, step in enumerate(self.steps, 1):
-            lines.append(f"{indent}  {number}. {step.text}")
-            for command in step.commands:
-                for line in command.splitlines():
-                    lines.append(f"{indent}       {line}")
-        return "\n".join(lines)
-
 
 @dataclass(frozen=True)
 class Gate:

@@ -18,6 +18,7 @@ from typing import Sequence
 from ...core.errors import InputError, UsageError
 from ...core.model import Stack, has_errors
 from ...declared.files import find_stack_file, list_stack_files, load_stack
+from ...rules.runner import check_stacks
 from ...views.findings import FORMATS, format_findings, input_error_finding
 from ..options import add_stacks_argument, context_stacks
 from ..output import use_color, write_output
@@ -72,8 +73,6 @@ def report_input_errors(args: argparse.Namespace, errors: Sequence[InputError]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...rules.runner import check_stacks
-
     stacks, errors = load_checked_stacks(args.stacks, list(dict.fromkeys(args.stack)))
     if errors:
         return report_input_errors(args, errors)

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ...plan.build import build_plan
 from ...plan.drift import drift
-from ...views.plan import render
+from ...views.plan import Mode, PlanView, drift_count, render
 from ..options import add_stack_arguments, load_inputs
 
 NAME = "drift"
@@ -50,29 +50,6 @@ def drift_report(stack, live):
 def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
     report = drift_report(stack, live)
-    count = len(report.drift) + len(report.findings)
-    text = render(report, args.format)
-    last = (f"No drift. The cluster matches stack {stack.name}." if not count else
-            f"Drift: {count} object{'s' if count != 1 else ''} changed outside calico-ipam.")
-    if args.format == "text":
-        text = text.replace("calico-ipam plan: stack", "calico-ipam drift: stack", 1)
-        lines = [l for l in text.rstrip("\n").split("\n")
-                 if not l.startswith(("No changes", "Plan:", "Refused:"))]
-        text = "\n".join(lines + [last]) + "\n"
-    elif args.format == "markdown":  # the plan's heading and summary would say "no changes"
-        head, _, rest = text.partition("\n")
-        head = (head.replace("calico-ipam plan:", "calico-ipam drift:", 1)
-                .rsplit(" (", 1)[0] + (" (drift)" if count else " (no drift)"))
-        rest = "\n".join(f"**{last}**" if l.startswith("**") and l.endswith(".**") else l
-                         for l in rest.split("\n"))
-        text = head + "\n" + rest
-    elif args.format == "github":  # the last annotation is the plan's summary
-        lines = text.rstrip("\n").split("\n")
-        if lines and lines[-1].startswith("::notice title=calico-ipam plan "):
-            command = lines[-1].split("::", 2)[1]  # properties escape ':', so this splits right
-            lines[-1] = ("::" + command.replace("calico-ipam plan ", "calico-ipam drift ", 1)
-                         + "::" + last.replace("%", "%25"))
-        text = "\n".join(lines) + "\n"
-    sys.stdout.write(text)
+    sys.stdout.write(render(PlanView(report, Mode.DRIFT), args.format))
     # A bound namespace that disappeared is drift too, not a failed run.
-    return 2 if count else 0
+    return 2 if drift_count(report) else 0

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from ...plan.build import build_plan
-from ...views.plan import render
+from ...views.plan import PlanView, render
 from ..options import (
     add_stack_arguments,
     context_stacks,
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     # Siblings only feed routing-domain overlaps; one that does not load is named and skipped.
     plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption),
                       context=context_stacks(args.stacks, [stack]))
-    sys.stdout.write(render(plan, args.format))
+    sys.stdout.write(render(PlanView(plan), args.format))
     if plan.errors:
         return 1
     if args.detailed_exitcode and plan.has_changes:

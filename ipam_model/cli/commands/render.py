@@ -12,6 +12,7 @@ import sys
 
 from ...core.model import API_CRD_V1, API_V3, has_errors
 from ...declared.files import find_stack_file, load_stack
+from ...rules.runner import check_stacks
 from ...views.findings import format_findings
 from ...views.manifests import render_stack, select_kind, to_yaml
 from ..options import add_stacks_argument, context_stacks
@@ -37,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...rules.runner import check_stacks
-
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
     findings = check_stacks([stack], context=context_stacks(args.stacks, [stack]))
     if has_errors(findings):

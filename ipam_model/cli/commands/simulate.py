@@ -11,16 +11,16 @@ succeeded, 1 when Calico would refuse some (listed with Calico's message).
 """
 from __future__ import annotations
 
-import json
 import sys
 
 from ...calico.ipam.simulator import (
-    AllocationFailure,
     families_in_use,
     node_names,
     simulator_for_stack,
 )
 from ...core.errors import UsageError
+from ...declared.files import find_stack_file, load_stack
+from ...views.simulation import FORMATS, Simulation
 from ..options import add_stacks_argument
 
 NAME = "simulate"
@@ -39,7 +39,7 @@ def add_arguments(parser) -> None:
                         help="create COUNT pods in NAMESPACE (repeatable)")
     parser.add_argument("--strict-affinity", action="store_true",
                         help="simulate IPAMConfig strictAffinity: true")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=FORMATS, default="text")
 
 
 def _parse_pods(values) -> list[tuple[str, int]]:
@@ -79,28 +79,7 @@ def _nodes(args, stack) -> list[tuple[str, dict]]:
     return out or [("node-0", {})]
 
 
-def _pct(part: int, total: int) -> str:
-    return f"{(100 * part / total) if total else 0:.0f}%"
-
-
-def _table(rows: list[list[str]], border: bool = False) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    if not border:
-        return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
-                         for r in rows)
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    out = [line]
-    for i, r in enumerate(rows):
-        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
-        if i == 0:
-            out.append(line)
-    out.append(line)
-    return "\n".join(out)
-
-
 def run(args) -> int:
-    from ...declared.files import find_stack_file, load_stack
-
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
     pods = _parse_pods(args.pods)
     for ns in dict.fromkeys(ns for ns, _ in pods):
@@ -124,46 +103,8 @@ def run(args) -> int:
                 sim.allocate(ns, f"{ns}-{i}", nodes[k % len(nodes)][0], version=version)
             k += 1
 
-    allocations, blocks, tunnels = sim.pods(), sim.blocks(), sim.tunnels()
-    failures: list[AllocationFailure] = list(sim.failures)
-    if args.format == "json":
-        json.dump({
-            "pods": [{"namespace": p.namespace, "pod": p.pod, "node": p.node, "ip": p.ip,
-                      "pool": p.pool, "block": p.block} for p in allocations],
-            "blocks": [b.to_dict() for b in blocks],
-            "tunnels": [t.to_dict() for t in tunnels],
-            "failures": [f.to_dict() for f in failures],
-        }, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        out = []
-        if tunnels:
-            rows = [["NODE", "TUNNEL", "IP", "POOL", "BLOCK"]]
-            rows += [[t.node, t.kind, t.ip, t.pool, t.block] for t in tunnels]
-            out += [_table(rows), ""]
-        rows = [["NAME", "NAMESPACE", "IP", "NODE", "POOL", "BLOCK"]]
-        rows += [[p.pod, p.namespace, p.ip, p.node, p.pool,
-                  p.block + (" (borrowed)" if p.borrowed else "")] for p in allocations]
-        out += [_table(rows) if allocations else "No pods allocated.", ""]
-        rows = [["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE", "AFFINITY"]]
-        usage = sim.pool_usage()
-        for name in sorted(stack.pools):
-            pool = stack.pools[name]
-            used, free = usage.get(name, (0, pool.addresses))
-            total = used + free
-            rows.append(["IP Pool", pool.spec.cidr, str(total), f"{used} ({_pct(used, total)})",
-                         f"{free} ({_pct(free, total)})", ""])
-            for b in blocks:
-                if b.pool == name:
-                    size = b.allocated + b.free
-                    rows.append(["Block", b.cidr, str(size),
-                                 f"{b.allocated} ({_pct(b.allocated, size)})",
-                                 f"{b.free} ({_pct(b.free, size)})", b.affinity or "none"])
-        out.append(_table(rows, border=True))
-        if failures:
-            out += ["", f"{len(failures)} allocations would fail:"]
-            for f in failures:
-                who = f"pod {f.namespace}/{f.pod}" if f.pod else f"{f.kind} tunnel address"
-                out.append(f"  {who} on node {f.node}: {f.message}")
-        print("\n".join(out))
-    return 1 if failures else 0
+    result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
+                        tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),
+                        sim.pool_usage())
+    sys.stdout.write(FORMATS[args.format](result))
+    return 1 if result.failures else 0

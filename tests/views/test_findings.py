@@ -1,7 +1,9 @@
-"""report: every format as its consumer (terminal, script, GitHub, code scanning) reads it."""
+"""views.findings: every format as its consumer (terminal, script, GitHub, code scanning) reads it."""
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 from pathlib import Path
 
@@ -10,15 +12,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ipam_model.views.findings as findings_views
+from ipam_model.cli import main
 from ipam_model.core.errors import InputError
+from ipam_model.declared.files import load_stack
+from ipam_model.rules.runner import check_stacks
 from ipam_model.core.model import Location, Severity
-from ipam_model.views.findings import (FORMATS, MARKDOWN_BUDGET_BYTES, format_findings,
-    format_input_error, github_data, github_property)
+from ipam_model.views.escape import MARKDOWN_BUDGET_BYTES, github_data, github_property
+from ipam_model.views.findings import FORMATS, format_findings, format_input_error
 from ipam_model.core.rules import RULES, rule
 
 DEV = "stacks/Pulumi.dev.yaml"
 PROD = "stacks/Pulumi.prod.yaml"
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "json-report.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "json-report.md"
 
 
 def loc(file=DEV, line=27, column=13, *path):
@@ -413,3 +419,30 @@ class _Named:
 
     def __init__(self, name, file):
         self.name, self.file = name, file
+
+
+# -- the format registry ---------------------------------------------------------
+
+def test_every_format_module_of_the_package_is_registered_in_order():
+    """A module added to views/findings/ without NAME/ORDER/render fails here."""
+    modules = {info.name for info in pkgutil.iter_modules(findings_views.__path__)}
+    assert modules - {"report"} == set(FORMATS)
+    assert list(FORMATS) == ["text", "json", "markdown", "github", "sarif"]
+    for name, render in FORMATS.items():
+        assert render is importlib.import_module(f"ipam_model.views.findings.{name}").render
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_check_accepts_every_registered_format(fmt, tmp_path, capsys):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("config:\n  calico-ipam:pools:\n    a: {cidr: 10.10.0.0/24}\n")
+    assert main(["check", "--stacks", str(tmp_path), "--format", fmt]) == 0
+    stack = load_stack(path, "dev")
+    assert capsys.readouterr().out == format_findings(check_stacks([stack]), fmt, stacks=[stack])
+
+
+def test_check_refuses_a_format_the_registry_does_not_have(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["check", "--stacks", str(tmp_path), "--format", "xml"])
+    err = capsys.readouterr().err
+    assert all(name in err for name in FORMATS)

@@ -1,4 +1,4 @@
-"""render: IPPool manifests and Namespace patches, as kubectl/calicoctl would read them."""
+"""views.manifests (calico-ipam render): IPPool manifests and Namespace patches, as kubectl/calicoctl would read them."""
 from __future__ import annotations
 
 import json
@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from ipam_model.core.model import (API_CRD_V1, API_V3, Binding, ClusterSettings, Pool, PoolSpec,
     Stack, frozen_map)
+from ipam_model.declared.files import load_stack
 from ipam_model.live.normalise import applied_pool_spec, normalise_pool
 from ipam_model.views.manifests import (APPLIED_SPEC_ANNOTATION, render_namespace_patch,
     render_pool, render_stack, select_kind, to_yaml)
 
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 
 
 def example_pool(name: str, cidr: str, **extra) -> Pool:
@@ -209,8 +210,7 @@ def test_yaml_round_trips_any_strings(labels, annotations, selector, namespace, 
 def test_documented_render_example_is_what_render_prints():
     """The first IPPool of the documented `render --stack dev` output, applied-spec
     annotation included, is byte for byte what the bundled dev stack renders."""
-    from ipam_model.declared.files import load_stack
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     text = (root / "README.md").read_text(encoding="utf-8")
     example = text.split("$ calico-ipam render --stack dev\n", 1)[1]
     first = "---" + example.split("---", 2)[1]

@@ -1,0 +1,208 @@
+"""A plan as text, in Terraform's plan grammar; in drift mode the drift report."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ...core.model import APPLIED_SPEC_ANNOTATION, Finding
+from ...plan.model import (
+    BASELINE_STACK,
+    Action,
+    AttributeChange,
+    DriftItem,
+    NamespaceChange,
+    Plan,
+    PoolChange,
+    usage_text,
+)
+from ..escape import plural
+from .migration import migration_text
+from .view import PlanView
+
+NAME = "text"
+ORDER = 10
+
+_HEADER = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in-place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+    Action.FORGET: "will no longer be managed by stack {stack} (retainOnDelete: the pool stays "
+                   "in the cluster)",
+}
+_NS_HEADER = {
+    Action.CREATE: "pool annotations will be set",
+    Action.UPDATE: "pool annotations will be updated in-place",
+    Action.DELETE: "pool annotations will be removed",
+}
+_DRIFT_VERB = {"changed": "has changed", "deleted": "has been deleted",
+               "invalid": "has an invalid annotation", "overlap": "overlaps a live pool"}
+_LABEL = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+def value(v: Any) -> str:
+    """A value as the plan shows it: JSON, ``null`` for none."""
+    return "null" if v is None else json.dumps(v, ensure_ascii=False)
+
+
+def attribute_lines(changes: tuple[AttributeChange, ...], indent: str,
+                    unchanged: int) -> list[str]:
+    """``+``/``-``/``~`` lines aligned on the attribute name, then how many
+    unchanged attributes are hidden."""
+    width = max((len(c.path) for c in changes), default=0)
+    lines = []
+    for c in changes:
+        if c.before is None:
+            line = f"{indent}+ {c.path:<{width}} = {value(c.after)}"
+        elif c.after is None:
+            line = f"{indent}- {c.path:<{width}} = {value(c.before)} -> null"
+        else:
+            line = f"{indent}~ {c.path:<{width}} = {value(c.before)} -> {value(c.after)}"
+        if c.forces_replacement:
+            line += " # forces replacement"
+        lines.append(line)
+    if unchanged > 0:
+        lines.append(f"{indent}  # ({plural(unchanged, 'unchanged attribute')} hidden)")
+    return lines
+
+
+def _pool_body(change: PoolChange) -> list[str]:
+    if change.action is Action.CREATE:
+        changes = tuple(AttributeChange(k, None, v) for k, v in change.after.items())
+        return attribute_lines(changes, "      ", 0)
+    if change.action is Action.FORGET:
+        return [f"        {k} = {value(v)}" for k, v in change.before.items()]
+    if change.action is Action.DELETE:
+        changes = tuple(AttributeChange(k, v, None) for k, v in change.before.items())
+        return attribute_lines(changes, "      ", 0)
+    return attribute_lines(change.changes, "      ", change.unchanged)
+
+
+def _pool_text(change: PoolChange, stack: str) -> list[str]:
+    header = _HEADER[change.action].format(stack=stack)
+    reason = ""
+    if change.action in (Action.DELETE, Action.FORGET):
+        reason = f" (because it is not in stack {stack})"
+    lines = [f"  # {change.address} {header}{reason}"]
+    if change.adopt:
+        lines.append("  # (adopted: the live pool has no ownership label; pulumi up adds "
+                     "app.kubernetes.io/managed-by=calico-ipam)")
+    lines.append(f"  {change.action.symbol} ippool \"{change.name}\" {{")
+    lines += _pool_body(change)
+    if change.action is not Action.CREATE:
+        lines.append(f"        # in use: {usage_text(change.usage)}")
+    lines.append("    }")
+    return lines
+
+
+def _ns_text(change: NamespaceChange) -> list[str]:
+    lines = [f"  # {change.address} {_NS_HEADER[change.action]}",
+             f"  {change.action.symbol} namespace \"{change.namespace}\" {{"]
+    lines += attribute_lines(change.changes, "      ", len(change.after) - sum(
+        1 for c in change.changes if c.after is not None))
+    if change.pods:
+        lines.append(f"        # {plural(change.pods, 'existing pod')} "
+                     "keep their addresses until restarted")
+    lines.append("    }")
+    return lines
+
+
+def _drift_text(item: DriftItem) -> list[str]:
+    lines = [f"  # {item.address} {_DRIFT_VERB[item.kind]}"]
+    if item.baseline == BASELINE_STACK and item.kind == "changed" and item.address.startswith(
+            "ippool/"):
+        lines.append(f"  # (no {APPLIED_SPEC_ANNOTATION} annotation: compared with the stack "
+                     "file, taken as what was applied)")
+    if item.kind == "invalid" and item.address.startswith("ippool/"):
+        lines.append(f"    {item.message}")
+    elif item.changes:
+        kind, _, name = item.address.partition("/")
+        lines.append(f"  ~ {kind} \"{name}\" {{")
+        lines += attribute_lines(item.changes, "      ", 0)
+        lines.append("    }")
+    else:
+        lines.append(f"    {item.message}")
+    return lines
+
+
+def _finding_text(finding: Finding, plan: Plan) -> list[str]:
+    lines = [f"{_LABEL[finding.severity.value]}: {finding.rule} {finding.name}: "
+             f"{finding.message}"]
+    loc = finding.location
+    if loc.file or loc.path:
+        lines.append(f"  on {loc}")
+    migration = plan.migration_for(finding)
+    if migration is not None:
+        lines.append(migration_text(migration))
+    return lines
+
+
+def _warning_line(finding: Finding) -> str:
+    return f"  - {finding.rule} {finding.name}: {finding.location}: {finding.message}"
+
+
+def _drift_section(plan: Plan) -> list[str]:
+    if not plan.drift:
+        return []
+    out = ["Objects changed outside of calico-ipam:", "",
+           "calico-ipam detected the following changes made outside of calico-ipam since "
+           "the stack was last applied:", ""]
+    for item in plan.drift:
+        out += _drift_text(item) + [""]
+    return out
+
+
+def _changes_section(plan: Plan) -> list[str]:
+    if not plan.changes:
+        return []
+    out = ["calico-ipam will perform the following actions:", ""]
+    for change in plan.changes:
+        out += (_pool_text(change, plan.stack) if isinstance(change, PoolChange)
+                else _ns_text(change)) + [""]
+    return out
+
+
+def _pools_section(plan: Plan) -> list[str]:
+    """Pools in use that stay, then the pools this stack does not manage."""
+    out = []
+    in_use = [c for c in plan.pools if c.usage.in_use and c.action is Action.NOOP]
+    if in_use:
+        out += ["Pools in use (unchanged):"]
+        out += [f"  ippool/{c.name}  {c.after['cidr']}  {usage_text(c.usage)}" for c in in_use]
+        out.append("")
+    if plan.unmanaged:
+        out += [f"Pools not managed by stack {plan.stack} (listed, never changed):"]
+        for p in plan.unmanaged:
+            owner = p.owner + (f" ({p.owner_stack})" if p.owner_stack else "")
+            flags = "".join([", disabled" if p.disabled else "",
+                             ", being deleted" if p.deleting else ""])
+            out.append(f"  {p.address}  {p.cidr}  owner {owner}{flags}  {usage_text(p.usage)}")
+        out.append("")
+    return out
+
+
+def _findings_section(plan: Plan) -> list[str]:
+    """Errors and the plan's own warnings in full; check's warnings as a short list."""
+    out = []
+    warnings = plan.check_warnings
+    shown = [f for f in plan.all_findings if (f.rule not in ("CIP606", "CIP607")
+                                              or f.is_error) and f not in warnings]
+    for finding in shown:
+        out += _finding_text(finding, plan) + [""]
+    if warnings:
+        out += [f"Warnings (calico-ipam check --stack {plan.stack} explains them):"]
+        out += [_warning_line(f) for f in warnings] + [""]
+    return out
+
+
+def render(view: PlanView) -> str:
+    plan = view.plan
+    out = [f"{view.title}: stack {plan.stack} against {plan.source}", ""]
+    out += _drift_section(plan)
+    out += _changes_section(plan)
+    out += _pools_section(plan)
+    out += _findings_section(plan)
+    out.append(view.summary)
+    if view.refusal:
+        out.append(view.refusal)
+    return "\n".join(out) + "\n"
