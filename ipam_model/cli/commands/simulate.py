@@ -14,12 +14,8 @@ from __future__ import annotations
 import json
 import sys
 
-from ...calico.ipam.simulator import (
-    AllocationFailure,
-    families_in_use,
-    node_names,
-    simulator_for_stack,
-)
+from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
+from ...calico.ipam.results import AllocationFailure
 from ...core.errors import UsageError
 from ..options import add_stacks_argument
 
