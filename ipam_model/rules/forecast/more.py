@@ -233,7 +233,7 @@ class MorePods:
 
 
 def more_nodes(load: Load, group: NodeGroup, namespaces: list[str], budget: Budget
-                ) -> tuple[int | None, str | None, bool]:
+               ) -> tuple[int | None, str | None, bool]:
     """(nodes of ``group`` that still start and run a pod of every namespace, or None;
     the first failure; exact?). Replayed on a copy of the load within the budget."""
     per_node = len(load.families) * len(namespaces) + 2  # tunnels: at most ipip + vxlan
