@@ -36,7 +36,7 @@ from fleet import write_fleet  # noqa: E402
 
 from ipam_model.rules import (address_space as addrspace, bindings, capacity, runner as check,
     overlap)
-from ipam_model.rules.forecast import forecast
+from ipam_model.rules.forecast import forecast_findings
 from ipam_model.declared.files import list_stack_files, load_stacks
 
 
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
             "bindings": timed(lambda: [bindings.binding_findings(s) for s in stacks])[1],
             "capacity": timed(lambda: [capacity.capacity_findings(s) for s in stacks])[1],
             "forecast (simulator, with its fast path)": timed(
-                lambda: [forecast.forecast_findings(s) for s in stacks])[1],
+                lambda: [forecast_findings(s) for s in stacks])[1],
         }
         by_rule: dict[str, int] = {}
         for f in findings:

@@ -29,12 +29,13 @@ import time
 
 import netaddr
 
-from ipam_model.rules import runner as check
-from ipam_model.rules.forecast import forecast as forecast_module
-from ipam_model.rules.capacity import capacity_findings, pool_capacity
-from ipam_model.rules.forecast.forecast import (_clearance, _failed, _Load, forecast,
-    forecast_findings)
 from ipam_model.declared.build import stack_from_config
+from ipam_model.rules import runner as check
+from ipam_model.rules.capacity import capacity_findings, pool_capacity
+from ipam_model.rules.forecast import forecast, forecast_findings
+from ipam_model.rules.forecast import more as forecast_more
+from ipam_model.rules.forecast.clearance import clearance
+from ipam_model.rules.forecast.load import Load, first_failure
 
 
 def synthetic_config(pools: int, namespaces: int, groups: int, nodes: int) -> dict:
@@ -62,9 +63,9 @@ def synthetic_config(pools: int, namespaces: int, groups: int, nodes: int) -> di
 
 def brute_more_pods(stack, namespace: str) -> int | None:
     """The former ``_more_pods``: rebuild the declared load, then add pods until one fails."""
-    load = _Load(stack)
+    load = Load(stack)
     for added in range(load.room()):
-        if _failed(load.place(namespace) or []):
+        if first_failure(load.place(namespace) or []):
             return added
     return None
 
@@ -95,9 +96,9 @@ def fleet(directory: str) -> None:
     simulated = []
     for s, c in zip(stacks, static):
         subjects = {(f.rule, f.subject) for f in c}
-        if not _clearance(s, pool_capacity(s),
-                          lambda subject, *rules: any((r, subject) in subjects
-                                                      for r in rules)).stack:
+        if not clearance(s, pool_capacity(s),
+                         lambda subject, *rules: any((r, subject) in subjects
+                                                     for r in rules)).stack:
             simulated.append(s.name)
     print(f"fleet {directory}: {len(stacks)} stacks, parse only {parse:.3f} s")
     print(f"forecast_findings: full forecast {t_full:.3f} s ({t_full / parse:.2f}x parse); "
@@ -130,7 +131,7 @@ def main(argv: list[str]) -> None:
     print(f"(a) forecast now: {fast:.2f} s; check_stack: {whole:.2f} s ({len(findings)} "
           f"findings); {lower} of {len(result.namespaces):,} namespace answers and "
           f"{lower_groups} of {len(result.groups)} node-group answers are lower bounds "
-          f"(work bound {forecast_module.MAX_REPLAY_ALLOCATIONS:,} simulated requests)")
+          f"(work bound {forecast_more.MAX_REPLAY_ALLOCATIONS:,} simulated requests)")
 
     start = time.perf_counter()
     full = forecast_findings(stack, fast=False)
@@ -140,8 +141,8 @@ def main(argv: list[str]) -> None:
     after = time.perf_counter() - start
     assert quick == full, "fast path and full forecast disagree"
     static = {(f.rule, f.subject) for f in capacity_findings(stack)}
-    cleared = _clearance(stack, pool_capacity(stack),
-                         lambda subject, *rules: any((r, subject) in static for r in rules))
+    cleared = clearance(stack, pool_capacity(stack),
+                        lambda subject, *rules: any((r, subject) in static for r in rules))
     print(f"(c) forecast_findings: before (full forecast) {before:.2f} s, after (fast path) "
           f"{after:.3f} s, {before / after:,.0f}x; same {len(full)} findings; proof "
           f"{'cleared the stack' if cleared.stack else 'did not clear the stack'} "

@@ -16,8 +16,8 @@ from __future__ import annotations
 import sys
 import time
 
+from ipam_model.calico.ipam import NaiveSimulator, PodAllocation, Simulator
 from ipam_model.core.model import Pool, PoolSpec
-from ipam_model.calico.ipam.simulator import NaiveSimulator, PodAllocation, Simulator
 
 NODES, PODS = 5000, 110
 POOL = Pool("bench", PoolSpec("10.0.0.0/12", 26))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..calico.annotations import PoolResolver
+from ..calico.ipam.messages import MSG_BLOCK_LIMIT, MSG_STRICT  # quoted in findings
 from ..calico.selector import (
     SelectorError,
     parse_selector,
@@ -21,10 +22,6 @@ from ..calico.selector import (
 )
 from ..core.model import Finding, NodeGroup, Severity, Stack
 from ..core.rules import rule
-
-# Calico's errors, quoted so users can match them with their pod events.
-_BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
-_STRICT_NO_BLOCK = "No more free affine blocks and strict affinity enabled"
 
 
 @dataclass(frozen=True)
@@ -307,7 +304,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
             if cluster.strict_affinity:
                 # Without borrowing the late nodes' pods fail: an outage, not a risk.
                 message += (f", and with strictAffinity they cannot borrow: their pods fail "
-                            f"with Calico's \"{_STRICT_NO_BLOCK}\"")
+                            f"with Calico's \"{MSG_STRICT}\"")
             else:
                 message += (" and borrow addresses from other nodes' blocks (routes to "
                             "borrowed addresses are a known source of trouble); a smaller "
@@ -330,7 +327,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
                 f"address{'es' if cap.block_addresses != 1 else ''}: a full node of "
                 f"{groups_text} needs up to {blocks_needed:,} blocks of it, but {setting} "
                 f"allows {limit}; pods beyond {limit * cap.block_addresses:,} on a node fail "
-                f"with Calico's \"{_BLOCK_LIMIT}\" (no borrowing helps). Use blockSize "
+                f"with Calico's \"{MSG_BLOCK_LIMIT}\" (no borrowing helps). Use blockSize "
                 f"{_block_size_for(worst.max_pods, limit, family_bits)} or smaller",
                 subject, stack.pool_location(cap.name, "blockSize"), stack=stack.name,
                 related=(*(g.location for g in over),

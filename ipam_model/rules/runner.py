@@ -13,7 +13,7 @@ from ..core.model import ClusterSettings, Finding, Stack, frozen_map, sort_findi
 from ..rules import address_space as addrspace
 from ..rules import bindings, capacity, overlap
 from ..rules import ipam_config as ipamconfig
-from .forecast import forecast
+from .forecast import forecast_findings
 
 
 def _attribute(findings: Iterable[Finding], stack: Stack) -> list[Finding]:
@@ -50,7 +50,7 @@ def check_stack(stack: Stack, siblings: Sequence[Stack] = ()) -> list[Finding]:
     capacity_findings = capacity.capacity_findings(stack)
     findings += capacity_findings
     # The forecast skips pools those findings already cover.
-    findings += forecast.forecast_findings(stack, capacity=capacity_findings)
+    findings += forecast_findings(stack, capacity=capacity_findings)
     if siblings:
         findings += [f for f in overlap.routing_domain_findings([stack, *siblings])
                      if f.stack == stack.name]

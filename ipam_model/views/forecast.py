@@ -1,7 +1,7 @@
 """The capacity forecast as plain text."""
 from __future__ import annotations
 
-from ..rules.forecast.forecast import Forecast
+from ..rules.forecast.model import Forecast
 
 
 def format_forecast(result: Forecast) -> str:

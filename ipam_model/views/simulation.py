@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from ..calico.ipam.simulator import (
+from ..calico.ipam.results import (
     AllocationFailure,
     BlockUsage,
     PodAllocation,

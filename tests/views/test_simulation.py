@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ipam_model.calico.ipam.simulator import (
+from ipam_model.calico.ipam.results import (
     AllocationFailure,
     BlockUsage,
     PodAllocation,

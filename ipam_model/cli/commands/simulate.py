@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from ...calico.ipam.simulator import (
-    families_in_use,
-    node_names,
-    simulator_for_stack,
-)
+from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...core.errors import UsageError
 from ...declared.files import find_stack_file, load_stack
 from ...views.simulation import FORMATS, Simulation

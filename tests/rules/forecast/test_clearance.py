@@ -5,22 +5,22 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ipam_model.rules.forecast import forecast as forecast_module
 from ipam_model.rules.capacity import capacity_findings, pool_capacity
-from ipam_model.rules.forecast.forecast import _clearance, forecast_findings
+from ipam_model.rules.forecast import build, forecast_findings
+from ipam_model.rules.forecast.clearance import clearance as prove
 from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
     frozen_map)
 from ipam_model.declared.files import load_stacks
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 POOL_CIDRS = ["10.0.0.0/24", "10.0.1.0/27", "10.0.2.0/22", "10.0.8.0/26"]
 V6_CIDRS = ["fd00::/120", "fd00:1::/122"]
 
 
 def clearance(stack):
     static = {(f.rule, f.subject) for f in capacity_findings(stack)}
-    return _clearance(stack, pool_capacity(stack),
-                      lambda subject, *rules: any((r, subject) in static for r in rules))
+    return prove(stack, pool_capacity(stack),
+                 lambda subject, *rules: any((r, subject) in static for r in rules))
 
 
 @st.composite
@@ -95,7 +95,7 @@ def roomy_stack(**cluster):
 def test_a_roomy_stack_is_cleared_without_running_the_simulator():
     stack = roomy_stack()
     assert clearance(stack).stack
-    with patch.object(forecast_module, "_Load", side_effect=AssertionError("simulated")):
+    with patch.object(build, "Load", side_effect=AssertionError("simulated")):
         assert forecast_findings(stack) == []
     assert forecast_findings(stack, fast=False) == []
 
@@ -132,7 +132,7 @@ def test_a_borrowing_pool_among_many_automatic_ones_is_cleared_when_no_node_can_
     # blocks of the others: 1 + 109 // 64 = 2 < maxBlocksPerHost 3, so nothing is refused.
     stack = many_automatic_pools_and_a_small_one()
     assert clearance(stack).stack
-    with patch.object(forecast_module, "_Load", side_effect=AssertionError("simulated")):
+    with patch.object(build, "Load", side_effect=AssertionError("simulated")):
         assert forecast_findings(stack) == []
     assert forecast_findings(stack, fast=False) == []
 

@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from ipam_model.calico import gorand
 
-VECTORS = json.loads((Path(__file__).parent / "data" / "calico_block_walk.json").read_text())
+DATA = Path(__file__).resolve().parents[1] / "data"
+VECTORS = json.loads((DATA / "calico_block_walk.json").read_text())
 
 
 def test_all_80_vectors_present():

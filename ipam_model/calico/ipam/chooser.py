@@ -1,0 +1,241 @@
+"""Pool choice: which pools a request may use, in Calico's order.
+
+``determinePools`` + ``filterPoolsByUse`` (libcalico-go ``ipam.go``) and the
+CNI plugin's ``ResolvePools``: pod annotation over namespace annotation over
+the CNI's default pools; requested pools in the order given with selectors
+ignored; otherwise enabled ``Automatic`` pools whose nodeSelector and
+namespaceSelector match, in pool-name order; ``allowedUses`` is honoured.
+Both simulators share it: it is not where speed matters.
+"""
+from __future__ import annotations
+
+import functools
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import netaddr
+
+from ...core.model import Pool, frozen_map
+from .. import gorand
+from ..selector import selects
+from .messages import (
+    MSG_NO_QUALIFIED_POOL,
+    msg_bad_pool_entry,
+    msg_no_pool_for_use,
+    msg_no_pools_for_node,
+    msg_pool_not_enabled,
+    msg_wrong_family,
+)
+
+# allowedUses values
+WORKLOAD = "Workload"
+TUNNEL = "Tunnel"
+
+# Labels Kubernetes puts on every Node / Namespace; selectors may use them.
+NODE_NAME_LABEL = "kubernetes.io/hostname"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+class Refused(Exception):
+    """Ends one request with Calico's message (the exception's text)."""
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    """What the CNI plugin reads from a Namespace: labels and pool annotations."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=frozen_map)
+    ipv4_pools: tuple[str, ...] = ()
+    ipv6_pools: tuple[str, ...] = ()
+
+
+def selector_matches(text: str, labels: Mapping[str, str]) -> bool:
+    """Whether a pool's node- or namespaceSelector matches; empty selects everything."""
+    if not text or not text.strip():
+        return True
+    return selects(text, labels)
+
+
+_NODE = "\x00node\x00"  # stands for the node name in cached messages
+
+
+def ip_str(value: int, version: int) -> str:
+    """Dotted quad / RFC 5952 text, as Go's net.IP.String() prints it."""
+    if version == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    # IPv4-mapped (::ffff:a.b.c.d) and -compatible (::a.b.c.d) addresses get a
+    # dotted tail from C's inet_ntop; Go and netaddr differ there, so those
+    # rare addresses go through netaddr. Everything else is RFC 5952 text.
+    w5 = (value >> 32) & 0xFFFF
+    if value >> 48 == 0 and (w5 == 0xFFFF or (w5 == 0 and (value >> 16) & 0xFFFF)):
+        return str(netaddr.IPAddress(value, 6))
+    return ipaddress.IPv6Address(value).compressed
+
+
+class PoolInfo:
+    """A pool's geometry, precomputed once."""
+
+    __slots__ = ("name", "pool", "order", "cidr", "version", "base", "block_size",
+                 "num_blocks", "block_addresses", "enabled")
+
+    def __init__(self, pool: Pool, order: int):
+        network = netaddr.IPNetwork(pool.spec.cidr)
+        width = 32 if network.version == 4 else 128
+        self.name = pool.name
+        self.pool = pool
+        self.order = order
+        self.cidr = str(network.cidr)
+        self.version = network.version
+        self.base = int(network.network)
+        self.block_size = pool.spec.block_size
+        self.num_blocks = (1 << (self.block_size - network.prefixlen)
+                           if network.prefixlen <= self.block_size <= width else 0)
+        self.block_addresses = 1 << (width - self.block_size)
+        # Calico's GetEnabledPools: not disabled (a pool smaller than a block is
+        # refused by Calico, so it never serves addresses either).
+        self.enabled = not pool.spec.disabled and self.num_blocks > 0
+
+    def block_cidr(self, index: int) -> str:
+        return f"{ip_str(self.base + index * self.block_addresses, self.version)}/{self.block_size}"
+
+    def list_key(self, index: int) -> str:
+        """The BlockAffinity name suffix Calico's list returns blocks in."""
+        return self.block_cidr(index).replace(".", "-").replace(":", "-").replace("/", "-")
+
+    def walk_start(self, node: str) -> int:
+        return gorand.walk_start(node, self.num_blocks)
+
+
+@functools.lru_cache(maxsize=65536)
+def _network_facts(text: str) -> tuple[int, str, str] | None:
+    """(version, network address, canonical CIDR) of a CIDR string, or None.
+    Cached: every namespace annotation resolves the same few pool CIDRs."""
+    try:
+        net = netaddr.IPNetwork(text)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+    return net.version, str(net.network), str(net.cidr)
+
+
+class PoolChooser:
+    """determinePools + filterPoolsByUse, with results cached per request shape."""
+
+    def __init__(self, pools: Iterable[Pool], cni_ipv4_pools: Sequence[str] = (),
+                 cni_ipv6_pools: Sequence[str] = ()):
+        ordered = sorted(pools, key=lambda p: p.name)  # GetEnabledPools: pool-name order
+        self.infos = [PoolInfo(p, i) for i, p in enumerate(ordered)]
+        self.by_name = {info.name: info for info in self.infos}
+        self.cni_pools = {4: tuple(cni_ipv4_pools), 6: tuple(cni_ipv6_pools)}
+        # Choices depend on a node only through the pools selecting it, so they
+        # are cached by that set; messages carry a placeholder for the name.
+        self._cache: dict = {}
+        self._node_match: dict[str, frozenset[str]] = {}
+
+    def fork(self) -> "PoolChooser":
+        """A chooser over the same pools whose caches grow apart from this one's (a
+        forked simulator may start a node of the same name with other labels)."""
+        twin = object.__new__(PoolChooser)
+        twin.infos, twin.by_name, twin.cni_pools = self.infos, self.by_name, self.cni_pools
+        twin._cache = dict(self._cache)
+        twin._node_match = dict(self._node_match)
+        return twin
+
+    def forget(self, node: str) -> None:
+        """Drop what is cached about a node (it was re-added, maybe with new labels)."""
+        self._node_match.pop(node, None)
+
+    def node_pools(self, node: str, node_labels: Mapping[str, str]) -> frozenset[str]:
+        """Names of the enabled pools whose nodeSelector matches the node (cached)."""
+        hit = self._node_match.get(node)
+        if hit is None:
+            hit = self._node_match[node] = frozenset(
+                p.name for p in self.infos
+                if p.enabled and selector_matches(p.pool.spec.node_selector, node_labels))
+        return hit
+
+    def _resolve(self, entries: Sequence[str], version: int) -> list[str]:
+        """cni-plugin ResolvePools: CIDRs as given, names looked up among all pools."""
+        out = []
+        for entry in entries:
+            facts = _network_facts(entry) if "/" in entry else None
+            if facts is None:
+                info = self.by_name.get(entry)
+                if info is None:
+                    raise Refused(msg_bad_pool_entry(entry))
+                facts = _network_facts(info.cidr)
+            net_version, network, cidr = facts
+            if net_version != version:
+                raise Refused(msg_wrong_family(network, version))
+            out.append(cidr)
+        return out
+
+    def choose(self, version: int, node: str, node_labels: Mapping[str, str],
+               namespace: NamespaceInfo | None, requested: Sequence[str] | None,
+               use: str) -> tuple[list[PoolInfo], frozenset[str]]:
+        """The pools a request may use, in order, and their names (cached).
+        Raises ``Refused`` with Calico's message when there are none."""
+        matches = self.node_pools(node, node_labels)
+        key = (version, matches, namespace.name if namespace else None,
+               tuple(requested) if requested is not None else None, use)
+        hit = self._cache.get(key)
+        if hit is None:
+            try:
+                pools = self._choose(version, matches, namespace, requested, use)
+                hit = (pools, frozenset(p.name for p in pools))
+            except Refused as exc:
+                hit = str(exc)
+            self._cache[key] = hit
+        if isinstance(hit, str):
+            raise Refused(hit.replace(_NODE, node))
+        return hit
+
+    def _choose(self, version, node_matches, namespace, requested, use):
+        enabled = [p for p in self.infos if p.enabled and p.version == version]
+        if requested is None:
+            if namespace is not None:
+                ns_pools = namespace.ipv4_pools if version == 4 else namespace.ipv6_pools
+                requested = ns_pools or None
+            if requested is None:
+                requested = self.cni_pools[version] or None
+        requested_cidrs = self._resolve(requested, version) if requested else []
+        if not enabled:
+            raise Refused(MSG_NO_QUALIFIED_POOL)
+        by_cidr = {p.cidr: p for p in enabled}
+        chosen = []
+        for cidr in requested_cidrs:
+            if cidr not in by_cidr:
+                raise Refused(msg_pool_not_enabled(cidr))
+            chosen.append(by_cidr[cidr])
+        if not chosen:
+            ns_labels = {}
+            if namespace is not None:
+                ns_labels = {NAMESPACE_NAME_LABEL: namespace.name, **namespace.labels}
+            for p in enabled:
+                spec = p.pool.spec
+                if spec.assignment_mode != "Automatic":
+                    continue
+                if p.name not in node_matches:
+                    continue
+                if not selector_matches(spec.namespace_selector, ns_labels):
+                    continue
+                chosen.append(p)
+        if not chosen:
+            raise Refused(msg_no_pools_for_node(_NODE))
+        allowed = [p for p in chosen if use in p.pool.spec.allowed_uses]
+        if not allowed:
+            raise Refused(msg_no_pool_for_use(use))
+        return allowed
+
+    def tunnel_pools(self, node: str, node_labels: Mapping[str, str]) -> dict[str, list[PoolInfo]]:
+        """calico-node allocateip: per encapsulation, enabled pools that select the node."""
+        out: dict[str, list[PoolInfo]] = {}
+        matches = self.node_pools(node, node_labels)
+        for kind, attr in (("ipip", "ipip_mode"), ("vxlan", "vxlan_mode")):
+            pools = [p for p in self.infos
+                     if p.enabled and p.version == 4 and getattr(p.pool.spec, attr) != "Never"
+                     and TUNNEL in p.pool.spec.allowed_uses and p.name in matches]
+            if pools:
+                out[kind] = pools
+        return out

@@ -1,0 +1,133 @@
+"""The oracle: Calico's AutoAssign loops written literally, scanning every block.
+
+The same rules as ``simulator.Simulator`` with no indexes, so the two can be
+compared (tests/calico/ipam/test_naive.py under hypothesis) and timed
+(``bench/simulate_large.py``).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import netaddr
+
+from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Pool
+from .. import gorand
+from .chooser import (
+    NODE_NAME_LABEL,
+    TUNNEL,
+    WORKLOAD,
+    NamespaceInfo,
+    PoolChooser,
+    PoolInfo,
+    Refused,
+)
+from .messages import MSG_BLOCK_LIMIT, MSG_STRICT, msg_exhausted, msg_partial
+from .results import AllocationFailure, BlockUsage, PodAllocation, TunnelAllocation
+
+
+class NaiveSimulator:
+    """Calico's loops transcribed literally: list every block for every request.
+
+    Used by the tests (hypothesis compares it with ``Simulator``) and by
+    ``bench/simulate_large.py`` as the baseline. Supports add_node,
+    allocate, release and blocks; pool choice is shared with ``Simulator``.
+    """
+
+    def __init__(self, pools: Iterable[Pool], *, strict_affinity: bool = False,
+                 max_blocks_per_host: int = 0,
+                 namespaces: Mapping[str, NamespaceInfo] | None = None,
+                 cni_ipv4_pools: Sequence[str] = (), cni_ipv6_pools: Sequence[str] = ()):
+        self.strict_affinity = bool(strict_affinity)
+        self.max_blocks_per_host = int(max_blocks_per_host) or DEFAULT_MAX_BLOCKS_PER_HOST
+        self.namespaces = dict(namespaces or {})
+        self._chooser = PoolChooser(pools, cni_ipv4_pools, cni_ipv6_pools)
+        # cidr -> {"pool", "affinity", "unallocated": list, "size", "base", "version"}
+        self._blocks: dict[str, dict] = {}
+        self._labels: dict[str, dict] = {}
+        self._pods: dict[tuple[str, str], list[tuple[str, int]]] = {}
+
+    def add_node(self, name: str, labels: Mapping[str, str] | None = None) -> list:
+        self._labels[name] = {NODE_NAME_LABEL: name, **(labels or {})}
+        out = []
+        for kind, pools in self._chooser.tunnel_pools(name, self._labels[name]).items():
+            try:
+                allowed, _ = self._chooser.choose(4, name, self._labels[name], None,
+                                                  [p.cidr for p in pools], TUNNEL)
+                cidr, ip, borrowed = self._assign(name, allowed, 4)
+            except Refused as exc:
+                out.append(AllocationFailure(None, None, name, str(exc), kind))
+                continue
+            out.append(TunnelAllocation(name, kind, ip, self._blocks[cidr]["pool"], cidr,
+                                        borrowed))
+        return out
+
+    def allocate(self, namespace: str, pod: str, node: str, *,
+                 pools: Sequence[str] | None = None, version: int = 4):
+        if node not in self._labels:
+            self.add_node(node)
+        ns = self.namespaces.setdefault(namespace, NamespaceInfo(namespace))
+        try:
+            allowed, _ = self._chooser.choose(version, node, self._labels[node], ns, pools,
+                                              WORKLOAD)
+            cidr, ip, borrowed = self._assign(node, allowed, version)
+        except Refused as exc:
+            return AllocationFailure(namespace, pod, node, str(exc))
+        block = self._blocks[cidr]
+        ordinal = int(netaddr.IPAddress(ip)) - block["base"]
+        self._pods.setdefault((namespace, pod), []).append((cidr, ordinal))
+        return PodAllocation(namespace, pod, node, ip, block["pool"], cidr, borrowed)
+
+    def release(self, namespace: str, pod: str) -> None:
+        for cidr, ordinal in self._pods.pop((namespace, pod), []):
+            block = self._blocks[cidr]
+            block["unallocated"].append(ordinal)
+            if len(block["unallocated"]) == block["size"] and block["affinity"] is None:
+                del self._blocks[cidr]
+
+    def _list_key(self, cidr: str) -> str:
+        return cidr.replace(".", "-").replace(":", "-").replace("/", "-")
+
+    def _assign(self, node: str, allowed: list[PoolInfo], version: int):
+        allowed_cidrs = [netaddr.IPNetwork(p.cidr) for p in allowed]
+
+        def in_allowed(cidr: str) -> bool:
+            return any(netaddr.IPNetwork(cidr) in net for net in allowed_cidrs)
+
+        affine = sorted((c for c, b in self._blocks.items()
+                         if b["affinity"] == node and in_allowed(c)), key=self._list_key)
+        for cidr in affine:
+            if self._blocks[cidr]["unallocated"]:
+                return self._take(cidr, False)
+        if len(affine) >= self.max_blocks_per_host:
+            raise Refused(MSG_BLOCK_LIMIT)
+        for info in allowed:
+            for cidr in gorand.block_walk(info.cidr, info.block_size, node):
+                if cidr not in self._blocks:
+                    net = netaddr.IPNetwork(cidr)
+                    self._blocks[cidr] = {"pool": info.name, "affinity": node,
+                                          "unallocated": list(range(net.size)),
+                                          "size": net.size, "base": int(net.network),
+                                          "version": net.version}
+                    return self._take(cidr, False)
+        if self.strict_affinity:
+            raise Refused(msg_partial(version, MSG_STRICT))
+        for info in allowed:
+            for cidr in gorand.block_walk(info.cidr, info.block_size, node):
+                block = self._blocks.get(cidr)
+                if block is not None and block["unallocated"]:
+                    return self._take(cidr, True)
+        raise Refused(msg_partial(version, msg_exhausted([p.cidr for p in allowed])))
+
+    def _take(self, cidr: str, borrowed: bool):
+        block = self._blocks[cidr]
+        ordinal = block["unallocated"].pop(0)
+        return cidr, str(netaddr.IPAddress(block["base"] + ordinal, block["version"])), borrowed
+
+    def blocks(self) -> list[BlockUsage]:
+        out = []
+        for cidr, b in self._blocks.items():
+            free = len(b["unallocated"])
+            out.append(BlockUsage(cidr, b["pool"], f"host:{b['affinity']}" if b["affinity"]
+                                  else None, b["size"] - free, free))
+        order = {info.name: info.order for info in self._chooser.infos}
+        return sorted(out, key=lambda u: (order[u.pool], int(netaddr.IPNetwork(u.cidr).network)))

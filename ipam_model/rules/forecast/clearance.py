@@ -1,0 +1,377 @@
+"""The fast path for ``check``: prove that no forecast finding can fire.
+
+The argument, in blocks per node as Calico allocates. Take every request the
+findings look at: the nodes' tunnel addresses, the declared pods and, per
+namespace, the extra pods of its headroom (CIP508 fires only when one of
+those fails). For a pool p with B blocks of S addresses let T be the requests
+whose route (the pools Calico may try, in order) contains p, and cap(n) the
+ones of them on node n: at most min(maxPods, T's pods) plus its tunnels.
+
+``clearance`` first builds the units (nodes Calico treats alike), the request
+shapes (namespaces that share every route) and the route table, then runs the
+numbered steps, each a function below whose docstring is that step of the
+proof. Anything else (duplicate node names, refused routes, a bound that
+fails) falls back to the full forecast: the proof only ever skips work, never
+findings.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ...calico.ipam.chooser import (
+    NODE_NAME_LABEL,
+    TUNNEL,
+    WORKLOAD,
+    PoolChooser,
+    Refused,
+)
+from ...calico.ipam.from_stack import (
+    families_in_use,
+    namespaces_from_bindings,
+    node_names,
+)
+from ...core.model import Stack
+from ..capacity import PoolCapacity
+from .block_size import STRANDED_SHARE_PERCENT, pool_demands, stranded
+
+# covered(subject, *rules): a static capacity rule already reports the subject
+Covered = Callable[..., bool]
+
+
+@dataclass(frozen=True)
+class Clearance:
+    pools: frozenset[str]  # pools for which CIP507 and CIP509 cannot fire
+    stack: bool            # no CIP507/CIP508/CIP509 at all
+
+
+def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered) -> Clearance:
+    """Pools (and whether the whole stack) the forecast provably finds nothing for."""
+    pool_level = frozenset(c.name for c in capacities if covered(f"pool/{c.name}", "CIP502"))
+    nothing = Clearance(pool_level, False)
+    units = _units(stack)
+    if units is None:
+        return nothing
+    routes = _route_table(stack, units, _request_shapes(stack))
+    if routes is None:
+        return nothing  # some request fails outright
+    borrowing = _pools_that_may_borrow(routes)
+    if borrowing and stack.cluster.strict_affinity:
+        return nothing  # step 4: borrowing is a refusal there
+    if not _borrowing_routes_fit(routes, borrowing):
+        return nothing
+    if not _no_node_reaches_block_limit(routes, borrowing):
+        return nothing
+    clear = _pools_without_block_size_problem(stack, capacities, routes, borrowing, covered,
+                                              pool_level)
+    return Clearance(frozenset(clear), all(c.name in clear for c in capacities))
+
+
+# --------------------------------------------------------------------------
+# Units, request shapes, routes
+
+
+class _Unit:
+    """Nodes that Calico treats alike: one node group, or one node when a
+    nodeSelector names nodes by hostname."""
+
+    def __init__(self, name: str, labels: dict, count: int, max_pods: int):
+        self.name, self.labels, self.count, self.max_pods = name, labels, count, max_pods
+        self.tunnels: list[frozenset[str]] = []             # one route per tunnel address
+        self.pods: dict[frozenset[str], list[int]] = {}     # route -> [declared, with headroom]
+        self._by_pool: dict[str, list[int]] | None = None
+
+    def requests(self, route: frozenset[str], declared: bool) -> int:
+        """Requests of one node of the unit whose route shares a pool with ``route``."""
+        i = 0 if declared else 1
+        if len(route) == 1:
+            if self._by_pool is None:
+                self._by_pool = {}
+                for r, n in self.pods.items():
+                    for p in r:
+                        entry = self._by_pool.setdefault(p, [0, 0])
+                        entry[0] += n[0]
+                        entry[1] += n[1]
+            (p,) = route
+            pods = self._by_pool.get(p, (0, 0))[i]
+        else:
+            pods = sum(n[i] for r, n in self.pods.items() if r & route)
+        return min(self.max_pods, pods) + sum(1 for t in self.tunnels if t & route)
+
+
+def _units(stack: Stack) -> list[_Unit] | None:
+    """The node groups as units, or None when two nodes would share a name."""
+    groups = stack.cluster.node_groups
+    names = [n for g in groups for n in node_names(g.name, g.count)]
+    if len(set(names)) != len(names):
+        return None
+    by_hostname = any(NODE_NAME_LABEL in p.spec.node_selector for p in stack.pools.values())
+    units = []
+    for g in groups:
+        members = node_names(g.name, g.count if by_hostname else min(1, g.count))
+        for name in members:
+            units.append(_Unit(name, {NODE_NAME_LABEL: name, **g.labels},
+                               1 if by_hostname else g.count, g.max_pods))
+    return units
+
+
+def _request_shapes(stack: Stack) -> dict[tuple, list]:
+    """(family, shape) -> [a namespace, declared pods, with headroom].
+
+    A route depends on the namespace only through its annotation, or without one
+    through its labels and name when a namespaceSelector may test them: namespaces
+    of one shape share every route, so their pods are counted together.
+    """
+    headroom = stack.cluster.headroom_percent
+    families = families_in_use(stack.pools.values())
+    ns_selectors = any(p.spec.namespace_selector for p in stack.pools.values())
+    shapes: dict[tuple, list] = {}
+    for ns, b in stack.bindings.items():
+        if not b.expected_pods:
+            continue
+        declared = b.expected_pods
+        wanted = declared + math.ceil(declared * headroom / 100)
+        for v in families:
+            entries = b.ipv4_pools if v == 4 else b.ipv6_pools
+            shape = ((tuple(entries),) if entries else
+                     (None, tuple(sorted(b.labels.items())), ns) if ns_selectors else (None,))
+            entry = shapes.get((v, shape))
+            if entry is None:
+                shapes[(v, shape)] = [ns, declared, wanted]
+            else:
+                entry[1] += declared
+                entry[2] += wanted
+    return shapes
+
+
+@dataclass(frozen=True)
+class _Routes:
+    """Every request's route, and the requests through each pool."""
+
+    chooser: PoolChooser              # the simulator's pool choice, nothing else
+    limit: int                        # maxBlocksPerHost in effect
+    units: list[_Unit]
+    shapes: dict[tuple, list]
+    reach: dict[tuple, set[str]]      # (family, shape) -> pools its pods may use
+    through: dict[str, list[int]]     # pool -> [declared, with headroom] pod requests
+    tunnels_in: dict[str, int]        # pool -> tunnel requests whose route contains it
+
+    def claims(self, p: str, declared: bool) -> tuple[int, int]:
+        """(most blocks the requests can claim in p, most nodes holding addresses of p)."""
+        size = self.chooser.by_name[p].block_addresses
+        requests = self.through.get(p, [0, 0])[0 if declared else 1] + self.tunnels_in.get(p, 0)
+        only = frozenset((p,))
+        nodes = [(u.count, min(self.limit, -(-u.requests(only, declared) // size)))
+                 for u in self.units]
+        holders = min(requests, sum(c for c, m in nodes if m))
+        return _most_blocks(requests, size, nodes), holders
+
+
+def _route_table(stack: Stack, units: list[_Unit], shapes: dict[tuple, list]) -> _Routes | None:
+    """Each request's route from Calico's pool choice, or None if one is refused."""
+    chooser = PoolChooser(stack.pools.values())
+    infos = namespaces_from_bindings({e[0]: stack.bindings[e[0]] for e in shapes.values()})
+    try:
+        reach = _route_requests(units, shapes, infos, chooser)
+    except Refused:
+        return None
+    through: dict[str, list[int]] = {}
+    for key, pools in reach.items():  # a pod counts once per pool
+        _, declared, wanted = shapes[key]
+        for p in pools:
+            entry = through.setdefault(p, [0, 0])
+            entry[0] += declared
+            entry[1] += wanted
+    tunnels_in: dict[str, int] = {}
+    for u in units:
+        for t in u.tunnels:
+            for p in t:
+                tunnels_in[p] = tunnels_in.get(p, 0) + u.count
+    return _Routes(chooser, stack.cluster.effective_max_blocks_per_host, units, shapes, reach,
+                   through, tunnels_in)
+
+
+def _route_requests(units: list[_Unit], shapes: dict[tuple, list], infos: dict,
+                    chooser: PoolChooser) -> dict[tuple, set[str]]:
+    """Fill in each unit's tunnel routes and pod requests per route; return the pools
+    each shape's pods may use. Raises ``Refused`` as Calico would refuse a request."""
+    reach: dict[tuple, set[str]] = {}
+    annotated: dict[tuple, frozenset[str]] = {}
+    for u in units:
+        for kind, pools in chooser.tunnel_pools(u.name, u.labels).items():
+            _, route = chooser.choose(4, u.name, u.labels, None, [p.cidr for p in pools],
+                                      TUNNEL)
+            u.tunnels.append(route)
+        if u.count == 0 or u.max_pods <= 0:
+            continue
+        for key, (ns, declared, wanted) in shapes.items():
+            # An annotation names its pools whatever the node: one look-up serves all.
+            route = annotated.get(key) if key[1][0] is not None else None
+            if route is None:
+                route = chooser.choose(key[0], u.name, u.labels, infos[ns], None, WORKLOAD)[1]
+                if key[1][0] is not None:
+                    annotated[key] = route
+            reach.setdefault(key, set()).update(route)
+            entry = u.pods.setdefault(route, [0, 0])
+            entry[0] += declared
+            entry[1] += wanted
+    return reach
+
+
+# --------------------------------------------------------------------------
+# The proof, step by step
+
+
+def _most_blocks(requests: int, size: int, nodes: list[tuple[int, int]]) -> int:
+    """Most blocks ``requests`` can claim at ``size`` addresses a block when
+    ``nodes`` are (node count, most blocks one of them may hold): a first block
+    costs one request, every further one ``size`` requests."""
+    ranked = sorted(((m, c) for c, m in nodes if m > 0), reverse=True)
+    first = min(requests, sum(c for _, c in ranked))
+    further, left = 0, first
+    for m, c in ranked:
+        take = min(c, left)
+        further += take * (m - 1)
+        left -= take
+        if not left:
+            break
+    return first + min(further, (requests - first) // size)
+
+
+def _pools_that_may_borrow(routes: _Routes) -> set[str]:
+    """Step 1: the pools that may run out of unclaimed blocks (and then borrow or refuse).
+
+    Until the first request that finds p without an unclaimed block, nothing
+    borrows in p, so a node's p blocks hold only its own addresses. A node
+    claims its k-th p block only when its blocks are full: 1 + (k-1)*S of its
+    requests went through p, and it holds at most min(maxBlocksPerHost,
+    ceil(cap/S)) of them. Giving first blocks to as many nodes as T allows and
+    S requests to every further block bounds the claims by
+    U = f + min(further blocks the f roomiest nodes may hold, (T - f) // S),
+    f = min(nodes with cap >= 1, T). The request finding p full would claim
+    one more, so with U <= B it never comes: p never borrows, never runs dry.
+    """
+    return {i.name for i in routes.chooser.infos
+            if i.enabled and routes.claims(i.name, False)[0] > i.num_blocks}
+
+
+def _borrowing_routes_fit(routes: _Routes, borrowing: set[str]) -> bool:
+    """Step 4: whether nothing fails in the pools that may borrow.
+
+    A pool where U > B may borrow (CIP509, reported unless CIP502 explains
+    it; under strictAffinity a refusal: no proof). Nothing fails there still
+    when: a route with another pool never gets to borrow (that pool keeps
+    unclaimed blocks); a route of such pools only runs dry once every
+    address of its pools is taken, so the requests touching it must fit in
+    them; and since every claim in p comes before p's first borrow, a node
+    holds at most ceil((its requests through p - 1) / S) p blocks when one
+    more request comes, which must stay below maxBlocksPerHost over the route
+    (checked with step 2, ``_no_node_reaches_block_limit``).
+    """
+    by_name = routes.chooser.by_name
+    tunnels = [(u.count, t) for u in routes.units for t in u.tunnels]
+    for route in {r for u in routes.units if u.count for r in (*u.pods, *u.tunnels)}:
+        if route <= borrowing:  # the borrowing loop finds a free address
+            requests = (sum(routes.shapes[key][2] for key, pools in routes.reach.items()
+                            if pools & route)
+                        + sum(c for c, t in tunnels if t & route))
+            if requests > sum(by_name[p].num_blocks * by_name[p].block_addresses
+                              for p in route):
+                return False
+    return True
+
+
+def _no_node_reaches_block_limit(routes: _Routes, borrowing: set[str]) -> bool:
+    """Steps 2 and 2b: whether no node reaches the block limit on any route it uses.
+
+    2. A request refused at the block limit holds maxBlocksPerHost full blocks of
+    its route R: more than limit * (smallest S in R) of its node's requests go
+    through R. When the requests on any node that may touch R stay within
+    that, no request hits the limit.
+
+    2b. A request is refused at the limit only when all its node's blocks of R
+    are full. A block of a pool that never borrows (1) holds only its node's
+    addresses, so full it took S of them; a block of a borrowing pool (4) took
+    at least one (its first request) and every further one of the node's
+    blocks there S more, since claims precede borrowing. With A of the
+    node's requests through R before the refused one and b borrowing pools
+    in R, it holds at most min(b, A) + (A - min(b, A)) // (smallest S in R)
+    blocks of R; below maxBlocksPerHost, nothing is refused at the limit.
+
+    Failing both, step 4's bound per pool of the route decides.
+    """
+    for u in routes.units:
+        if not u.count:
+            continue
+        for route in {*u.pods, *u.tunnels}:
+            if _may_reach_limit(routes, u, route, borrowing):
+                return False
+    return True
+
+
+def _may_reach_limit(routes: _Routes, u: _Unit, route: frozenset[str],
+                     borrowing: set[str]) -> bool:
+    """Whether a node of ``u`` may be refused at the block limit on ``route``."""
+    by_name, limit = routes.chooser.by_name, routes.limit
+    smallest = min(by_name[p].block_addresses for p in route)
+    held = len(route & borrowing)
+
+    def most_held(own: int) -> int:  # 2b, ``own``: the node's requests through route
+        firsts = min(held, max(0, own - 1))
+        return firsts + max(0, own - 1 - firsts) // smallest
+
+    if most_held(u.max_pods + len(u.tunnels)) < limit:
+        return False  # no node of the unit makes more requests than that
+    if most_held(u.requests(route, False)) < limit:
+        return False
+    return sum(-(-max(0, u.requests(frozenset((p,)), False) - 1) // by_name[p].block_addresses)
+               for p in route) >= limit  # step 4
+
+
+def _pools_without_block_size_problem(stack: Stack, capacities: Sequence[PoolCapacity],
+                                      routes: _Routes, borrowing: set[str], covered: Covered,
+                                      pool_level: frozenset[str]) -> set[str]:
+    """Step 3: the pools for which CIP507 and CIP509 cannot fire.
+
+    With 1 and 2 for every pool and route and no route refused outright,
+    nothing fails or borrows: no CIP508, no CIP509, and CIP507's "borrows or
+    refuses" problem is absent. CIP507's other problems are exact from the
+    declaration (blocks < nodes, a node at its demand beyond the block limit)
+    or bounded: stranded space is below S per node holding addresses (at most
+    f nodes of the declared load), and the unclaimed blocks are at least
+    B - U of the declared load's U.
+    """
+    demands = pool_demands(stack, capacities)
+    clear = set(pool_level)
+    for cap in capacities:
+        if cap.name in clear:
+            continue
+        if cap.name in borrowing:  # CIP509, unless CIP502 explains it
+            continue
+        if covered(f"pool/{cap.name}", "CIP505") or _stranding_is_harmless(
+                stack, cap, demands[cap.name], routes):
+            clear.add(cap.name)
+    return clear
+
+
+def _stranding_is_harmless(stack: Stack, cap: PoolCapacity, groups: list[tuple[int, int]],
+                           routes: _Routes) -> bool:
+    """No CIP507 for a pool that neither borrows nor refuses: its geometry fits the
+    nodes, and what it strands is either small or leaves room for the headroom."""
+    pool = stack.pools[cap.name]
+    nodes = sum(c for c, _ in groups)
+    if nodes == 0:
+        return True
+    width = 32 if pool.version == 4 else 128
+    blocks, size = 1 << (pool.spec.block_size - pool.prefixlen), 1 << (width - pool.spec.block_size)
+    if blocks < nodes or stranded(max(d for _, d in groups), size)[0] > routes.limit:
+        return False
+    info = routes.chooser.by_name.get(cap.name)
+    if info is None or not info.enabled:
+        return True  # never allocated from: nothing stranded
+    claimed, holders = routes.claims(cap.name, True)
+    used = routes.through.get(cap.name, [0, 0])[0] + routes.tunnels_in.get(cap.name, 0)
+    threshold = (1 << (width - pool.prefixlen)) * STRANDED_SHARE_PERCENT // 100
+    growth = -(-used * stack.cluster.headroom_percent // 100)
+    return holders * (size - 1) <= threshold or (blocks - claimed) * size >= growth

@@ -1,0 +1,221 @@
+"""The Calico AutoAssign model: claim order, borrowing, limits, release, tunnels, fork."""
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ipam_model.calico.ipam.chooser import NamespaceInfo
+from ipam_model.calico.ipam.results import AllocationFailure, PodAllocation
+from ipam_model.calico.ipam.simulator import Simulator
+from ipam_model.core.model import Pool, PoolSpec
+
+POOL = Pool("pool-a", PoolSpec("172.16.0.0/26", 29))
+
+
+def test_claim_order_node1_to_node8():
+    sim = Simulator([POOL])
+    blocks = [sim.allocate("default", f"p{i}", f"node{i}").block for i in range(1, 9)]
+    assert blocks == ["172.16.0.32/29", "172.16.0.0/29", "172.16.0.16/29", "172.16.0.24/29",
+                      "172.16.0.48/29", "172.16.0.56/29", "172.16.0.40/29", "172.16.0.8/29"]
+
+
+def test_nodes_9_and_10_borrow():
+    sim = Simulator([POOL])
+    results = [sim.allocate("default", f"p{i}", f"node{i}") for i in range(1, 11)]
+    assert (results[8].block, results[8].ip, results[8].borrowed) == ("172.16.0.8/29", "172.16.0.9", True)
+    assert (results[9].block, results[9].ip, results[9].borrowed) == ("172.16.0.24/29", "172.16.0.25", True)
+    affinity = {b.cidr: b.affinity for b in sim.blocks()}
+    assert affinity["172.16.0.8/29"] == "host:node8"
+
+
+def test_strict_affinity_nodes_9_and_10_fail():
+    sim = Simulator([POOL], strict_affinity=True)
+    results = [sim.allocate("default", f"p{i}", f"node{i}") for i in range(1, 11)]
+    assert all(isinstance(r, PodAllocation) for r in results[:8])
+    for r in results[8:]:
+        assert isinstance(r, AllocationFailure)
+        assert r.message == ("Assigned 0 out of 1 requested IPv4 addresses; "
+                             "No more free affine blocks and strict affinity enabled")
+
+
+def test_pool_exhausted_message():
+    sim = Simulator([POOL])
+    # node1 fills all 8 blocks (64 addresses); node2 finds neither a block nor a free address
+    assert all(isinstance(sim.allocate("default", f"p{i}", "node1"), PodAllocation)
+               for i in range(64))
+    r = sim.allocate("default", "one-too-many", "node2")
+    assert r.message == ("Assigned 0 out of 1 requested IPv4 addresses; "
+                         "No IPs available in pools: [172.16.0.0/26]")
+
+
+def test_per_host_block_limit_fails_without_borrowing():
+    sim = Simulator([POOL], max_blocks_per_host=2)
+    got = [sim.allocate("default", f"p{i}", "node1") for i in range(17)]
+    assert all(isinstance(r, PodAllocation) for r in got[:16])
+    assert got[16].message == "cannot allocate new block due to per host block limit"
+    assert sim.node_blocks("node1") == ["172.16.0.32/29", "172.16.0.40/29"]
+
+
+def test_default_block_limit_is_20():
+    sim = Simulator([Pool("tiny", PoolSpec("10.0.0.0/24", 31))])
+    got = [sim.allocate("default", f"p{i}", "node1") for i in range(41)]
+    assert all(isinstance(r, PodAllocation) for r in got[:40])
+    assert isinstance(got[40], AllocationFailure)
+
+
+def test_release_goes_to_back_of_queue():
+    sim = Simulator([POOL])
+    for i in range(3):
+        sim.allocate("default", f"p{i}", "node1")
+    sim.release("default", "p0")  # .32 freed: reused only after .35-.39
+    ips = [sim.allocate("default", f"q{i}", "node1").ip for i in range(6)]
+    assert ips == ["172.16.0.35", "172.16.0.36", "172.16.0.37", "172.16.0.38",
+                   "172.16.0.39", "172.16.0.32"]
+
+
+def test_empty_unaffine_block_is_deleted_and_node_removal_frees_blocks():
+    sim = Simulator([POOL])
+    for i in range(1, 10):
+        sim.allocate("default", f"p{i}", f"node{i}")
+    sim.remove_node("node8")  # node9 still borrows from .8/29: the block stays
+    assert "172.16.0.8/29" in {b.cidr for b in sim.blocks()}
+    sim.release("default", "p9")
+    assert "172.16.0.8/29" not in {b.cidr for b in sim.blocks()}
+    # the freed block is claimable again: node9 now claims it as its own
+    r = sim.allocate("default", "again", "node9")
+    assert (r.block, r.borrowed) == ("172.16.0.8/29", False)
+
+
+def test_tunnel_address_first_then_pods():
+    pool = Pool("external-pool", PoolSpec("172.16.0.0/26", 29, ipip_mode="Always"))
+    sim = Simulator([pool])
+    tunnel = sim.add_node("node1")
+    assert [(t.kind, t.ip) for t in tunnel] == [("ipip", "172.16.0.32")]
+    assert [sim.allocate("default", f"p{i}", "node1").ip for i in range(3)] == [
+        "172.16.0.33", "172.16.0.34", "172.16.0.35"]
+
+
+def test_two_pools_nodes_9_10_claim_from_second_pool():
+    p2 = Pool("pool-b", PoolSpec("192.169.0.0/24", 29))
+    sim = Simulator([POOL, p2])
+    res = [sim.allocate("default", f"p{i}", f"node{i}") for i in range(1, 11)]
+    assert [r.block for r in res[8:]] == ["192.169.0.200/29", "192.169.0.240/29"]
+
+
+def test_readded_node_uses_new_labels_and_keeps_leftover_blocks():
+    a = Pool("a-pool", PoolSpec("10.1.0.0/24", 29, node_selector="zone == 'a'"))
+    b = Pool("b-pool", PoolSpec("10.2.0.0/24", 29, node_selector="zone == 'b'"))
+    sim = Simulator([a, b])
+    sim.add_node("n1", {"zone": "a"})
+    assert sim.allocate("default", "p1", "n1").pool == "a-pool"
+    sim.remove_node("n1")
+    assert sim.blocks() == []  # its only pod was released, its empty block deleted
+    sim.add_node("n1", {"zone": "b"})
+    assert sim.allocate("default", "p2", "n1").pool == "b-pool"
+
+
+# --------------------------------------------------------------------------
+# fork(): an independent copy
+
+
+NODES = ["n0", "n1", "n2", "n3"]
+ALLOC = st.tuples(st.just("alloc"), st.sampled_from(["default", "web"]), st.integers(0, 12),
+                  st.sampled_from(NODES))
+OPS = st.one_of(  # small pools and mostly allocations, so blocks fill and nodes borrow
+    ALLOC, ALLOC, ALLOC,
+    st.tuples(st.just("add"), st.sampled_from(NODES), st.sampled_from("ab")),
+    st.tuples(st.just("release"), st.sampled_from(["default", "web"]), st.integers(0, 12)),
+    st.tuples(st.just("remove"), st.sampled_from(NODES)),
+    st.tuples(st.just("gc")),
+)
+
+
+ALLOC_0 = ("alloc", "default", 0, "n0")
+
+
+def fork_pools(bs_a, bs_b):
+    return [Pool("a", PoolSpec("10.0.0.0/28", bs_a, ipip_mode="Always",
+                               node_selector="zone == 'a'")),
+            Pool("b", PoolSpec("10.1.0.0/29", bs_b, node_selector="zone == 'b'")),
+            Pool("c", PoolSpec("10.2.0.0/29", 30, assignment_mode="Manual"))]
+
+
+def apply(sim, op):
+    """One operation; what it returns (the simulator's answer, comparable)."""
+    kind, *args = op
+    if kind == "add":
+        node, zone = args
+        return sim.add_node(node, {"zone": zone})
+    if kind == "alloc":
+        ns, i, node = args
+        return sim.allocate(ns, f"p{i}", node)
+    if kind == "release":
+        ns, i = args
+        return sim.release(ns, f"p{i}")
+    if kind == "remove":
+        return sim.remove_node(*args)
+    return sim.release_empty_blocks()
+
+
+def state(sim):
+    return (sim.blocks(), sim.pods(), sim.tunnels(), list(sim.failures),
+            {n: sim.node_blocks(n) for n in NODES}, sim.pool_usage(), sorted(sim.namespaces))
+
+
+def fresh(settings_, ops):
+    pools, kwargs = settings_
+    sim = Simulator(pools, **kwargs)
+    return sim, [apply(sim, op) for op in ops]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(29, 31), st.integers(29, 31), st.booleans(), st.integers(0, 3),
+       st.lists(OPS, max_size=40), st.lists(OPS, max_size=40), st.lists(OPS, max_size=40))
+def test_a_fork_is_independent_and_both_continue_as_a_fresh_replay(bs_a, bs_b, strict, limit,
+                                                                   before, on_fork, on_original):
+    web = {"web": NamespaceInfo("web", ipv4_pools=("c",))}
+    setup = (fork_pools(bs_a, bs_b),
+             {"strict_affinity": strict, "max_blocks_per_host": limit, "namespaces": web})
+    original, _ = fresh(setup, before)
+    at_fork = state(original)
+    fork = original.fork()
+    assert state(fork) == at_fork
+    fork_answers = [apply(fork, op) for op in on_fork]
+    assert state(original) == at_fork  # nothing the fork did reached the original
+    original_answers = [apply(original, op) for op in on_original]
+    replay_fork, answers = fresh(setup, [*before, *on_fork])
+    assert fork_answers == answers[len(before):]
+    assert state(fork) == state(replay_fork)
+    replay_original, answers = fresh(setup, [*before, *on_original])
+    assert original_answers == answers[len(before):]
+    assert state(original) == state(replay_original)
+
+
+@pytest.mark.parametrize("pool, before, on_fork, on_original", [
+    # the fork's claim walk past the node's first block must not shortcut the original's
+    (Pool("p", PoolSpec("10.0.0.0/30", 32)), [ALLOC_0], [("alloc", "default", 1, "n0"),
+                                                       ("alloc", "default", 2, "n0")],
+     [("alloc", "default", 3, "n0")]),
+    # an address the fork releases is not the original's to hand out
+    (Pool("p", PoolSpec("10.0.0.0/31", 31)), [ALLOC_0, ("alloc", "default", 1, "n0")],
+     [("release", "default", 0)], [("release", "default", 1), ("alloc", "default", 2, "n0")]),
+], ids=["claims", "releases"])
+def test_what_a_fork_does_never_reaches_the_original(pool, before, on_fork, on_original):
+    setup = ([pool], {})
+    original, _ = fresh(setup, before)
+    fork = original.fork()
+    for op in on_fork:
+        apply(fork, op)
+    answers = [apply(original, op) for op in on_original]
+    replay, expected = fresh(setup, [*before, *on_original])
+    assert answers == expected[len(before):]
+    assert state(original) == state(replay)
+
+
+def test_a_fork_may_start_a_node_of_the_same_name_with_other_labels():
+    # Pool choice caches, by node name, which pools select a node: a fork keeps its own.
+    sim = Simulator(fork_pools(29, 30))
+    fork = sim.fork()
+    sim.add_node("n0", {"zone": "a"})
+    fork.add_node("n0", {"zone": "b"})
+    assert (sim.allocate("default", "p", "n0").pool, fork.allocate("default", "p", "n0").pool) == (
+        "a", "b")
+    assert [t.pool for t in sim.tunnels()] == ["a"] and fork.tunnels() == []

@@ -1,0 +1,78 @@
+"""``calico-ipam simulate``: JSON and table output, exit codes, usage errors."""
+import json
+
+import pytest
+
+
+def run_command(argv):
+    """The simulate command alone (other commands' modules play no part)."""
+    import argparse
+    from ipam_model.cli.commands import simulate as command
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(argv))
+
+
+def test_cli_dev_example(capsys):
+    pytest.importorskip("ipam_model.calico")
+    rc = run_command([ "--stack", "dev", "--stacks", "stacks", "--node", "node1",
+               "--pods", "external-ns=3", "--pods", "internal-ns=3", "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    pods = {(p["namespace"], p["ip"], p["block"]) for p in out["pods"]}
+    assert pods == {("external-ns", "172.16.0.33", "172.16.0.32/29"),
+                    ("external-ns", "172.16.0.34", "172.16.0.32/29"),
+                    ("external-ns", "172.16.0.35", "172.16.0.32/29"),
+                    ("internal-ns", "192.169.0.208", "192.169.0.208/29"),
+                    ("internal-ns", "192.169.0.209", "192.169.0.208/29"),
+                    ("internal-ns", "192.169.0.210", "192.169.0.208/29")}
+    assert set(out["pods"][0]) == {"namespace", "pod", "node", "ip", "pool", "block"}
+    assert out["tunnels"][0]["ip"] == "172.16.0.32"
+    assert {b["cidr"]: b["allocated"] for b in out["blocks"]} == {
+        "172.16.0.32/29": 4, "192.169.0.208/29": 3}
+
+
+def test_cli_failures_exit_1_and_bad_pods_flag(capsys):
+    pytest.importorskip("ipam_model.calico")
+    from ipam_model.core.errors import UsageError
+    rc = run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=70",
+                      "--strict-affinity"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "No more free affine blocks and strict affinity enabled" in out
+    assert "pod external-ns/external-ns-63 on node node1" in out
+    with pytest.raises(UsageError, match="NAMESPACE=COUNT"):
+        run_command(["--stack", "dev", "--pods", "web"])
+    with pytest.raises(UsageError, match="no stack 'nope'"):
+        run_command(["--stack", "nope"])
+
+
+def test_cli_text_output_tables(capsys):
+    pytest.importorskip("ipam_model.calico")
+    assert run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=1"]) == 0
+    out = capsys.readouterr().out
+    assert "NAME            NAMESPACE     IP            NODE    POOL            BLOCK" in out
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in out.splitlines() if line.startswith("| ")]
+    assert rows[0] == ["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE", "AFFINITY"]
+    assert ["IP Pool", "172.16.0.0/26", "64", "2 (3%)", "62 (97%)", ""] in rows
+    assert ["Block", "172.16.0.32/29", "8", "2 (25%)", "6 (75%)", "host:node1"] in rows
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_cli_empty_node_name_is_a_usage_error(name):
+    # An empty --node once simulated a node called "" whose blocks showed
+    # affinity "none", as if nobody owned them.
+    from ipam_model.core.errors import UsageError
+    with pytest.raises(UsageError, match="--node"):
+        run_command(["--stack", "dev", "--stacks", "stacks", "--node", name])
+
+
+def test_cli_pods_of_an_undeclared_namespace_are_flagged(capsys):
+    # A typo (paymnts=2) silently simulated pods on the Automatic pools instead
+    # of the namespace's bound pools; the run must say so.
+    rc = run_command(["--stack", "prod", "--stacks", "stacks", "--nodes", "2",
+                      "--pods", "paymnts=2", "--pods", "payments=1", "--format", "json"])
+    captured = capsys.readouterr()
+    assert rc == 0 and json.loads(captured.out)["pods"]
+    assert "paymnts" in captured.err and "not declared in stack prod" in captured.err
+    assert "payments " not in captured.err and "'payments'" not in captured.err
