@@ -30,7 +30,6 @@ from typing import Any, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from ipam_model.rules import capacity, runner as check
 from ipam_model.views import manifests as render
@@ -38,7 +37,8 @@ from ipam_model.core.errors import CalicoIpamError, InputError
 from ipam_model.views.plan.safety import safety_findings
 from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
     Finding, Severity, Stack, has_errors)
-from ipam_model.declared.files import list_stack_files, load_stack
+from ipam_model.declared.files import load_siblings
+from ipam_model.declared.files import stacks_dir as project_stacks_dir
 from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.yaml import load_yaml_file
 from ipam_model.live.kube.reader import KubeReader
@@ -72,9 +72,7 @@ def field_manager(stack_name: str) -> str:
 
 def stacks_dir() -> Path:
     """``stackConfigDir`` of Pulumi.yaml (Pulumi's default is the project directory)."""
-    with open(PROJECT_DIR / "Pulumi.yaml", "rb") as handle:
-        project = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-    return PROJECT_DIR / (project.get("stackConfigDir") or ".")
+    return project_stacks_dir(PROJECT_DIR)
 
 
 def stack_file_display(stack_name: str) -> str:
@@ -117,14 +115,7 @@ def sibling_stacks(stack: Stack) -> list[Stack]:
     """
     if not stack.cluster.routing_domain:
         return []
-    siblings = []
-    for name, path in list_stack_files(stacks_dir()):
-        if name == stack.name:
-            continue
-        sibling = load_stack(path, name)
-        if sibling.cluster.routing_domain == stack.cluster.routing_domain:
-            siblings.append(sibling)
-    return siblings
+    return load_siblings(stacks_dir(), {stack.name}, domain=stack.cluster.routing_domain)
 
 
 # ------------------------------------------------------------------ findings

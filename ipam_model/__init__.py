@@ -26,7 +26,7 @@ _EXPORTS = {
     "load_stacks": "declared.files",
     "stack_from_config": "declared.build",
     "render_stack": "views.manifests",
-    "RULES": "core.rules",
+    "RULES": "catalogue",
     "Rule": "core.rules",
     "Finding": "core.model",
     "Location": "core.model",

@@ -24,25 +24,25 @@ Every policy delegates to ipam_model, so a pull request gets the same rules
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import netaddr
-import yaml
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
 from ipam_model.calico import validate as calico
-from ipam_model.rules import runner as check
+from ipam_model.calico.annotations import parse_pools_annotation
 from ipam_model.core.errors import CalicoIpamError
+from ipam_model.core.rules import Scope
+from ipam_model.rules import runner as check
+from ipam_model.rules.runner import rules_checked
 from ipam_model.core.model import (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, Finding, Severity,
     Stack)
-from ipam_model.declared.files import list_stack_files, load_stack
 from ipam_model.declared.build import stack_from_config
-from ipam_model.declared.yaml import load_yaml_file
+from ipam_model.declared.files import load_siblings, read_stack_config, stacks_dir
 
 PACK_NAME = "calico-ipam"
 IPPOOL_TYPES = ("kubernetes:projectcalico.org/v3:IPPool",
@@ -51,9 +51,9 @@ NAMESPACE_TYPES = ("kubernetes:core/v1:NamespacePatch", "kubernetes:core/v1:Name
 POOL_ANNOTATIONS = (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION)
 # The repository layout: policies/ sits next to Pulumi.yaml.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-# Calico's own rules are the resource policy's business; the stack policy
-# would only repeat them.
-_RESOURCE_RULE_PREFIX = "CIP1"
+# Calico's IPPool rules (the pool-scope check's) are the resource policy's
+# business; the stack policy would only repeat them.
+_RESOURCE_RULES = rules_checked(Scope.POOL)
 
 
 @dataclass(frozen=True)
@@ -141,20 +141,6 @@ def ippool_violations(props: Mapping, config: Mapping | None = None,
 
 # ------------------------------------------------------------------ Namespace annotations
 
-def parse_pool_annotation(value: Any) -> tuple[list[str] | None, str | None]:
-    """(pool names, None) or (None, what is wrong), as Calico's CNI plugin reads it."""
-    if not isinstance(value, str):
-        return None, f"must be a string holding a JSON list, not {type(value).__name__}"
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as exc:
-        return None, (f"is not valid JSON ({exc.msg} at character {exc.pos}); write it as "
-                      f"'[\"pool-a\", \"pool-b\"]'")
-    if not isinstance(parsed, list) or not all(isinstance(p, str) and p for p in parsed):
-        return None, "must be a JSON list of pool names (non-empty strings)"
-    return parsed, None
-
-
 def namespace_annotation_violations(props: Mapping, urn: str | None = None) -> list[Violation]:
     """The pool annotations of one Namespace/NamespacePatch are JSON lists of strings."""
     metadata = _plain(props).get("metadata") or {}
@@ -164,7 +150,7 @@ def namespace_annotation_violations(props: Mapping, urn: str | None = None) -> l
     for key in POOL_ANNOTATIONS:
         if key not in annotations or annotations[key] is None:
             continue  # None removes the key under server-side apply
-        _, problem = parse_pool_annotation(annotations[key])
+        _, problem = parse_pools_annotation(annotations[key])
         if problem:
             violations.append(Violation(
                 True, f"CIP609 annotation-invalid: metadata.annotations.{key}: namespace "
@@ -189,26 +175,13 @@ def _stack_file_config(stack_name: str | None) -> tuple[dict, str | None]:
     if not stack_name:
         return {}, None
     try:
-        directory = _stacks_dir()
-        path = directory / f"Pulumi.{stack_name}.yaml"
+        path = stacks_dir(PROJECT_DIR) / f"Pulumi.{stack_name}.yaml"
         if not path.is_file():
             return {}, None
-        data = load_yaml_file(path, display=str(path)).data or {}
+        config, _ = read_stack_config(path, display=str(path))
     except (CalicoIpamError, OSError):
         return {}, None
-    prefix = "calico-ipam:"
-    config = {k[len(prefix):]: v for k, v in (data.get("config") or {}).items()
-              if isinstance(k, str) and k.startswith(prefix)}
     return config, str(path)
-
-
-def _stacks_dir() -> Path:
-    project = PROJECT_DIR / "Pulumi.yaml"
-    if not project.is_file():
-        raise OSError("no Pulumi.yaml next to the policy pack")
-    with open(project, "rb") as handle:
-        data = yaml.safe_load(handle) or {}
-    return PROJECT_DIR / (data.get("stackConfigDir") or ".")
 
 
 def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
@@ -244,7 +217,7 @@ def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
                      if k in ("expectedPods", "labels")}
             for key, field in ((IPV4_POOLS_ANNOTATION, "ipv4Pools"),
                                (IPV6_POOLS_ANNOTATION, "ipv6Pools")):
-                names, _ = parse_pool_annotation(annotations.get(key))
+                names, _ = parse_pools_annotation(annotations.get(key))
                 if names is not None:
                     entry[field] = names
             namespaces[name] = entry
@@ -260,13 +233,8 @@ def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
 def _siblings(stack: Stack, file: str | None) -> list[Stack]:
     if not stack.cluster.routing_domain or file is None:
         return []
-    siblings = []
-    for name, path in list_stack_files(_stacks_dir()):
-        if name != stack.name:
-            sibling = load_stack(path, name)
-            if sibling.cluster.routing_domain == stack.cluster.routing_domain:
-                siblings.append(sibling)
-    return siblings
+    return load_siblings(stacks_dir(PROJECT_DIR), {stack.name},
+                         domain=stack.cluster.routing_domain)
 
 
 def stack_violations(resources: Sequence[StackResource], config: Mapping | None = None,
@@ -291,7 +259,7 @@ def stack_violations(resources: Sequence[StackResource], config: Mapping | None 
         return [Violation(True, f"{getattr(exc, 'rule', 'CIP002')} {exc}")]
     return [Violation(f.is_error, finding_text(f, f.subject), urns.get(f.subject))
             for f in findings
-            if f.severity is not Severity.INFO and not f.rule.startswith(_RESOURCE_RULE_PREFIX)]
+            if f.severity is not Severity.INFO and f.rule not in _RESOURCE_RULES]
 
 
 # ------------------------------------------------------------------ policies

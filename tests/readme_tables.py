@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from ipam_model.core.rules import RULES
+from ipam_model.catalogue import RULES
 from ipam_model.declared.schema import stack_schema
 
 

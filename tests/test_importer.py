@@ -11,11 +11,19 @@ from ipam_model.cli import main
 from ipam_model.core.errors import InputError
 from ipam_model.importer.build import from_live, minimal_pool
 from ipam_model.importer.files import from_manifests
-from ipam_model.importer.files import write_stack_file
+from ipam_model.cli.output import write_output
+from ipam_model.importer.files import stack_file_text
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
 from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
 from ipam_model.declared.files import load_stack
+
+
+def write_stack_file(path, imported, notes=None):
+    """What `calico-ipam import` does: the merged text, written atomically."""
+    text = stack_file_text(path, imported, notes)
+    write_output(path, text, make_parents=True)
+    return text
 
 DATA = Path(__file__).parent / "data" / "plan"
 POOLS = DATA / "pools.yaml"

@@ -377,7 +377,8 @@ def test_snapshot_round_trip(tmp_path):
                       objects=[snapshot_file.slim_object(i["kind"], i, i["apiVersion"])
                                for i in fixture_items() if i["kind"] in collector.SUPPORTED_KINDS])
     path = tmp_path / "snap.json"
-    write_snapshot(raw, str(path))
+    with open(path, "w", encoding="utf-8") as out:
+        write_snapshot(raw, out)
     doc = json.loads(path.read_text())
     assert (doc["kind"], doc["version"], doc["calicoApi"]) == ("CalicoIpamSnapshot", 1, API_CRD_V1)
     assert doc["counts"]["IPAMBlock"] == 4
@@ -393,7 +394,8 @@ def test_streaming_json_reader_is_independent_of_chunk_size(tmp_path_factory, ch
     path = tmp_path_factory.mktemp("c") / "s.json"
     raw = RawSnapshot(source="s", calico_api=API_V3,
                       objects=[i for i in fixture_items() if i["kind"] in collector.SUPPORTED_KINDS])
-    write_snapshot(raw, str(path))
+    with open(path, "w", encoding="utf-8") as out:
+        write_snapshot(raw, out)
     normal = load_snapshot(str(path))
     old = snapshot_file._JsonStream.CHUNK
     snapshot_file._JsonStream.CHUNK = chunk

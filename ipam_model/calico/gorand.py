@@ -17,11 +17,11 @@ repeatable) and ``walk_is_deterministic`` says when Calico would differ.
 from __future__ import annotations
 
 import functools
-import json
-from importlib import resources
 from typing import Iterator
 
 import netaddr
+
+from ..data import load_json
 
 _MASK64 = (1 << 64) - 1
 _INT32_MAX = (1 << 31) - 1  # Go's int32max, the seedrand modulus 2^31 - 1
@@ -33,9 +33,7 @@ _FNV32_PRIME = 16777619
 @functools.lru_cache(maxsize=1)
 def _seed_table() -> tuple[int, int, tuple[int, ...]]:
     """(rngLen, rngTap, rngCooked) from the packaged copy of Go's rng.go table."""
-    text = resources.files("ipam_model.data").joinpath(
-        "go_math_rand_rngcooked.json").read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = load_json("go_math_rand_rngcooked.json")
     cooked = tuple(int(v) & _MASK64 for v in data["rngCooked"])
     if len(cooked) != data["rngLen"]:
         raise ValueError("go_math_rand_rngcooked.json: rngCooked length differs from rngLen")

@@ -331,69 +331,70 @@ def _tokenize(text: str) -> list[_Token]:
         if i >= len(text):
             tokens.append(_Token(EOF, "", len(text)))
             return tokens
-        c = text[i]
-        after_label = bool(tokens) and tokens[-1].kind == LABEL
-        if c in "(){},":
-            tokens.append(_Token(c, c, i))
-            i += 1
-        elif c in "'\"":
-            close = text.find(c, i + 1)
-            if close < 0:
-                raise SelectorError(f"expected a closing {c} for the string that opens",
-                                    i, text, "end of selector")
-            tokens.append(_Token(STRING, text[i + 1:close], i))
-            i = close + 1
-        elif c in "=&|":
-            pair = c * 2
-            if not text.startswith(pair, i):
-                raise SelectorError(f"expected '{pair}'", i, text, f"'{c}' alone")
-            tokens.append(_Token({"==": EQ, "&&": AND, "||": OR}[pair], pair, i))
-            i += 2
-        elif c == "!":
-            if text.startswith("!=", i):
-                tokens.append(_Token(NE, "!=", i))
-                i += 2
-            else:
-                tokens.append(_Token(NOT, "!", i))
-                i += 1
-        elif after_label:
-            for kind, words in _WORD_OPERATORS:
-                end = _cut_words(text, i, words)
-                if end is not None:
-                    tokens.append(_Token(kind, text[i:end], i))
-                    i = end
-                    break
-            else:
-                raise SelectorError(
-                    f"expected an operator ({_OPERATORS_AFTER_LABEL}) after label "
-                    f"{tokens[-1].value!r}", i, text, _found_text(text, i))
-        elif text.startswith("has(", i):
-            j = _skip_space(text, i + 4)
-            key, end = _cut_label(text, j)
-            if not key:
-                raise SelectorError("expected a label key inside has()", j, text,
-                                    _found_text(text, j))
-            end = _skip_space(text, end)
-            if not text.startswith(")", end):
-                raise SelectorError(f"expected ')' to close has({key}", end, text,
-                                    _found_text(text, end))
-            tokens.append(_Token(HAS, key, i))
-            i = end + 1
-        elif text.startswith("all(", i) or text.startswith("global(", i):
-            name = "all" if text.startswith("all(", i) else "global"
-            end = _skip_space(text, i + len(name) + 1)
-            if not text.startswith(")", end):
-                raise SelectorError(f"expected ')' to close {name}(", end, text,
-                                    _found_text(text, end))
-            tokens.append(_Token(ALL if name == "all" else GLOBAL, name, i))
-            i = end + 1
-        elif c in _LABEL_CHARS:
-            key, i_end = _cut_label(text, i)
-            tokens.append(_Token(LABEL, key, i))
-            i = i_end
-        else:
-            raise SelectorError(_EXPECTED_TERM, i, text,
-                                _unexpected_char(text, i))
+        previous = tokens[-1] if tokens else None
+        token, i = _next_token(text, i, previous)
+        tokens.append(token)
+
+
+def _next_token(text: str, i: int, previous: _Token | None) -> tuple[_Token, int]:
+    """The token starting at *i* (not a space) and where the next one may start."""
+    c = text[i]
+    if c in "(){},":
+        return _Token(c, c, i), i + 1
+    if c in "'\"":
+        close = text.find(c, i + 1)
+        if close < 0:
+            raise SelectorError(f"expected a closing {c} for the string that opens",
+                                i, text, "end of selector")
+        return _Token(STRING, text[i + 1:close], i), close + 1
+    if c in "=&|":
+        pair = c * 2
+        if not text.startswith(pair, i):
+            raise SelectorError(f"expected '{pair}'", i, text, f"'{c}' alone")
+        return _Token({"==": EQ, "&&": AND, "||": OR}[pair], pair, i), i + 2
+    if c == "!":
+        if text.startswith("!=", i):
+            return _Token(NE, "!=", i), i + 2
+        return _Token(NOT, "!", i), i + 1
+    if previous is not None and previous.kind == LABEL:
+        return _word_operator(text, i, previous)
+    if text.startswith("has(", i):
+        return _has(text, i)
+    if text.startswith("all(", i) or text.startswith("global(", i):
+        return _all_or_global(text, i)
+    if c in _LABEL_CHARS:
+        key, end = _cut_label(text, i)
+        return _Token(LABEL, key, i), end
+    raise SelectorError(_EXPECTED_TERM, i, text, _unexpected_char(text, i))
+
+
+def _word_operator(text: str, i: int, label: _Token) -> tuple[_Token, int]:
+    for kind, words in _WORD_OPERATORS:
+        end = _cut_words(text, i, words)
+        if end is not None:
+            return _Token(kind, text[i:end], i), end
+    raise SelectorError(f"expected an operator ({_OPERATORS_AFTER_LABEL}) after label "
+                        f"{label.value!r}", i, text, _found_text(text, i))
+
+
+def _has(text: str, i: int) -> tuple[_Token, int]:
+    j = _skip_space(text, i + 4)
+    key, end = _cut_label(text, j)
+    if not key:
+        raise SelectorError("expected a label key inside has()", j, text, _found_text(text, j))
+    end = _skip_space(text, end)
+    if not text.startswith(")", end):
+        raise SelectorError(f"expected ')' to close has({key}", end, text,
+                            _found_text(text, end))
+    return _Token(HAS, key, i), end + 1
+
+
+def _all_or_global(text: str, i: int) -> tuple[_Token, int]:
+    name = "all" if text.startswith("all(", i) else "global"
+    end = _skip_space(text, i + len(name) + 1)
+    if not text.startswith(")", end):
+        raise SelectorError(f"expected ')' to close {name}(", end, text, _found_text(text, end))
+    return _Token(ALL if name == "all" else GLOBAL, name, i), end + 1
 
 
 def _found_text(text: str, i: int) -> str:

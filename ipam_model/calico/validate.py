@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from ..core import rules
 from ..core.cidr import LINK_LOCAL, Cidr, cidr_problem, parse_cidr
+from ..core.errors import CIP002
 from ..core.ippool import BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE, DEFAULT_NODE_SELECTOR
 from ..core.model import Finding, Location, Pool, frozen_map, has_errors
+from ..core.rules import CALICO, E, Rule, Scope, W
 from ..core.words import a_kind, did_you_mean, kind, name_label, show
 from .ippool import BOOL_FIELDS, DEPRECATED_FIELDS, SPEC_FIELDS, apply_defaults
 from .names import (
@@ -32,6 +33,78 @@ from .names import (
     qualified_name_problems,
 )
 from .selector import SelectorError, parse_selector
+
+CIP101 = Rule("CIP101", "cidr-required", E,
+              "IPPool CIDR must be specified (R1).",
+              CALICO, scope=Scope.POOL)
+CIP102 = Rule("CIP102", "cidr-invalid", E,
+              "IPPool CIDR must be a valid subnet, prefix within /32 or /128 (R1, R19).",
+              CALICO, scope=Scope.POOL)
+CIP103 = Rule("CIP103", "cidr-not-masked", E,
+              "IPPool CIDR must be strictly masked: host bits zero (R2).",
+              CALICO, scope=Scope.POOL)
+CIP104 = Rule("CIP104", "block-size-range", E,
+              "blockSize must be 20-32 for IPv4 and 116-128 for IPv6 (R3).",
+              CALICO, scope=Scope.POOL)
+CIP105 = Rule("CIP105", "pool-smaller-than-block", E,
+              "An enabled pool must be at least as large as one block (R4).",
+              CALICO, scope=Scope.POOL)
+CIP106 = Rule("CIP106", "ipip-on-ipv6", E,
+              "IPIP is not supported on IPv6 pools (R5).",
+              CALICO, scope=Scope.POOL)
+CIP107 = Rule("CIP107", "ipip-and-vxlan", E,
+              "ipipMode and vxlanMode cannot both be enabled (R6).",
+              CALICO, scope=Scope.POOL)
+CIP108 = Rule("CIP108", "encapsulation-mode-invalid", E,
+              "ipipMode/vxlanMode must be Never, Always or CrossSubnet, case-sensitive (R7).",
+              CALICO, scope=Scope.POOL)
+CIP109 = Rule("CIP109", "allowed-use-invalid", E,
+              "allowedUses entries must be Workload, Tunnel or LoadBalancer (R8).",
+              CALICO, scope=Scope.POOL)
+CIP110 = Rule("CIP110", "loadbalancer-exclusive", E,
+              "LoadBalancer cannot be combined with Workload or Tunnel (R9).",
+              CALICO, scope=Scope.POOL)
+CIP111 = Rule("CIP111", "loadbalancer-encapsulation", E,
+              "A LoadBalancer pool cannot have IPIP or VXLAN enabled (R10).",
+              CALICO, scope=Scope.POOL)
+CIP112 = Rule("CIP112", "loadbalancer-bgp-export", E,
+              "A LoadBalancer pool cannot disable BGP export (R11).",
+              CALICO, scope=Scope.POOL)
+CIP113 = Rule("CIP113", "loadbalancer-node-selector", E,
+              "A LoadBalancer pool must have nodeSelector exactly all() (R12).",
+              CALICO, scope=Scope.POOL)
+CIP114 = Rule("CIP114", "tunnel-namespace-selector", E,
+              "A pool allowing Tunnel cannot have a namespaceSelector (R13).",
+              CALICO, scope=Scope.POOL)
+CIP115 = Rule("CIP115", "global-selector", E,
+              "nodeSelector/namespaceSelector must not use global() (R14).",
+              CALICO, scope=Scope.POOL)
+CIP116 = Rule("CIP116", "selector-syntax", E,
+              "nodeSelector/namespaceSelector must be a valid Calico selector, at most 1024 "
+              "characters (R15).",
+              CALICO, scope=Scope.POOL)
+CIP117 = Rule("CIP117", "link-local-overlap", E,
+              "A pool must not overlap 169.254.0.0/16 or fe80::/10 (R16).",
+              CALICO, scope=Scope.POOL)
+CIP118 = Rule("CIP118", "deprecated-field", E,
+              "Deprecated ipip/nat-outgoing fields must be unset (R17).",
+              CALICO, scope=Scope.POOL)
+CIP119 = Rule("CIP119", "pool-name-invalid", E,
+              "Pool names are DNS-1123 subdomains: lower case, digits, '-' and '.', at most 253 "
+              "(R18).",
+              CALICO, scope=Scope.POOL)
+CIP120 = Rule("CIP120", "metadata-invalid", E,
+              "Labels and annotations must be valid Kubernetes keys and values, annotations at "
+              "most 256 KiB (R18).",
+              CALICO, scope=Scope.POOL)
+CIP121 = Rule("CIP121", "assignment-mode-invalid", E,
+              "assignmentMode must be Automatic or Manual.",
+              CALICO, scope=Scope.POOL)
+CIP122 = Rule("CIP122", "namespace-selector-default-uses", W,
+              "A namespaceSelector with defaulted allowedUses [Workload, Tunnel] trips R13: set "
+              "allowedUses: [Workload].",
+              scope=Scope.POOL)
+
 
 __all__ = ["validate_pool", "validated_pool", "pool_from_spec", "ENCAPSULATION_MODES",
            "ALLOWED_USES", "ASSIGNMENT_MODES"]
@@ -77,8 +150,8 @@ class _Checker:
             return Location(path=tuple(path))
         return Location(path=("spec",) + tuple(path))
 
-    def report(self, rule_id: str, path: tuple, message: str) -> None:
-        self.findings.append(rules.rule(rule_id).finding(
+    def report(self, rule: Rule, path: tuple, message: str) -> None:
+        self.findings.append(rule.finding(
             f"pool {self.label}: {message}", self.subject, self.where(path), stack=self.stack))
 
 
@@ -86,20 +159,20 @@ def _check_name(c: _Checker) -> None:
     name = c.name
     path = ("metadata", "name")
     if name is None:
-        c.report("CIP119", path, f'the name is missing; every IPPool needs one (Calico: '
+        c.report(CIP119, path, f'the name is missing; every IPPool needs one (Calico: '
                  f'"{CALICO_NAME}")')
         return
     if not isinstance(name, str):
-        c.report("CIP119", path, f"the name {show(name)} is {a_kind(name)}, not a string "
+        c.report(CIP119, path, f"the name {show(name)} is {a_kind(name)}, not a string "
                  f'(Calico: "{CALICO_NAME}")')
         return
     if name == "":
-        c.report("CIP119", path, f'the name is empty; every IPPool needs one (Calico: '
+        c.report(CIP119, path, f'the name is empty; every IPPool needs one (Calico: '
                  f'"{CALICO_NAME}")')
         return
     over = byte_len(name) - NAME_MAX_LENGTH
     if over > 0:
-        c.report("CIP119", path, f"the name is {byte_len(name)} bytes long, at most "
+        c.report(CIP119, path, f"the name is {byte_len(name)} bytes long, at most "
                  f"{NAME_MAX_LENGTH} are allowed (Calico: \"name is too long by {over} bytes\")")
     if not NAME_RE.fullmatch(name):
         reasons = []
@@ -115,7 +188,7 @@ def _check_name(c: _Checker) -> None:
             reasons.append("each dot-separated part must start and end with a letter or digit")
         why = "; ".join(reasons) or "not a DNS-1123 subdomain"
         hint = name_hint(name)
-        c.report("CIP119", path, f"name {show(name)} is not a valid IPPool name ({why})"
+        c.report(CIP119, path, f"name {show(name)} is not a valid IPPool name ({why})"
                  + (f'; did you mean "{hint}"?' if hint else "")
                  + f' (Calico: "{CALICO_NAME}")')
 
@@ -124,57 +197,57 @@ def _check_metadata(c: _Checker, metadata: Any) -> None:
     if metadata is None:
         return
     if not isinstance(metadata, Mapping):
-        c.report("CIP120", ("metadata",), f"metadata must be a mapping with labels and "
+        c.report(CIP120, ("metadata",), f"metadata must be a mapping with labels and "
                  f"annotations, not {a_kind(metadata)}")
         return
     labels = metadata.get("labels")
     if labels is not None:
         if not isinstance(labels, Mapping):
-            c.report("CIP120", ("metadata", "labels"),
+            c.report(CIP120, ("metadata", "labels"),
                      f"labels must be a mapping of key: value, not {a_kind(labels)}")
         else:
             for key, value in labels.items():
                 path = ("metadata", "labels", key)
                 if not isinstance(key, str):
-                    c.report("CIP120", path, f"label key {show(key)} is {a_kind(key)}; "
+                    c.report(CIP120, path, f"label key {show(key)} is {a_kind(key)}; "
                              "label keys are strings")
                     continue
                 for problem in qualified_name_problems(key):
-                    c.report("CIP120", path, f"label key {show(key)} is not a valid "
+                    c.report(CIP120, path, f"label key {show(key)} is not a valid "
                              f'Kubernetes label key (Calico: "{problem}")')
                 if not isinstance(value, str):
-                    c.report("CIP120", path, f"label {key} has the {kind(value)} value "
+                    c.report(CIP120, path, f"label {key} has the {kind(value)} value "
                              f"{show(value)}; label values are strings, quote it: "
                              f"{key}: \"{value if value is not None else ''}\"")
                     continue
                 for problem in label_value_problems(value):
-                    c.report("CIP120", path, f"label {key} has the value {show(value)}, "
+                    c.report(CIP120, path, f"label {key} has the value {show(value)}, "
                              f'which is not a valid label value (Calico: "{problem}")')
     annotations = metadata.get("annotations")
     if annotations is not None:
         if not isinstance(annotations, Mapping):
-            c.report("CIP120", ("metadata", "annotations"),
+            c.report(CIP120, ("metadata", "annotations"),
                      f"annotations must be a mapping of key: value, not {a_kind(annotations)}")
             return
         total = 0
         for key, value in annotations.items():
             path = ("metadata", "annotations", key)
             if not isinstance(key, str):
-                c.report("CIP120", path, f"annotation key {show(key)} is {a_kind(key)}; "
+                c.report(CIP120, path, f"annotation key {show(key)} is {a_kind(key)}; "
                          "annotation keys are strings")
                 continue
             # Calico lower-cases annotation keys before the qualified-name check.
             for problem in qualified_name_problems(key.lower()):
-                c.report("CIP120", path, f"annotation key {show(key)} is not a valid "
+                c.report(CIP120, path, f"annotation key {show(key)} is not a valid "
                          f'Kubernetes annotation key (Calico: "{problem}")')
             if not isinstance(value, str):
-                c.report("CIP120", path, f"annotation {key} has the {kind(value)} value "
+                c.report(CIP120, path, f"annotation {key} has the {kind(value)} value "
                          f"{show(value)}; annotation values are strings, quote it")
                 total += byte_len(key)
                 continue
             total += byte_len(key) + byte_len(value)
         if total > ANNOTATIONS_MAX_BYTES:
-            c.report("CIP120", ("metadata", "annotations"),
+            c.report(CIP120, ("metadata", "annotations"),
                      f"annotations total {total} bytes, more than the {ANNOTATIONS_MAX_BYTES} "
                      f"bytes (256 KiB) Kubernetes allows (Calico: \"total size of annotations "
                      f"is too large by {total - ANNOTATIONS_MAX_BYTES} bytes\")")
@@ -185,10 +258,10 @@ def _check_unknown_fields(c: _Checker, spec: Mapping) -> None:
         if isinstance(key, str) and key in SPEC_FIELDS:
             continue
         if not isinstance(key, str):
-            c.report("CIP002", (key,), f"the IPPool spec has the {kind(key)} key "
+            c.report(CIP002, (key,), f"the IPPool spec has the {kind(key)} key "
                      f"{show(key)}; field names are strings such as \"cidr\"")
             continue
-        c.report("CIP002", (key,), f"unknown field {show(key)} in the IPPool spec"
+        c.report(CIP002, (key,), f"unknown field {show(key)} in the IPPool spec"
                  + did_you_mean(key, SPEC_FIELDS[:-len(DEPRECATED_FIELDS)])
                  + (" (Calico would reject it, or silently drop it on a raw CRD write)"))
 
@@ -197,23 +270,23 @@ def _check_cidr(c: _Checker, spec: Mapping) -> Cidr | None:
     """The pool's network, masked, or None when the CIDR is missing or unusable."""
     raw = spec.get("cidr")
     if raw is None or raw == "":
-        c.report("CIP101", ("cidr",), 'cidr is missing; every IPPool needs one, e.g. '
+        c.report(CIP101, ("cidr",), 'cidr is missing; every IPPool needs one, e.g. '
                  'cidr: 10.244.0.0/16 (Calico: "IPPool CIDR must be specified")')
         return None
     if not isinstance(raw, str):
-        c.report("CIP102", ("cidr",), f"cidr {show(raw)} is {a_kind(raw)}, not a CIDR "
+        c.report(CIP102, ("cidr",), f"cidr {show(raw)} is {a_kind(raw)}, not a CIDR "
                  f'string such as "10.244.0.0/16" (Calico: "{_CALICO_CIDR_INVALID}")')
         return None
     network = parse_cidr(raw)
     if network is None:
-        c.report("CIP102", ("cidr",), f'cidr {show(raw)} {cidr_problem(raw)} (Calico: '
+        c.report(CIP102, ("cidr",), f'cidr {show(raw)} {cidr_problem(raw)} (Calico: '
                  f'"{_CALICO_CIDR_INVALID}")')
         return None
     if len(raw) > CIDR_MAX_LENGTH:
-        c.report("CIP102", ("cidr",), f"cidr {show(raw)} is {len(raw)} characters long; the "
+        c.report(CIP102, ("cidr",), f"cidr {show(raw)} is {len(raw)} characters long; the "
                  f"IPPool CRD allows at most {CIDR_MAX_LENGTH}: write it as {network.text}")
     if not network.masked:
-        c.report("CIP103", ("cidr",), f"cidr {raw} has host bits set: did you mean "
+        c.report(CIP103, ("cidr",), f"cidr {raw} has host bits set: did you mean "
                  f"{network.text}? Calico rejects it rather than masking it "
                  f'(Calico: "IPPool CIDR is not strictly masked")')
     return network
@@ -230,13 +303,13 @@ def _check_block_size(c: _Checker, spec: Mapping, version: int | None) -> int | 
             hint = f"; write it without quotes: blockSize: {int(raw.strip())}"
         elif isinstance(raw, float) and raw.is_integer():
             hint = f"; write it as a whole number: blockSize: {int(raw)}"
-        c.report("CIP104", ("blockSize",), f"blockSize {show(raw)} is {a_kind(raw)}, not an "
+        c.report(CIP104, ("blockSize",), f"blockSize {show(raw)} is {a_kind(raw)}, not an "
                  f"integer{hint} (Calico: \"{_CALICO_BLOCK_RANGE}\")")
         return None
     if version is None:
         # Family unknown (the CIDR is already reported): only flag what no family accepts.
         if not any(lo <= raw <= hi for lo, hi in BLOCK_SIZE_RANGE.values()):
-            c.report("CIP104", ("blockSize",), f"blockSize {raw} is out of range for both "
+            c.report(CIP104, ("blockSize",), f"blockSize {raw} is out of range for both "
                      f'families (Calico: "{_CALICO_BLOCK_RANGE}")')
         return None
     lo, hi = BLOCK_SIZE_RANGE[version]
@@ -244,7 +317,7 @@ def _check_block_size(c: _Checker, spec: Mapping, version: int | None) -> int | 
         other = 6 if version == 4 else 4
         olo, ohi = BLOCK_SIZE_RANGE[other]
         aside = f" ({raw} is an IPv{other} block size)" if olo <= raw <= ohi else ""
-        c.report("CIP104", ("blockSize",), f"blockSize {raw} is out of range: IPv{version} "
+        c.report(CIP104, ("blockSize",), f"blockSize {raw} is out of range: IPv{version} "
                  f"block size must be between {lo} and {hi}{aside} "
                  f'(Calico: "{_CALICO_BLOCK_RANGE}")')
         return None
@@ -259,7 +332,7 @@ def _check_pool_size(c: _Checker, spec: Mapping, network: Cidr, block_size: int)
     defaulted = spec.get("blockSize") in (None, 0)
     block_text = (f"blockSize {block_size}" + (f", the IPv{network.version} default" if defaulted
                                                 else ""))
-    c.report("CIP105", ("blockSize",) if not defaulted else ("cidr",),
+    c.report(CIP105, ("blockSize",) if not defaulted else ("cidr",),
              f"cidr {network.text} ({network.size} addresses) is smaller than one block "
              f"({block_text}: {1 << (network.bits - block_size)} "
              f"addresses); set blockSize: {network.prefixlen} or larger, or use a larger CIDR "
@@ -275,13 +348,13 @@ def _check_modes(c: _Checker, spec: Mapping) -> dict[str, str | None]:
             modes[field] = "Never"
         elif not isinstance(raw, str):
             modes[field] = None
-            c.report("CIP108", (field,), f"{field} {show(raw)} is {a_kind(raw)}, not one of "
+            c.report(CIP108, (field,), f"{field} {show(raw)} is {a_kind(raw)}, not one of "
                      "Never, Always or CrossSubnet"
                      + (" (YAML read the unquoted word as a boolean)" if isinstance(raw, bool)
                         else ""))
         elif raw not in ENCAPSULATION_MODES:
             modes[field] = None
-            c.report("CIP108", (field,), f"{field} {show(raw)} is not valid: use Never, Always "
+            c.report(CIP108, (field,), f"{field} {show(raw)} is not valid: use Never, Always "
                      f"or CrossSubnet, spelled exactly (case-sensitive)"
                      + did_you_mean(raw, ENCAPSULATION_MODES)
                      + f" (Calico: 'Unsupported value: {show(raw)}: supported values: "
@@ -295,11 +368,11 @@ def _check_encapsulation(c: _Checker, modes: Mapping[str, str | None],
                          version: int | None) -> None:
     ipip, vxlan = modes["ipipMode"], modes["vxlanMode"]
     if ipip in ENABLED_MODES and vxlan in ENABLED_MODES:
-        c.report("CIP107", ("vxlanMode",), f"ipipMode {ipip} and vxlanMode {vxlan} are both "
+        c.report(CIP107, ("vxlanMode",), f"ipipMode {ipip} and vxlanMode {vxlan} are both "
                  "enabled; choose one encapsulation and set the other to Never "
                  '(Calico: "Cannot enable both VXLAN and IPIP on the same IPPool")')
     if version == 6 and ipip in ENABLED_MODES:
-        c.report("CIP106", ("ipipMode",), f"ipipMode {ipip} on an IPv6 pool: IPIP carries only "
+        c.report(CIP106, ("ipipMode",), f"ipipMode {ipip} on an IPv6 pool: IPIP carries only "
                  "IPv4; use vxlanMode for IPv6 or set ipipMode: Never "
                  '(Calico: "IPIP is not supported on an IPv6 IP pool")')
 
@@ -312,7 +385,7 @@ def _check_bools(c: _Checker, spec: Mapping) -> None:
         hint = ""
         if isinstance(raw, str) and raw.lower() in ("true", "false"):
             hint = f"; write it without quotes: {field}: {raw.lower()}"
-        c.report("CIP002", (field,), f"{field} {show(raw)} is {a_kind(raw)}, not true or "
+        c.report(CIP002, (field,), f"{field} {show(raw)} is {a_kind(raw)}, not true or "
                  f"false{hint}")
 
 
@@ -323,18 +396,18 @@ def _check_allowed_uses(c: _Checker, spec: Mapping) -> list[str] | None:
         return None
     if isinstance(raw, str) or not isinstance(raw, (list, tuple)):
         hint = f"; write it as a list: allowedUses: [{raw}]" if isinstance(raw, str) else ""
-        c.report("CIP109", ("allowedUses",), f"allowedUses {show(raw)} is {a_kind(raw)}, "
+        c.report(CIP109, ("allowedUses",), f"allowedUses {show(raw)} is {a_kind(raw)}, "
                  f"not a list of Workload, Tunnel or LoadBalancer{hint}")
         return None
     uses: list[str] = []
     for index, use in enumerate(raw):
         if not isinstance(use, str) or use not in ALLOWED_USES:
             hint = did_you_mean(use, ALLOWED_USES) if isinstance(use, str) else ""
-            c.report("CIP109", ("allowedUses", index), f"allowedUses entry {show(use)} is not "
+            c.report(CIP109, ("allowedUses", index), f"allowedUses entry {show(use)} is not "
                      f"one of Workload, Tunnel or LoadBalancer (case-sensitive){hint} "
                      f'(Calico: "unknown use: {use}")')
         elif use in uses:
-            c.report("CIP109", ("allowedUses", index), f"allowedUses lists {use} twice "
+            c.report(CIP109, ("allowedUses", index), f"allowedUses lists {use} twice "
                      '(Calico CRD: allowedUses is a set: "Duplicate value")')
         else:
             uses.append(use)
@@ -346,10 +419,10 @@ def _check_assignment_mode(c: _Checker, spec: Mapping) -> None:
     if raw is None or raw in ASSIGNMENT_MODES:
         return
     if not isinstance(raw, str):
-        c.report("CIP121", ("assignmentMode",), f"assignmentMode {show(raw)} is "
+        c.report(CIP121, ("assignmentMode",), f"assignmentMode {show(raw)} is "
                  f"{a_kind(raw)}, not Automatic or Manual")
         return
-    c.report("CIP121", ("assignmentMode",), f"assignmentMode {show(raw)} is not valid: use "
+    c.report(CIP121, ("assignmentMode",), f"assignmentMode {show(raw)} is not valid: use "
              "Automatic or Manual (case-sensitive), or leave it out for Automatic"
              + (did_you_mean(raw, ASSIGNMENT_MODES) if raw else "")
              + f" (Calico: 'Unsupported value: {show(raw)}: supported values: "
@@ -362,25 +435,25 @@ def _check_selector(c: _Checker, spec: Mapping, field: str) -> str | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        c.report("CIP116", (field,), f"{field} {show(raw)} is {a_kind(raw)}, not a selector "
+        c.report(CIP116, (field,), f"{field} {show(raw)} is {a_kind(raw)}, not a selector "
                  "string such as \"zone == 'a'\"")
         return None
     if len(raw) > SELECTOR_MAX_LENGTH:
-        c.report("CIP116", (field,), f"{field} is {len(raw)} characters long; the IPPool CRD "
+        c.report(CIP116, (field,), f"{field} is {len(raw)} characters long; the IPPool CRD "
                  f"allows at most {SELECTOR_MAX_LENGTH}")
         return raw
     if "global(" in raw:
-        c.report("CIP115", (field,), f"{field} {show(raw)} uses global(), which IPPools do "
+        c.report(CIP115, (field,), f"{field} {show(raw)} uses global(), which IPPools do "
                  f"not support; use all() instead (Calico: \"global() selector is not valid "
                  f'for IPPool {field} - use all() instead")')
         return raw
     try:
         parse_selector(raw)
     except SelectorError as error:
-        c.report("CIP116", (field,), f"{field} {show(raw, 200)} is not a valid selector: "
+        c.report(CIP116, (field,), f"{field} {show(raw, 200)} is not a valid selector: "
                  f"{error}")
     except RecursionError:
-        c.report("CIP116", (field,), f"{field} nests parentheses too deeply to be a usable "
+        c.report(CIP116, (field,), f"{field} nests parentheses too deeply to be a usable "
                  "selector")
     return raw
 
@@ -390,22 +463,22 @@ def _check_load_balancer(c: _Checker, spec: Mapping, uses: list[str],
     raw_uses = spec.get("allowedUses")
     for other in (u for u in uses if u != "LoadBalancer"):
         index = raw_uses.index(other) if isinstance(raw_uses, list) else 0
-        c.report("CIP110", ("allowedUses", index), f"allowedUses {show(uses)} combines "
+        c.report(CIP110, ("allowedUses", index), f"allowedUses {show(uses)} combines "
                  f"LoadBalancer with {other}: a LoadBalancer pool serves Service IPs only, put "
                  f"{other} addresses in a separate pool (Calico: \"LoadBalancer cannot be used "
                  f'at the same time as: {other}")')
     for field in ("ipipMode", "vxlanMode"):
         if modes[field] in ENABLED_MODES:
-            c.report("CIP111", (field,), f"{field} {modes[field]} on a LoadBalancer pool: "
+            c.report(CIP111, (field,), f"{field} {modes[field]} on a LoadBalancer pool: "
                      "Service IPs are not encapsulated, set it to Never (Calico: \"LoadBalancer "
                      'IP pool cannot have IPIP or VXLAN enabled")')
     if spec.get("disableBGPExport") is True:
-        c.report("CIP112", ("disableBGPExport",), "disableBGPExport true on a LoadBalancer "
+        c.report(CIP112, ("disableBGPExport",), "disableBGPExport true on a LoadBalancer "
                  "pool: its Service IPs are reachable only when advertised over BGP "
                  '(Calico: "LoadBalancer IP pools cannot disable BGP export")')
     node_selector = spec.get("nodeSelector")
     if isinstance(node_selector, str) and node_selector not in ("", DEFAULT_NODE_SELECTOR):
-        c.report("CIP113", ("nodeSelector",), f"nodeSelector {show(node_selector)} on a "
+        c.report(CIP113, ("nodeSelector",), f"nodeSelector {show(node_selector)} on a "
                  "LoadBalancer pool: it must be exactly all() (or left out) "
                  '(Calico: "IP Pool with AllowedUse LoadBalancer must have nodeSelector set '
                  'to all()")')
@@ -419,14 +492,14 @@ def _check_namespace_selector_uses(c: _Checker, spec: Mapping, uses: list[str] |
               "tunnel IPs are not namespaced resources")
     if uses is None:
         # clientv3 defaults allowedUses to [Workload, Tunnel] before validating (ref §6.1).
-        c.report("CIP122", ("namespaceSelector",), "namespaceSelector is set but allowedUses "
+        c.report(CIP122, ("namespaceSelector",), "namespaceSelector is set but allowedUses "
                  "is left out, so Calico defaults it to [Workload, Tunnel] and calicoctl and "
                  "the Calico API server refuse the pool; set allowedUses: [Workload] "
                  f'(Calico: "{calico}")')
     elif "Tunnel" in uses:
         raw_uses = spec.get("allowedUses")
         index = raw_uses.index("Tunnel") if isinstance(raw_uses, list) else 0
-        c.report("CIP114", ("allowedUses", index), f"allowedUses {show(uses)} includes Tunnel "
+        c.report(CIP114, ("allowedUses", index), f"allowedUses {show(uses)} includes Tunnel "
                  "together with a namespaceSelector; tunnel addresses belong to nodes, not "
                  f'namespaces: drop Tunnel or the namespaceSelector (Calico: "{calico}")')
 
@@ -439,7 +512,7 @@ def _check_link_local(c: _Checker, network: Cidr) -> None:
                     "lies inside the link-local range" if reserved.contains(network) else
                     "contains the link-local range")
         family = f"IPv{network.version}"
-        c.report("CIP117", ("cidr",), f"cidr {network.text} {relation} {link_local}, which "
+        c.report(CIP117, ("cidr",), f"cidr {network.text} {relation} {link_local}, which "
                  f'nodes use for themselves (Calico: "IPPool CIDR overlaps with {family} Link '
                  f'Local range {link_local}")')
 
@@ -447,12 +520,12 @@ def _check_link_local(c: _Checker, network: Cidr) -> None:
 def _check_deprecated(c: _Checker, spec: Mapping) -> None:
     ipip = spec.get("ipip")
     if ipip is not None:
-        c.report("CIP118", ("ipip",), f"the deprecated field ipip is set to {show(ipip)}; "
+        c.report(CIP118, ("ipip",), f"the deprecated field ipip is set to {show(ipip)}; "
                  "Calico requires it unset (validator: mustBeNil) and v3.32 removed it: use "
                  "ipipMode: Always or CrossSubnet instead")
     nat = spec.get("nat-outgoing")
     if nat is not None and nat is not False:
-        c.report("CIP118", ("nat-outgoing",), f"the deprecated field nat-outgoing is set to "
+        c.report(CIP118, ("nat-outgoing",), f"the deprecated field nat-outgoing is set to "
                  f"{show(nat)}; Calico requires it false (validator: mustBeFalse) and v3.32 "
                  "removed it: use natOutgoing: true instead")
 
@@ -473,7 +546,7 @@ def validate_pool(name: str, spec: Mapping, metadata: Mapping | None = None, *,
     _check_name(c)
     _check_metadata(c, metadata)
     if not isinstance(spec, Mapping):
-        c.report("CIP002", (), f"the IPPool spec must be a mapping of fields such as cidr and "
+        c.report(CIP002, (), f"the IPPool spec must be a mapping of fields such as cidr and "
                  f"blockSize, not {a_kind(spec)}")
         return c.findings
     _check_unknown_fields(c, spec)

@@ -15,7 +15,7 @@ from typing import Sequence
 from ..core.errors import InputError, UsageError
 from ..core.live_state import LiveState
 from ..core.model import Stack
-from ..declared.files import find_stack_file, list_stack_files, load_stack
+from ..declared.files import find_stack_file, load_siblings, load_stack
 from ..live.kube.reader import DEFAULT_TIMEOUT, KubeReader
 from ..live.snapshot_file import SnapshotFiles
 from ..live.source import LiveSource
@@ -94,17 +94,11 @@ def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> l
     stderr, though: its pools may share the routing domain, and a silent skip
     would pass an overlap (CIP202) nobody checked.
     """
-    names = {s.name for s in checked}
-    others = []
-    for name, path in list_stack_files(stacks_dir):
-        if name in names:
-            continue
-        try:
-            others.append(load_stack(path, name))
-        except InputError as exc:
-            print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
-                  f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
-    return others
+    def skipped(name: str, exc: InputError) -> None:
+        print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
+              f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
+
+    return load_siblings(stacks_dir, {s.name for s in checked}, on_unreadable=skipped)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:

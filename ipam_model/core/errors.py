@@ -9,6 +9,21 @@ from __future__ import annotations
 
 from .locate import YamlPath, format_yaml_path
 from .model import Location
+from .rules import E, Rule, Scope
+
+CIP001 = Rule("CIP001", "stack-file-unreadable", E,
+              "The stack file cannot be read, is empty, too large or not YAML.",
+              scope=Scope.INPUT)
+CIP002 = Rule("CIP002", "stack-schema", E,
+              "A key or value does not match the stack-config schema (unknown key, wrong type).",
+              scope=Scope.INPUT)
+CIP003 = Rule("CIP003", "duplicate-key", E,
+              "A YAML mapping repeats a key; the later value would silently win.",
+              scope=Scope.INPUT)
+CIP004 = Rule("CIP004", "yaml-unsafe", E,
+              "YAML tags that construct objects, or alias expansion beyond the safe limit.",
+              scope=Scope.INPUT)
+
 
 
 class CalicoIpamError(Exception):
@@ -23,10 +38,10 @@ class InputError(CalicoIpamError):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, path: YamlPath = (),
-                 line: int | None = None, column: int | None = None, rule: str = "CIP002"):
+                 line: int | None = None, column: int | None = None, rule: Rule | str = CIP002):
         self.message = message
         self.location = Location(file, tuple(path), line, column)
-        self.rule = rule
+        self.rule = rule.id if isinstance(rule, Rule) else rule  # the catalogued id
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

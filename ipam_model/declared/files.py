@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from ..core.errors import InputError, UsageError
+from ..core.errors import CIP002, InputError, UsageError
 from ..core.gc import paused_gc
 from ..core.model import CONFIG_NAMESPACE, Stack
+from ..core.words import a_kind, did_you_mean
 from .build import CONFIG_KEYS, stack_from_config
-from .schema import kind_of, suggest
-from .yaml import load_yaml_file
+from .yaml import YamlDocument, load_yaml_file
 
 # Top-level keys Pulumi itself writes into stack files.
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -44,7 +44,7 @@ def find_stack_file(stacks_dir: str | os.PathLike, name: str) -> Path:
     if name in stacks:
         return stacks[name]
     known = ", ".join(stacks) or "none"
-    hint = suggest(name, stacks)
+    hint = did_you_mean(name, stacks)
     raise UsageError(f"no stack {name!r} in {os.fspath(stacks_dir)} (expected "
                      f"Pulumi.{name}.yaml){hint}{' S' if hint else '; s'}tacks there: {known}")
 
@@ -69,50 +69,69 @@ def _load_stack(path: str | os.PathLike, name: str | None) -> Stack:
     if name is None:
         match = _STACK_FILE_RE.match(path.name)
         name = match.group("name") if match else path.stem
+    ours, doc = read_stack_config(path, display)
+    return stack_from_config(name, ours, file=display, source=doc.source)
+
+
+def read_stack_config(path: str | os.PathLike, display: str | None = None
+                      ) -> tuple[dict[str, Any], YamlDocument]:
+    """The ``calico-ipam:*`` config of a stack file (keys without the prefix) and
+    the loaded document; InputError for anything that is not a stack file."""
+    display = display or _display(Path(path))
     doc = load_yaml_file(path, display=display)
     data = doc.data
     if not isinstance(data, dict):
-        raise InputError(f"a stack file is a mapping with a config: key, not {kind_of(data)}",
-                         file=display, line=1, rule="CIP002")
+        raise InputError(f"a stack file is a mapping with a config: key, not {a_kind(data)}",
+                         file=display, line=1, rule=CIP002)
     for key in data:
         if key not in STACK_FILE_KEYS:
             line, col = doc.position((key,))
-            raise InputError(f'unknown top-level key "{key}"{suggest(key, STACK_FILE_KEYS)} '
+            raise InputError(f'unknown top-level key "{key}"{did_you_mean(key, STACK_FILE_KEYS)} '
                              f"(a Pulumi stack file has: {', '.join(STACK_FILE_KEYS)})",
-                             file=display, path=(key,), line=line, column=col, rule="CIP002")
+                             file=display, path=(key,), line=line, column=col, rule=CIP002)
     config = data.get("config")
     if not isinstance(config, dict):
         line, col = doc.position(("config",))
-        what = "missing" if config is None else f"{kind_of(config)}, not a mapping"
+        what = "missing" if config is None else f"{a_kind(config)}, not a mapping"
         raise InputError(f"config is {what}; declare calico-ipam:pools under config:",
                          file=display, path=("config",), line=line or 1, column=col,
-                         rule="CIP002")
-    ours: dict[str, Any] = {}
-    prefix = CONFIG_NAMESPACE + ":"
-    for key, value in config.items():
-        if not key.startswith(prefix):
-            # Pulumi's own spelling errors in our namespace are still ours to catch.
-            if key.split(":", 1)[0].replace("_", "-") in ("calico-ipam", "calicoipam", "calico"):
-                line, col = doc.position(("config", key))
-                raise InputError(f'unknown config key "{key}"; calico-ipam keys are '
-                                 f"{', '.join(prefix + k for k in CONFIG_KEYS)}",
-                                 file=display, path=("config", key), line=line, column=col,
-                                 rule="CIP002")
-            continue
-        short = key[len(prefix):]
-        if short not in CONFIG_KEYS:
-            line, col = doc.position(("config", key))
-            raise InputError(f'unknown config key "{key}"'
-                             f'{suggest(key, [prefix + k for k in CONFIG_KEYS])}',
-                             file=display, path=("config", key), line=line, column=col,
-                             rule="CIP002")
-        ours[short] = value
+                         rule=CIP002)
+    ours = {_our_key(key, doc, display): value for key, value in config.items()
+            if _is_ours(key, doc, display)}
     if "pools" not in ours:
         line, col = doc.position(("config",))
-        raise InputError(f'config has no "{prefix}pools": declare at least the pools of '
+        raise InputError(f'config has no "{_PREFIX}pools": declare at least the pools of '
                          "this stack", file=display, path=("config",), line=line, column=col,
-                         rule="CIP002")
-    return stack_from_config(name, ours, file=display, source=doc.source)
+                         rule=CIP002)
+    return ours, doc
+
+
+_PREFIX = CONFIG_NAMESPACE + ":"
+
+
+def _is_ours(key: str, doc: YamlDocument, display: str) -> bool:
+    """Whether a config key is calico-ipam's; Pulumi's own spelling errors in our
+    namespace are still ours to catch."""
+    if key.startswith(_PREFIX):
+        return True
+    if key.split(":", 1)[0].replace("_", "-") in ("calico-ipam", "calicoipam", "calico"):
+        line, col = doc.position(("config", key))
+        raise InputError(f'unknown config key "{key}"; calico-ipam keys are '
+                         f"{', '.join(_PREFIX + k for k in CONFIG_KEYS)}",
+                         file=display, path=("config", key), line=line, column=col,
+                         rule=CIP002)
+    return False
+
+
+def _our_key(key: str, doc: YamlDocument, display: str) -> str:
+    short = key[len(_PREFIX):]
+    if short not in CONFIG_KEYS:
+        line, col = doc.position(("config", key))
+        raise InputError(f'unknown config key "{key}"'
+                         f'{did_you_mean(key, [_PREFIX + k for k in CONFIG_KEYS])}',
+                         file=display, path=("config", key), line=line, column=col,
+                         rule=CIP002)
+    return short
 
 
 def load_stacks(stacks_dir: str | os.PathLike, names: Iterable[str] = ()) -> list[Stack]:
@@ -124,3 +143,40 @@ def load_stacks(stacks_dir: str | os.PathLike, names: Iterable[str] = ()) -> lis
     if not files:
         raise UsageError(f"no Pulumi.<stack>.yaml files in {os.fspath(stacks_dir)}")
     return [load_stack(path, name) for name, path in files]
+
+
+def load_siblings(stacks_dir: str | os.PathLike, exclude: Iterable[str], *,
+                  domain: str | None = None,
+                  on_unreadable: Callable[[str, InputError], None] | None = None
+                  ) -> list[Stack]:
+    """The directory's other stacks (all but *exclude*), for routing-domain overlaps.
+
+    With *domain*, only the stacks of that routing domain. A sibling that does
+    not load raises its InputError, unless *on_unreadable* takes it: the CLI
+    names it and goes on, while the Pulumi program and the policy pack refuse,
+    since an overlap with it (CIP202) would otherwise pass unchecked.
+    """
+    skip = set(exclude)
+    out = []
+    for name, path in list_stack_files(stacks_dir):
+        if name in skip:
+            continue
+        try:
+            sibling = load_stack(path, name)
+        except InputError as exc:
+            if on_unreadable is None:
+                raise
+            on_unreadable(name, exc)
+            continue
+        if domain is None or sibling.cluster.routing_domain == domain:
+            out.append(sibling)
+    return out
+
+
+def stacks_dir(project_dir: str | os.PathLike) -> Path:
+    """``stackConfigDir`` of the project's Pulumi.yaml (Pulumi's default is the
+    project directory itself)."""
+    project = Path(project_dir)
+    data = load_yaml_file(project / "Pulumi.yaml", display="Pulumi.yaml").data
+    configured = data.get("stackConfigDir") if isinstance(data, dict) else None
+    return project / (configured if isinstance(configured, str) and configured else ".")

@@ -6,17 +6,17 @@ rules that Calico enforces (CIDR syntax, block-size range, modes) belong to
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import json
-from importlib import resources
 from typing import Any, Callable, Mapping
 
 import fastjsonschema
 import jsonschema
 
-from ..core.errors import InputError
+from ..core.errors import CIP002, InputError
 from ..core.model import YamlPath
+from ..core.words import a_kind, did_you_mean
+from ..data import load_json
 
 _TYPE_NAMES = {"integer": "an integer", "string": "a string", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "number": "a number", "null": "null"}
@@ -25,8 +25,7 @@ _TYPE_NAMES = {"integer": "an integer", "string": "a string", "boolean": "true o
 @functools.lru_cache(maxsize=1)
 def stack_schema() -> dict:
     """The stack-config JSON Schema shipped in the package."""
-    with resources.files("ipam_model.data").joinpath("stack.schema.json").open("rb") as fh:
-        return json.load(fh)
+    return load_json("stack.schema.json")
 
 
 def _inline_refs(node, defs):
@@ -66,35 +65,6 @@ def describe(value: Any) -> str:
     return str(value)
 
 
-def kind_of(value: Any) -> str:
-    """"a string", "a list", ...: what the user wrote, in words."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null (empty)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def suggest(word: str, choices) -> str:
-    """' did you mean "blockSize"?' or ''."""
-    choices = list(choices)
-    lowered = {c.lower(): c for c in choices}
-    if word.lower() in lowered:
-        return f'; did you mean "{lowered[word.lower()]}"?'
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f'; did you mean "{close[0]}"?' if close else ""
-
-
 def _type_hint(value: Any, expected: str) -> str:
     if isinstance(value, str) and expected in ("integer", "number"):
         try:
@@ -117,7 +87,7 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, tuple]:
         allowed = list(error.schema.get("properties", {}))
         extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
         key = sorted(extras)[0]
-        hint = suggest(key, allowed) or (
+        hint = did_you_mean(key, allowed) or (
             f"; allowed keys: {', '.join(allowed)}" if allowed else "")
         return f'unknown key "{key}"{hint}', (key,)
     if v == "type":
@@ -127,15 +97,15 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, tuple]:
         if error.instance is None:
             return f"is empty, expected {want}", ()
         if isinstance(error.instance, (dict, list)):
-            return f"expected {want}, not {kind_of(error.instance)}", ()
-        return (f"{describe(error.instance)} is {kind_of(error.instance)}, expected {want}"
+            return f"expected {want}, not {a_kind(error.instance)}", ()
+        return (f"{describe(error.instance)} is {a_kind(error.instance)}, expected {want}"
                 f"{_type_hint(error.instance, names[0])}", ())
     if v == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return f'missing required key "{missing[0]}"', ()
     if v == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
-        hint = suggest(str(error.instance), [str(o) for o in error.validator_value])
+        hint = did_you_mean(str(error.instance), [str(o) for o in error.validator_value])
         return f"{describe(error.instance)} is not one of: {options}{hint}", ()
     if v == "minimum":
         return f"{describe(error.instance)} is below the minimum of {error.validator_value}", ()
@@ -188,4 +158,4 @@ def validate_config(config: Mapping[str, Any], *, file: str | None,
     more = len(located) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
-    raise InputError(message, file=file, path=path, line=line, column=col, rule="CIP002")
+    raise InputError(message, file=file, path=path, line=line, column=col, rule=CIP002)

@@ -15,9 +15,10 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..core.errors import InputError
+from ..core.errors import CIP001, CIP003, CIP004, InputError
 from ..core.gc import paused_gc
 from ..core.locate import YamlPath, position_of
+from ..core.rules import Rule
 
 try:  # the C parser is much faster; PyYAML without libyaml still works
     _BaseLoader = yaml.CSafeLoader
@@ -104,14 +105,14 @@ class _Builder:
         # true, 110) and their constructors depend on the text only.
         self.scalars: dict[tuple[str, str], Any] = {}
 
-    def fail(self, message: str, node, path: YamlPath, rule: str = "CIP001"):
+    def fail(self, message: str, node, path: YamlPath, rule: Rule = CIP001):
         line, col = _mark(node)
         raise InputError(message, file=self.file, path=path, line=line, column=col, rule=rule)
 
     def too_many(self, node, path: YamlPath):
         self.fail(f"the document expands to more than {MAX_NODES:,} values "
                   "(YAML aliases referring to aliases?); refusing to load it", node, path,
-                  rule="CIP004")
+                  rule=CIP004)
 
     def build(self, node, path: YamlPath):
         self.count += 1
@@ -122,18 +123,18 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             if node.tag not in _MAP_TAGS:
                 self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists "
-                          "and scalars)", node, path, rule="CIP004")
+                          "and scalars)", node, path, rule=CIP004)
             return self.build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             if node.tag not in _SEQ_TAGS:
                 self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists "
-                          "and scalars)", node, path, rule="CIP004")
+                          "and scalars)", node, path, rule=CIP004)
             return self.build_sequence(node, path)
         if node.tag == _STR_TAG:
             return node.value  # what SafeConstructor returns for str, without its overhead
         if node.tag not in _SAFE_TAGS:
             self.fail(f"YAML tag {node.tag} is not allowed (only plain mappings, lists and "
-                      "scalars)", node, path, rule="CIP004")
+                      "scalars)", node, path, rule=CIP004)
         key = (node.tag, node.value)
         try:
             return self.scalars[key]
@@ -176,7 +177,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 self.fail("YAML merge keys (<<) are not supported in stack files; write the "
-                          "keys out", key_node, path, rule="CIP004")
+                          "keys out", key_node, path, rule=CIP004)
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail("a mapping key must be a plain string", key_node, path)
             if key_node.tag == _STR_TAG:
@@ -193,7 +194,7 @@ class _Builder:
                 first_line = source.get(value_path, (None, None))[0]
                 self.fail(f'duplicate key "{key}" (first defined on line {first_line}); '
                           "YAML would silently keep only the last value", key_node,
-                          value_path, rule="CIP003")
+                          value_path, rule=CIP003)
             mark = key_node.start_mark
             source[value_path] = (mark.line + 1, mark.column + 1)
             if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:
@@ -214,17 +215,17 @@ def read_yaml_bytes(path: str | os.PathLike, *, display: str | None = None) -> b
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise InputError(f"file is {size:,} bytes; files larger than "
-                             f"{MAX_FILE_BYTES:,} bytes are refused", file=file, rule="CIP001")
+                             f"{MAX_FILE_BYTES:,} bytes are refused", file=file, rule=CIP001)
         with open(path, "rb") as fh:
             return fh.read()
     except IsADirectoryError:
-        raise InputError("is a directory, not a YAML file", file=file, rule="CIP001") from None
+        raise InputError("is a directory, not a YAML file", file=file, rule=CIP001) from None
     except FileNotFoundError:
-        raise InputError("no such file", file=file, rule="CIP001") from None
+        raise InputError("no such file", file=file, rule=CIP001) from None
     except PermissionError:
-        raise InputError("permission denied", file=file, rule="CIP001") from None
+        raise InputError("permission denied", file=file, rule=CIP001) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=file, rule="CIP001") from None
+        raise InputError(f"cannot read: {exc.strerror}", file=file, rule=CIP001) from None
 
 
 def load_yaml_file(path: str | os.PathLike, *, display: str | None = None) -> YamlDocument:
@@ -236,17 +237,17 @@ def load_yaml_file(path: str | os.PathLike, *, display: str | None = None) -> Ya
 def _decode(raw: bytes | str, file: str) -> str:
     if isinstance(raw, bytes):
         if b"\x00" in raw:
-            raise InputError("is a binary file, not YAML", file=file, rule="CIP001")
+            raise InputError("is a binary file, not YAML", file=file, rule=CIP001)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InputError(f"is not UTF-8 text (byte {exc.start})", file=file,
-                             rule="CIP001") from None
+                             rule=CIP001) from None
     else:
         text = raw
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
                                 for ln in text.splitlines()):
-        raise InputError("file is empty", file=file, rule="CIP001")
+        raise InputError("file is empty", file=file, rule=CIP001)
     return text
 
 
@@ -257,7 +258,7 @@ def load_yaml_text(raw: bytes | str, *, file: str) -> YamlDocument:
         if len(nodes) > 1:
             line, col = _mark(nodes[1])
             raise InputError("holds several YAML documents; a stack file is one document",
-                             file=file, line=line, column=col, rule="CIP001")
+                             file=file, line=line, column=col, rule=CIP001)
         builder = _Builder(file)
         data = builder.build(nodes[0], ())
         return YamlDocument(file=file, data=data, source=builder.source)
@@ -287,10 +288,10 @@ def _compose(text: str, file: str) -> list:
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError(f"not valid YAML: {problem}", file=file,
                          line=mark.line + 1 if mark else None,
-                         column=mark.column + 1 if mark else None, rule="CIP001") from None
+                         column=mark.column + 1 if mark else None, rule=CIP001) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=file, rule="CIP001") from None
+        raise InputError(f"not valid YAML: {exc}", file=file, rule=CIP001) from None
     nodes = [n for n in nodes if n is not None]
     if not nodes:
-        raise InputError("file is empty", file=file, rule="CIP001")
+        raise InputError("file is empty", file=file, rule=CIP001)
     return nodes

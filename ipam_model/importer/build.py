@@ -10,20 +10,27 @@ as the live one is left exactly as written.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..calico.annotations import parse_pools_annotation
-from ..calico.ippool import minimal
+from ..calico.ippool import apply_defaults, minimal
+from ..calico.validate import validate_pool
+from ..core.errors import InputError
+from ..core.ippool import PoolSpec
 from ..core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
 from ..core.model import (
+    API_CRD_V1,
+    API_V3,
     APPLIED_SPEC_ANNOTATION,
     IPV4_POOLS_ANNOTATION,
     IPV6_POOLS_ANNOTATION,
     OWNERSHIP_LABEL,
     STACK_LABEL,
-    PoolSpec,
+    Location,
 )
+from ..declared.yaml import YamlDocument
 
 # Metadata that belongs to Calico, kubectl or this tool, never to the user's declaration.
 _SKIP_LABELS = (OWNERSHIP_LABEL, STACK_LABEL)
@@ -128,3 +135,68 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
 
 
 # --------------------------------------------------------------------------- writing
+
+
+# --------------------------------------------------------------------------- from manifests
+
+@dataclass(frozen=True)
+class ManifestObject:
+    """One object of a manifest file: its document number (from 1), its YAML
+    path inside the document (a List's item), the document, the object."""
+
+    document: int
+    prefix: tuple
+    doc: YamlDocument
+    value: Any
+
+    def error(self, file: str, message: str, sub: tuple = ()) -> InputError:
+        where = self.prefix + tuple(sub)
+        return InputError(f"document {self.document}: {message}", file=file, path=where,
+                          line=self.doc.line(where))
+
+
+def from_manifest_objects(objects: Iterable[ManifestObject], file: str) -> Imported:
+    """IPPools from manifest objects. Every pool must pass Calico's rules; the
+    first problem is an InputError naming the file, the document and the YAML
+    path."""
+    pools: dict[str, ImportedPool] = {}
+    apis = set()
+    for obj in objects:
+        api, pool = _manifest_pool(obj, file)
+        if pool.name in pools:
+            raise obj.error(file, f"IPPool {pool.name} is defined twice", ("metadata", "name"))
+        apis.add(api)
+        pools[pool.name] = pool
+    api = API_CRD_V1 if apis == {API_CRD_V1} else API_V3
+    return Imported(f"manifests {os.path.basename(file)}", api, tuple(pools.values()))
+
+
+def _manifest_pool(obj: ManifestObject, file: str) -> tuple[str, ImportedPool]:
+    """(apiVersion, pool) of one IPPool manifest, or the InputError for it."""
+    value = obj.value
+    if not isinstance(value, dict):
+        raise obj.error(file, f"an IPPool manifest is a mapping, not {type(value).__name__}")
+    kind, api = value.get("kind"), value.get("apiVersion")
+    if kind != "IPPool":
+        raise obj.error(file, f"kind is {kind!r}; only IPPool manifests can be imported",
+                        ("kind",))
+    if api not in (API_V3, API_CRD_V1):
+        raise obj.error(file, f"apiVersion is {api!r}; expected {API_V3} or {API_CRD_V1}",
+                        ("apiVersion",))
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+        raise obj.error(file, "metadata.name is missing", ("metadata", "name"))
+    name = metadata["name"]
+    spec = value.get("spec")
+    if not isinstance(spec, dict):
+        raise obj.error(file, f"IPPool {name}: spec is missing or not a mapping", ("spec",))
+    user_meta = {k: metadata[k] for k in ("labels", "annotations") if metadata.get(k)}
+    errors = [f for f in validate_pool(name, spec, user_meta or None,
+                                       locate=lambda p: Location(file, p, None)) if f.is_error]
+    if errors:
+        first = errors[0]
+        sub = tuple(first.location.path)
+        sub = sub if sub[:1] == ("metadata",) else ("spec",) + sub
+        raise obj.error(file, f"IPPool {name}: {first.message} ({first.rule})", sub)
+    return api, ImportedPool(name, apply_defaults(spec), dict(user_meta.get("labels") or {}),
+                             dict(user_meta.get("annotations") or {}))

@@ -16,15 +16,15 @@ from ..core.live_state import (
 from ..core.model import API_CRD_V1, API_V3
 from .normalise import (
     Where,
-    _fail,
-    _name,
     build_live_state,
+    input_error,
     normalise_affinity,
     normalise_block,
     normalise_ipam_config,
     normalise_namespace,
     normalise_node,
     normalise_pool,
+    object_name,
 )
 
 # kind -> the attribute of a collector it feeds. IPAMConfiguration is the
@@ -61,18 +61,18 @@ class LiveCollector:
 
     def add(self, obj: Any, file: str | None = None, where: Where = ()) -> None:
         if not isinstance(obj, dict):
-            raise _fail(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}",
+            raise input_error(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}",
                         file, where)
         kind = obj.get("kind")
         if not isinstance(kind, str) or not kind:
-            raise _fail("kind is missing", file, where)
+            raise input_error("kind is missing", file, where)
         if kind not in SUPPORTED_KINDS:
             self._ignored[kind] += 1
             return
         if kind == "IPPool":
             pool = normalise_pool(obj, file, where)
             if pool.name in self.pools:
-                raise _fail(f"IPPool {pool.name!r} appears twice", file, where)
+                raise input_error(f"IPPool {pool.name!r} appears twice", file, where)
             self.pools[pool.name] = pool
             api = obj.get("apiVersion")
             if api in (API_V3, API_CRD_V1):
@@ -90,7 +90,8 @@ class LiveCollector:
             if aff is not None:
                 self.affinities.append(aff)
         else:
-            self.ipam_configs[_name(obj, file, where)] = normalise_ipam_config(obj, file, where)
+            name = object_name(obj, file, where)
+            self.ipam_configs[name] = normalise_ipam_config(obj, file, where)
 
     def ignored_note(self) -> str | None:
         if not self._ignored:

@@ -69,7 +69,7 @@ _FEW_ATTRIBUTES = 8  # up to this many, a block's allocations are counted per at
 
 # --------------------------------------------------------------------------- helpers
 
-def _fail(message: str, file: str | None, where: Where) -> InputError:
+def input_error(message: str, file: str | None, where: Where) -> InputError:
     return InputError(message, file=file, path=where)
 
 
@@ -77,7 +77,7 @@ def _mapping(value: Any, what: str, file: str | None, where: Where) -> Mapping:
     if value is None:
         return {}
     if not isinstance(value, dict):  # raw objects are decoded JSON/YAML: plain dicts
-        raise _fail(f"{what} must be a mapping, got {type(value).__name__}", file, where)
+        raise input_error(f"{what} must be a mapping, got {type(value).__name__}", file, where)
     return value
 
 
@@ -86,7 +86,7 @@ def _str_map(value: Any, what: str, file: str | None, where: Where) -> dict[str,
     out = {}
     for k, v in m.items():
         if not isinstance(k, str) or not isinstance(v, str):
-            raise _fail(f"{what} must map strings to strings ({k!r}: {v!r})", file, where)
+            raise input_error(f"{what} must map strings to strings ({k!r}: {v!r})", file, where)
         out[k] = v
     return out
 
@@ -95,14 +95,14 @@ def _bool(value: Any, what: str, default: bool, file: str | None, where: Where) 
     try:
         return read_bool(value, default, what)
     except FieldError as exc:
-        raise _fail(str(exc), file, where) from None
+        raise input_error(str(exc), file, where) from None
 
 
-def _name(obj: Mapping, file: str | None, where: Where) -> str:
+def object_name(obj: Mapping, file: str | None, where: Where) -> str:
     meta = _mapping(obj.get("metadata"), "metadata", file, where)
     name = meta.get("name")
     if not isinstance(name, str) or not name:
-        raise _fail("metadata.name is missing", file, where)
+        raise input_error("metadata.name is missing", file, where)
     return name
 
 
@@ -113,10 +113,10 @@ def _keep_annotation(key: str) -> bool:
 
 def _canonical_cidr(value: Any, what: str, file: str | None, where: Where) -> tuple[str, int]:
     if not isinstance(value, str) or "/" not in value:
-        raise _fail(f"{what} must be a CIDR such as 10.0.0.0/16, got {value!r}", file, where)
+        raise input_error(f"{what} must be a CIDR such as 10.0.0.0/16, got {value!r}", file, where)
     parsed = parse_cidr(value)
     if parsed is None:
-        raise _fail(f"{what} {value!r} is not a valid CIDR", file, where)
+        raise input_error(f"{what} {value!r} is not a valid CIDR", file, where)
     return parsed.text, parsed.version
 
 
@@ -139,14 +139,14 @@ def _decoded_metadata(obj: Mapping, file: str | None, where: Where):
         try:
             v3meta = json.loads(encoded)
         except ValueError as exc:
-            raise _fail(f"annotation {METADATA_ANNOTATION} is not valid JSON ({exc.msg})",
+            raise input_error(f"annotation {METADATA_ANNOTATION} is not valid JSON ({exc.msg})",
                         file, where) from None
         v3meta = _mapping(v3meta, f"annotation {METADATA_ANNOTATION}", file, where)
         labels.update(_str_map(v3meta.get("labels"), "metadata labels", file, where))
         annotations.update(_str_map(v3meta.get("annotations"), "metadata annotations", file, where))
         owners = v3meta.get("ownerReferences") or owners
     if not isinstance(owners, list):
-        raise _fail("metadata.ownerReferences must be a list", file, where)
+        raise input_error("metadata.ownerReferences must be a list", file, where)
     annotations = {k: v for k, v in annotations.items() if _keep_annotation(k)}
     return meta, labels, annotations, owners
 
@@ -179,7 +179,7 @@ def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -
     try:
         return read_spec(spec)
     except FieldError as exc:
-        raise _fail(str(exc), file, tuple(where) + ("spec",) + exc.path) from None
+        raise input_error(str(exc), file, tuple(where) + ("spec",) + exc.path) from None
 
 
 def applied_pool_spec(pool: LivePool) -> tuple[PoolSpec | None, str | None]:
@@ -200,7 +200,7 @@ def applied_pool_spec(pool: LivePool) -> tuple[PoolSpec | None, str | None]:
 def normalise_pool(obj: Mapping, file: str | None = None, where: Where = ()) -> LivePool:
     """An IPPool (projectcalico.org/v3 or crd.projectcalico.org/v1) as the planner sees it."""
     obj = _mapping(obj, "IPPool", file, where)
-    name = _name(obj, file, where)
+    name = object_name(obj, file, where)
     meta, labels, annotations, owners = _decoded_metadata(obj, file, where)
     owner, stack = pool_owner(name, labels, owners)
     return LivePool(
@@ -227,25 +227,45 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     parsed = parse_cidr(raw_cidr)
     if parsed is None:  # _canonical_cidr raises the detailed message
         _canonical_cidr(raw_cidr, "cidr", file, where + ("cidr",))
-    cidr, size = parsed.text, parsed.size
     allocations = spec.get("allocations") or []
     attributes = spec.get("attributes") or []
+    _check_allocations(allocations, attributes, parsed.size, file, where)
+    allocated = len(allocations) - allocations.count(None)
+    by_namespace = _pods_by_namespace(allocations, attributes, allocated, file, where)
+    affinity = spec.get("affinity")
+    if affinity is not None and not isinstance(affinity, str):
+        raise input_error(f"affinity must be a string, got {affinity!r}", file,
+                          where + ("affinity",))
+    return LiveBlock(cidr=parsed.text, affinity=affinity or None, size=parsed.size,
+                     allocated=allocated,
+                     by_namespace=frozen_map(by_namespace) if by_namespace else _EMPTY_MAP,
+                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where))
+
+
+def _check_allocations(allocations, attributes, size: int, file: str | None,
+                       where: Where) -> None:
+    """The shape of a block's allocations: a list no longer than the block of
+    attribute indices (or null); a corrupted block is reported where it is."""
     if not isinstance(allocations, list):
-        raise _fail("allocations must be a list", file, where + ("allocations",))
+        raise input_error("allocations must be a list", file, where + ("allocations",))
     if not isinstance(attributes, list):
-        raise _fail("attributes must be a list", file, where + ("attributes",))
+        raise input_error("attributes must be a list", file, where + ("attributes",))
     if len(allocations) > size:
-        raise _fail(f"allocations has {len(allocations)} entries but the block holds {size} addresses",
-                    file, where + ("allocations",))
-    # Counter() below needs hashable entries, and True/1.0 would merge with the
-    # index 1: anything but null or an int is a corrupted block, reported where
-    # it is. The set of types is checked at C speed; the loop only finds the culprit.
+        raise input_error(f"allocations has {len(allocations)} entries but the block holds "
+                          f"{size} addresses", file, where + ("allocations",))
+    # Counter() needs hashable entries, and True/1.0 would merge with the index
+    # 1: anything but null or an int is a corrupted block. The set of types is
+    # checked at C speed; the loop only finds the culprit.
     if not set(map(type, allocations)) <= _ALLOCATION_TYPES:
         for ordinal, ref in enumerate(allocations):
             if ref is not None and type(ref) is not int:
-                raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not "
-                            "exist", file, where + ("allocations", ordinal))
-    allocated = len(allocations) - allocations.count(None)
+                raise input_error(f"allocation {ordinal} points at attribute {ref!r}, which "
+                                  "does not exist", file, where + ("allocations", ordinal))
+
+
+def _pods_by_namespace(allocations: list, attributes: list, allocated: int,
+                       file: str | None, where: Where) -> Counter:
+    """Allocated ordinals per namespace, from the attributes they point at."""
     n_attrs = len(attributes)
     per_attr = None
     if n_attrs <= _FEW_ATTRIBUTES:
@@ -262,19 +282,14 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     for ref, count in per_attr.items():
         if type(ref) is not int or not 0 <= ref < n_attrs:
             ordinal = allocations.index(ref)
-            raise _fail(f"allocation {ordinal} points at attribute {ref!r}, which does not exist",
-                        file, where + ("allocations", ordinal))
+            raise input_error(f"allocation {ordinal} points at attribute {ref!r}, which does "
+                              "not exist", file, where + ("allocations", ordinal))
         attr = attributes[ref]
         secondary = attr.get("secondary") if isinstance(attr, dict) else None
         ns = secondary.get("namespace") if isinstance(secondary, dict) else None
         if ns and isinstance(ns, str):
             by_namespace[ns] += count
-    affinity = spec.get("affinity")
-    if affinity is not None and not isinstance(affinity, str):
-        raise _fail(f"affinity must be a string, got {affinity!r}", file, where + ("affinity",))
-    return LiveBlock(cidr=cidr, affinity=affinity or None, size=size, allocated=allocated,
-                     by_namespace=frozen_map(by_namespace) if by_namespace else _EMPTY_MAP,
-                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where))
+    return by_namespace
 
 
 def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveAffinity | None:
@@ -284,7 +299,7 @@ def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ())
     where = tuple(where) + ("spec",)
     node = spec.get("node")
     if not isinstance(node, str) or not node:
-        raise _fail("node is missing", file, where + ("node",))
+        raise input_error("node is missing", file, where + ("node",))
     cidr, _ = _canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
     if _bool(spec.get("deleted"), "deleted", False, file, where):
         return None
@@ -295,7 +310,7 @@ def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ())
 
 def normalise_namespace(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveNamespace:
     obj = _mapping(obj, "Namespace", file, where)
-    name = _name(obj, file, where)
+    name = object_name(obj, file, where)
     meta = _mapping(obj.get("metadata"), "metadata", file, where)
     labels = _str_map(meta.get("labels"), "metadata.labels", file, where)
     annotations = _str_map(meta.get("annotations"), "metadata.annotations", file, where)
@@ -306,7 +321,7 @@ def normalise_namespace(obj: Mapping, file: str | None = None, where: Where = ()
 
 def normalise_node(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveNode:
     obj = _mapping(obj, "Node", file, where)
-    name = _name(obj, file, where)
+    name = object_name(obj, file, where)
     meta = _mapping(obj.get("metadata"), "metadata", file, where)
     return LiveNode(name=name, labels=frozen_map(_str_map(meta.get("labels"), "metadata.labels",
                                                           file, where)))
@@ -318,7 +333,7 @@ def normalise_ipam_config(obj: Mapping, file: str | None = None, where: Where = 
     where = tuple(where) + ("spec",)
     max_blocks = spec.get("maxBlocksPerHost") or 0
     if isinstance(max_blocks, bool) or not isinstance(max_blocks, int) or max_blocks < 0:
-        raise _fail(f"maxBlocksPerHost must be a non-negative integer, got {max_blocks!r}",
+        raise input_error(f"maxBlocksPerHost must be a non-negative integer, got {max_blocks!r}",
                     file, where + ("maxBlocksPerHost",))
     return IPAMConfig(
         strict_affinity=_bool(spec.get("strictAffinity"), "strictAffinity", False, file, where),

@@ -279,7 +279,8 @@ class RawSnapshot:
 
 
 class SnapshotWriter:
-    """Writes a snapshot file atomically: nothing appears until ``commit``.
+    """Collects a snapshot's objects while a cluster is read; ``write_to``
+    writes the document once the whole read succeeded.
 
     Objects are spooled per kind to temporary files, so ``start(kind)`` can
     drop a kind's objects when a list restarts, and memory stays flat.
@@ -320,36 +321,18 @@ class SnapshotWriter:
                 first = False
         out.write("]}\n")
 
-    def commit(self, path: str | None, source: str, calico_api: str,
-               stdout: IO[str] | None = None) -> None:
-        """Write to *path* (atomically, via a temporary file beside it) or *stdout*."""
-        if path is None:
-            self.write_to(stdout, source, calico_api)
-            stdout.flush()
-            return
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                self.write_to(out, source, calico_api)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-
     def close(self) -> None:
         for spool in self._spools.values():
             spool.close()
         self._spools.clear()
 
 
-def write_snapshot(live_raw: RawSnapshot, path: str | None, stdout: IO[str] | None = None) -> None:
-    """Write raw objects as a ``CalicoIpamSnapshot`` file (or to *stdout* when path is None)."""
+def write_snapshot(live_raw: RawSnapshot, out: IO[str]) -> None:
+    """Write raw objects as a ``CalicoIpamSnapshot`` document to *out*."""
     writer = SnapshotWriter()
     try:
         for obj in live_raw.objects:
             writer.add(obj)
-        writer.commit(path, live_raw.source, live_raw.calico_api, stdout)
+        writer.write_to(out, live_raw.source, live_raw.calico_api)
     finally:
         writer.close()

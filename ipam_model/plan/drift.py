@@ -13,11 +13,18 @@ from ..calico.annotations import POOL_ANNOTATIONS, parse_pools_annotation
 from ..calico.ippool import comparable, decode_applied_spec
 from ..core.live_state import LiveNamespace, LivePool, LiveState
 from ..core.model import APPLIED_SPEC_ANNOTATION, Binding, Location, Pool, Stack
-from ..core.rules import rule
+from ..core.rules import Rule, Scope, W
 from ..core.words import show
 from ..rules.overlap import live_overlap_findings
 from .compare import owned, spec_changes
 from .model import BASELINE_APPLIED, BASELINE_STACK, AttributeChange, DriftItem
+from .namespaces import CIP609
+
+CIP611 = Rule("CIP611", "drift", W,
+              "The live cluster differs from what calico-ipam last applied (changed outside "
+              "calico-ipam).",
+              scope=Scope.LIVE)
+
 
 
 def drift(stack: Stack, live: LiveState, *, stack_is_applied: bool = False) -> list[DriftItem]:
@@ -53,10 +60,10 @@ def drift(stack: Stack, live: LiveState, *, stack_is_applied: bool = False) -> l
 
 
 def _item(stack: Stack, address: str, kind: str, message: str, changes=(), *,
-          rule_id: str = "CIP611", location: Location = Location(),
+          rule: Rule = CIP611, location: Location = Location(),
           baseline: str = BASELINE_APPLIED) -> DriftItem:
     subject = address.replace("ippool/", "pool/", 1)
-    finding = rule(rule_id).finding(message, subject, location, stack=stack.name)
+    finding = rule.finding(message, subject, location, stack=stack.name)
     return DriftItem(address, kind, message, tuple(changes), finding, baseline)
 
 
@@ -126,7 +133,7 @@ def namespace_drift(stack: Stack, binding: Binding, namespace: LiveNamespace,
             yield _item(stack, f"namespace/{name}", "invalid", (
                 f"namespace {name}: annotation {key} = {raw!r} {problem}; new pods there fail "
                 f"to start (declared {show(want, None)})"), [AttributeChange(key, want, raw)],
-                rule_id="CIP609", location=location)
+                rule=CIP609, location=location)
         elif entries != want and stack_is_applied:
             yield _item(stack, f"namespace/{name}", "changed", (
                 f"namespace {name}: annotation {key} has changed outside calico-ipam: "

@@ -19,12 +19,26 @@ from ..calico.annotations import POOL_ANNOTATIONS
 from ..core.cidr import parse_cidr
 from ..core.live_state import LiveState
 from ..core.model import Location, Severity, Stack
-from ..core.rules import rule
+from ..core.rules import E, Rule, Scope
 from ..core.words import show
 from . import migrations
 from .model import Action, Gate, Migration, PoolChange, usage_text
 from .namespaces import NamespaceDiff
 from .pools import After, automatic_pools
+
+CIP601 = Rule("CIP601", "immutable-field-change", E,
+              "cidr or blockSize would change: Calico forbids it; a migration is required.",
+              scope=Scope.LIVE)
+CIP602 = Rule("CIP602", "disruptive-delete", E,
+              "Deleting or replacing a pool with allocated addresses.",
+              scope=Scope.LIVE)
+CIP603 = Rule("CIP603", "disable-bound-pool", E,
+              "Disabling or deleting a pool that a namespace binding still names.",
+              scope=Scope.LIVE)
+CIP604 = Rule("CIP604", "namespace-without-pool", E,
+              "A binding change leaves a namespace with no usable pool.",
+              scope=Scope.LIVE)
+
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,9 @@ def lift(gate: Gate, allow: frozenset[str]) -> Gate:
     return replace(gate, finding=finding, allowed=True)
 
 
-def _gate(stack: Stack, rule_id: str, message: str, subject: str, pools: Iterable[str],
+def _gate(stack: Stack, rule: Rule, message: str, subject: str, pools: Iterable[str],
           location: Location, migration: Migration | None = None) -> Gate:
-    finding = rule(rule_id).finding(message, subject, location, stack=stack.name)
+    finding = rule.finding(message, subject, location, stack=stack.name)
     return Gate(finding, frozenset(pools), migration)
 
 
@@ -74,7 +88,7 @@ def replace_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:
     name = change.name
     fields = " and ".join(f"{c.path} {show(c.before, None)} -> {show(c.after, None)}"
                           for c in change.changes if c.forces_replacement)
-    return [_gate(inputs.stack, "CIP601", (
+    return [_gate(inputs.stack, CIP601, (
         f"pool {name}: {fields} would replace the pool, but it is in use: "
         f"{usage_text(change.usage)}. Calico forbids changing {'/'.join(change.replace_paths)} "
         "in place (\"follow IP pool migration guide to avoid corruption\"), and deleting it "
@@ -88,7 +102,7 @@ def delete_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:
     if change.action is not Action.DELETE or not change.usage.in_use:
         return []
     name = change.name
-    return [_gate(inputs.stack, "CIP602", (
+    return [_gate(inputs.stack, CIP602, (
         f"pool {name} is no longer declared in stack {inputs.stack.name} and would be deleted, "
         f"but it is in use: {usage_text(change.usage)}. Calico does not release the addresses "
         "of running pods, which lose NAT and encapsulation"), f"pool/{name}", {name},
@@ -110,7 +124,7 @@ def disable_bound(inputs: GateInputs, change: PoolChange) -> list[Gate]:
     for ns, family in migrations.namespaces_naming(inputs.spaces.effective, change):
         key = POOL_ANNOTATIONS[family]
         where = stack.binding_location(ns) if ns in stack.bindings else change.location
-        out.append(_gate(stack, "CIP603", (
+        out.append(_gate(stack, CIP603, (
             f"this plan would {verb} pool {name}, but namespace {ns} still names it in {key}; "
             f"new pods there fail with \"the given pool ({change.before['cidr']}) does not "
             "exist, or is not enabled\" (Calico does not fall back to other pools)"),
@@ -135,7 +149,7 @@ def _family_without_pool(inputs: GateInputs, ns: str, family: int) -> Iterator[G
     key = POOL_ANNOTATIONS[family]
     if entries is None:
         if family in live_entries and not automatic_pools(inputs.after, family):
-            yield _gate(stack, "CIP604", (
+            yield _gate(stack, CIP604, (
                 f"namespace {ns}: removing {key} leaves it with no usable IPv{family} pool: no "
                 "enabled Automatic pool allows Workload, so new pods fail to get an address"),
                 f"namespace/{ns}", set(live_entries[family]),
@@ -145,7 +159,7 @@ def _family_without_pool(inputs: GateInputs, ns: str, family: int) -> Iterator[G
         return
     problems, names = _unusable_entries(inputs, entries, family)
     if problems:
-        yield _gate(stack, "CIP604", (
+        yield _gate(stack, CIP604, (
             f"namespace {ns}: the new binding {key} = {show(entries, None)} leaves it with no "
             f"usable pool ({'; '.join(problems)}); Calico fails the whole request when one "
             "entry is unusable"), f"namespace/{ns}", names,

@@ -16,9 +16,21 @@ from typing import Mapping
 from ..calico.annotations import POOL_ANNOTATIONS, parse_pools_annotation
 from ..core.live_state import LiveState
 from ..core.model import Finding, Location, Severity, Stack, frozen_map
-from ..core.rules import rule
+from ..core.rules import E, I, Rule, Scope
 from .compare import owned
 from .model import Action, AttributeChange, NamespaceChange, PoolChange
+
+CIP605 = Rule("CIP605", "namespace-missing", E,
+              "A bound namespace does not exist in the cluster.",
+              scope=Scope.LIVE)
+CIP608 = Rule("CIP608", "binding-change-existing-pods", I,
+              "A binding change affects new pods only; existing pods keep their addresses until "
+              "restarted.",
+              scope=Scope.LIVE)
+CIP609 = Rule("CIP609", "annotation-invalid", E,
+              "A live pool annotation is not a JSON list of strings, or names a missing pool.",
+              scope=Scope.LIVE)
+
 
 Entries = Mapping[int, list]  # family -> annotation entries
 
@@ -90,7 +102,7 @@ def _targets(stack: Stack, live: LiveState, live_entries, invalid, ours
         desired = binding.annotations()
         if name not in live.namespaces:
             if desired:
-                findings.append(rule("CIP605").finding(
+                findings.append(CIP605.finding(
                     f"namespace {name} is bound to "
                     f"{', '.join(binding.ipv4_pools + binding.ipv6_pools)} in stack "
                     f"{stack.name} but does not exist in the cluster ({live.source}); create it "
@@ -133,7 +145,7 @@ def _namespace_change(stack: Stack, name: str, desired: Mapping[int, list | None
         after[key] = list(want)
         if family in invalid:
             changes.append(AttributeChange(key, have[0], list(want)))
-            findings.append(rule("CIP609").finding(
+            findings.append(CIP609.finding(
                 f"namespace {name}: annotation {key} = {have[0]!r} {invalid[family]}; pods "
                 "created there now fail (Calico's CNI ADD parses it with json.Unmarshal); this "
                 "plan overwrites it", f"namespace/{name}", location, stack=stack.name,
@@ -158,7 +170,7 @@ def _action(changes, before, after) -> Action:
 
 def _existing_pods_note(stack: Stack, name: str, pods: int, location: Location) -> Finding:
     """CIP608: Calico reads the annotation only when a pod is created."""
-    return rule("CIP608").finding(
+    return CIP608.finding(
         f"namespace {name}: the pool binding changes; Calico reads the annotation only when a "
         "pod is created, so "
         + ("the existing pod keeps its address" if pods == 1 else

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
-from ..core.rules import rule
+from ..core.rules import E, Rule, Scope, W
 from ..rules.overlap import live_overlap_findings
 from .model import UnmanagedPool
+from .pools import CIP606, CIP607
+
+CIP610 = Rule("CIP610", "blocks-outside-pools", W,
+              "Live IPAM blocks lie outside every pool (orphaned allocations).",
+              scope=Scope.LIVE)
+CIP612 = Rule("CIP612", "calico-api-mismatch", E,
+              "The stack's calicoApi is not the IPPool API the cluster serves: pulumi up would "
+              "fail, or bypass Calico's validation.",
+              scope=Scope.LIVE)
+
 
 _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
 
@@ -20,11 +30,11 @@ _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
 def unmanaged_notes(stack: Stack, unmanaged: tuple[UnmanagedPool, ...]) -> list[Finding]:
     out = []
     for pool in unmanaged:
-        rule_id = "CIP607" if pool.owner == OWNER_TIGERA_OPERATOR else "CIP606"
+        note = CIP607 if pool.owner == OWNER_TIGERA_OPERATOR else CIP606
         owner = {**_OWNER_WORDS,
                  "calico-ipam": f"stack {pool.owner_stack or '(no stack label)'}"}.get(
                      pool.owner, "nobody known (no calico-ipam ownership label)")
-        out.append(rule(rule_id).finding(
+        out.append(note.finding(
             f"live pool {pool.name} ({pool.cidr}) is managed by {owner}; stack {stack.name} "
             "lists it and never changes it", f"pool/{pool.name}", stack=stack.name))
     return out
@@ -55,7 +65,7 @@ def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
             f"{API_V3}: writes to {API_CRD_V1} bypass the Calico API server's validation and "
             f"defaulting, and clusters on native {API_V3} CRDs have no {API_CRD_V1} IPPools at "
             f"all. Set calicoApi: {API_V3}"), Severity.WARNING
-    return [rule("CIP612").finding(message, subject, where, stack=stack.name,
+    return [CIP612.finding(message, subject, where, stack=stack.name,
                                    severity=severity)]
 
 

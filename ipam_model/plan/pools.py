@@ -24,9 +24,17 @@ from ..core.live_state import (
     LiveState,
 )
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import rule
+from ..core.rules import I, Rule, Scope
 from .compare import declared_metadata, owned, spec_changes
 from .model import Action, PoolChange, UnmanagedPool
+
+CIP606 = Rule("CIP606", "unowned-pool", I,
+              "A live pool this stack does not own is listed, never modified.",
+              scope=Scope.LIVE)
+CIP607 = Rule("CIP607", "operator-managed-pool", I,
+              "A pool managed by the Tigera operator is never modified.",
+              scope=Scope.LIVE)
+
 
 After = Mapping[str, tuple[PoolSpec, bool]]  # pool name -> (spec, being deleted), once applied
 
@@ -87,7 +95,7 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
     if current is None:
         return PoolChange(name, Action.CREATE, None, after, location=location), None
     if current.owner == OWNER_TIGERA_OPERATOR:
-        return None, rule("CIP607").finding(
+        return None, CIP607.finding(
             f"pool {name} is declared in stack {stack.name} but the live pool {name} "
             f"({current.spec.cidr}) is managed by the Tigera operator, which reverts edits; "
             "calico-ipam never modifies it. Change the pool in the operator's Installation "
@@ -95,7 +103,7 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
             stack=stack.name, severity=Severity.ERROR)
     if current.owner == OWNER_CALICO_IPAM and current.owner_stack != stack.name:
         other = current.owner_stack or "(no stack label)"
-        return None, rule("CIP606").finding(
+        return None, CIP606.finding(
             f"pool {name} is declared in stack {stack.name} but the live pool {name} "
             f"({current.spec.cidr}) belongs to stack {other}; two stacks must not manage one "
             "pool: rename it here or remove it from one stack", f"pool/{name}", location,

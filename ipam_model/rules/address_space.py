@@ -12,8 +12,23 @@ from dataclasses import dataclass
 import netaddr
 
 from ..core import cidr as core_cidr
-from ..core import rules
 from ..core.model import Finding, Location
+from ..core.rules import Rule, Scope, W
+from .registry import CheckContext, check
+
+CIP301 = Rule("CIP301", "public-address-space", W,
+              "The pool is outside private space (RFC 1918, RFC 6598, ULA fd00::/8).",
+              scope=Scope.STACK)
+CIP302 = Rule("CIP302", "loopback-overlap", W,
+              "The pool overlaps loopback (127.0.0.0/8, ::1/128).",
+              scope=Scope.STACK)
+CIP303 = Rule("CIP303", "multicast-overlap", W,
+              "The pool overlaps multicast (224.0.0.0/4, ff00::/8).",
+              scope=Scope.STACK)
+CIP304 = Rule("CIP304", "reserved-address-space", W,
+              "The pool overlaps reserved space (0.0.0.0/8, 240.0.0.0/4, broadcast).",
+              scope=Scope.STACK)
+
 
 
 @dataclass(frozen=True)
@@ -222,19 +237,19 @@ def address_space_findings(pool_name: str, cidr, location: Location = Location()
             what = (f"{head} reaches into public address space "
                     f"({_join_ranges(list(report.public))}: "
                     f"{_share(report.public_addresses, report.total_addresses)} of its addresses)")
-        findings.append(rules.rule("CIP301").finding(
+        findings.append(CIP301.finding(
             f"{what}, not {_private_space_text(report.version)}; pods would be routed "
             "with addresses someone else owns on the internet",
             subject, location, stack=stack))
 
     if report.loopback:
-        findings.append(rules.rule("CIP302").finding(
+        findings.append(CIP302.finding(
             f"{head} {_overlap_sentence(report.loopback)}; loopback addresses never leave "
             "a host, so pods given them cannot be reached from other pods or nodes",
             subject, location, stack=stack))
 
     if report.multicast:
-        findings.append(rules.rule("CIP303").finding(
+        findings.append(CIP303.finding(
             f"{head} {_overlap_sentence(report.multicast)}; multicast addresses name groups "
             "of receivers and cannot be a pod's own unicast address",
             subject, location, stack=stack))
@@ -246,9 +261,17 @@ def address_space_findings(pool_name: str, cidr, location: Location = Location()
             broadcast = (" and is the limited broadcast address 255.255.255.255"
                          if network.size == 1 else
                          " and includes the limited broadcast address 255.255.255.255")
-        findings.append(rules.rule("CIP304").finding(
+        findings.append(CIP304.finding(
             f"{head} {_overlap_sentence(report.reserved)}{broadcast}; hosts and routers "
             "drop or refuse these addresses, so pods given them cannot communicate",
             subject, location, stack=stack))
 
     return findings
+
+
+@check(CIP301, CIP302, CIP303, CIP304)
+def check_address_space(ctx: CheckContext) -> list[Finding]:
+    stack = ctx.stack
+    return [f for name, pool in stack.pools.items()
+            for f in address_space_findings(name, pool.spec.cidr,
+                                            stack.pool_location(name, "cidr"), stack=stack.name)]

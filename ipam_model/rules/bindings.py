@@ -21,8 +21,49 @@ from ..calico.selector import (
 )
 from ..core.cidr import parse_cidr
 from ..core.model import Finding, Pool, Stack
-from ..core.rules import rule
+from ..core.rules import E, I, Rule, Scope, W
 from ..core.words import did_you_mean
+from .registry import CheckContext, check
+
+CIP401 = Rule("CIP401", "namespace-name-invalid", E,
+              "Namespace names are DNS-1123 labels.",
+              scope=Scope.STACK)
+CIP402 = Rule("CIP402", "binding-unknown-pool", E,
+              "A binding names a pool (or CIDR) the stack does not declare.",
+              scope=Scope.STACK)
+CIP403 = Rule("CIP403", "binding-family-mismatch", E,
+              "A pool bound under ipv4Pools is IPv6 or the reverse.",
+              scope=Scope.STACK)
+CIP404 = Rule("CIP404", "binding-disabled-pool", E,
+              "A bound pool is disabled: pods of the namespace fail to start.",
+              scope=Scope.STACK)
+CIP405 = Rule("CIP405", "binding-use-not-workload", E,
+              "A bound pool does not allow Workload.",
+              scope=Scope.STACK)
+CIP406 = Rule("CIP406", "binding-loadbalancer-pool", E,
+              "A bound pool is a LoadBalancer pool.",
+              scope=Scope.STACK)
+CIP407 = Rule("CIP407", "binding-cidr-not-exact", E,
+              "A CIDR in a binding must equal a pool's CIDR exactly (subsets are not supported).",
+              scope=Scope.STACK)
+CIP408 = Rule("CIP408", "binding-selector-ignored", W,
+              "A bound pool has a nodeSelector/namespaceSelector: Calico ignores both for "
+              "annotated requests (calico#10502).",
+              scope=Scope.STACK)
+CIP409 = Rule("CIP409", "binding-manual-pool", I,
+              "A bound pool is Manual: only annotated requests use it, as intended here.",
+              scope=Scope.STACK)
+CIP410 = Rule("CIP410", "binding-duplicate-pool", W,
+              "A binding lists the same pool twice.",
+              scope=Scope.STACK)
+CIP411 = Rule("CIP411", "binding-automatic", I,
+              "A namespace entry names no pool: Calico picks pools by selectors; its expectedPods "
+              "count against them.",
+              scope=Scope.STACK)
+CIP412 = Rule("CIP412", "labels-invalid", E,
+              "Namespace or node-group labels are not valid Kubernetes labels.",
+              scope=Scope.STACK)
+
 
 FAMILIES = (("ipv4Pools", 4), ("ipv6Pools", 6))
 _STUCK = "and stay ContainerCreating"
@@ -46,22 +87,22 @@ def binding_findings(stack: Stack) -> list[Finding]:
     # pool name -> namespaces binding it, in binding order (for CIP408/CIP409).
     bound_by: dict[str, list[str]] = defaultdict(list)
 
-    def add(rule_id: str, message: str, subject: str, location, **kw):
-        findings.append(rule(rule_id).finding(message, subject, location, stack=stack.name, **kw))
+    def add(rule: Rule, message: str, subject: str, location, **kw):
+        findings.append(rule.finding(message, subject, location, stack=stack.name, **kw))
 
     for ns, binding in stack.bindings.items():
         subject = f"namespace/{ns}"
         problem = namespace_name_problem(ns)
         if problem:
-            add("CIP401", f"namespace name {ns!r} {problem}: Kubernetes refuses to create it, "
+            add(CIP401, f"namespace name {ns!r} {problem}: Kubernetes refuses to create it, "
                 f"so the binding's annotations can never be applied", subject,
                 stack.binding_location(ns))
         for key, problem in label_problems(binding.labels):
-            add("CIP412", f"namespace {ns}: {problem}; Kubernetes refuses the namespace's "
+            add(CIP412, f"namespace {ns}: {problem}; Kubernetes refuses the namespace's "
                 f"labels", subject, stack.binding_location(ns, "labels", key))
 
         if not binding.ipv4_pools and not binding.ipv6_pools:
-            add("CIP411", f"namespace {ns} names no pool: it gets no Calico annotation, so "
+            add(CIP411, f"namespace {ns} names no pool: it gets no Calico annotation, so "
                 f"Calico picks Automatic pools whose nodeSelector matches the node and whose "
                 f"namespaceSelector matches the namespace; its expectedPods count against "
                 f"those pools", subject, stack.binding_location(ns))
@@ -74,7 +115,7 @@ def binding_findings(stack: Stack) -> list[Finding]:
                 if name is None:
                     continue
                 if name in seen:
-                    add("CIP410", f"namespace {ns} lists pool {name} twice in {field} (entries "
+                    add(CIP410, f"namespace {ns} lists pool {name} twice in {field} (entries "
                         f"{seen[name]} and {index}): Calico tries it once, the second entry "
                         f"does nothing", subject, stack.binding_location(ns, field, index),
                         related=(stack.binding_location(ns, field, seen[name]),))
@@ -99,21 +140,21 @@ def binding_findings(stack: Stack) -> list[Finding]:
         if ignored:
             what = " and ".join(text for _, text, _ in ignored)
             effects = " and ".join(effect for _, _, effect in ignored)
-            add("CIP408", f"pool {name} has {what}, but {listed} bind{'s' if one else ''} it by "
+            add(CIP408, f"pool {name} has {what}, but {listed} bind{'s' if one else ''} it by "
                 f"annotation and Calico ignores nodeSelector and namespaceSelector for "
                 f"annotated requests (projectcalico/calico#10502): their pods get addresses "
                 f"from {name} {effects}", f"pool/{name}",
                 stack.pool_location(name, ignored[0][0]),
                 related=tuple(stack.binding_location(ns) for ns in namespaces))
         if spec.assignment_mode == "Manual":
-            add("CIP409", f"pool {name} is Manual: only pods whose namespace or pod annotation "
+            add(CIP409, f"pool {name} is Manual: only pods whose namespace or pod annotation "
                 f"requests it get addresses from it, here {listed}", f"pool/{name}",
                 stack.pool_location(name, "assignmentMode"),
                 related=tuple(stack.binding_location(ns) for ns in namespaces))
 
     for group in stack.cluster.node_groups:
         for key, problem in label_problems(group.labels):
-            add("CIP412", f"node group {group.name}: {problem}; nodes cannot carry this label, "
+            add(CIP412, f"node group {group.name}: {problem}; nodes cannot carry this label, "
                 f"so nodeSelectors are matched against labels no node has",
                 f"node-group/{group.name}", group.location)
     return findings
@@ -133,7 +174,7 @@ def _check_entry(stack: Stack, resolver: PoolResolver, ns: str, field: str, vers
     if parsed is not None:
         entry_family = parsed.version
         if entry_family != version:
-            add("CIP403", f"namespace {ns} lists {_family_name(entry_family)} CIDR {entry} under "
+            add(CIP403, f"namespace {ns} lists {_family_name(entry_family)} CIDR {entry} under "
                 f"{field}: new pods in {ns} fail with Calico's \"{entry.split('/')[0]} isn't a "
                 f"{family} address\" {_STUCK}", subject, where())
             return None
@@ -141,14 +182,14 @@ def _check_entry(stack: Stack, resolver: PoolResolver, ns: str, field: str, vers
         if name is None:
             inside = resolver.containing(entry)
             if inside is not None:
-                add("CIP407", f"namespace {ns} requests {entry}, a part of pool {inside} "
+                add(CIP407, f"namespace {ns} requests {entry}, a part of pool {inside} "
                     f"({stack.pools[inside].spec.cidr}): Calico says \"Requesting a subset of an "
                     f"IP pool is not supported\"; new pods in {ns} fail with \"the given pool "
                     f"({entry}) does not exist, or is not enabled\" {_STUCK}. Write "
                     f"{stack.pools[inside].spec.cidr} or the name {inside}", subject, where(),
                     related=(stack.pool_location(inside, "cidr"),))
             elif not _declared_with_errors(stack, entry):
-                add("CIP402", f"namespace {ns} requests {entry}, which is not the CIDR of any "
+                add(CIP402, f"namespace {ns} requests {entry}, which is not the CIDR of any "
                     f"pool in this stack: new pods in {ns} fail with Calico's \"the given pool "
                     f"({entry}) does not exist, or is not enabled\" {_STUCK}", subject, where())
             return None
@@ -156,7 +197,7 @@ def _check_entry(stack: Stack, resolver: PoolResolver, ns: str, field: str, vers
         name = entry
         if name not in stack.pool_specs:
             hint = did_you_mean(name, stack.pool_specs) or "."
-            add("CIP402", f"namespace {ns} binds pool {name}, which this stack does not declare"
+            add(CIP402, f"namespace {ns} binds pool {name}, which this stack does not declare"
                 f"{hint} New pods in {ns} fail (Calico: error parsing pool \"{name}\": invalid "
                 f"CIDR address: {name}) {_STUCK}", subject, where())
             return None
@@ -167,22 +208,22 @@ def _check_entry(stack: Stack, resolver: PoolResolver, ns: str, field: str, vers
     pool: Pool = stack.pools[name]
     spec = pool.spec
     if pool.version != version:
-        add("CIP403", f"namespace {ns} lists {_family_name(pool.version)} pool {name} "
+        add(CIP403, f"namespace {ns} lists {_family_name(pool.version)} pool {name} "
             f"({spec.cidr}) under {field}: new pods in {ns} fail with Calico's "
             f"\"{spec.cidr.split('/')[0]} isn't a {family} address\" {_STUCK}", subject, where(),
             related=(stack.pool_location(name, "cidr"),))
         return None
     usable = True
     if spec.disabled:
-        add("CIP404", f"namespace {ns} binds disabled pool {name}: new pods in {ns} fail with "
+        add(CIP404, f"namespace {ns} binds disabled pool {name}: new pods in {ns} fail with "
             f"Calico's \"the given pool ({spec.cidr}) does not exist, or is not enabled\" "
             f"{_STUCK}", subject, where(), related=(stack.pool_location(name, "disabled"),))
         usable = False
     if "Workload" not in spec.allowed_uses:
         uses = ", ".join(spec.allowed_uses)
-        rule_id = "CIP406" if "LoadBalancer" in spec.allowed_uses else "CIP405"
-        kind = "LoadBalancer pool" if rule_id == "CIP406" else "pool"
-        add(rule_id, f"namespace {ns} binds {kind} {name} (allowedUses [{uses}]), which pods "
+        rule = CIP406 if "LoadBalancer" in spec.allowed_uses else CIP405
+        kind = "LoadBalancer pool" if rule is CIP406 else "pool"
+        add(rule, f"namespace {ns} binds {kind} {name} (allowedUses [{uses}]), which pods "
             f"cannot use: Calico drops it from the request, and when no other listed {family} "
             f"pool allows Workload new pods in {ns} fail with \"cannot find a qualified ippool, "
             f"no pools match the required use (Workload)\" {_STUCK}", subject, where(),
@@ -197,3 +238,9 @@ def _declared_with_errors(stack: Stack, cidr: str) -> bool:
         if name not in stack.pools and spec.get("cidr") == cidr:
             return True
     return False
+
+
+@check(CIP401, CIP402, CIP403, CIP404, CIP405, CIP406, CIP407, CIP408, CIP409, CIP410, CIP411,
+       CIP412)
+def check_bindings(ctx: CheckContext) -> list[Finding]:
+    return binding_findings(ctx.stack)

@@ -21,7 +21,29 @@ from ..calico.selector import (
     selects_nothing_automatically,
 )
 from ..core.model import Finding, NodeGroup, Severity, Stack
-from ..core.rules import rule
+from ..core.rules import E, I, Rule, Scope, W
+from .registry import CheckContext, check
+
+CIP501 = Rule("CIP501", "pool-capacity", I,
+              "Per pool: addresses, blocks and block size.",
+              scope=Scope.STACK)
+CIP502 = Rule("CIP502", "blocks-fewer-than-nodes", W,
+              "Fewer blocks than nodes that may use the pool: late nodes borrow (or fail under "
+              "strict affinity).",
+              scope=Scope.STACK)
+CIP503 = Rule("CIP503", "addresses-insufficient", E,
+              "Expected pods exceed the addresses of the pools that serve them.",
+              scope=Scope.STACK)
+CIP504 = Rule("CIP504", "headroom-low", W,
+              "Expected pods fit, but with less headroom than configured.",
+              scope=Scope.STACK)
+CIP505 = Rule("CIP505", "per-host-block-limit", E,
+              "maxPods per node needs more blocks than maxBlocksPerHost allows.",
+              scope=Scope.STACK)
+CIP506 = Rule("CIP506", "pool-selects-no-nodes", W,
+              "An Automatic pool's nodeSelector matches no declared node group.",
+              scope=Scope.STACK)
+
 
 
 @dataclass(frozen=True)
@@ -240,7 +262,7 @@ def _address_findings(view: _StackView) -> list[Finding]:
             related = tuple(stack.pool_location(n, "cidr") for n in ordered)
             family = f"IPv{version}"
             if not pools:
-                findings.append(rule("CIP503").finding(
+                findings.append(CIP503.finding(
                     f"{who} {pods} pods, but no enabled Automatic {family} pool serves "
                     f"{'it' if len(names) == 1 else 'them'} (no nodeSelector matches a node "
                     f"group, or namespaceSelectors exclude them): their pods fail with Calico's "
@@ -251,13 +273,13 @@ def _address_findings(view: _StackView) -> list[Finding]:
                                f"{stack.pools[n].addresses:,})" for n in ordered)
             total = f"{addresses:,} {family} addresses"
             if pods > addresses:
-                findings.append(rule("CIP503").finding(
+                findings.append(CIP503.finding(
                     f"{who} {pods:,} pods ({needed:,} addresses with {headroom}% headroom), "
                     f"but {holds} hold{'s' if len(ordered) == 1 else ''} only {total}: pods "
                     f"beyond the {addresses:,}th get no address and stay ContainerCreating",
                     f"namespace/{names[0]}", where, stack=stack.name, related=related))
             else:
-                findings.append(rule("CIP504").finding(
+                findings.append(CIP504.finding(
                     f"{who} {pods:,} pods; {holds} hold{'s' if len(ordered) == 1 else ''} "
                     f"{total}, {addresses - pods:,} spare ({(addresses - pods) * 100 // pods}%), "
                     f"less than the configured headroom of {headroom}% ({needed:,} addresses)",
@@ -290,7 +312,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
             summary += (f"; bound namespaces expect {cap.expected_pods:,} pods "
                         f"({cap.addresses_needed:,} addresses with {cluster.headroom_percent}% "
                         f"headroom)")
-        findings.append(rule("CIP501").finding(summary, subject,
+        findings.append(CIP501.finding(summary, subject,
                                                stack.pool_location(cap.name, "cidr"),
                                                stack=stack.name))
 
@@ -309,7 +331,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
                 message += (" and borrow addresses from other nodes' blocks (routes to "
                             "borrowed addresses are a known source of trouble); a smaller "
                             "blockSize or a larger pool gives every node a block")
-            findings.append(rule("CIP502").finding(
+            findings.append(CIP502.finding(
                 message, subject, stack.pool_location(cap.name, "blockSize"), stack=stack.name,
                 severity=Severity.ERROR if cluster.strict_affinity else None,
                 related=tuple(groups_by_name[g].location for g in cap.node_groups)))
@@ -322,7 +344,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
             groups_text = ", ".join(f"{g.name} (maxPods {g.max_pods})" for g in over)
             setting = (f"maxBlocksPerHost {cluster.max_blocks_per_host}"
                        if cluster.max_blocks_per_host else "maxBlocksPerHost 0 (which means 20)")
-            findings.append(rule("CIP505").finding(
+            findings.append(CIP505.finding(
                 f"pool {cap.name} has /{cap.block_size} blocks of {cap.block_addresses:,} "
                 f"address{'es' if cap.block_addresses != 1 else ''}: a full node of "
                 f"{groups_text} needs up to {blocks_needed:,} blocks of it, but {setting} "
@@ -338,7 +360,7 @@ def capacity_findings(stack: Stack) -> list[Finding]:
                 and "LoadBalancer" not in spec.allowed_uses
                 and not selects_nothing_automatically(spec.node_selector) and not view.selected[cap.name]):
             names = ", ".join(g.name for g in cluster.node_groups)
-            findings.append(rule("CIP506").finding(
+            findings.append(CIP506.finding(
                 f"pool {cap.name} has nodeSelector {spec.node_selector}, which matches no "
                 f"declared node group ({names}): no pod gets an address from it automatically"
                 + (" (only the namespaces binding it by annotation use it)"
@@ -355,3 +377,8 @@ def _block_size_for(max_pods: int, limit: int, family_bits: int) -> int:
     while limit * (1 << host_bits) < max_pods:
         host_bits += 1
     return family_bits - host_bits
+
+
+@check(CIP501, CIP502, CIP503, CIP504, CIP505, CIP506)
+def check_capacity(ctx: CheckContext) -> list[Finding]:
+    return ctx.once(capacity_findings)

@@ -11,7 +11,14 @@ capacity for a cluster that cannot exist.
 from __future__ import annotations
 
 from ..core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Finding, Stack
-from ..core.rules import rule
+from ..core.rules import E, Rule, Scope
+from .registry import CheckContext, check
+
+CIP510 = Rule("CIP510", "ipam-config-invalid", E,
+              "maxBlocksPerHost > 0 needs strictAffinity: true; Calico's SetIPAMConfig rejects it "
+              "otherwise.",
+              scope=Scope.STACK)
+
 
 
 def ipam_config_findings(stack: Stack) -> list[Finding]:
@@ -24,7 +31,12 @@ def ipam_config_findings(stack: Stack) -> list[Finding]:
             f"this IPAMConfig cannot exist in the cluster. Without strict affinity the limit is "
             f"Calico's default of {DEFAULT_MAX_BLOCKS_PER_HOST}: write maxBlocksPerHost: 0, or "
             f"set strictAffinity: true if nodes must never borrow addresses")
-        return [rule("CIP510").finding(message, f"stack/{stack.name}",
+        return [CIP510.finding(message, f"stack/{stack.name}",
                                        stack.cluster_location("maxBlocksPerHost"),
                                        stack=stack.name)]
     return []
+
+
+@check(CIP510)
+def check_ipam_config(ctx: CheckContext) -> list[Finding]:
+    return ipam_config_findings(ctx.stack)

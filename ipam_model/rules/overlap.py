@@ -19,7 +19,28 @@ from typing import Iterable, Mapping, Sequence, TypeVar
 from ..core.cidr import cidr_problem, parse_cidr
 from ..core.live_state import LivePool
 from ..core.model import Finding, Stack
-from ..core.rules import rule
+from ..core.rules import E, Rule, Scope
+from .registry import CheckContext, check
+
+CIP201 = Rule("CIP201", "pool-overlap", E,
+              "Two pools of one stack overlap (disabled pools included).",
+              scope=Scope.STACK)
+CIP202 = Rule("CIP202", "routing-domain-overlap", E,
+              "Pools of two stacks in the same routing domain overlap.",
+              scope=Scope.FLEET)
+CIP203 = Rule("CIP203", "service-cidr-overlap", E,
+              "A pool overlaps the cluster's service CIDRs.",
+              scope=Scope.STACK)
+CIP204 = Rule("CIP204", "node-cidr-overlap", E,
+              "A pool overlaps the cluster's node CIDRs.",
+              scope=Scope.STACK)
+CIP205 = Rule("CIP205", "live-pool-overlap", E,
+              "A declared pool overlaps a live pool this stack does not declare.",
+              scope=Scope.LIVE)
+CIP206 = Rule("CIP206", "cluster-cidr-invalid", E,
+              "A service or node CIDR is not a valid, strictly masked network.",
+              scope=Scope.STACK)
+
 
 K = TypeVar("K")
 
@@ -95,14 +116,14 @@ def _cluster_cidrs(stack: Stack, field: str) -> tuple[list[tuple[int, str]], lis
         where = stack.cluster_location(field, index)
         parsed = parse_cidr(text)
         if parsed is None:
-            findings.append(rule("CIP206").finding(
+            findings.append(CIP206.finding(
                 f"{kind} {text!r} ({field}[{index}]) is not a valid CIDR (address/prefix, e.g. "
                 f"10.96.0.0/12): pools cannot be checked against it", f"stack/{stack.name}",
                 where, stack=stack.name))
             continue
         if not parsed.masked:
             fixed = parsed.text
-            findings.append(rule("CIP206").finding(
+            findings.append(CIP206.finding(
                 f"{kind} {text} ({field}[{index}]) has host bits set; write {fixed} (the network "
                 f"it denotes), which is what pools are checked against", f"stack/{stack.name}",
                 where, stack=stack.name))
@@ -113,10 +134,10 @@ def _cluster_cidrs(stack: Stack, field: str) -> tuple[list[tuple[int, str]], lis
 
 
 _CLUSTER_CONSEQUENCE = {
-    "serviceCidrs": ("CIP203", "service CIDR",
+    "serviceCidrs": (CIP203, "service CIDR",
                      "pods would get addresses that kube-proxy routes to Services, so traffic to "
                      "them goes to the wrong place"),
-    "nodeCidrs": ("CIP204", "node CIDR",
+    "nodeCidrs": (CIP204, "node CIDR",
                   "pods would get addresses of the node network, so routes to those pods shadow "
                   "real hosts (or the reverse)"),
 }
@@ -143,7 +164,7 @@ def stack_overlap_findings(stack: Stack) -> list[Finding]:
                        f"({new_cidr}); " + _CALICO_REJECTS.format(new=new, old=old,
                                                                    old_cidr=old_cidr)
                        + " and raw CRD writes would hand out duplicate addresses")
-            findings.append(rule("CIP201").finding(
+            findings.append(CIP201.finding(
                 message, f"pool/{new}", stack.pool_location(new, "cidr"), stack=stack.name,
                 related=(stack.pool_location(old, "cidr"),)))
             continue
@@ -151,11 +172,11 @@ def stack_overlap_findings(stack: Stack) -> list[Finding]:
             continue  # service vs node CIDRs are the cluster's business, not a pool's
         pool, other = (a, b) if a[0] == "pool" else (b, a)
         field, index, other_cidr = other
-        rule_id, kind, consequence = _CLUSTER_CONSEQUENCE[field]
+        cluster_rule, kind, consequence = _CLUSTER_CONSEQUENCE[field]
         _, name, cidr = pool
         message = (f"pool {name} ({cidr}) {relation(cidr, other_cidr)} {kind} {other_cidr} "
                    f"({field}[{index}]): {consequence}")
-        findings.append(rule(rule_id).finding(
+        findings.append(cluster_rule.finding(
             message, f"pool/{name}", stack.pool_location(name, "cidr"), stack=stack.name,
             related=(stack.cluster_location(field, index),)))
     return findings
@@ -192,7 +213,7 @@ def routing_domain_findings(stacks: Sequence[Stack]) -> list[Finding]:
                        f"{_stack_label(other)}; both stacks are in routing domain {domain}, "
                        f"so pods of both clusters could get the same addresses and traffic to "
                        f"them is routed to whichever cluster the network learnt last")
-            findings.append(rule("CIP202").finding(
+            findings.append(CIP202.finding(
                 message, f"pool/{name}", stack.pool_location(name, "cidr"),
                 stack=stack.name, related=(other.pool_location(other_name, "cidr"),)))
     return findings
@@ -228,7 +249,16 @@ def live_overlap_findings(stack: Stack, live_pools: Mapping[str, LivePool]) -> l
                    f"{_stack_label(stack)} ({', '.join(notes)}); "
                    + _CALICO_REJECTS.format(new=name, old=live_name, old_cidr=live_cidr)
                    + ", and if both exist pods can get duplicate addresses")
-        findings.append(rule("CIP205").finding(
+        findings.append(CIP205.finding(
             message, f"pool/{name}", stack.pool_location(name, "cidr"), stack=stack.name))
     return findings
 
+
+@check(CIP201, CIP203, CIP204, CIP206)
+def check_stack_overlaps(ctx: CheckContext) -> list[Finding]:
+    return stack_overlap_findings(ctx.stack)
+
+
+@check(CIP202, scope=Scope.FLEET)
+def check_routing_domains(stacks: Sequence[Stack]) -> list[Finding]:
+    return routing_domain_findings(stacks)

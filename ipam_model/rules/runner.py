@@ -1,19 +1,37 @@
-"""Run every rule over stacks: the verdict behind ``calico-ipam check``.
+"""Run every registered check over stacks: the verdict behind ``calico-ipam check``.
 
-The order of the passes does not matter for the result (each rule is a pure
-function of the stacks); findings come back sorted worst first.
+The checks are discovered: every module of this package is imported once,
+and what it registered with ``@check`` runs. The order of the checks does
+not matter for the result (each is a pure function of the stacks); findings
+come back sorted worst first.
 """
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 from typing import Iterable, Mapping, Sequence
 
-from ..calico import validate as calico
+from .. import rules as _package
+from ..calico.validate import pool_from_spec, validate_pool
 from ..core.model import ClusterSettings, Finding, Stack, frozen_map, sort_findings
-from ..rules import address_space as addrspace
-from ..rules import bindings, capacity, overlap
-from ..rules import ipam_config as ipamconfig
-from .forecast import forecast_findings
+from ..core.rules import Scope
+from .overlap import stack_overlap_findings
+from .registry import CHECKS, Check, CheckContext
+
+for _info in pkgutil.walk_packages(_package.__path__, _package.__name__ + "."):
+    importlib.import_module(_info.name)  # each check module registers its checks
+_PER_STACK = (Scope.POOL, Scope.STACK)
+
+
+def checks(*scopes: Scope) -> tuple[Check, ...]:
+    """The registered checks of *scopes* (all of them without)."""
+    return tuple(c for c in CHECKS if not scopes or c.scope in scopes)
+
+
+def rules_checked(*scopes: Scope) -> frozenset[str]:
+    """Ids of the rules that the checks of *scopes* emit."""
+    return frozenset(r.id for c in checks(*scopes) for r in c.rules)
 
 
 def _attribute(findings: Iterable[Finding], stack: Stack) -> list[Finding]:
@@ -21,39 +39,16 @@ def _attribute(findings: Iterable[Finding], stack: Stack) -> list[Finding]:
     return [f if f.stack else dataclasses.replace(f, stack=stack.name) for f in findings]
 
 
-def pool_rule_findings(stack: Stack) -> list[Finding]:
-    """Calico's IPPool rules for every declared pool, located in the stack file."""
-    out: list[Finding] = []
-    for name, spec in stack.pool_specs.items():
-        if name in stack.pool_findings:  # validated once while the stack was loaded
-            out.extend(stack.pool_findings[name])
-            continue
-        metadata = stack.pool_metadata.get(name) or None
-
-        def locate(path: tuple, _name=name) -> object:
-            return stack.pool_location(_name, *path)
-
-        out.extend(calico.validate_pool(name, spec, metadata, locate=locate, stack=stack.name))
-    return out
+def _fleet(stacks: Sequence[Stack], reported: set[str]) -> list[Finding]:
+    return [f for c in checks(Scope.FLEET) for f in c.run(stacks) if f.stack in reported]
 
 
 def check_stack(stack: Stack, siblings: Sequence[Stack] = ()) -> list[Finding]:
     """All findings about one stack, including routing-domain overlaps with *siblings*."""
-    findings: list[Finding] = []
-    findings += pool_rule_findings(stack)
-    findings += overlap.stack_overlap_findings(stack)
-    for name, pool in stack.pools.items():
-        findings += addrspace.address_space_findings(
-            name, pool.spec.cidr, stack.pool_location(name, "cidr"), stack=stack.name)
-    findings += bindings.binding_findings(stack)
-    findings += ipamconfig.ipam_config_findings(stack)
-    capacity_findings = capacity.capacity_findings(stack)
-    findings += capacity_findings
-    # The forecast skips pools those findings already cover.
-    findings += forecast_findings(stack, capacity=capacity_findings)
+    ctx = CheckContext(stack)
+    findings = [f for c in checks(*_PER_STACK) for f in c.run(ctx)]
     if siblings:
-        findings += [f for f in overlap.routing_domain_findings([stack, *siblings])
-                     if f.stack == stack.name]
+        findings += _fleet([stack, *siblings], {stack.name})
     return sort_findings(_attribute(findings, stack))
 
 
@@ -70,8 +65,7 @@ def check_stacks(stacks: Sequence[Stack], *, context: Sequence[Stack] = ()) -> l
     for stack in stacks:
         findings += check_stack(stack)
     others = [s for s in context if s.name not in checked]
-    findings += [f for f in overlap.routing_domain_findings([*stacks, *others])
-                 if f.stack in checked]
+    findings += _fleet([*stacks, *others], checked)
     return sort_findings(findings)
 
 
@@ -86,14 +80,15 @@ def validate_pools(pools: Mapping[str, Mapping]) -> list[Finding]:
     for name, raw in pools.items():
         raw = dict(raw) if isinstance(raw, Mapping) else {}
         meta = raw.pop("metadata", None)
+        meta = meta if isinstance(meta, Mapping) else None
         specs[name] = frozen_map(raw)
-        metadata[name] = frozen_map(meta if isinstance(meta, Mapping) else {})
-        findings += calico.validate_pool(name, raw, meta if isinstance(meta, Mapping) else None)
-        pool = calico.pool_from_spec(name, raw, meta if isinstance(meta, Mapping) else None)
+        metadata[name] = frozen_map(meta or {})
+        findings += validate_pool(name, raw, meta)
+        pool = pool_from_spec(name, raw, meta)
         if pool is not None:
             valid[name] = pool
     stack = Stack(name="pools", file=None, cluster=ClusterSettings(),
                   pool_specs=frozen_map(specs), pool_metadata=frozen_map(metadata),
                   pools=frozen_map(valid), bindings=frozen_map(), config_prefix=())
-    findings += overlap.stack_overlap_findings(stack)
+    findings += stack_overlap_findings(stack)
     return sort_findings(findings)

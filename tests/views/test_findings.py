@@ -20,7 +20,7 @@ from ipam_model.rules.runner import check_stacks
 from ipam_model.core.model import Location, Severity
 from ipam_model.views.escape import MARKDOWN_BUDGET_BYTES, github_data, github_property
 from ipam_model.views.findings import FORMATS, format_findings, format_input_error
-from ipam_model.core.rules import RULES, rule
+from ipam_model.catalogue import RULES, rule
 
 DEV = "stacks/Pulumi.dev.yaml"
 PROD = "stacks/Pulumi.prod.yaml"

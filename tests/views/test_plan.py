@@ -15,7 +15,7 @@ import ipam_model.views.plan as plan_views
 from ipam_model.cli import main
 from ipam_model.cli.commands.drift import drift_report
 from ipam_model.core.model import Location, Severity
-from ipam_model.core.rules import rule
+from ipam_model.catalogue import rule
 from ipam_model.declared.files import load_stack
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan

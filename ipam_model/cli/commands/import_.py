@@ -12,9 +12,10 @@ import sys
 
 from ...core.errors import UsageError
 from ...importer.build import from_live
-from ...importer.files import from_manifests, write_stack_file
+from ...importer.files import from_manifests, stack_file_text
 from .. import options
 from ..options import add_stacks_argument
+from ..output import write_output
 
 NAME = "import"
 HELP = "write a stack file from a cluster, a snapshot or IPPool manifests"
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         imported = from_live(options.read_live(args), args.stack)
     output = args.output or os.path.join(args.stacks, f"Pulumi.{args.stack}.yaml")
     notes: list[str] = []
-    write_stack_file(output, imported, notes)
+    write_output(output, stack_file_text(output, imported, notes), make_parents=True)
     print(f"Wrote {output}: {len(imported.pools)} pool{'s' if len(imported.pools) != 1 else ''}"
           f", {len(imported.bindings)} namespace binding"
           f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")

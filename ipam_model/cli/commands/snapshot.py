@@ -14,6 +14,7 @@ from ...live.collector import LiveCollector
 from ...live.snapshot_file import SnapshotWriter
 from ...live.source import CollectorSink, TeeSink
 from ..options import add_cluster_arguments, make_reader
+from ..output import atomic_file
 
 NAME = "snapshot"
 HELP = "dump live Calico IPAM state (pools, blocks, affinities, namespaces, nodes) to a file"
@@ -35,10 +36,11 @@ def run(args) -> int:
     try:
         calico_api = reader.read_into(TeeSink(writer, CollectorSink(collector)))
         state = collector.result(reader.source, calico_api)
-        try:
-            writer.commit(args.output, reader.source, calico_api, sys.stdout)
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        if args.output is None:
+            writer.write_to(sys.stdout, reader.source, calico_api)
+            sys.stdout.flush()
+        else:
+            _write_file(writer, args.output, reader.source, calico_api)
     finally:
         writer.close()
     in_use = sum(1 for u in state.usage.values() if u.in_use)
@@ -47,3 +49,11 @@ def run(args) -> int:
           f"{len(state.namespaces)} namespaces, {len(state.nodes)} nodes"
           + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
     return 0
+
+
+def _write_file(writer: SnapshotWriter, path: str, source: str, calico_api: str) -> None:
+    try:
+        with atomic_file(path) as out:
+            writer.write_to(out, source, calico_api)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None

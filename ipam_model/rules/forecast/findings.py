@@ -11,11 +11,24 @@ from typing import Iterable
 
 from ...core.gc import paused_gc
 from ...core.model import Finding, Stack
-from ...core.rules import rule
+from ...core.rules import I, Rule, Scope, W
 from ..capacity import capacity_findings, pool_capacity
+from ..registry import CheckContext, check
 from .build import forecast
 from .clearance import Covered, clearance
 from .model import Forecast
+
+CIP507 = Rule("CIP507", "block-size-recommendation", I,
+              "The block size causes borrowing, refusals, block-limit overruns or large stranded "
+              "waste, and a size that fixes it exists.",
+              scope=Scope.STACK)
+CIP508 = Rule("CIP508", "pool-exhaustion", W,
+              "The simulator predicts allocations failing before the declared load is met.",
+              scope=Scope.STACK)
+CIP509 = Rule("CIP509", "predicted-borrowing", W,
+              "The simulator predicts nodes borrowing addresses from other nodes' blocks.",
+              scope=Scope.STACK)
+
 
 
 def forecast_findings(stack: Stack, *, fast: bool = True,
@@ -56,7 +69,7 @@ def _tunnel_findings(stack: Stack, result: Forecast) -> list[Finding]:
     """CIP508 when nodes would not get their tunnel address."""
     if not result.tunnel_failures:
         return []
-    return [rule("CIP508").finding(
+    return [CIP508.finding(
         f"{len(result.tunnel_failures)} of {result.nodes} nodes would not get their tunnel "
         f"address (calico-node then exits); first: {result.tunnel_failures[0]}",
         f"stack/{stack.name}", stack.cluster_location("nodeGroups"), stack=stack.name)]
@@ -64,7 +77,7 @@ def _tunnel_findings(stack: Stack, result: Forecast) -> list[Finding]:
 
 def _namespace_findings(stack: Stack, result: Forecast, covered: Covered) -> list[Finding]:
     """CIP508 per namespace: declared pods refused, or too few more before a refusal."""
-    exhaustion = rule("CIP508")
+    exhaustion = CIP508
     headroom = stack.cluster.headroom_percent
     pools = {p.pool: p for p in result.pools}
     findings: list[Finding] = []
@@ -99,7 +112,7 @@ def _namespace_findings(stack: Stack, result: Forecast, covered: Covered) -> lis
 def _pool_findings(stack: Stack, result: Forecast, covered: Covered) -> list[Finding]:
     """CIP509 when the declared load borrows in a pool; CIP507 when a block size fixes
     a concrete problem."""
-    borrowing, block_size = rule("CIP509"), rule("CIP507")
+    borrowing, block_size = CIP509, CIP507
     findings: list[Finding] = []
     for pool in result.pools:
         subject = f"pool/{pool.pool}"
@@ -119,3 +132,9 @@ def _pool_findings(stack: Stack, result: Forecast, covered: Covered) -> list[Fin
                 f"a migration", subject, stack.pool_location(pool.pool, "blockSize"),
                 stack=stack.name))
     return findings
+
+
+@check(CIP507, CIP508, CIP509)
+def check_forecast(ctx: CheckContext) -> list[Finding]:
+    # The forecast leaves out what the static capacity rules already report.
+    return forecast_findings(ctx.stack, capacity=ctx.once(capacity_findings))

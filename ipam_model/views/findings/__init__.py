@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from ...catalogue import RULES
 from ...core.errors import InputError
 from ...core.model import Finding
-from ...core.rules import RULES
 from .. import registry
 from .report import FindingsReport, StackGroup
 from .text import finding_line

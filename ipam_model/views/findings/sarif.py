@@ -6,8 +6,8 @@ import json
 from importlib import metadata as _metadata
 from urllib.parse import quote
 
+from ...catalogue import RULES
 from ...core.model import Finding, Location, Severity
-from ...core.rules import RULES
 from .report import TOOL_NAME, FindingsReport
 
 NAME = "sarif"
