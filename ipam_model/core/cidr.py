@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
-from typing import NamedTuple
+from typing import Generic, Iterable, NamedTuple, TypeVar
 
 import netaddr
 
@@ -66,6 +66,39 @@ class Cidr(NamedTuple):
     def overlaps(self, other: "Cidr") -> bool:
         """Aligned CIDRs overlap exactly when one contains the other."""
         return self.contains(other) or other.contains(self)
+
+
+K = TypeVar("K")
+
+
+class ContainingIndex(Generic[K]):
+    """The key of the longest CIDR containing a given one (which pool a block
+    lies in). One dict per (family, prefix length) keyed by the network's
+    integer, so a lookup costs one probe per distinct prefix length, never a scan."""
+
+    def __init__(self, entries: Iterable[tuple[str, K]]):
+        self._by_prefix: dict[tuple[int, int], dict[int, K]] = {}
+        for text, key in entries:
+            parsed = parse_cidr(text)
+            if parsed is not None:
+                self._by_prefix.setdefault((parsed.version, parsed.prefixlen), {}).setdefault(
+                    parsed.network, key)
+        self._prefixes = {v: sorted((p for (fam, p) in self._by_prefix if fam == v),
+                                    reverse=True) for v in (4, 6)}
+
+    def find(self, text: str) -> K | None:
+        parsed = parse_cidr(text)
+        if parsed is None:
+            return None
+        bits = parsed.bits
+        for prefix in self._prefixes[parsed.version]:
+            if prefix > parsed.prefixlen:
+                continue  # a CIDR smaller than the one looked up cannot contain it
+            key = parsed.network >> (bits - prefix) << (bits - prefix)
+            found = self._by_prefix[(parsed.version, prefix)].get(key)
+            if found is not None:
+                return found
+        return None
 
 
 def parse_cidr(text) -> Cidr | None:

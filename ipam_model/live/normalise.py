@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
-from ..core.cidr import parse_cidr
+from ..core.cidr import ContainingIndex, parse_cidr
 from ..core.errors import InputError
 from ..core.live_state import (
     OWNER_CALICO_IPAM,
@@ -344,48 +344,16 @@ def normalise_ipam_config(obj: Mapping, file: str | None = None, where: Where = 
 
 # --------------------------------------------------------------------------- usage
 
-class _PoolIndex:
-    """Longest-prefix match of block CIDRs to pool CIDRs.
-
-    One dict per (family, prefix length) keyed by the network's integer, so a
-    block costs one lookup per distinct pool prefix length, never a scan.
-    """
-
-    def __init__(self, pools: Iterable[LivePool]):
-        self._by_prefix: dict[tuple[int, int], dict[int, str]] = {}
-        for pool in pools:
-            parsed = parse_cidr(pool.spec.cidr)
-            self._by_prefix.setdefault((parsed.version, parsed.prefixlen), {})[
-                parsed.network] = pool.name
-        self._prefixes = {v: sorted((p for (fam, p) in self._by_prefix if fam == v), reverse=True)
-                          for v in (4, 6)}
-
-    def pool_of(self, cidr: str) -> str | None:
-        parsed = parse_cidr(cidr)
-        if parsed is None:
-            return None
-        version, first, block_prefix = parsed.version, parsed.network, parsed.prefixlen
-        bits = parsed.bits
-        for prefix in self._prefixes[version]:
-            if prefix > block_prefix:
-                continue  # a pool smaller than the block cannot contain it
-            key = first >> (bits - prefix) << (bits - prefix)
-            name = self._by_prefix[(version, prefix)].get(key)
-            if name is not None:
-                return name
-        return None
-
-
 def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
                   affinities: Iterable[LiveAffinity]) -> dict[str, PoolUsage]:
     """Per pool: allocated addresses, blocks, nodes with affinity, pods per namespace."""
-    index = _PoolIndex(pools.values())
+    index = ContainingIndex((p.spec.cidr, p.name) for p in pools.values())
     allocated: Counter = Counter()
     block_count: Counter = Counter()
     nodes: dict[str, set] = {name: set() for name in pools}
     by_ns: dict[str, Counter] = {name: Counter() for name in pools}
     for block in blocks:
-        pool = index.pool_of(block.cidr)
+        pool = index.find(block.cidr)
         if pool is None:
             continue
         allocated[pool] += block.allocated
@@ -398,7 +366,7 @@ def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
     for aff in affinities:
         if aff.type != "host":
             continue
-        pool = index.pool_of(aff.cidr)
+        pool = index.find(aff.cidr)
         if pool is not None:
             nodes[pool].add(aff.node)
     return {name: PoolUsage(allocated=allocated[name], blocks=block_count[name],

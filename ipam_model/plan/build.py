@@ -8,6 +8,7 @@ exactly when ``pulumi up`` would refuse.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from ..core.live_state import LiveState
@@ -17,8 +18,14 @@ from .compare import identity
 from .drift import drift
 from .gates import GateInputs, gates
 from .model import Plan
-from .namespaces import diff_namespaces
-from .notes import api_version_notes, live_overlap_notes, unmanaged_notes
+from .namespaces import CIP605, diff_namespaces
+from .notes import (
+    CIP610,
+    api_version_notes,
+    live_overlap_notes,
+    orphaned_block_notes,
+    unmanaged_notes,
+)
 from .pools import diff_pools, pools_after
 
 
@@ -47,7 +54,8 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
     after = pools_after(stack, live, pools.changes)
     found = gates(GateInputs(stack, live, pools.changes, spaces, after), allow)
     notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, pools.unmanaged),
-             *api_version_notes(stack, live), *live_overlap_notes(stack, live)]
+             *api_version_notes(stack, live), *live_overlap_notes(stack, live),
+             *orphaned_block_notes(stack, live)]
     # check reports a pool that fails Calico's rules too: keep one copy.
     seen = {identity(f) for f in checks}
     return Plan(
@@ -57,3 +65,16 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
         findings=tuple(sort_findings(f for f in notes if identity(f) not in seen)),
         drift=tuple(drift(stack, live)) if with_drift else (),
         checks=tuple(sort_findings(checks)))
+
+
+def drift_plan(stack: Stack, live: LiveState) -> Plan:
+    """A plan holding only what changed outside calico-ipam: the drift (against
+    what was applied, the stack file standing in where the cluster holds no
+    record), bound namespaces that disappeared (CIP605) and blocks left
+    outside every pool (CIP610). Pending changes, gates and check belong to
+    ``plan``."""
+    plan = _plan(stack, live, frozenset(), (), with_drift=False)
+    kept = {CIP605.id, CIP610.id}
+    return replace(plan, pools=(), namespaces=(), gates=(), checks=(),
+                   findings=tuple(f for f in plan.findings if f.rule in kept),
+                   drift=tuple(drift(stack, live, stack_is_applied=True)))

@@ -1,16 +1,19 @@
 """Step 4 of a plan: what it notes besides changes and gates.
 
 Pools this stack lists but never changes (CIP606/CIP607), the IPPool API the
-stack applies against the one the cluster serves (CIP612), and declared
-pools overlapping live pools the stack does not declare (CIP205): Calico
-refuses to create a pool overlapping an existing one, and where nothing
-validates (``crd.projectcalico.org/v1``) pods get duplicate addresses.
+stack applies against the one the cluster serves (CIP612), declared pools
+overlapping live pools the stack does not declare (CIP205): Calico refuses
+to create a pool overlapping an existing one, and where nothing validates
+(``crd.projectcalico.org/v1``) pods get duplicate addresses; and IPAM blocks
+that lie in no live pool (CIP610).
 """
 from __future__ import annotations
 
+from ..core.cidr import ContainingIndex
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
 from ..core.rules import E, Rule, Scope, W
+from ..core.words import plural
 from ..rules.overlap import live_overlap_findings
 from .model import UnmanagedPool
 from .pools import CIP606, CIP607
@@ -72,3 +75,35 @@ def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
 def live_overlap_notes(stack: Stack, live: LiveState) -> list[Finding]:
     """CIP205: declared pools overlapping live pools this stack does not declare."""
     return live_overlap_findings(stack, live.pools)
+
+
+def orphaned_block_notes(stack: Stack, live: LiveState, shown: int = 5) -> list[Finding]:
+    """CIP610: IPAM blocks outside every live pool, what ``calicoctl ipam show
+    --show-blocks`` lists as "orphaned allocation blocks" (libcalico-go
+    lib/ipam/ipam.go:2405-2416 GetUtilization, which gathers them under
+    0.0.0.0/0, so only the IPv4 ones; here both families count). Their pool
+    was deleted (or its CIDR changed by a raw CRD write) while addresses were
+    allocated: Calico never assigns from a block outside an enabled pool, but
+    the pods holding its addresses keep them, without the pool's NAT and
+    encapsulation."""
+    index = ContainingIndex((p.spec.cidr, name) for name, p in live.pools.items())
+    orphans = [b for b in live.blocks if index.find(b.cidr) is None]
+    if not orphans:
+        return []
+    allocated = sum(b.allocated for b in orphans)
+    listed = ", ".join(f"{b.cidr} ({_holder(b)}, {plural(b.allocated, 'address', 'addresses')} "
+                       "allocated)" for b in orphans[:shown])
+    more = f" and {len(orphans) - shown} more" if len(orphans) > shown else ""
+    return [CIP610.finding(
+        f"{plural(len(orphans), 'IPAM block')} in {live.source} lie outside every IP pool, "
+        f"with {plural(allocated, 'address', 'addresses')} still allocated: {listed}{more}. "
+        "Calico assigns no new address from them; the pods holding one keep it without the "
+        "deleted pool's NAT and encapsulation until they are restarted, then Calico's garbage "
+        "collection releases the block. If the pool was deleted by mistake, declare it again "
+        "with the same CIDR (calicoctl ipam show --show-blocks lists the IPv4 ones as "
+        "orphaned allocation blocks)",
+        f"stack/{stack.name}", stack.locate("calico-ipam:pools"), stack=stack.name)]
+
+
+def _holder(block) -> str:
+    return f"affine to {block.node}" if block.node else "no affinity"

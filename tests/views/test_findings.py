@@ -13,14 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ipam_model.views.findings as findings_views
+from ipam_model.catalogue import RULES, rule
 from ipam_model.cli import main
 from ipam_model.core.errors import InputError
+from ipam_model.core.model import Location, Severity
 from ipam_model.declared.files import load_stack
 from ipam_model.rules.runner import check_stacks
-from ipam_model.core.model import Location, Severity
 from ipam_model.views.escape import MARKDOWN_BUDGET_BYTES, github_data, github_property
 from ipam_model.views.findings import FORMATS, format_findings, format_input_error
-from ipam_model.catalogue import RULES, rule
 
 DEV = "stacks/Pulumi.dev.yaml"
 PROD = "stacks/Pulumi.prod.yaml"

@@ -9,12 +9,26 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipam_model.core.model import (API_CRD_V1, API_V3, Binding, ClusterSettings, Pool, PoolSpec,
-    Stack, frozen_map)
+from ipam_model.core.model import (
+    API_CRD_V1,
+    API_V3,
+    Binding,
+    ClusterSettings,
+    Pool,
+    PoolSpec,
+    Stack,
+    frozen_map,
+)
 from ipam_model.declared.files import load_stack
 from ipam_model.live.normalise import applied_pool_spec, normalise_pool
-from ipam_model.views.manifests import (APPLIED_SPEC_ANNOTATION, render_namespace_patch,
-    render_pool, render_stack, select_kind, to_yaml)
+from ipam_model.views.manifests import (
+    APPLIED_SPEC_ANNOTATION,
+    render_namespace_patch,
+    render_pool,
+    render_stack,
+    select_kind,
+    to_yaml,
+)
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 

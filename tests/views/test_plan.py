@@ -5,24 +5,33 @@ Regenerate after an intended change: UPDATE_GOLDEN=1 pytest tests/views/test_pla
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 import os
 import pkgutil
 from pathlib import Path
 
 import pytest
+from test_plan import V4, WEB, live, live_pool, stack, used
 
 import ipam_model.views.plan as plan_views
-from ipam_model.cli import main
-from ipam_model.cli.commands.drift import drift_report
-from ipam_model.core.model import Location, Severity
 from ipam_model.catalogue import rule
+from ipam_model.cli import main
+from ipam_model.core.live_state import LiveBlock
+from ipam_model.core.model import Location, Severity, frozen_map
 from ipam_model.declared.files import load_stack
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
+from ipam_model.plan.build import drift_plan as drift_report
 from ipam_model.plan.model import DriftItem, Plan
-from ipam_model.views.plan import (FORMATS, Mode, PlanView, drift_count, render, summary_line,
-    to_json_data)
-from test_plan import WEB, V4, live, live_pool, stack, used
+from ipam_model.views.plan import (
+    FORMATS,
+    Mode,
+    PlanView,
+    drift_count,
+    render,
+    summary_line,
+    to_json_data,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "plan"
 
@@ -73,6 +82,13 @@ def scenarios():
         [live_pool("web", {"cidr": "192.169.0.0/24"}, applied={"cidr": "192.169.0.0/24"})])
     yield "live-overlap", stack({"web": WEB}), live(
         [live_pool("stray", {"cidr": "10.10.0.128/25"}, "other")])
+    # A pool deleted while in use (by hand, or its CIDR changed by a raw CRD
+    # write): its blocks lie outside every pool, CIP610.
+    yield "orphan-blocks", stack({"web": WEB}), replace(
+        live([live_pool("web", WEB, applied=WEB)]), blocks=(
+            LiveBlock("10.10.0.0/26", "host:node1", 64, 2, frozen_map({"web": 2})),
+            LiveBlock("10.99.0.0/26", "host:node2", 64, 3, frozen_map({"old": 3})),
+            LiveBlock("fd00:99::/122", None, 64, 1)))
 
 
 CASES = {name: (s, lv) for name, s, lv in scenarios()}
@@ -195,6 +211,18 @@ def test_drift_mode_github_ends_with_the_drift_notice():
     assert [line.split(" ", 1)[0] for line in gh[:-1]] == ["::warning", "::warning"]
     assert render(drift_view("noop"), "github") == \
         "::notice title=calico-ipam drift dev::No drift. The cluster matches stack dev.\n"
+
+
+def test_blocks_outside_every_pool_are_drift_too():
+    """CIP610 in drift mode: the golden shows what the nightly job prints."""
+    view = drift_view("orphan-blocks")
+    text = render(view, "text")
+    golden = DATA / "orphan-blocks.drift.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+    assert drift_count(view.plan) == 1
+    assert [f.rule for f in view.plan.findings] == ["CIP610"]
 
 
 def test_json_is_the_same_in_both_modes():

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
-from ...plan.build import build_plan
-from ...plan.drift import drift
+from ...plan.build import drift_plan
 from ...views.plan import Mode, PlanView, drift_count, render
 from ..options import add_stack_arguments, load_inputs
 
@@ -37,19 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
 
 
-def drift_report(stack, live):
-    """A plan holding only the drift (against what was applied, the stack file
-    standing in where the cluster holds no record) and missing bound
-    namespaces: pending changes, gates and check belong to ``plan``."""
-    plan = build_plan(stack, live, run_check=False)
-    return replace(plan, pools=(), namespaces=(), gates=(), checks=(),
-                   findings=tuple(f for f in plan.findings if f.rule == "CIP605"),
-                   drift=tuple(drift(stack, live, stack_is_applied=True)))
-
-
 def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
-    report = drift_report(stack, live)
+    report = drift_plan(stack, live)
     sys.stdout.write(render(PlanView(report, Mode.DRIFT), args.format))
     # A bound namespace that disappeared is drift too, not a failed run.
     return 2 if drift_count(report) else 0
