@@ -11,6 +11,8 @@ Requested pools bypass nodeSelector and namespaceSelector (calico#10502) but
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
 
 from ..calico.annotations import PoolResolver
 from ..calico.names import label_problems, namespace_name_problem
@@ -20,7 +22,7 @@ from ..calico.selector import (
     selects_nothing_automatically,
 )
 from ..core.cidr import parse_cidr
-from ..core.model import Finding, Pool, Stack
+from ..core.model import Binding, Finding, Pool, Stack
 from ..core.rules import E, I, Rule, Scope, W
 from ..core.words import did_you_mean
 from .registry import CheckContext, check
@@ -80,78 +82,26 @@ def _family_name(version: int) -> str:
     return f"IPv{version}"
 
 
+Add = Callable[..., None]  # add(rule, message, subject, location, related=...)
+
+
 def binding_findings(stack: Stack) -> list[Finding]:
     """CIP401-CIP412 for every namespace binding (and node-group labels) of *stack*."""
     findings: list[Finding] = []
-    resolver = PoolResolver((n, p.spec.cidr) for n, p in stack.pools.items())
-    # pool name -> namespaces binding it, in binding order (for CIP408/CIP409).
-    bound_by: dict[str, list[str]] = defaultdict(list)
 
     def add(rule: Rule, message: str, subject: str, location, **kw):
         findings.append(rule.finding(message, subject, location, stack=stack.name, **kw))
 
+    resolver = PoolResolver((n, p.spec.cidr) for n, p in stack.pools.items())
+    # pool name -> namespaces binding it, in binding order (for CIP408/CIP409).
+    bound_by: dict[str, list[str]] = defaultdict(list)
     for ns, binding in stack.bindings.items():
-        subject = f"namespace/{ns}"
-        problem = namespace_name_problem(ns)
-        if problem:
-            add(CIP401, f"namespace name {ns!r} {problem}: Kubernetes refuses to create it, "
-                f"so the binding's annotations can never be applied", subject,
-                stack.binding_location(ns))
-        for key, problem in label_problems(binding.labels):
-            add(CIP412, f"namespace {ns}: {problem}; Kubernetes refuses the namespace's "
-                f"labels", subject, stack.binding_location(ns, "labels", key))
-
-        if not binding.ipv4_pools and not binding.ipv6_pools:
-            add(CIP411, f"namespace {ns} names no pool: it gets no Calico annotation, so "
-                f"Calico picks Automatic pools whose nodeSelector matches the node and whose "
-                f"namespaceSelector matches the namespace; its expectedPods count against "
-                f"those pools", subject, stack.binding_location(ns))
-
-        for field, version in FAMILIES:
-            entries = binding.ipv4_pools if version == 4 else binding.ipv6_pools
-            seen: dict[str, int] = {}
-            for index, entry in enumerate(entries):
-                name = _check_entry(stack, resolver, ns, field, version, index, entry, add)
-                if name is None:
-                    continue
-                if name in seen:
-                    add(CIP410, f"namespace {ns} lists pool {name} twice in {field} (entries "
-                        f"{seen[name]} and {index}): Calico tries it once, the second entry "
-                        f"does nothing", subject, stack.binding_location(ns, field, index),
-                        related=(stack.binding_location(ns, field, seen[name]),))
-                    continue
-                seen[name] = index
-                if ns not in bound_by[name]:
-                    bound_by[name].append(ns)
-
+        _namespace_findings(stack, ns, binding, add)
+        for name in _entries(stack, ns, binding, resolver, add):
+            if ns not in bound_by[name]:
+                bound_by[name].append(ns)
     for name, namespaces in bound_by.items():
-        pool = stack.pools[name]
-        one = len(namespaces) == 1
-        listed = ("namespace " if one else "namespaces ") + ", ".join(namespaces)
-        spec = pool.spec
-        ignored = []
-        if (not _selector_is_all(spec.node_selector)
-                and not selects_nothing_automatically(spec.node_selector)):
-            ignored.append(("nodeSelector", f"nodeSelector {spec.node_selector}",
-                            "on any node"))
-        if spec.namespace_selector:
-            ignored.append(("namespaceSelector", f"namespaceSelector {spec.namespace_selector}",
-                            "whatever the namespace's labels"))
-        if ignored:
-            what = " and ".join(text for _, text, _ in ignored)
-            effects = " and ".join(effect for _, _, effect in ignored)
-            add(CIP408, f"pool {name} has {what}, but {listed} bind{'s' if one else ''} it by "
-                f"annotation and Calico ignores nodeSelector and namespaceSelector for "
-                f"annotated requests (projectcalico/calico#10502): their pods get addresses "
-                f"from {name} {effects}", f"pool/{name}",
-                stack.pool_location(name, ignored[0][0]),
-                related=tuple(stack.binding_location(ns) for ns in namespaces))
-        if spec.assignment_mode == "Manual":
-            add(CIP409, f"pool {name} is Manual: only pods whose namespace or pod annotation "
-                f"requests it get addresses from it, here {listed}", f"pool/{name}",
-                stack.pool_location(name, "assignmentMode"),
-                related=tuple(stack.binding_location(ns) for ns in namespaces))
-
+        _bound_pool_findings(stack, name, namespaces, add)
     for group in stack.cluster.node_groups:
         for key, problem in label_problems(group.labels):
             add(CIP412, f"node group {group.name}: {problem}; nodes cannot carry this label, "
@@ -160,74 +110,171 @@ def binding_findings(stack: Stack) -> list[Finding]:
     return findings
 
 
-def _check_entry(stack: Stack, resolver: PoolResolver, ns: str, field: str, version: int,
-                 index: int, entry: str, add) -> str | None:
+def _namespace_findings(stack: Stack, ns: str, binding: Binding, add: Add) -> None:
+    """The namespace itself: its name, its labels, whether it names any pool."""
+    subject = f"namespace/{ns}"
+    problem = namespace_name_problem(ns)
+    if problem:
+        add(CIP401, f"namespace name {ns!r} {problem}: Kubernetes refuses to create it, "
+            f"so the binding's annotations can never be applied", subject,
+            stack.binding_location(ns))
+    for key, problem in label_problems(binding.labels):
+        add(CIP412, f"namespace {ns}: {problem}; Kubernetes refuses the namespace's "
+            f"labels", subject, stack.binding_location(ns, "labels", key))
+    if not binding.ipv4_pools and not binding.ipv6_pools:
+        add(CIP411, f"namespace {ns} names no pool: it gets no Calico annotation, so "
+            f"Calico picks Automatic pools whose nodeSelector matches the node and whose "
+            f"namespaceSelector matches the namespace; its expectedPods count against "
+            f"those pools", subject, stack.binding_location(ns))
+
+
+def _entries(stack: Stack, ns: str, binding: Binding, resolver: PoolResolver,
+             add: Add) -> list[str]:
+    """The usable pools a binding names, checking every entry (CIP402-407, CIP410)."""
+    out = []
+    for field, version in FAMILIES:
+        values = binding.ipv4_pools if version == 4 else binding.ipv6_pools
+        seen: dict[str, int] = {}
+        for index, text in enumerate(values):
+            entry = _Entry(stack, ns, field, version, index, text)
+            name = _check_entry(entry, resolver, add)
+            if name is None:
+                continue
+            if name in seen:
+                add(CIP410, f"namespace {ns} lists pool {name} twice in {field} (entries "
+                    f"{seen[name]} and {index}): Calico tries it once, the second entry "
+                    f"does nothing", entry.subject, entry.where(),
+                    related=(stack.binding_location(ns, field, seen[name]),))
+                continue
+            seen[name] = index
+            out.append(name)
+    return out
+
+
+def _bound_pool_findings(stack: Stack, name: str, namespaces: list[str], add: Add) -> None:
+    """CIP408: selectors Calico ignores for annotated requests; CIP409: a Manual pool."""
+    spec = stack.pools[name].spec
+    one = len(namespaces) == 1
+    listed = ("namespace " if one else "namespaces ") + ", ".join(namespaces)
+    related = tuple(stack.binding_location(ns) for ns in namespaces)
+    ignored = []
+    if (not _selector_is_all(spec.node_selector)
+            and not selects_nothing_automatically(spec.node_selector)):
+        ignored.append(("nodeSelector", f"nodeSelector {spec.node_selector}", "on any node"))
+    if spec.namespace_selector:
+        ignored.append(("namespaceSelector", f"namespaceSelector {spec.namespace_selector}",
+                        "whatever the namespace's labels"))
+    if ignored:
+        what = " and ".join(text for _, text, _ in ignored)
+        effects = " and ".join(effect for _, _, effect in ignored)
+        add(CIP408, f"pool {name} has {what}, but {listed} bind{'s' if one else ''} it by "
+            f"annotation and Calico ignores nodeSelector and namespaceSelector for "
+            f"annotated requests (projectcalico/calico#10502): their pods get addresses "
+            f"from {name} {effects}", f"pool/{name}", stack.pool_location(name, ignored[0][0]),
+            related=related)
+    if spec.assignment_mode == "Manual":
+        add(CIP409, f"pool {name} is Manual: only pods whose namespace or pod annotation "
+            f"requests it get addresses from it, here {listed}", f"pool/{name}",
+            stack.pool_location(name, "assignmentMode"), related=related)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One entry of a binding: ``ipv4Pools[index]`` of namespace *ns*."""
+
+    stack: Stack
+    ns: str
+    field: str
+    version: int
+    index: int
+    text: str
+
+    @property
+    def subject(self) -> str:
+        return f"namespace/{self.ns}"
+
+    @property
+    def family(self) -> str:
+        return _family_name(self.version)
+
+    def where(self):  # built only for a finding: most entries have none
+        return self.stack.binding_location(self.ns, self.field, self.index)
+
+
+def _check_entry(entry: _Entry, resolver: PoolResolver, add: Add) -> str | None:
     """Check one binding entry; return the pool it resolves to when it is usable enough to
     count as bound (pools with problems that fail every pod return None after reporting)."""
-    subject = f"namespace/{ns}"
+    parsed = parse_cidr(entry.text)
+    name = (_resolve_cidr(entry, parsed.version, resolver, add) if parsed is not None
+            else _resolve_name(entry, add))
+    return None if name is None else _usable_pool(entry, name, add)
 
-    def where():  # built only for a finding: most entries have none
-        return stack.binding_location(ns, field, index)
 
-    family = _family_name(version)
-    parsed = parse_cidr(entry)
-    if parsed is not None:
-        entry_family = parsed.version
-        if entry_family != version:
-            add(CIP403, f"namespace {ns} lists {_family_name(entry_family)} CIDR {entry} under "
-                f"{field}: new pods in {ns} fail with Calico's \"{entry.split('/')[0]} isn't a "
-                f"{family} address\" {_STUCK}", subject, where())
-            return None
-        name = resolver.resolve(entry)
-        if name is None:
-            inside = resolver.containing(entry)
-            if inside is not None:
-                add(CIP407, f"namespace {ns} requests {entry}, a part of pool {inside} "
-                    f"({stack.pools[inside].spec.cidr}): Calico says \"Requesting a subset of an "
-                    f"IP pool is not supported\"; new pods in {ns} fail with \"the given pool "
-                    f"({entry}) does not exist, or is not enabled\" {_STUCK}. Write "
-                    f"{stack.pools[inside].spec.cidr} or the name {inside}", subject, where(),
-                    related=(stack.pool_location(inside, "cidr"),))
-            elif not _declared_with_errors(stack, entry):
-                add(CIP402, f"namespace {ns} requests {entry}, which is not the CIDR of any "
-                    f"pool in this stack: new pods in {ns} fail with Calico's \"the given pool "
-                    f"({entry}) does not exist, or is not enabled\" {_STUCK}", subject, where())
-            return None
-    else:
-        name = entry
-        if name not in stack.pool_specs:
-            hint = did_you_mean(name, stack.pool_specs) or "."
-            add(CIP402, f"namespace {ns} binds pool {name}, which this stack does not declare"
-                f"{hint} New pods in {ns} fail (Calico: error parsing pool \"{name}\": invalid "
-                f"CIDR address: {name}) {_STUCK}", subject, where())
-            return None
-        if name not in stack.pools:
-            # The pool fails Calico's own rules (reported on the pool); it will not exist.
-            return None
+def _resolve_cidr(entry: _Entry, version: int, resolver: PoolResolver, add: Add) -> str | None:
+    """A CIDR entry: Calico requires it to be exactly a pool's CIDR, of the right family."""
+    stack, ns, text = entry.stack, entry.ns, entry.text
+    if version != entry.version:
+        add(CIP403, f"namespace {ns} lists {_family_name(version)} CIDR {text} under "
+            f"{entry.field}: new pods in {ns} fail with Calico's \"{text.split('/')[0]} isn't a "
+            f"{entry.family} address\" {_STUCK}", entry.subject, entry.where())
+        return None
+    name = resolver.resolve(text)
+    if name is not None:
+        return name
+    inside = resolver.containing(text)
+    if inside is not None:
+        cidr = stack.pools[inside].spec.cidr
+        add(CIP407, f"namespace {ns} requests {text}, a part of pool {inside} ({cidr}): Calico "
+            f"says \"Requesting a subset of an IP pool is not supported\"; new pods in {ns} fail "
+            f"with \"the given pool ({text}) does not exist, or is not enabled\" {_STUCK}. Write "
+            f"{cidr} or the name {inside}", entry.subject, entry.where(),
+            related=(stack.pool_location(inside, "cidr"),))
+    elif not _declared_with_errors(stack, text):
+        add(CIP402, f"namespace {ns} requests {text}, which is not the CIDR of any pool in "
+            f"this stack: new pods in {ns} fail with Calico's \"the given pool ({text}) does "
+            f"not exist, or is not enabled\" {_STUCK}", entry.subject, entry.where())
+    return None
 
+
+def _resolve_name(entry: _Entry, add: Add) -> str | None:
+    stack, ns, name = entry.stack, entry.ns, entry.text
+    if name not in stack.pool_specs:
+        hint = did_you_mean(name, stack.pool_specs) or "."
+        add(CIP402, f"namespace {ns} binds pool {name}, which this stack does not declare"
+            f"{hint} New pods in {ns} fail (Calico: error parsing pool \"{name}\": invalid "
+            f"CIDR address: {name}) {_STUCK}", entry.subject, entry.where())
+        return None
+    # A pool failing Calico's own rules is reported on the pool; it will not exist.
+    return name if name in stack.pools else None
+
+
+def _usable_pool(entry: _Entry, name: str, add: Add) -> str | None:
+    """The pool, when its family and uses let the namespace's pods draw from it."""
+    stack, ns = entry.stack, entry.ns
     pool: Pool = stack.pools[name]
     spec = pool.spec
-    if pool.version != version:
+    if pool.version != entry.version:
         add(CIP403, f"namespace {ns} lists {_family_name(pool.version)} pool {name} "
-            f"({spec.cidr}) under {field}: new pods in {ns} fail with Calico's "
-            f"\"{spec.cidr.split('/')[0]} isn't a {family} address\" {_STUCK}", subject, where(),
-            related=(stack.pool_location(name, "cidr"),))
+            f"({spec.cidr}) under {entry.field}: new pods in {ns} fail with Calico's "
+            f"\"{spec.cidr.split('/')[0]} isn't a {entry.family} address\" {_STUCK}",
+            entry.subject, entry.where(), related=(stack.pool_location(name, "cidr"),))
         return None
     usable = True
     if spec.disabled:
         add(CIP404, f"namespace {ns} binds disabled pool {name}: new pods in {ns} fail with "
             f"Calico's \"the given pool ({spec.cidr}) does not exist, or is not enabled\" "
-            f"{_STUCK}", subject, where(), related=(stack.pool_location(name, "disabled"),))
+            f"{_STUCK}", entry.subject, entry.where(),
+            related=(stack.pool_location(name, "disabled"),))
         usable = False
     if "Workload" not in spec.allowed_uses:
         uses = ", ".join(spec.allowed_uses)
         rule = CIP406 if "LoadBalancer" in spec.allowed_uses else CIP405
         kind = "LoadBalancer pool" if rule is CIP406 else "pool"
         add(rule, f"namespace {ns} binds {kind} {name} (allowedUses [{uses}]), which pods "
-            f"cannot use: Calico drops it from the request, and when no other listed {family} "
-            f"pool allows Workload new pods in {ns} fail with \"cannot find a qualified ippool, "
-            f"no pools match the required use (Workload)\" {_STUCK}", subject, where(),
-            related=(stack.pool_location(name, "allowedUses"),))
+            f"cannot use: Calico drops it from the request, and when no other listed "
+            f"{entry.family} pool allows Workload new pods in {ns} fail with \"cannot find a "
+            f"qualified ippool, no pools match the required use (Workload)\" {_STUCK}",
+            entry.subject, entry.where(), related=(stack.pool_location(name, "allowedUses"),))
         usable = False
     return name if usable else None
 

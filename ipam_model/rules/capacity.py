@@ -229,146 +229,168 @@ def _address_findings(view: _StackView) -> list[Finding]:
     to the sets that occur; the smallest failing sets are reported.
     """
     stack = view.stack
-    headroom = stack.cluster.headroom_percent
     findings = []
     demands = view.demands()
+    order = {ns: i for i, ns in enumerate(stack.bindings)}
     for version in (4, 6):
-        mine = [d for d in demands if d[0] == version]
-        if not mine:
-            continue
         # Namespaces grouped by the pool set they use: candidates are checked per set.
-        order = {ns: i for i, ns in enumerate(stack.bindings)}
         by_set: dict[frozenset[str], list[tuple[str, int]]] = defaultdict(list)
-        for _, ns, used, pods in mine:
+        for _, ns, used, pods in (d for d in demands if d[0] == version):
             by_set[used].append((ns, pods))
-        candidates = set(by_set) | set(_components(by_set))
         reported: list[frozenset[str]] = []
-        for pools in sorted(candidates, key=lambda s: (len(s), sorted(s))):
+        for pools in sorted(set(by_set) | set(_components(by_set)),
+                            key=lambda s: (len(s), sorted(s))):
             if any(r <= pools for r in reported):
                 continue
             members = sorted((m for used, group in by_set.items() if used <= pools
                               for m in group), key=lambda m: order[m[0]])
-            pods = sum(p for _, p in members)
-            needed = with_headroom(pods, headroom)
-            addresses = sum(stack.pools[n].addresses for n in pools)
-            if needed <= addresses:
-                continue
-            reported.append(pools)
-            names = [ns for ns, _ in members]
-            who = (f"namespace {names[0]} expects" if len(names) == 1 else
-                   f"namespaces {', '.join(names)} expect")
-            ordered = [n for n in stack.pools if n in pools]
-            where = stack.binding_location(names[0], "expectedPods")
-            related = tuple(stack.pool_location(n, "cidr") for n in ordered)
-            family = f"IPv{version}"
-            if not pools:
-                findings.append(CIP503.finding(
-                    f"{who} {pods} pods, but no enabled Automatic {family} pool serves "
-                    f"{'it' if len(names) == 1 else 'them'} (no nodeSelector matches a node "
-                    f"group, or namespaceSelectors exclude them): their pods fail with Calico's "
-                    f"\"no configured Calico pools for node\"", f"namespace/{names[0]}", where,
-                    stack=stack.name))
-                continue
-            holds = " + ".join(f"{n} ({stack.pools[n].spec.cidr}: "
-                               f"{stack.pools[n].addresses:,})" for n in ordered)
-            total = f"{addresses:,} {family} addresses"
-            if pods > addresses:
-                findings.append(CIP503.finding(
-                    f"{who} {pods:,} pods ({needed:,} addresses with {headroom}% headroom), "
-                    f"but {holds} hold{'s' if len(ordered) == 1 else ''} only {total}: pods "
-                    f"beyond the {addresses:,}th get no address and stay ContainerCreating",
-                    f"namespace/{names[0]}", where, stack=stack.name, related=related))
-            else:
-                findings.append(CIP504.finding(
-                    f"{who} {pods:,} pods; {holds} hold{'s' if len(ordered) == 1 else ''} "
-                    f"{total}, {addresses - pods:,} spare ({(addresses - pods) * 100 // pods}%), "
-                    f"less than the configured headroom of {headroom}% ({needed:,} addresses)",
-                    f"namespace/{names[0]}", where, stack=stack.name, related=related))
+            finding = _pool_set_finding(stack, version, pools, members)
+            if finding is not None:
+                reported.append(pools)
+                findings.append(finding)
     return findings
+
+
+def _pool_set_finding(stack: Stack, version: int, pools: frozenset[str],
+                      members: list[tuple[str, int]]) -> Finding | None:
+    """CIP503 or CIP504 when the pods of *members* (namespace, pods) do not fit,
+    with the configured headroom, in the addresses of *pools*."""
+    headroom = stack.cluster.headroom_percent
+    pods = sum(p for _, p in members)
+    needed = with_headroom(pods, headroom)
+    addresses = sum(stack.pools[n].addresses for n in pools)
+    if needed <= addresses:
+        return None
+    names = [ns for ns, _ in members]
+    who = (f"namespace {names[0]} expects" if len(names) == 1 else
+           f"namespaces {', '.join(names)} expect")
+    ordered = [n for n in stack.pools if n in pools]
+    where = stack.binding_location(names[0], "expectedPods")
+    related = tuple(stack.pool_location(n, "cidr") for n in ordered)
+    family, subject = f"IPv{version}", f"namespace/{names[0]}"
+    if not pools:
+        return CIP503.finding(
+            f"{who} {pods} pods, but no enabled Automatic {family} pool serves "
+            f"{'it' if len(names) == 1 else 'them'} (no nodeSelector matches a node "
+            f"group, or namespaceSelectors exclude them): their pods fail with Calico's "
+            f"\"no configured Calico pools for node\"", subject, where, stack=stack.name)
+    holds = " + ".join(f"{n} ({stack.pools[n].spec.cidr}: {stack.pools[n].addresses:,})"
+                       for n in ordered)
+    verb = "holds" if len(ordered) == 1 else "hold"
+    total = f"{addresses:,} {family} addresses"
+    if pods > addresses:
+        return CIP503.finding(
+            f"{who} {pods:,} pods ({needed:,} addresses with {headroom}% headroom), but {holds} "
+            f"{verb} only {total}: pods beyond the {addresses:,}th get no address and stay "
+            "ContainerCreating", subject, where, stack=stack.name, related=related)
+    return CIP504.finding(
+        f"{who} {pods:,} pods; {holds} {verb} {total}, {addresses - pods:,} spare "
+        f"({(addresses - pods) * 100 // pods}%), less than the configured headroom of "
+        f"{headroom}% ({needed:,} addresses)", subject, where, stack=stack.name,
+        related=related)
 
 
 def capacity_findings(stack: Stack) -> list[Finding]:
     """CIP501-CIP506 for every valid declared pool of *stack*."""
     findings = []
-    cluster = stack.cluster
-    limit = cluster.effective_max_blocks_per_host
-    groups_by_name = {g.name: g for g in cluster.node_groups}
     view = _StackView(stack)
     for cap in _pool_capacity(view):
-        pool = stack.pools[cap.name]
-        subject = f"pool/{cap.name}"
-        family_bits = 32 if pool.version == 4 else 128
-        summary = (f"pool {cap.name} ({cap.cidr}): {cap.addresses:,} addresses in "
-                   f"{cap.blocks:,} blocks of /{cap.block_size} ({cap.block_addresses:,} "
-                   f"address{'es' if cap.block_addresses != 1 else ''} each)")
-        if pool.spec.disabled:
-            summary += "; disabled, no new allocations"
-        elif "LoadBalancer" in pool.spec.allowed_uses:
-            summary += "; LoadBalancer addresses for Services"
-        elif cluster.node_groups:
-            summary += (f"; {cap.nodes} node{'s' if cap.nodes != 1 else ''} may use it"
-                        + (f" ({', '.join(cap.node_groups)})" if cap.node_groups else ""))
-        if cap.bound_namespaces:
-            summary += (f"; bound namespaces expect {cap.expected_pods:,} pods "
-                        f"({cap.addresses_needed:,} addresses with {cluster.headroom_percent}% "
-                        f"headroom)")
-        findings.append(CIP501.finding(summary, subject,
-                                               stack.pool_location(cap.name, "cidr"),
-                                               stack=stack.name))
-
-        if cap.nodes > cap.blocks:
-            per_group = ", ".join(f"{g}: {groups_by_name[g].count}" for g in cap.node_groups)
-            late = cap.nodes - cap.blocks
-            message = (f"pool {cap.name} ({cap.cidr}) has {cap.blocks:,} blocks of "
-                       f"/{cap.block_size} but {cap.nodes:,} nodes may use it ({per_group}): "
-                       f"the last {late:,} node{'s' if late != 1 else ''} to allocate get no "
-                       f"block of their own")
-            if cluster.strict_affinity:
-                # Without borrowing the late nodes' pods fail: an outage, not a risk.
-                message += (f", and with strictAffinity they cannot borrow: their pods fail "
-                            f"with Calico's \"{MSG_STRICT}\"")
-            else:
-                message += (" and borrow addresses from other nodes' blocks (routes to "
-                            "borrowed addresses are a known source of trouble); a smaller "
-                            "blockSize or a larger pool gives every node a block")
-            findings.append(CIP502.finding(
-                message, subject, stack.pool_location(cap.name, "blockSize"), stack=stack.name,
-                severity=Severity.ERROR if cluster.strict_affinity else None,
-                related=tuple(groups_by_name[g].location for g in cap.node_groups)))
-
-        over = [groups_by_name[g] for g in cap.node_groups
-                if -(-groups_by_name[g].max_pods // cap.block_addresses) > limit]
-        if over:
-            worst = max(over, key=lambda g: g.max_pods)
-            blocks_needed = -(-worst.max_pods // cap.block_addresses)
-            groups_text = ", ".join(f"{g.name} (maxPods {g.max_pods})" for g in over)
-            setting = (f"maxBlocksPerHost {cluster.max_blocks_per_host}"
-                       if cluster.max_blocks_per_host else "maxBlocksPerHost 0 (which means 20)")
-            findings.append(CIP505.finding(
-                f"pool {cap.name} has /{cap.block_size} blocks of {cap.block_addresses:,} "
-                f"address{'es' if cap.block_addresses != 1 else ''}: a full node of "
-                f"{groups_text} needs up to {blocks_needed:,} blocks of it, but {setting} "
-                f"allows {limit}; pods beyond {limit * cap.block_addresses:,} on a node fail "
-                f"with Calico's \"{MSG_BLOCK_LIMIT}\" (no borrowing helps). Use blockSize "
-                f"{_block_size_for(worst.max_pods, limit, family_bits)} or smaller",
-                subject, stack.pool_location(cap.name, "blockSize"), stack=stack.name,
-                related=(*(g.location for g in over),
-                         stack.cluster_location("maxBlocksPerHost"))))
-
-        spec = pool.spec
-        if (cluster.node_groups and not spec.disabled and spec.assignment_mode == "Automatic"
-                and "LoadBalancer" not in spec.allowed_uses
-                and not selects_nothing_automatically(spec.node_selector) and not view.selected[cap.name]):
-            names = ", ".join(g.name for g in cluster.node_groups)
-            findings.append(CIP506.finding(
-                f"pool {cap.name} has nodeSelector {spec.node_selector}, which matches no "
-                f"declared node group ({names}): no pod gets an address from it automatically"
-                + (" (only the namespaces binding it by annotation use it)"
-                   if cap.bound_namespaces else ""),
-                subject, stack.pool_location(cap.name, "nodeSelector"), stack=stack.name))
-
+        findings.append(_summary(stack, cap))
+        findings += _late_nodes(stack, cap)
+        findings += _block_limit(stack, cap)
+        findings += _selects_no_nodes(view, cap)
     findings.extend(_address_findings(view))
     return findings
+
+
+def _summary(stack: Stack, cap: PoolCapacity) -> Finding:
+    """CIP501: the pool's addresses, blocks and the demand declared on it."""
+    cluster, spec = stack.cluster, stack.pools[cap.name].spec
+    summary = (f"pool {cap.name} ({cap.cidr}): {cap.addresses:,} addresses in "
+               f"{cap.blocks:,} blocks of /{cap.block_size} ({cap.block_addresses:,} "
+               f"address{'es' if cap.block_addresses != 1 else ''} each)")
+    if spec.disabled:
+        summary += "; disabled, no new allocations"
+    elif "LoadBalancer" in spec.allowed_uses:
+        summary += "; LoadBalancer addresses for Services"
+    elif cluster.node_groups:
+        summary += (f"; {cap.nodes} node{'s' if cap.nodes != 1 else ''} may use it"
+                    + (f" ({', '.join(cap.node_groups)})" if cap.node_groups else ""))
+    if cap.bound_namespaces:
+        summary += (f"; bound namespaces expect {cap.expected_pods:,} pods "
+                    f"({cap.addresses_needed:,} addresses with {cluster.headroom_percent}% "
+                    f"headroom)")
+    return CIP501.finding(summary, f"pool/{cap.name}", stack.pool_location(cap.name, "cidr"),
+                          stack=stack.name)
+
+
+def _late_nodes(stack: Stack, cap: PoolCapacity) -> list[Finding]:
+    """CIP502: fewer blocks than nodes; an error under strict affinity."""
+    if cap.nodes <= cap.blocks:
+        return []
+    cluster = stack.cluster
+    groups = {g.name: g for g in cluster.node_groups}
+    per_group = ", ".join(f"{g}: {groups[g].count}" for g in cap.node_groups)
+    late = cap.nodes - cap.blocks
+    message = (f"pool {cap.name} ({cap.cidr}) has {cap.blocks:,} blocks of /{cap.block_size} "
+               f"but {cap.nodes:,} nodes may use it ({per_group}): the last {late:,} "
+               f"node{'s' if late != 1 else ''} to allocate get no block of their own")
+    if cluster.strict_affinity:
+        # Without borrowing the late nodes' pods fail: an outage, not a risk.
+        message += (f", and with strictAffinity they cannot borrow: their pods fail with "
+                    f"Calico's \"{MSG_STRICT}\"")
+    else:
+        message += (" and borrow addresses from other nodes' blocks (routes to borrowed "
+                    "addresses are a known source of trouble); a smaller blockSize or a larger "
+                    "pool gives every node a block")
+    return [CIP502.finding(
+        message, f"pool/{cap.name}", stack.pool_location(cap.name, "blockSize"),
+        stack=stack.name, severity=Severity.ERROR if cluster.strict_affinity else None,
+        related=tuple(groups[g].location for g in cap.node_groups))]
+
+
+def _block_limit(stack: Stack, cap: PoolCapacity) -> list[Finding]:
+    """CIP505: a full node needs more blocks than maxBlocksPerHost allows."""
+    cluster = stack.cluster
+    limit = cluster.effective_max_blocks_per_host
+    groups = {g.name: g for g in cluster.node_groups}
+    over = [groups[g] for g in cap.node_groups
+            if -(-groups[g].max_pods // cap.block_addresses) > limit]
+    if not over:
+        return []
+    worst = max(over, key=lambda g: g.max_pods)
+    blocks_needed = -(-worst.max_pods // cap.block_addresses)
+    groups_text = ", ".join(f"{g.name} (maxPods {g.max_pods})" for g in over)
+    setting = (f"maxBlocksPerHost {cluster.max_blocks_per_host}"
+               if cluster.max_blocks_per_host else "maxBlocksPerHost 0 (which means 20)")
+    family_bits = 32 if stack.pools[cap.name].version == 4 else 128
+    return [CIP505.finding(
+        f"pool {cap.name} has /{cap.block_size} blocks of {cap.block_addresses:,} "
+        f"address{'es' if cap.block_addresses != 1 else ''}: a full node of {groups_text} "
+        f"needs up to {blocks_needed:,} blocks of it, but {setting} allows {limit}; pods "
+        f"beyond {limit * cap.block_addresses:,} on a node fail with Calico's "
+        f"\"{MSG_BLOCK_LIMIT}\" (no borrowing helps). Use blockSize "
+        f"{_block_size_for(worst.max_pods, limit, family_bits)} or smaller",
+        f"pool/{cap.name}", stack.pool_location(cap.name, "blockSize"), stack=stack.name,
+        related=(*(g.location for g in over), stack.cluster_location("maxBlocksPerHost")))]
+
+
+def _selects_no_nodes(view: _StackView, cap: PoolCapacity) -> list[Finding]:
+    """CIP506: an Automatic pool whose nodeSelector matches no declared node group."""
+    stack = view.stack
+    cluster, spec = stack.cluster, stack.pools[cap.name].spec
+    if not (cluster.node_groups and not spec.disabled and spec.assignment_mode == "Automatic"
+            and "LoadBalancer" not in spec.allowed_uses
+            and not selects_nothing_automatically(spec.node_selector)
+            and not view.selected[cap.name]):
+        return []
+    names = ", ".join(g.name for g in cluster.node_groups)
+    return [CIP506.finding(
+        f"pool {cap.name} has nodeSelector {spec.node_selector}, which matches no declared "
+        f"node group ({names}): no pod gets an address from it automatically"
+        + (" (only the namespaces binding it by annotation use it)"
+           if cap.bound_namespaces else ""),
+        f"pool/{cap.name}", stack.pool_location(cap.name, "nodeSelector"), stack=stack.name)]
 
 
 def _block_size_for(max_pods: int, limit: int, family_bits: int) -> int:
