@@ -11,7 +11,7 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from test_plan import V4, WEB, live, live_pool, stack, used
+from plan_helpers import V4, WEB, live, live_pool, stack, used
 
 import ipam_model.views.plan as plan_views
 from ipam_model.catalogue import rule

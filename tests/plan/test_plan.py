@@ -14,48 +14,10 @@ from ipam_model.plan.build import build_plan
 from ipam_model.plan.drift import drift
 from ipam_model.plan.migrations import propose_temporary_cidr
 from ipam_model.plan.model import BASELINE_APPLIED, BASELINE_STACK, Action
+from plan_helpers import V4, WEB, live, live_pool, stack, used
 from ipam_model.views.plan.migration import migration_text
 from ipam_model.views.plan.safety import safety_findings
-from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, applied_spec_value
-from ipam_model.core.live_state import LiveNamespace, LivePool, LiveState, PoolUsage
-from ipam_model.declared.build import stack_from_config
-
-OURS = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
-V4 = "cni.projectcalico.org/ipv4pools"
-
-
-def stack(pools, namespaces=None, **cluster):
-    config = {"cluster": cluster, "pools": pools, "namespaces": namespaces or {}}
-    return stack_from_config("dev", config, file="stacks/Pulumi.dev.yaml")
-
-
-def live_pool(name, spec, owner="calico-ipam", stack_name="dev", applied=None, **kw):
-    """A live pool; ``applied`` is the spec its applied-spec annotation records
-    (a dict, or a str for a raw annotation value), None for no annotation."""
-    labels = dict(OURS, **{"calico-ipam.io/stack": stack_name}) if owner == "calico-ipam" else {}
-    annotations = {}
-    if isinstance(applied, str):
-        annotations[APPLIED_SPEC_ANNOTATION] = applied
-    elif applied is not None:
-        annotations[APPLIED_SPEC_ANNOTATION] = applied_spec_value(apply_defaults(applied))
-    return LivePool(name, apply_defaults(spec), frozen_map(labels), frozen_map(annotations),
-                    owner=owner, owner_stack=stack_name if owner == "calico-ipam" else None,
-                    **kw)
-
-
-def live(pools=(), namespaces=None, usage=None):
-    return LiveState("test snapshot", pools=frozen_map({p.name: p for p in pools}),
-                     namespaces=frozen_map({n: LiveNamespace(n, annotations=frozen_map(a))
-                                            for n, a in (namespaces or {}).items()}),
-                     usage=frozen_map(usage or {}))
-
-
-def used(n, ns="web"):
-    return PoolUsage(allocated=n, blocks=1, nodes=("node1",), by_namespace=frozen_map({ns: n}))
-
-
-WEB = {"cidr": "10.10.0.0/24", "blockSize": 26}
-
+from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION
 
 def test_identical_pool_with_defaults_spelled_out_is_no_change():
     s = stack({"web": {"cidr": "10.10.0.0/24"}})
@@ -359,15 +321,15 @@ def test_temporary_cidr_overlaps_nothing_and_is_first_free(taken, prefix):
 # --------------------------------------------------------------------------- the CLI, end to end
 
 import shutil  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 
 from ipam_model.cli import main
 from ipam_model.views.manifests import render_stack, to_yaml
 from ipam_model.declared.files import load_stack
+from paths import ROOT
 
-DEV_STACK = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.dev.yaml"
+DEV_STACK = ROOT / "stacks" / "Pulumi.dev.yaml"
 
 
 def applied_dev(tmp_path, edit_live=None):

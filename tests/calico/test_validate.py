@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from pathlib import Path
 
 import netaddr
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ipam_model.calico.validate import SPEC_FIELDS, apply_defaults, pool_from_spec, validate_pool
 from ipam_model.core.model import Finding, Location, Pool, PoolSpec, Severity
+from paths import DATA
 
-POOLS_DIR = Path(__file__).parent / "data" / "pools"
+POOLS_DIR = DATA / "pools"
 
 
 def errors(findings):
@@ -225,6 +225,8 @@ def test_ipv4_size_and_link_local_against_stdlib_oracle(address, prefix, block, 
 @given(address=st.integers(0, 2**128 - 1), prefix=st.integers(0, 128))
 @settings(max_examples=200, deadline=None)
 def test_ipv6_masking_and_link_local_against_stdlib_oracle(address, prefix):
+    # ::ffff:0:0/96 is IPv4 to Go (and so to Calico): refused as IPv4-mapped, tested apart.
+    assume(address >> 32 != 0xffff)
     network = ipaddress.IPv6Network((address, prefix), strict=False)
     cidr = f"{ipaddress.IPv6Address(address)}/{prefix}"
     expected = set()

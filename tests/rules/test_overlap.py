@@ -15,8 +15,9 @@ from ipam_model.rules.overlap import (find_overlaps, live_overlap_findings,
     routing_domain_findings, stack_overlap_findings)
 from ipam_model.core.live_state import OWNER_TIGERA_OPERATOR, LivePool
 from ipam_model.declared.files import load_stack, load_stacks
+from paths import ROOT
 
-REPO_STACKS = Path(__file__).resolve().parent.parent / "stacks"
+REPO_STACKS = ROOT / "stacks"
 
 
 def write_stack(directory: Path, name: str, pools: dict, cluster: dict | None = None,

@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from ipam_model.cli import main
+from paths import DATA, ROOT
 
-REPO = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).parent / "data" / "golden"
+REPO = ROOT
+GOLDEN = DATA / "golden"
 
 
 @pytest.fixture

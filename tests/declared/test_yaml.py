@@ -17,8 +17,9 @@ from ipam_model import cli
 from ipam_model.core.errors import InputError
 from ipam_model.declared.files import load_stack
 from ipam_model.declared.yaml import MAX_FILE_BYTES, load_yaml_text
+from paths import DATA
 
-MALFORMED = Path(__file__).parent / "data" / "stacks" / "malformed"
+MALFORMED = DATA / "stacks" / "malformed"
 FIXTURES = sorted(MALFORMED.glob("*.yaml"))
 IMPLICIT = {"empty.yaml": ["file is empty"]}
 

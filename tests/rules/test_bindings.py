@@ -6,6 +6,7 @@ import pytest
 from ipam_model.rules.bindings import binding_findings
 from ipam_model.declared.files import load_stacks
 from ipam_model.declared.build import stack_from_config
+from paths import ROOT
 
 POOLS = {
     "v4": {"cidr": "10.0.0.0/24"},
@@ -169,8 +170,7 @@ def test_pool_failing_calico_rules_is_not_reported_again():
 
 
 def test_bundled_stacks_only_inform():
-    from pathlib import Path
-    stacks = load_stacks(Path(__file__).resolve().parent.parent / "stacks")
+    stacks = load_stacks(ROOT / "stacks")
     findings = [f for s in stacks for f in binding_findings(s)]
     assert findings and all(f.severity.value == "info" for f in findings)
     assert {f.rule for f in findings} == {"CIP409", "CIP411"}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import netaddr
 import pytest
@@ -21,12 +20,13 @@ from ipam_model.live.normalise import (build_live_state, compute_usage, normalis
 from ipam_model.core.model import API_CRD_V1, API_V3, PoolSpec
 from ipam_model.core.live_state import (OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR,
     IPAMConfig, LiveBlock, LivePool)
+from paths import DATA, ROOT
 
-DATA = Path(__file__).parent / "data" / "live"
+LIVE = DATA / "live"
 
 
 def fixture_items() -> list[dict]:
-    with open(DATA / "cluster-v1.yaml") as fh:
+    with open(LIVE / "cluster-v1.yaml") as fh:
         return [item for doc in yaml.safe_load_all(fh) for item in doc["items"]]
 
 
@@ -343,7 +343,7 @@ def same_state(a, b):
 
 
 def test_kubectl_yaml_lists_multi_document():
-    state = load_snapshot(str(DATA / "cluster-v1.yaml"))
+    state = load_snapshot(str(LIVE / "cluster-v1.yaml"))
     same_state(state, expected_state())
     assert state.calico_api == API_CRD_V1
     assert state.usage["external-pool"].allocated == 3
@@ -443,7 +443,7 @@ def test_malformed_yaml_names_line_and_document(tmp_path):
 def test_duplicate_pool_across_files_is_an_error(tmp_path):
     with pytest.raises(InputError, match=r"ippools-v3\.yaml: items\[0\]: IPPool 'external-pool' "
                                          r"appears twice"):
-        load_snapshot([str(DATA / "cluster-v1.yaml"), str(DATA / "ippools-v3.yaml")])
+        load_snapshot([str(LIVE / "cluster-v1.yaml"), str(LIVE / "ippools-v3.yaml")])
 
 
 def test_missing_file(tmp_path):
@@ -468,7 +468,7 @@ def test_block_allocation_that_is_not_an_index_is_an_input_error(bad, tmp_path, 
     snap = tmp_path / "snap.json"
     snap.write_text(json.dumps({"kind": "List", "items": [obj]}))
     from ipam_model.cli import main
-    stacks = Path(__file__).parent.parent / "stacks"
+    stacks = ROOT / "stacks"
     code = main(["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(snap)])
     err = capsys.readouterr().err
     assert code == 1  # plan: every error is 1 (2 means changes with --detailed-exitcode)
@@ -476,8 +476,7 @@ def test_block_allocation_that_is_not_an_index_is_an_input_error(bad, tmp_path, 
 
 
 def test_only_a_reader_or_a_snapshot_header_knows_which_pool_api_the_cluster_serves():
-    from pathlib import Path
-    data = Path(__file__).parent / "data"
+    data = DATA
     from_kubectl = load_snapshot(str(data / "live" / "cluster-v1.yaml"))
     assert from_kubectl.calico_api_inferred is True
     from_snapshot = load_snapshot(str(data / "plan" / "snapshot.json"))

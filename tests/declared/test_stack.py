@@ -1,7 +1,6 @@
 """The bundled stacks and the stack builder shared by the CLI and Pulumi."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -9,8 +8,9 @@ from ipam_model.core.errors import InputError, UsageError
 from ipam_model.core.model import API_V3
 from ipam_model.declared.files import find_stack_file, list_stack_files, load_stack, load_stacks
 from ipam_model.declared.build import stack_from_config
+from paths import ROOT
 
-STACKS = Path(__file__).resolve().parent.parent / "stacks"
+STACKS = ROOT / "stacks"
 
 
 def test_bundled_stacks_are_dev_staging_prod():

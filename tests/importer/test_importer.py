@@ -1,7 +1,6 @@
 """import: from manifests and snapshots into stack files; round trips through render and plan."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,6 +16,7 @@ from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
 from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
 from ipam_model.declared.files import load_stack
+from paths import DATA, ROOT
 
 
 def write_stack_file(path, imported, notes=None):
@@ -25,9 +25,9 @@ def write_stack_file(path, imported, notes=None):
     write_output(path, text, make_parents=True)
     return text
 
-DATA = Path(__file__).parent / "data" / "plan"
-POOLS = DATA / "pools.yaml"
-SNAPSHOT = DATA / "snapshot.json"
+PLAN_DATA = DATA / "plan"
+POOLS = PLAN_DATA / "pools.yaml"
+SNAPSHOT = PLAN_DATA / "snapshot.json"
 
 
 def test_import_example_manifests_then_render_equals_them(tmp_path):
@@ -123,7 +123,7 @@ def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
 def test_import_of_rendered_manifests_does_not_copy_the_applied_spec(tmp_path):
     # render (and so pulumi up) writes calico-ipam.io/applied-spec; a stack file
     # must never declare it, or the record would be frozen at import time.
-    stack = load_stack(Path(__file__).parent.parent / "stacks" / "Pulumi.dev.yaml", "dev")
+    stack = load_stack(ROOT / "stacks" / "Pulumi.dev.yaml", "dev")
     pools = [render_pool(stack.pools[p], "dev", api) for p, api in
              (("external-pool", "projectcalico.org/v3"), ("internal-pool", "projectcalico.org/v3"))]
     pools[0]["metadata"]["annotations"]["owner"] = "net@example.com"
@@ -140,7 +140,7 @@ def test_import_of_rendered_manifests_does_not_copy_the_applied_spec(tmp_path):
 
 
 def test_import_of_a_rendered_snapshot_does_not_copy_the_applied_spec(tmp_path):
-    stack = load_stack(Path(__file__).parent.parent / "stacks" / "Pulumi.dev.yaml", "dev")
+    stack = load_stack(ROOT / "stacks" / "Pulumi.dev.yaml", "dev")
     snapshot = tmp_path / "live.yaml"
     snapshot.write_text(to_yaml(render_stack(stack)))
     live = load_snapshot(str(snapshot))

@@ -1,15 +1,15 @@
 """Capacity, first cut: each rule at its boundary."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from ipam_model.rules.capacity import capacity_findings, pool_capacity, with_headroom
 from ipam_model.declared.files import load_stack
 from ipam_model.declared.build import stack_from_config
+from paths import ROOT
 
-REPO_STACKS = Path(__file__).resolve().parent.parent / "stacks"
+REPO_STACKS = ROOT / "stacks"
 
 GROUPS = [
     {"name": "general", "count": 6, "labels": {"pool": "general"}, "maxPods": 110},
