@@ -70,3 +70,8 @@ def name_label(name: Any) -> str:
     if isinstance(name, str) and name and re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         return name if len(name) <= 80 else name[:79] + "…"
     return show(name)
+
+
+def severity_counts(errors: int, warnings: int, notes: int) -> str:
+    """``1 error, 0 warnings, 2 notes``: the counts every report prints."""
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}, {plural(notes, 'note')}"

@@ -8,11 +8,16 @@ from __future__ import annotations
 import html
 from typing import Mapping, Sequence, TypeVar
 
+from ..core.model import Severity
+from ..core.words import plural, severity_counts
+
 # GitHub shows at most 10 annotations of each kind per step (actions/toolkit
 # docs/problem-matchers.md "Limitations"); the rest would vanish silently.
 GITHUB_ANNOTATIONS_PER_LEVEL = 10
 # The workflow-command levels, worst first.
 GITHUB_LEVELS = ("error", "warning", "notice")
+# A finding's severity as the workflow command that shows it.
+GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # GitHub caps one step summary at 1024 KiB; stay clearly below it.
 MARKDOWN_BUDGET_BYTES = 1_000_000
 
@@ -60,15 +65,6 @@ def github_command(level: str, properties: Sequence[tuple[str, object]], message
     """``::level key=value,...::message`` with every value and the message escaped."""
     props = ",".join(f"{key}={github_property(str(value))}" for key, value in properties)
     return f"::{level} {props}::{github_data(message)}"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def severity_counts(errors: int, warnings: int, notes: int) -> str:
-    """``1 error, 0 warnings, 2 notes``: the counts every report prints."""
-    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}, {plural(notes, 'note')}"
 
 
 def limit_annotations(by_level: Mapping[str, Sequence[T]], reserved_notices: int = 0

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 import netaddr
 
-from ...core.model import Pool, frozen_map
+from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Pool, frozen_map
 from .. import gorand
 from ..selector import selects
 from .messages import (
@@ -239,3 +239,18 @@ class PoolChooser:
             if pools:
                 out[kind] = pools
         return out
+
+
+class IpamSettings:
+    """What both allocation models start from: Calico's IPAMConfig (strictAffinity,
+    maxBlocksPerHost; 0 means 20), the namespaces' labels and annotations, and
+    the pool choice over *pools* with the CNI's default pools."""
+
+    def __init__(self, pools: Iterable[Pool], *, strict_affinity: bool = False,
+                 max_blocks_per_host: int = 0,
+                 namespaces: Mapping[str, NamespaceInfo] | None = None,
+                 cni_ipv4_pools: Sequence[str] = (), cni_ipv6_pools: Sequence[str] = ()):
+        self.strict_affinity = bool(strict_affinity)
+        self.max_blocks_per_host = int(max_blocks_per_host) or DEFAULT_MAX_BLOCKS_PER_HOST
+        self.namespaces = dict(namespaces or {})
+        self._chooser = PoolChooser(pools, cni_ipv4_pools, cni_ipv6_pools)

@@ -10,14 +10,14 @@ from typing import Iterable, Mapping, Sequence
 
 import netaddr
 
-from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Pool
+from ...core.model import Pool
 from .. import gorand
 from .chooser import (
     NODE_NAME_LABEL,
     TUNNEL,
     WORKLOAD,
+    IpamSettings,
     NamespaceInfo,
-    PoolChooser,
     PoolInfo,
     Refused,
 )
@@ -25,7 +25,7 @@ from .messages import MSG_BLOCK_LIMIT, MSG_STRICT, msg_exhausted, msg_partial
 from .results import AllocationFailure, BlockUsage, PodAllocation, TunnelAllocation
 
 
-class NaiveSimulator:
+class NaiveSimulator(IpamSettings):
     """Calico's loops transcribed literally: list every block for every request.
 
     Used by the tests (hypothesis compares it with ``Simulator``) and by
@@ -33,14 +33,8 @@ class NaiveSimulator:
     allocate, release and blocks; pool choice is shared with ``Simulator``.
     """
 
-    def __init__(self, pools: Iterable[Pool], *, strict_affinity: bool = False,
-                 max_blocks_per_host: int = 0,
-                 namespaces: Mapping[str, NamespaceInfo] | None = None,
-                 cni_ipv4_pools: Sequence[str] = (), cni_ipv6_pools: Sequence[str] = ()):
-        self.strict_affinity = bool(strict_affinity)
-        self.max_blocks_per_host = int(max_blocks_per_host) or DEFAULT_MAX_BLOCKS_PER_HOST
-        self.namespaces = dict(namespaces or {})
-        self._chooser = PoolChooser(pools, cni_ipv4_pools, cni_ipv6_pools)
+    def __init__(self, pools: Iterable[Pool], **settings):
+        super().__init__(pools, **settings)
         # cidr -> {"pool", "affinity", "unallocated": list, "size", "base", "version"}
         self._blocks: dict[str, dict] = {}
         self._labels: dict[str, dict] = {}

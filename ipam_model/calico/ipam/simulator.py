@@ -39,11 +39,12 @@ import collections
 import copy
 from typing import Callable, Iterable, Mapping, Sequence
 
-from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Pool
+from ...core.model import Pool
 from .chooser import (
     NODE_NAME_LABEL,
     TUNNEL,
     WORKLOAD,
+    IpamSettings,
     NamespaceInfo,
     PoolChooser,
     PoolInfo,
@@ -182,7 +183,7 @@ class _Node:
         return twin
 
 
-class Simulator:
+class Simulator(IpamSettings):
     """Calico IPAM for one cluster: nodes start, pods get addresses, pods go away.
 
     ``pools`` are ``model.Pool`` objects (disabled ones included, as Calico
@@ -191,14 +192,8 @@ class Simulator:
     config's ``ipam.ipv4_pools``.
     """
 
-    def __init__(self, pools: Iterable[Pool], *, strict_affinity: bool = False,
-                 max_blocks_per_host: int = 0,
-                 namespaces: Mapping[str, NamespaceInfo] | None = None,
-                 cni_ipv4_pools: Sequence[str] = (), cni_ipv6_pools: Sequence[str] = ()):
-        self.strict_affinity = bool(strict_affinity)
-        self.max_blocks_per_host = int(max_blocks_per_host) or DEFAULT_MAX_BLOCKS_PER_HOST
-        self.namespaces = dict(namespaces or {})
-        self._chooser = PoolChooser(pools, cni_ipv4_pools, cni_ipv6_pools)
+    def __init__(self, pools: Iterable[Pool], **settings):
+        super().__init__(pools, **settings)
         self._pools = {info.name: _PoolState(info) for info in self._chooser.infos}
         self._nodes: dict[str, _Node] = {}
         # (node, namespace, family) -> allowed pools; pools and labels never change

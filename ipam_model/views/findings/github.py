@@ -1,8 +1,9 @@
 """Findings as GitHub workflow-command annotations, within GitHub's per-step limits."""
 from __future__ import annotations
 
-from ...core.model import Finding, Severity
+from ...core.model import Finding
 from ..escape import (
+    GITHUB_LEVEL,
     GITHUB_LEVELS,
     github_command,
     hidden_annotations_notice,
@@ -13,7 +14,6 @@ from .report import FindingsReport
 NAME = "github"
 ORDER = 40
 
-_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _WHERE_ALL = "The job summary (--format markdown) or SARIF lists them all."
 
 
@@ -33,11 +33,11 @@ def annotation(f: Finding, stack_files: dict[str, str]) -> str:
     message = f.message
     if not loc.file and f.stack:
         message = f"{f.stack}: {message}"
-    return github_command(_LEVEL[f.severity], props, message)
+    return github_command(GITHUB_LEVEL[f.severity], props, message)
 
 
 def render(report: FindingsReport) -> str:
-    by_level = {level: [f for f in report.ordered if _LEVEL[f.severity] == level]
+    by_level = {level: [f for f in report.ordered if GITHUB_LEVEL[f.severity] == level]
                 for level in GITHUB_LEVELS}
     shown, hidden = limit_annotations(by_level)
     stack_files = report.stack_files()

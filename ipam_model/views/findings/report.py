@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ...core.model import Finding, Location, Severity, sort_findings
-from ..escape import severity_counts
+from ...core.words import severity_counts
 
 TOOL_NAME = "calico-ipam"
 # The group of findings that belong to no single stack.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...core.model import Finding, Severity
-from ..escape import severity_counts
+from ...core.words import severity_counts
 from .report import FindingsReport, where
 
 NAME = "text"

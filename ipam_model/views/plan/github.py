@@ -5,9 +5,10 @@ Within GitHub's limits as check's annotations are (views/escape.py): at most
 """
 from __future__ import annotations
 
-from ...core.model import Finding, Severity
+from ...core.model import Finding
 from ...plan.model import Plan
 from ..escape import (
+    GITHUB_LEVEL,
     GITHUB_LEVELS,
     github_command,
     hidden_annotations_notice,
@@ -19,7 +20,6 @@ from .view import PlanView
 NAME = "github"
 ORDER = 40
 
-_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _WHERE_ALL = "The job summary (--format markdown) lists them all."
 
 
@@ -27,7 +27,7 @@ def _by_level(plan: Plan) -> dict[str, list[Finding]]:
     """The plan's findings per level; a drift item's finding is a warning."""
     groups: dict[str, list[Finding]] = {level: [] for level in GITHUB_LEVELS}
     for f in plan.all_findings:
-        groups[_LEVEL[f.severity]].append(f)
+        groups[GITHUB_LEVEL[f.severity]].append(f)
     for d in plan.drift:
         if d.finding is not None and d.finding not in groups["warning"]:
             groups["warning"].append(d.finding)

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ...core.model import APPLIED_SPEC_ANNOTATION, Finding
+from ...core.words import plural
 from ...plan.model import (
     BASELINE_STACK,
     Action,
@@ -15,7 +16,6 @@ from ...plan.model import (
     PoolChange,
     usage_text,
 )
-from ..escape import plural
 from .migration import migration_text
 from .view import PlanView
 

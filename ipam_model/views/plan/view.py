@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ...core.words import plural
 from ...plan.model import Plan
-from ..escape import plural
 
 
 class Mode(enum.Enum):
