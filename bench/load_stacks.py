@@ -8,7 +8,7 @@ keeping the fastest run of each (the machine is shared and noisy):
   parse only     yaml.load with CSafeLoader, the floor check_fleet compares to
   old loader     compose with PyYAML's resolver, the one-call-per-node walk,
                  the collector running (kept here only as the baseline)
-  new loader     ipam_model.stackfile.load_yaml_file
+  new loader     ipam_model.declared.yaml.load_yaml_file
   old/new load_stacks   each loader followed by today's stack.py checks (schema,
                  Calico rules); the old one without the collector paused
 

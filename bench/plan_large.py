@@ -1,7 +1,7 @@
 """Plan a large cluster: 5,000 nodes, 100,000 IPAMBlocks, 2,000 pools, 10,000 namespaces.
 
 Writes a synthetic snapshot (the ``calico-ipam snapshot`` JSON format of
-ipam_model/live.py) and a matching stack, then measures in fresh
+ipam_model/live/snapshot_file.py) and a matching stack, then measures in fresh
 subprocesses: (a) only parsing the file (json.load), (b) load_snapshot +
 build_plan + the text report. Prints both times, their ratio (target <= 2)
 and each subprocess's peak RSS (target <= 1 GiB).
@@ -105,12 +105,12 @@ import resource, sys, time
 from ipam_model.declared.files import load_stack
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
-from ipam_model.views.plan import to_text
+from ipam_model.views.plan import PlanView, render
 stack = load_stack(sys.argv[2] + "/Pulumi.big.yaml", "big")
 t = time.perf_counter()
 live = load_snapshot(sys.argv[1])
 plan = build_plan(stack, live)
-text = to_text(plan)
+text = render(PlanView(plan), "text")
 elapsed = time.perf_counter() - t
 assert len(live.pools) == 2000 and len(live.blocks) == 100000, (len(live.pools), len(live.blocks))
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(plan.changes),

@@ -10,12 +10,10 @@ Both simulators share it: it is not where speed matters.
 from __future__ import annotations
 
 import functools
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-import netaddr
-
+from ...core.cidr import ip_text, parse_cidr
 from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Pool, frozen_map
 from .. import gorand
 from ..selector import selects
@@ -61,19 +59,6 @@ def selector_matches(text: str, labels: Mapping[str, str]) -> bool:
 _NODE = "\x00node\x00"  # stands for the node name in cached messages
 
 
-def ip_str(value: int, version: int) -> str:
-    """Dotted quad / RFC 5952 text, as Go's net.IP.String() prints it."""
-    if version == 4:
-        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
-    # IPv4-mapped (::ffff:a.b.c.d) and -compatible (::a.b.c.d) addresses get a
-    # dotted tail from C's inet_ntop; Go and netaddr differ there, so those
-    # rare addresses go through netaddr. Everything else is RFC 5952 text.
-    w5 = (value >> 32) & 0xFFFF
-    if value >> 48 == 0 and (w5 == 0xFFFF or (w5 == 0 and (value >> 16) & 0xFFFF)):
-        return str(netaddr.IPAddress(value, 6))
-    return ipaddress.IPv6Address(value).compressed
-
-
 class PoolInfo:
     """A pool's geometry, precomputed once."""
 
@@ -81,14 +66,14 @@ class PoolInfo:
                  "num_blocks", "block_addresses", "enabled")
 
     def __init__(self, pool: Pool, order: int):
-        network = netaddr.IPNetwork(pool.spec.cidr)
-        width = 32 if network.version == 4 else 128
+        network = parse_cidr(pool.spec.cidr)
+        width = network.bits
         self.name = pool.name
         self.pool = pool
         self.order = order
-        self.cidr = str(network.cidr)
+        self.cidr = network.text
         self.version = network.version
-        self.base = int(network.network)
+        self.base = network.network
         self.block_size = pool.spec.block_size
         self.num_blocks = (1 << (self.block_size - network.prefixlen)
                            if network.prefixlen <= self.block_size <= width else 0)
@@ -98,7 +83,7 @@ class PoolInfo:
         self.enabled = not pool.spec.disabled and self.num_blocks > 0
 
     def block_cidr(self, index: int) -> str:
-        return f"{ip_str(self.base + index * self.block_addresses, self.version)}/{self.block_size}"
+        return f"{ip_text(self.base + index * self.block_addresses, self.version)}/{self.block_size}"
 
     def list_key(self, index: int) -> str:
         """The BlockAffinity name suffix Calico's list returns blocks in."""
@@ -112,11 +97,10 @@ class PoolInfo:
 def _network_facts(text: str) -> tuple[int, str, str] | None:
     """(version, network address, canonical CIDR) of a CIDR string, or None.
     Cached: every namespace annotation resolves the same few pool CIDRs."""
-    try:
-        net = netaddr.IPNetwork(text)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+    net = parse_cidr(text)
+    if net is None:
         return None
-    return net.version, str(net.network), str(net.cidr)
+    return net.version, ip_text(net.network, net.version), net.text
 
 
 class PoolChooser:

@@ -39,6 +39,7 @@ import collections
 import copy
 from typing import Callable, Iterable, Mapping, Sequence
 
+from ...core.cidr import ip_text
 from ...core.model import Pool
 from .chooser import (
     NODE_NAME_LABEL,
@@ -49,7 +50,6 @@ from .chooser import (
     PoolChooser,
     PoolInfo,
     Refused,
-    ip_str,
 )
 from .messages import MSG_BLOCK_LIMIT, MSG_STRICT, msg_exhausted, msg_partial
 from .results import AllocationFailure, BlockUsage, PodAllocation, TunnelAllocation
@@ -263,7 +263,7 @@ class Simulator(IpamSettings):
                 self.failures.append(failure)
                 results.append(failure)
                 continue
-            tunnel = TunnelAllocation(name, kind, ip_str(block.base + ordinal, 4),
+            tunnel = TunnelAllocation(name, kind, ip_text(block.base + ordinal, 4),
                                       block.info.name, block.cidr, borrowed)
             self._tunnels[(name, kind)] = (block, ordinal, tunnel)
             results.append(tunnel)
@@ -314,7 +314,7 @@ class Simulator(IpamSettings):
             failure = AllocationFailure(namespace, pod, node, str(exc))
             self.failures.append(failure)
             return failure
-        result = PodAllocation(namespace, pod, node, ip_str(block.base + ordinal, version),
+        result = PodAllocation(namespace, pod, node, ip_text(block.base + ordinal, version),
                                block.info.name, block.cidr, borrowed)
         key = (namespace, pod)
         entry = self._pods.get(key)
