@@ -44,6 +44,9 @@ IO_ATTRIBUTES = {("os", "replace"), ("os", "rename"), ("os", "unlink"), ("os", "
                  ("tempfile", "NamedTemporaryFile"), ("Path", "read_text"),
                  ("Path", "write_text"), ("Path", "read_bytes"), ("Path", "write_bytes")}
 IO_MODULES = {"socket", "subprocess", "tempfile", "shutil"}
+# Formatting helpers of those modules that open nothing.
+PURE_NAMES = {("socket", "inet_ntop"), ("socket", "inet_pton"), ("socket", "AF_INET"),
+              ("socket", "AF_INET6")}
 # Optional heavy dependencies that may be imported where they are needed.
 # (msgspec: lightkube's decoder, whose errors the reader classifies.)
 LAZY_OK = {"lightkube", "httpx2", "msgspec"}
@@ -144,11 +147,12 @@ def io_uses(path: Path) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Attribute) and node.attr in ("read_text", "write_text",
                                                               "read_bytes", "write_bytes"):
             found.append((node.lineno, node.attr))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""])
-            found += [(node.lineno, f"import {n}") for n in names
-                      if n.split(".")[0] in IO_MODULES]
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, f"import {a.name}") for a in node.names
+                      if a.name.split(".")[0] in IO_MODULES]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in IO_MODULES:
+            found += [(node.lineno, f"from {node.module} import {a.name}") for a in node.names
+                      if (node.module, a.name) not in PURE_NAMES]
     return found
 
 

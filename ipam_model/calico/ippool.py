@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from ..core.cidr import cidr_problem, parse_cidr
+from ..core.cidr import Cidr, cidr_problem, parse_cidr
 from ..core.ippool import (
     BLOCK_SIZE,
     BOOL,
@@ -60,10 +60,11 @@ def apply_defaults(spec: Mapping) -> PoolSpec:
     CIDR cannot be parsed raises ValueError, as does a field of the wrong type.
     """
     raw_cidr = spec.get("cidr")
-    if parse_cidr(raw_cidr) is None:
+    cidr = parse_cidr(raw_cidr)
+    if cidr is None:
         raise ValueError(f"apply_defaults needs a spec that passed validate_pool: cidr "
                          f"{show(raw_cidr)} {cidr_problem(raw_cidr)}")
-    return read_spec(spec)
+    return _spec(spec, cidr)
 
 
 def read_spec(spec: Mapping) -> PoolSpec:
@@ -75,6 +76,10 @@ def read_spec(spec: Mapping) -> PoolSpec:
         if not isinstance(raw, str) or "/" not in raw:
             raise FieldError(f"cidr must be a CIDR such as 10.0.0.0/16, got {raw!r}", ("cidr",))
         raise FieldError(f"cidr {raw!r} is not a valid CIDR", ("cidr",))
+    return _spec(spec, cidr)
+
+
+def _spec(spec: Mapping, cidr: Cidr) -> PoolSpec:
     values = {"cidr": cidr.text}
     for field in FIELDS[1:]:
         values[field.attr] = _read(field, spec.get(field.name), cidr.version)

@@ -504,9 +504,12 @@ def _check_namespace_selector_uses(c: _Checker, spec: Mapping, uses: list[str] |
                  f'namespaces: drop Tunnel or the namespaceSelector (Calico: "{calico}")')
 
 
+_LINK_LOCAL = {version: parse_cidr(text) for version, text in LINK_LOCAL.items()}
+
+
 def _check_link_local(c: _Checker, network: Cidr) -> None:
     link_local = LINK_LOCAL[network.version]
-    reserved = parse_cidr(link_local)
+    reserved = _LINK_LOCAL[network.version]
     if network.overlaps(reserved):
         relation = ("is the link-local range" if network == reserved else
                     "lies inside the link-local range" if reserved.contains(network) else

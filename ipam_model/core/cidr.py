@@ -15,8 +15,8 @@ cluster's block CIDRs, takes a fast path that never reaches netaddr.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
+from socket import AF_INET6, inet_ntop  # pure formatting, no socket is opened
 from typing import Generic, Iterable, NamedTuple, TypeVar
 
 import netaddr
@@ -88,8 +88,9 @@ class ContainingIndex(Generic[K]):
 
     def find(self, text: str) -> K | None:
         parsed = parse_cidr(text)
-        if parsed is None:
-            return None
+        return None if parsed is None else self.find_cidr(parsed)
+
+    def find_cidr(self, parsed: Cidr) -> K | None:
         bits = parsed.bits
         for prefix in self._prefixes[parsed.version]:
             if prefix > parsed.prefixlen:
@@ -126,8 +127,10 @@ def ip_text(value: int, version: int) -> str:
         return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
     high = value >> 32
     if high == 0xffff or (high == 0 and value >> 16):
-        return str(netaddr.IPAddress(value, 6))  # the dotted-tail forms
-    return ipaddress.IPv6Address(value).compressed
+        return str(netaddr.IPAddress(value, 6))  # the dotted-tail forms, as netaddr and Go print them
+    # C's RFC 5952 formatter: the same text as ipaddress at a tenth of the cost,
+    # which matters for the simulator's 100,000s of IPv6 pod addresses.
+    return inet_ntop(AF_INET6, value.to_bytes(16, "big"))
 
 
 def cidr_text(network: int, prefixlen: int, version: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .cidr import Cidr
 from .model import API_V3, PoolSpec, frozen_map
 
 OWNER_CALICO_IPAM = "calico-ipam"        # carries our ownership label
@@ -39,6 +40,8 @@ class LiveBlock:
     allocated: int                                   # ordinals in use (incl. tunnel IPs)
     by_namespace: Mapping[str, int] = field(default_factory=frozen_map)  # pods per namespace
     deleted: bool = False
+    # The parsed CIDR, kept so that a 100,000-block cluster is parsed once.
+    parsed: Cidr | None = field(default=None, compare=False, repr=False)
 
     @property
     def node(self) -> str | None:
@@ -103,6 +106,8 @@ class LiveState:
     affinities: tuple[LiveAffinity, ...] = ()
     ipam_config: IPAMConfig = IPAMConfig()
     usage: Mapping[str, PoolUsage] = field(default_factory=frozen_map)  # by pool name
+    # Blocks inside no live pool (calicoctl's "orphaned allocation blocks").
+    orphaned_blocks: tuple[LiveBlock, ...] = ()
     notes: tuple[str, ...] = ()                      # what the reader skipped (unknown kinds)
 
     def usage_of(self, pool: str) -> PoolUsage:

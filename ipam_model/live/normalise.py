@@ -239,7 +239,8 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     return LiveBlock(cidr=parsed.text, affinity=affinity or None, size=parsed.size,
                      allocated=allocated,
                      by_namespace=frozen_map(by_namespace) if by_namespace else _EMPTY_MAP,
-                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where))
+                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where),
+                     parsed=parsed)
 
 
 def _check_allocations(allocations, attributes, size: int, file: str | None,
@@ -347,14 +348,23 @@ def normalise_ipam_config(obj: Mapping, file: str | None = None, where: Where = 
 def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
                   affinities: Iterable[LiveAffinity]) -> dict[str, PoolUsage]:
     """Per pool: allocated addresses, blocks, nodes with affinity, pods per namespace."""
+    return _usage(pools, blocks, affinities)[0]
+
+
+def _usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
+           affinities: Iterable[LiveAffinity]) -> tuple[dict[str, PoolUsage], list[LiveBlock]]:
+    """(``compute_usage``, the blocks inside no pool) in one pass over the blocks."""
     index = ContainingIndex((p.spec.cidr, p.name) for p in pools.values())
     allocated: Counter = Counter()
     block_count: Counter = Counter()
     nodes: dict[str, set] = {name: set() for name in pools}
     by_ns: dict[str, Counter] = {name: Counter() for name in pools}
+    orphans = []
     for block in blocks:
-        pool = index.find(block.cidr)
+        parsed = block.parsed or parse_cidr(block.cidr)
+        pool = index.find_cidr(parsed) if parsed is not None else None
         if pool is None:
+            orphans.append(block)
             continue
         allocated[pool] += block.allocated
         block_count[pool] += 1
@@ -369,9 +379,10 @@ def compute_usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
         pool = index.find(aff.cidr)
         if pool is not None:
             nodes[pool].add(aff.node)
-    return {name: PoolUsage(allocated=allocated[name], blocks=block_count[name],
-                            nodes=tuple(sorted(nodes[name])), by_namespace=frozen_map(by_ns[name]))
-            for name in pools}
+    usage = {name: PoolUsage(allocated=allocated[name], blocks=block_count[name],
+                             nodes=tuple(sorted(nodes[name])),
+                             by_namespace=frozen_map(by_ns[name])) for name in pools}
+    return usage, orphans
 
 
 def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
@@ -383,6 +394,7 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
     pool_map = {p.name: p for p in sorted(pools, key=lambda p: p.name)}
     blocks = tuple(blocks)
     affinities = tuple(affinities)
+    usage, orphans = _usage(pool_map, blocks, affinities)
     return LiveState(
         source=source,
         calico_api=calico_api,
@@ -393,7 +405,8 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
         blocks=blocks,
         affinities=affinities,
         ipam_config=ipam_config or IPAMConfig(),
-        usage=frozen_map(compute_usage(pool_map, blocks, affinities)),
+        usage=frozen_map(usage),
+        orphaned_blocks=tuple(orphans),
         notes=tuple(notes),
     )
 

@@ -9,7 +9,6 @@ that lie in no live pool (CIP610).
 """
 from __future__ import annotations
 
-from ..core.cidr import ContainingIndex
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
 from ..core.rules import E, Rule, Scope, W
@@ -86,8 +85,7 @@ def orphaned_block_notes(stack: Stack, live: LiveState, shown: int = 5) -> list[
     allocated: Calico never assigns from a block outside an enabled pool, but
     the pods holding its addresses keep them, without the pool's NAT and
     encapsulation."""
-    index = ContainingIndex((p.spec.cidr, name) for name, p in live.pools.items())
-    orphans = [b for b in live.blocks if index.find(b.cidr) is None]
+    orphans = live.orphaned_blocks
     if not orphans:
         return []
     allocated = sum(b.allocated for b in orphans)

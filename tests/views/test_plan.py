@@ -5,7 +5,6 @@ Regenerate after an intended change: UPDATE_GOLDEN=1 pytest tests/views/test_pla
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
 import os
 import pkgutil
 from pathlib import Path
@@ -17,7 +16,8 @@ import ipam_model.views.plan as plan_views
 from ipam_model.catalogue import rule
 from ipam_model.cli import main
 from ipam_model.core.live_state import LiveBlock
-from ipam_model.core.model import Location, Severity, frozen_map
+from ipam_model.core.model import API_V3, Location, Severity, frozen_map
+from ipam_model.live.normalise import build_live_state
 from ipam_model.declared.files import load_stack
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
@@ -84,11 +84,11 @@ def scenarios():
         [live_pool("stray", {"cidr": "10.10.0.128/25"}, "other")])
     # A pool deleted while in use (by hand, or its CIDR changed by a raw CRD
     # write): its blocks lie outside every pool, CIP610.
-    yield "orphan-blocks", stack({"web": WEB}), replace(
-        live([live_pool("web", WEB, applied=WEB)]), blocks=(
+    yield "orphan-blocks", stack({"web": WEB}), build_live_state(
+        "test snapshot", API_V3, [live_pool("web", WEB, applied=WEB)], (), (), (
             LiveBlock("10.10.0.0/26", "host:node1", 64, 2, frozen_map({"web": 2})),
             LiveBlock("10.99.0.0/26", "host:node2", 64, 3, frozen_map({"old": 3})),
-            LiveBlock("fd00:99::/122", None, 64, 1)))
+            LiveBlock("fd00:99::/122", None, 64, 1)), ())
 
 
 CASES = {name: (s, lv) for name, s, lv in scenarios()}
