@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 from ..core.errors import CalicoIpamError
 from . import commands
+from .output import STDOUT_NAME, OutputError, output_error
 
 
 def _command_modules():
@@ -55,6 +57,41 @@ def _error_exit(command: str | None, default: int) -> int:
     return default
 
 
+class _GuardedStdout:
+    """Standard output whose failures (a full device, a closed pipe, text it
+    cannot encode) are an ``OutputError``: every command writes through it,
+    so none of them can end in a traceback over its output."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise output_error(STDOUT_NAME, exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError) as exc:
+            raise output_error(STDOUT_NAME, exc) from None
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ...
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """After stdout failed, the interpreter's own flush at exit must not print
+    a second error: point the descriptor at /dev/null (Python's documented
+    recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -64,16 +101,22 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code == 2:
             raise SystemExit(_error_exit(words[0] if words else None, 2)) from None
         raise
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedStdout(real_stdout)
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()
+        return code
     except CalicoIpamError as exc:
+        if isinstance(exc, OutputError) and exc.to_stdout:
+            _silence_stdout()
         print(f"calico-ipam {args.command}: error: {exc}", file=sys.stderr)
         return _error_exit(args.command, exc.exit_code)
     except KeyboardInterrupt:
         print("calico-ipam: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 1
+    finally:
+        sys.stdout = real_stdout
 
 
 if __name__ == "__main__":  # pragma: no cover
