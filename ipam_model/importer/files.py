@@ -11,7 +11,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from ..core.errors import InputError
-from ..declared.yaml import load_yaml_documents, read_yaml_bytes
+from ..core.input_file import printable_path
+from ..declared.yaml import load_yaml_documents, load_yaml_text, read_yaml_bytes
 from .build import Imported, ManifestObject, from_manifest_objects
 from .merge import merge_into
 
@@ -20,7 +21,8 @@ def read_manifests(path: str) -> list[ManifestObject]:
     """Every object of a manifest file; a List's items count as objects. Loaded
     with the stack files' safe loader: duplicate keys, object-constructing tags
     and alias bombs are refused."""
-    documents = load_yaml_documents(read_yaml_bytes(path), file=path)
+    file = printable_path(path)
+    documents = load_yaml_documents(read_yaml_bytes(path, display=file), file=file)
     objects = []
     for index, doc in enumerate(documents, 1):
         value = doc.data
@@ -28,7 +30,7 @@ def read_manifests(path: str) -> list[ManifestObject]:
             items = value.get("items")
             if not isinstance(items, list):
                 raise InputError(f"document {index}: a {value['kind']} needs an items list",
-                                 file=path, path=("items",), line=doc.line(("items",)))
+                                 file=file, path=("items",), line=doc.line(("items",)))
             objects += [ManifestObject(index, ("items", i), doc, item)
                         for i, item in enumerate(items)]
         else:
@@ -39,8 +41,7 @@ def read_manifests(path: str) -> list[ManifestObject]:
 def from_manifests(path: str) -> Imported:
     """IPPools from multi-document YAML (``projectcalico.org/v3`` or
     ``crd.projectcalico.org/v1``, or a List of them)."""
-    file = os.fspath(path)
-    return from_manifest_objects(read_manifests(file), file)
+    return from_manifest_objects(read_manifests(os.fspath(path)), printable_path(path))
 
 
 def _yaml() -> YAML:
@@ -52,11 +53,19 @@ def _yaml() -> YAML:
 
 
 def _read_existing(path: Path, y: YAML) -> Any:
-    """The existing stack file as a round-trip document (None when there is none)."""
-    if not path.exists():
+    """The existing stack file as a round-trip document (None when there is none).
+
+    It is read with the bounded reader and loaded by the one safe loader
+    first, so a hostile file (an alias that contains itself, deep nesting,
+    an alias bomb, a FIFO) is refused before ruamel.yaml, which has no such
+    limits, sees it."""
+    if not os.path.lexists(path):
         return None
+    file = printable_path(path)
+    raw = read_yaml_bytes(path, display=file)
+    load_yaml_text(raw, file=file)  # InputError with file, line and column
     try:
-        return y.load(path.read_text(encoding="utf-8"))
+        return y.load(raw.decode("utf-8-sig"))
     except Exception as exc:  # ruamel raises many types; the user needs one line
         # A marked error's first line is only its context ("while constructing
         # a mapping"); the problem and its position are what the user needs.
@@ -64,7 +73,7 @@ def _read_existing(path: Path, y: YAML) -> Any:
         mark = getattr(exc, "problem_mark", None)
         text = problem or str(exc).strip() or type(exc).__name__
         error = InputError(f"cannot read the existing stack file: {text.splitlines()[0]}",
-                           file=os.fspath(path), line=mark.line + 1 if mark else None,
+                           file=file, line=mark.line + 1 if mark else None,
                            column=mark.column + 1 if mark else None)
     raise error
 
@@ -75,8 +84,9 @@ def stack_file_text(path: str | os.PathLike, imported: Imported,
     new file when there is none). Nothing is written here."""
     path = Path(path)
     y = _yaml()
-    new = not path.exists()
-    doc = merge_into(_read_existing(path, y), imported, os.fspath(path), notes)
+    existing = _read_existing(path, y)
+    new = existing is None
+    doc = merge_into(existing, imported, printable_path(path), notes)
     buffer = io.StringIO()
     if new:
         buffer.write(f"# Imported by calico-ipam from {imported.source}.\n")

@@ -17,9 +17,9 @@ from ..core.limits import (
     SNAPSHOT_VALUES,
     SNAPSHOT_YAML_BYTES,
 )
-from ..core.yaml_doc import YamlLimits, load_yaml_documents
 from ..core.live_state import LiveState
 from ..core.model import API_CRD_V1, API_V3
+from ..core.yaml_doc import YamlLimits, load_yaml_documents
 from .collector import READ_KINDS, READ_RESOURCES, LiveCollector
 from .normalise import Where
 

@@ -16,9 +16,9 @@ from argparse import ArgumentTypeError
 
 from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...core.errors import UsageError
+from ...core.limits import MAX_NODES, MAX_PODS
 from ...declared.files import find_stack_file, load_stack
 from ...views.simulation import FORMATS, Simulation
-from ...core.limits import MAX_NODES, MAX_PODS
 from ..options import add_stacks_argument, bounded_count, parse_count
 
 NAME = "simulate"
