@@ -61,7 +61,7 @@ JSON_OBJECT_BYTES = Limit(
     "Kubernetes stores objects of at most 1.5 MiB (etcd's request limit)")
 API_PAGE_BYTES = Limit(
     "one page of a cluster list (500 objects)", 256 * MiB, "bytes",
-    "500 of the largest objects the API server stores fit; counted after decompression")
+    "500 of the largest objects the API server stores fit; counted as the server sends it")
 ANNOTATION_JSON_BYTES = Limit(
     "JSON inside an annotation", 256 * KiB, "bytes",
     "the API server refuses annotations larger than 256 KiB in total "
