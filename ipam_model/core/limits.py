@@ -125,8 +125,9 @@ MAX_LIST_OBJECTS = Limit(
     "objects of one kind", 2_000_000, "objects",
     "100,000 nodes × 20 blocks each (Calico's default maxBlocksPerHost)")
 CONTINUE_TOKEN_BYTES = Limit(
-    "one continue token", 64 * KiB, "bytes",
-    "Kubernetes continue tokens are a few hundred bytes")
+    "one continue token", 16 * KiB, "bytes",
+    "Kubernetes continue tokens are a few hundred bytes (base64 of a key and a "
+    "resourceVersion)")
 PIPE_IDLE = Limit(
     "a pipe given to --snapshot (e.g. /dev/stdin) that sends nothing", 600.0, "seconds",
     "kubectl lists a large cluster in a minute or two before writing")

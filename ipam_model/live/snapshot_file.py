@@ -252,11 +252,22 @@ def _read_one(path: str, collector: LiveCollector) -> tuple[str | None, str | No
     """One snapshot file (or a pipe: ``--snapshot /dev/stdin``), JSON or YAML
     by its first character; a byte-order mark is dropped."""
     file = printable_path(path)
-    with open_input(path, limit=SNAPSHOT_JSON_BYTES, pipe=True, display=file) as raw:
+    try:
+        raw = open_input(path, limit=SNAPSHOT_JSON_BYTES, pipe=True, display=file)
+    except InputError as exc:
+        problem = InputError(f"cannot read the snapshot: {exc.message}", file=file, rule=CIP001)
+    else:
+        problem = None
+    if problem is not None:
+        raise problem  # outside the except: one error, not two chained
+    with raw:
         fh = text_stream(raw)
         try:
             first = fh.read(_JsonStream.CHUNK)
-            if first.lstrip(" \t\r\n")[:1] in ("{", "["):
+            start = first.lstrip(" \t\r\n")[:1]
+            if not start:
+                raise InputError("the file is empty", file=file, rule=CIP001)
+            if start in ("{", "["):
                 return _read_json(_JsonStream(fh, file, first), file, collector)
             most = SNAPSHOT_YAML_BYTES.value
             text = first + fh.read(most + 1 - len(first))
