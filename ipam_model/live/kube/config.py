@@ -217,6 +217,7 @@ class ClusterConfig:
     config: Any
     where: str
     scrub: Scrubber
+    file: str | None = None  # the kubeconfig file(s), as messages name them
 
     @property
     def server(self) -> str:
@@ -317,7 +318,7 @@ def _kubeconfig_file_config(paths: list[str], context: str | None) -> ClusterCon
     if problem is not None:
         raise InputError(f"not a usable kubeconfig: {problem}", file=shown)
     where = f"context {config.context_name}" if config.context_name else path
-    return ClusterConfig(config, where, scrub)
+    return ClusterConfig(config, where, scrub, shown)
 
 
 def _first_line(exc: BaseException, scrub: Scrubber) -> str:

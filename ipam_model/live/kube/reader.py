@@ -139,7 +139,10 @@ class KubeReader:
                             timeout=httpx2.Timeout(self.timeout))
             self._guard(client)
         except Exception as exc:  # bad certificate data, unsupported auth provider, ...
-            problem = setup_failed(exc, self.cluster.where, self.cluster.scrub)
+            where = self.cluster.where
+            if self.cluster.file and self.cluster.file not in where:
+                where = f"{where} of kubeconfig {self.cluster.file}"
+            problem = setup_failed(exc, where, self.cluster.scrub)
         if problem is not None:  # raised here so the original is not its __context__
             raise ClusterError(problem)
         return client
