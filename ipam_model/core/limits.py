@@ -103,7 +103,8 @@ MAX_PODS_PER_NODE = Limit(
     "offerings allow a few hundred")
 MAX_BLOCKS_PER_HOST = Limit(
     "maxBlocksPerHost", 1_000_000, "blocks",
-    "Calico's own maximum (IPAMConfigurationSpec, kubebuilder:validation:Maximum)")
+    "Calico's own maximum (api/pkg/apis/projectcalico/v3/ipamconfig.go:73, "
+    "kubebuilder:validation:Maximum=1000000)")
 MAX_HEADROOM_PERCENT = Limit(
     "headroomPercent", 1_000, "percent", "ten times the expected pods is already absurd")
 
@@ -111,8 +112,8 @@ MAX_HEADROOM_PERCENT = Limit(
 
 DEFAULT_REQUEST_TIMEOUT = Limit(
     "one API request or exec credential plugin (--request-timeout)", 30.0, "seconds",
-    "the default; each network wait, each request as a whole (checked as bytes arrive, so "
-    "a server that drip-feeds bytes is cut off) and the credential plugin")
+    "the default; bounds each network wait, each request as a whole (headers and body, so "
+    "a server that drip-feeds bytes is cut off) and each run of an exec credential plugin")
 MAX_REQUEST_TIMEOUT = Limit(
     "largest --request-timeout", 3_600.0, "seconds", "an hour for one request")
 READ_DEADLINE = Limit(
