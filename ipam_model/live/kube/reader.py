@@ -39,7 +39,7 @@ from .failures import (
     setup_failed,
 )
 from .kinds import OTHER_KINDS, POOLS_V1, POOLS_V3, Kind
-from .transport import ExecCredential, GuardedTransport
+from .transport import ExecCredential, GuardedTransport, TokenFileCredential
 
 if TYPE_CHECKING:
     import httpx2
@@ -155,10 +155,15 @@ class KubeReader:
         http = client._client._client
         user = self.cluster.config.user
         credential = None
-        if user is not None and user.exec is not None:
-            credential = ExecCredential(user.exec, timeout=self.timeout,
-                                        scrub=self.cluster.scrub, where=self.cluster.where)
-            http.auth = None  # lightkube's ExecAuth would wait for the plugin for ever
+        where, scrub = self.cluster.where, self.cluster.scrub
+        if user is not None and user.token_file is not None:  # lightkube's order
+            credential = TokenFileCredential(self.cluster.config.abs_file(user.token_file),
+                                             scrub=scrub, where=where)
+        elif user is not None and user.token is None and user.exec is not None:
+            credential = ExecCredential(user.exec, timeout=self.timeout, scrub=scrub,
+                                        where=where)
+        if credential is not None:
+            http.auth = None  # lightkube's would read any file whole, or wait for ever
         guard = functools.partial(GuardedTransport.for_read, timeout=self.timeout,
                                   credential=credential, read_deadline=self.read_deadline)
         http._transport = guard(http._transport)

@@ -12,7 +12,8 @@ client's transport and gives
 - each page a size bound (``API_PAGE_BYTES``), each list a page bound
   (``MAX_PAGES``), each continue token a length bound, and a repeated token
   is refused (a server that cycles would be followed for ever);
-- exec credential plugins (``users[].user.exec``) run here instead of in
+- token files are read here, through the bounded reader, and exec
+  credential plugins (``users[].user.exec``) run here instead of in
   lightkube, which waits for the plugin for ever: the plugin gets the request
   timeout, its output is bounded and decoded by the one JSON decoder, and
   the token it returns is given to the ``Scrubber`` before any request
@@ -32,7 +33,8 @@ from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from ...core import json_doc
-from ...core.errors import ClusterError
+from ...core.errors import ClusterError, InputError
+from ...core.input_file import read_input
 from ...core.limits import (
     API_PAGE_BYTES,
     CONTINUE_TOKEN_BYTES,
@@ -149,6 +151,30 @@ class ExecCredential:
         return token
 
 
+class TokenFileCredential:
+    """A bearer token read from a file (``tokenFile``, the pod's service
+    account) through the bounded reader, again after a 401 (the kubelet
+    rotates it). lightkube would read the file whole, whatever it is."""
+
+    def __init__(self, path: str, *, scrub, where: str):
+        self.path = path
+        self.scrub = scrub
+        self.where = where
+        self.header: str | None = None
+
+    def authorization(self, renew: bool = False) -> str:
+        if self.header is None or renew:
+            try:
+                raw = read_input(self.path, limit=CREDENTIAL_BYTES)
+            except InputError as exc:
+                raise ClusterError(f"authentication for {self.where} failed: the token file "
+                                   f"{exc}") from None
+            token = raw.decode("utf-8", "replace").strip()
+            self.scrub.add(token, f"Bearer {token}")
+            self.header = f"Bearer {token}"
+        return self.header
+
+
 class _ListPass:
     """One pass over a list: its pages and the continue tokens seen."""
 
@@ -161,7 +187,7 @@ class GuardedTransport:
     """An httpx2 transport around another one; see the module docstring."""
 
     def __init__(self, inner, *, timeout: float, deadline: float,
-                 credential: ExecCredential | None = None,
+                 credential: ExecCredential | TokenFileCredential | None = None,
                  clock: Callable[[], float] = time.monotonic):
         self.inner = inner
         self.timeout = timeout
@@ -171,7 +197,8 @@ class GuardedTransport:
         self.passes: dict[str, _ListPass] = {}
 
     @classmethod
-    def for_read(cls, inner, *, timeout: float, credential: ExecCredential | None = None,
+    def for_read(cls, inner, *, timeout: float,
+                 credential: ExecCredential | TokenFileCredential | None = None,
                  read_deadline: float = READ_DEADLINE.value) -> "GuardedTransport":
         return cls(inner, timeout=timeout, deadline=time.monotonic() + read_deadline,
                    credential=credential)

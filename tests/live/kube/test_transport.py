@@ -197,3 +197,15 @@ def test_a_guarded_transport_refuses_a_page_over_the_limit(monkeypatch):
     guard = GuardedTransport.for_read(inner, timeout=1.0)
     with pytest.raises(ClusterError, match="larger than 10 bytes"):
         guard.handle_request(httpx2.Request("GET", "http://127.0.0.1/api/v1/nodes"))
+
+
+def test_a_token_file_is_read_bounded_and_used(api, tmp_path, capsys):
+    token = tmp_path / "token"
+    token.write_text("file-token-0123456789\n")
+    kc = write_kubeconfig(tmp_path, api.url, user={"tokenFile": str(token)})
+    assert reader(kc).read().pools
+    assert api.headers[-1]["Authorization"] == "Bearer file-token-0123456789"
+    # a token file that is a device (it never ends) is refused, not read for ever
+    kc = write_kubeconfig(tmp_path, api.url, user={"tokenFile": "/dev/zero"})
+    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc)], capsys)
+    assert code == 1 and "the token file /dev/zero: is a device, not a file" in err
