@@ -81,13 +81,16 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
-def _silence_stdout() -> None:
-    """After stdout failed, the interpreter's own flush at exit must not print
-    a second error: point the descriptor at /dev/null (Python's documented
-    recipe for SIGPIPE)."""
+def _silence_stdout(stream) -> None:
+    """After the process's stdout failed, the interpreter's own flush at exit
+    must not print a second error: point the descriptor at /dev/null (Python's
+    documented recipe for SIGPIPE). A stream a caller put in place of stdout
+    (a test's capture) is left alone."""
+    if stream is not sys.__stdout__:
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())
+        os.dup2(devnull, stream.fileno())
     except (OSError, AttributeError, ValueError):
         pass
 
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except CalicoIpamError as exc:
         if isinstance(exc, OutputError) and exc.to_stdout:
-            _silence_stdout()
+            _silence_stdout(real_stdout)
         print(f"calico-ipam {args.command}: error: {exc}", file=sys.stderr)
         return _error_exit(args.command, exc.exit_code)
     except KeyboardInterrupt:

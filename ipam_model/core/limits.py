@@ -92,11 +92,12 @@ INTEGER_DIGITS = Limit(
 
 MAX_NODES = Limit(
     "nodes: nodeGroups[].count, their sum, simulate --nodes", 100_000, "nodes",
-    "Kubernetes documents 5,000 nodes, GKE 65,000; check of 100,000 nodes takes about 2 s")
+    "Kubernetes documents 5,000 nodes, GKE 65,000; a stack at this and the pod limit checks "
+    "in about 20 s and 0.5 GiB (measured, 2 cores)")
 MAX_PODS = Limit(
     "pods: expectedPods, their sum per stack, simulate --pods and its sum", 500_000, "pods",
     "Kubernetes documents 150,000 pods per cluster; the forecast simulates every declared "
-    "pod (about 0.5 GiB and 10 s at the limit)")
+    "pod, so this bounds its time and memory (see nodes)")
 MAX_PODS_PER_NODE = Limit(
     "nodeGroups[].maxPods", 10_000, "pods",
     "Kubernetes documents 110 pods per node, kubelet defaults to 110, the largest managed "
