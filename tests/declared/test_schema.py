@@ -39,7 +39,12 @@ def fast_accepts(config) -> bool:
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(CONFIGS)
 def test_fast_gate_accepts_exactly_what_jsonschema_accepts(config):
-    assert fast_accepts(config) == schema._validator().is_valid(config)
+    valid = schema._validator().is_valid(config)
+    if schema._holds_a_float(config):
+        # a float always goes to jsonschema (issue 9): the gate may only be stricter
+        assert not fast_accepts(config)
+    else:
+        assert fast_accepts(config) == valid
 
 
 def test_fast_gate_never_inserts_defaults():
