@@ -27,10 +27,13 @@ __all__ = ["MAX_FILE_BYTES", "MAX_NODES", "SAFE_TAGS", "Loader", "YamlDocument",
            "load_yaml_documents", "load_yaml_file", "load_yaml_text", "read_yaml_bytes"]
 
 
-def read_yaml_bytes(path: str | os.PathLike, *, display: str | None = None) -> bytes:
+def read_yaml_bytes(path: str | os.PathLike, *, display: str | None = None,
+                    pipe: bool = False) -> bytes:
     """The bytes of a YAML file, refusing missing, unreadable, oversized and
-    irregular files (directories, devices, FIFOs, dangling links)."""
-    return read_input(path, limit=STACK_FILE_BYTES, display=display, rule=CIP001)
+    irregular files (directories, devices, dangling links, and FIFOs unless
+    *pipe*: manifests may come from ``kubectl ... | calico-ipam import
+    --manifests /dev/stdin``)."""
+    return read_input(path, limit=STACK_FILE_BYTES, display=display, pipe=pipe, rule=CIP001)
 
 
 def load_yaml_file(path: str | os.PathLike, *, display: str | None = None) -> YamlDocument:

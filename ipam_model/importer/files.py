@@ -22,7 +22,7 @@ def read_manifests(path: str) -> list[ManifestObject]:
     with the stack files' safe loader: duplicate keys, object-constructing tags
     and alias bombs are refused."""
     file = printable_path(path)
-    documents = load_yaml_documents(read_yaml_bytes(path, display=file), file=file)
+    documents = load_yaml_documents(read_yaml_bytes(path, display=file, pipe=True), file=file)
     objects = []
     for index, doc in enumerate(documents, 1):
         value = doc.data

@@ -69,3 +69,19 @@ def test_an_existing_file_that_cannot_be_merged_is_left_unchanged(tmp_path, caps
     assert re.search(words, err), err
     assert err.count("\n") == 1 and path.read_text() == text
     assert os.listdir(stacks) == ["Pulumi.lab.yaml"]
+
+
+def test_manifests_from_a_pipe_are_read(tmp_path):
+    """``kubectl get ippools -o yaml | calico-ipam import --manifests /dev/stdin``."""
+    import subprocess
+    import sys
+
+    from paths import ROOT
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", "import sys; from ipam_model.cli import main; "
+         "sys.exit(main())", "import", "--stack", "piped", "--stacks", str(tmp_path),
+         "--manifests", "/dev/stdin"],
+        env=env, input=MANIFESTS.read_bytes(), capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "calico-ipam:pools:" in (tmp_path / "Pulumi.piped.yaml").read_text()
