@@ -54,7 +54,8 @@ class FakeKubeAPI:
     - "cycle": continue tokens that repeat (a, b, a, ...);
     - "endless": a fresh continue token on every page, for ever;
     - "echo-auth": HTTP 400 whose message quotes the Authorization header;
-    - "long-token": a continue token of 20 KiB.
+    - "long-token": a continue token of 20 KiB;
+    - "deep": a page whose item nests 20,000 levels deep.
 
     Bounded and self-stopping: it listens on 127.0.0.1 only, answers at most
     ``max_requests`` requests (503 after that) and shuts itself down after
@@ -185,6 +186,9 @@ class FakeKubeAPI:
         body = json.dumps(self._page(items, start, limit, fault, query)).encode()
         if fault == "truncate":
             body = body[: len(body) // 2]
+        if fault == "deep":  # an item nested far deeper than any object
+            body = b'{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": [' + \
+                b"[" * 20000 + b"]" * 20000 + b"]}"
         if fault == "drip":
             return self._drip(h, body)
         self._send(h, 200, body)

@@ -205,3 +205,9 @@ def test_a_token_file_is_read_bounded_and_used(api, tmp_path, capsys):
     kc = write_kubeconfig(tmp_path, api.url, user={"tokenFile": "/dev/zero"})
     code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc)], capsys)
     assert code == 1 and "the token file /dev/zero: is a device, not a file" in err
+
+
+def test_a_page_nested_too_deep_is_an_invalid_response(api, tmp_path):
+    api.always[POOLS] = "deep"
+    with pytest.raises(ClusterError, match="the API server sent an invalid or truncated response"):
+        reader(write_kubeconfig(tmp_path, api.url)).read()
