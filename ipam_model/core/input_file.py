@@ -24,10 +24,12 @@ import time
 from typing import BinaryIO
 
 from .errors import CIP001, InputError
-from .limits import PIPE_IDLE, Limit
+from .limits import INTEGER_DIGITS, PIPE_IDLE, Limit
 from .rules import Rule
 
 _CHUNK = 1 << 20
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_DIGIT_RUN = b"0" * (INTEGER_DIGITS.value + 1)
 
 
 def printable_path(path: str | os.PathLike) -> str:
@@ -81,6 +83,11 @@ class BoundedInput(io.RawIOBase):
         self._pipe = pipe
         self._rule = rule
         self.count = 0
+        # Whether the bytes read so far hold a run of more than INTEGER_DIGITS
+        # ASCII digits: the JSON decoder looks for over-long integers only then
+        # (a bytes scan as they arrive costs far less than one per value).
+        self.long_digits = False
+        self._tail = b""
 
     def readable(self) -> bool:
         return True
@@ -115,6 +122,10 @@ class BoundedInput(io.RawIOBase):
         self.count += len(data)
         if self.count > self._limit.value:
             self._too_large()
+        if not self.long_digits and data:
+            scanned = self._tail + data  # a run may span two reads
+            self.long_digits = _DIGIT_RUN in scanned.translate(_DIGITS_TO_ZERO)
+            self._tail = scanned[-INTEGER_DIGITS.value:]
         buffer[:len(data)] = data
         return len(data)
 

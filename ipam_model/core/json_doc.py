@@ -111,10 +111,12 @@ class JsonDecoder:
                            f"{self.max_digits}: Kubernetes integers are 64-bit)")
         return int(literal)
 
-    def decode_at(self, text: str, pos: int) -> tuple[Any, int]:
+    def decode_at(self, text: str, pos: int, long_digits: bool = True) -> tuple[Any, int]:
         """(value, end) of the JSON value starting at *pos* (no leading
         whitespace). Raises ``json.JSONDecodeError`` for bad syntax and
-        ``JsonError`` for a value outside the limits."""
+        ``JsonError`` for a value outside the limits. *long_digits* False:
+        the caller knows the input holds no run of more than INTEGER_DIGITS
+        digits (``core.input_file`` tracks it), so none is looked for."""
         try:
             value, end = self._fast.raw_decode(text, pos)
         except json.JSONDecodeError:
@@ -125,12 +127,12 @@ class JsonDecoder:
             raise JsonError(str(exc), text, _find_constant(text, pos)) from None
         except ValueError:  # more than 4,300 digits: Python's own conversion limit
             value, end = self._strict_decode(text, pos)
-        if _ZERO_RUN in text[pos:end].translate(_DIGITS_TO_ZERO):
+        if long_digits and _ZERO_RUN in text[pos:end].translate(_DIGITS_TO_ZERO):
             value, end = self._strict_decode(text, pos)  # refuses it if it is an integer
         if text.count("{", pos, end) + text.count("[", pos, end) > self.max_depth \
                 and _depth_exceeds(value, self.max_depth):
             raise JsonError(f"nested deeper than {MAX_DEPTH.text}", text, pos)
-        if _SURROGATE_ESCAPE.search(text, pos, end):
+        if text.find("\\u", pos, end) != -1 and _SURROGATE_ESCAPE.search(text, pos, end):
             bad = _lone_surrogate(value)
             if bad is not None:
                 at = _SURROGATE_ESCAPE.search(text, pos, end).start()

@@ -42,8 +42,9 @@ class _JsonStream:
 
     CHUNK = 1 << 20
 
-    def __init__(self, fh: IO[str], file: str, first: str = ""):
+    def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None):
         self._fh = fh
+        self._raw = raw  # the BoundedInput below fh: it knows whether long digit runs came
         self._file = file
         self._buf = first
         self._pos = 0
@@ -108,7 +109,8 @@ class _JsonStream:
         # time, so even a huge one costs a few passes, not one per chunk.
         while True:
             try:
-                value, end = self._decoder.decode_at(self._buf, self._pos)
+                value, end = self._decoder.decode_at(
+                    self._buf, self._pos, long_digits=self._raw is None or self._raw.long_digits)
             except json.JSONDecodeError as exc:
                 if self._more(max(self.CHUNK, len(self._buf) - self._pos)):
                     continue
@@ -268,7 +270,7 @@ def _read_one(path: str, collector: LiveCollector) -> tuple[str | None, str | No
             if not start:
                 raise InputError("the file is empty", file=file, rule=CIP001)
             if start in ("{", "["):
-                return _read_json(_JsonStream(fh, file, first), file, collector)
+                return _read_json(_JsonStream(fh, file, first, raw), file, collector)
             most = SNAPSHOT_YAML_BYTES.value
             text = first + fh.read(most + 1 - len(first))
             if len(text) > most or raw.count > most:

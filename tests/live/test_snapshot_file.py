@@ -80,3 +80,17 @@ def test_a_snapshot_from_a_pipe_is_read():
         cwd=ROOT, env=env, input=SNAPSHOT.read_bytes(), capture_output=True, timeout=60)
     assert result.returncode in (0, 1) and b"Traceback" not in result.stderr
     assert b"Plan:" in result.stdout or b"No changes" in result.stdout, result.stderr
+
+
+def test_a_long_integer_across_two_reads_is_still_refused(tmp_path):
+    """The reader notes long digit runs as bytes arrive (1 MiB at a time); a
+    run split between two reads counts too."""
+    head = '{"kind": "List", "source": "'
+    number = "1" * 25
+    pad = (1 << 20) - len(head) - len('", "items": [{"kind": "Node", "n": ') - 10
+    text = head + "x" * pad + '", "items": [{"kind": "Node", "n": ' + number + "}]}"
+    assert text.index(number) < (1 << 20) < text.index(number) + len(number)
+    path = tmp_path / "split.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match="an integer of 25 digits is too long"):
+        load_snapshot(str(path))
