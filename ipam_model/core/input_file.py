@@ -87,6 +87,8 @@ class BoundedInput(io.RawIOBase):
         # ASCII digits: the JSON decoder looks for over-long integers only then
         # (a bytes scan as they arrive costs far less than one per value).
         self.long_digits = False
+        # ... and whether they hold a \ud8xx-\udfxx escape (a surrogate).
+        self.escapes = False
         self._tail = b""
 
     def readable(self) -> bool:
@@ -122,9 +124,11 @@ class BoundedInput(io.RawIOBase):
         self.count += len(data)
         if self.count > self._limit.value:
             self._too_large()
-        if not self.long_digits and data:
-            scanned = self._tail + data  # a run may span two reads
-            self.long_digits = _DIGIT_RUN in scanned.translate(_DIGITS_TO_ZERO)
+        if data and not (self.long_digits and self.escapes):
+            scanned = self._tail + data  # a run or an escape may span two reads
+            self.long_digits = self.long_digits or \
+                _DIGIT_RUN in scanned.translate(_DIGITS_TO_ZERO)
+            self.escapes = self.escapes or b"\\ud" in scanned or b"\\uD" in scanned
             self._tail = scanned[-INTEGER_DIGITS.value:]
         buffer[:len(data)] = data
         return len(data)

@@ -111,14 +111,18 @@ class JsonDecoder:
                            f"{self.max_digits}: Kubernetes integers are 64-bit)")
         return int(literal)
 
-    def decode_at(self, text: str, pos: int, long_digits: bool = True) -> tuple[Any, int]:
+    def decode_at(self, text: str, pos: int, long_digits: bool = True,
+                  escapes: bool = True) -> tuple[Any, int]:
         """(value, end) of the JSON value starting at *pos* (no leading
         whitespace). Raises ``json.JSONDecodeError`` for bad syntax and
-        ``JsonError`` for a value outside the limits. *long_digits* False:
-        the caller knows the input holds no run of more than INTEGER_DIGITS
-        digits (``core.input_file`` tracks it), so none is looked for."""
+        ``JsonError`` for a value outside the limits. *long_digits* or
+        *escapes* False: the caller knows the input holds no run of more than
+        INTEGER_DIGITS digits, or no ``\\ud8xx``-like escape
+        (``core.input_file`` tracks both as bytes arrive), so none is looked for."""
         try:
-            value, end = self._fast.raw_decode(text, pos)
+            value, end = self._fast.scan_once(text, pos)  # raw_decode without its frame
+        except StopIteration as err:
+            raise json.JSONDecodeError("Expecting value", text, err.value) from None
         except json.JSONDecodeError:
             raise
         except RecursionError:
@@ -132,7 +136,7 @@ class JsonDecoder:
         if text.count("{", pos, end) + text.count("[", pos, end) > self.max_depth \
                 and _depth_exceeds(value, self.max_depth):
             raise JsonError(f"nested deeper than {MAX_DEPTH.text}", text, pos)
-        if text.find("\\u", pos, end) != -1 and _SURROGATE_ESCAPE.search(text, pos, end):
+        if escapes and _SURROGATE_ESCAPE.search(text, pos, end):
             bad = _lone_surrogate(value)
             if bad is not None:
                 at = _SURROGATE_ESCAPE.search(text, pos, end).start()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Mapping, Sequence
 
 from ..core.errors import CIP001, InputError
+from ..core.gc import paused_gc
 from ..core.input_file import open_input, printable_path, text_stream
 from ..core.json_doc import DEFAULT_DECODER, JsonError
 from ..core.limits import (
@@ -109,8 +110,10 @@ class _JsonStream:
         # time, so even a huge one costs a few passes, not one per chunk.
         while True:
             try:
+                raw = self._raw
                 value, end = self._decoder.decode_at(
-                    self._buf, self._pos, long_digits=self._raw is None or self._raw.long_digits)
+                    self._buf, self._pos, long_digits=raw is None or raw.long_digits,
+                    escapes=raw is None or raw.escapes)
             except json.JSONDecodeError as exc:
                 if self._more(max(self.CHUNK, len(self._buf) - self._pos)):
                     continue
@@ -296,7 +299,8 @@ def load_snapshot(path: str | Sequence[str]) -> LiveState:
     """A LiveState from a snapshot file or kubectl List output (one or several files)."""
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     collector = LiveCollector()
-    source, api = read_snapshot_files([os.fspath(p) for p in paths], collector)
+    with paused_gc():  # many small acyclic objects (see core.gc)
+        source, api = read_snapshot_files([os.fspath(p) for p in paths], collector)
     label = ", ".join(printable_path(os.path.basename(os.fspath(p))) for p in paths)
     if collector.only_ignored():
         # kubectl output of the wrong kinds (pods) is not an empty cluster:
