@@ -125,13 +125,21 @@ class BoundedInput(io.RawIOBase):
         if self.count > self._limit.value:
             self._too_large()
         if data and not (self.long_digits and self.escapes):
-            scanned = self._tail + data  # a run or an escape may span two reads
-            self.long_digits = self.long_digits or \
-                _DIGIT_RUN in scanned.translate(_DIGITS_TO_ZERO)
-            self.escapes = self.escapes or b"\\ud" in scanned or b"\\uD" in scanned
-            self._tail = scanned[-INTEGER_DIGITS.value:]
+            self._scan(data)
         buffer[:len(data)] = data
         return len(data)
+
+    def _scan(self, data: bytes) -> None:
+        """Note long digit runs and surrogate-like escapes in *data* (and
+        across the boundary with the read before)."""
+        edge = self._tail + data[:INTEGER_DIGITS.value + 2]  # what spans two reads
+        if not self.long_digits:
+            self.long_digits = _DIGIT_RUN in edge.translate(_DIGITS_TO_ZERO) or \
+                _DIGIT_RUN in data.translate(_DIGITS_TO_ZERO)
+        # a backslash is rare in Kubernetes JSON: one memchr rules escapes out
+        if not self.escapes and (b"\\" in data or b"\\" in edge):
+            self.escapes = any(e in edge or e in data for e in (b"\\ud", b"\\uD"))
+        self._tail = data[-(INTEGER_DIGITS.value + 2):]
 
     def _too_large(self):
         raise InputError(f"is larger than {self._limit.text}, the limit for a "
