@@ -24,6 +24,7 @@ reader, which every command imports, and a cluster is read by few of them.
 """
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import subprocess
@@ -107,7 +108,10 @@ class ExecCredential:
     def _run(self) -> str:
         if self.api_version not in _EXEC_API_VERSIONS:
             raise self.fail(f"uses apiVersion {self.api_version!r}, which is not supported")
-        env = dict(os.environ, **self.env)
+        # what client-go gives the plugin: no terminal, so never interactive
+        info = {"apiVersion": self.api_version, "kind": "ExecCredential",
+                "spec": {"interactive": False}}
+        env = dict(os.environ, KUBERNETES_EXEC_INFO=json.dumps(info), **self.env)
         try:
             proc = subprocess.Popen([self.command, *self.args], env=env,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
