@@ -111,7 +111,7 @@ class ExecCredential:
         # what client-go gives the plugin: no terminal, so never interactive
         info = {"apiVersion": self.api_version, "kind": "ExecCredential",
                 "spec": {"interactive": False}}
-        env = dict(os.environ, KUBERNETES_EXEC_INFO=json.dumps(info), **self.env)
+        env = {**os.environ, "KUBERNETES_EXEC_INFO": json.dumps(info), **self.env}
         try:
             proc = subprocess.Popen([self.command, *self.args], env=env,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
