@@ -8,7 +8,8 @@ is a file, text that cannot be encoded) the temporary file is removed, the
 target is left as it was, and the failure is one ``OutputError`` line.
 
 A symbolic link is written through: the file it points to gets the new text
-and the link stays a link. An existing file keeps its permission bits; a new
+and the link stays a link. A target that is not a regular file (``/dev/null``,
+``/dev/stdout``, a FIFO) is written in place, never replaced. An existing file keeps its permission bits; a new
 one gets the ones the umask allows (``mkstemp``'s 0600 would hide a report
 from the CI user that uploads it). ``-`` means standard output.
 """
@@ -99,11 +100,18 @@ def atomic_file(path: str | os.PathLike, *, make_parents: bool = False) -> Itera
         if make_parents:
             directory.mkdir(parents=True, exist_ok=True)
         try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
+            status = os.stat(target)
         except FileNotFoundError:
-            mode = _new_file_mode()
-        if target.is_dir():
+            status = None
+        if status is not None and stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory")
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            # /dev/null, /dev/stdout, a FIFO: written in place; replacing one
+            # with a regular file would destroy the device node
+            with open(target, "w", encoding="utf-8") as fh:
+                yield fh
+            return
+        mode = stat.S_IMODE(status.st_mode) if status is not None else _new_file_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             os.fchmod(fh.fileno(), mode)

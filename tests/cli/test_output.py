@@ -107,3 +107,12 @@ def test_a_new_file_gets_the_umask_mode_not_0600(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "r.txt").stat().st_mode) == 0o644
+
+
+def test_a_device_target_is_written_in_place_not_replaced(capsys):
+    """``--output /dev/null`` must not replace the device node with a file."""
+    before = os.stat("/dev/null")
+    assert cli.main(["check", "--stacks", str(ROOT / "stacks"), "--output", "/dev/null"]) == 0
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert not [n for n in os.listdir("/dev") if n.startswith(".null.")]
