@@ -170,7 +170,7 @@ class Workspace:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=400, **SETTINGS)
 @given(mutants(STACK))
 def test_check_survives_any_stack_file(raw):
     with Workspace() as work:
@@ -183,7 +183,7 @@ def test_check_survives_any_stack_file(raw):
             assert result[1] == "" or json.loads(result[1])  # SARIF or nothing
 
 
-@settings(max_examples=100, **SETTINGS)
+@settings(max_examples=300, **SETTINGS)
 @given(mutants(SNAPSHOT, as_json=True))
 def test_plan_survives_any_snapshot(raw):
     with Workspace() as work:
@@ -194,7 +194,7 @@ def test_plan_survives_any_snapshot(raw):
         assert files_of(work) == before
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(mutants(MANIFESTS, documents=True), st.booleans())
 def test_import_survives_any_manifest_and_changes_nothing_on_failure(raw, existing):
     with Workspace() as work:
@@ -208,7 +208,7 @@ def test_import_survives_any_manifest_and_changes_nothing_on_failure(raw, existi
             assert files_of(work) == before
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(mutants(STACK))
 def test_import_never_changes_a_stack_file_it_refuses(raw):
     with Workspace() as work:
@@ -240,7 +240,7 @@ def fake_api():
     server.close()
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=120, **SETTINGS)
 @given(raw=mutants(_kubeconfig(PLACEHOLDER)))
 def test_snapshot_survives_any_kubeconfig_and_leaks_no_secret(fake_api, raw):
     with Workspace() as work:
