@@ -211,3 +211,11 @@ def test_a_page_nested_too_deep_is_an_invalid_response(api, tmp_path):
     api.always[POOLS] = "deep"
     with pytest.raises(ClusterError, match="the API server sent an invalid or truncated response"):
         reader(write_kubeconfig(tmp_path, api.url)).read()
+
+
+def test_a_server_address_that_cannot_be_encoded_blames_the_kubeconfig(tmp_path, capsys):
+    """Found by tests/test_fuzz.py: "12..0.0.1" fails in the IDNA codec."""
+    kc = write_kubeconfig(tmp_path, "http://12..0.0.1:65535")
+    code, out, err = run_cli(["snapshot", "--kubeconfig", str(kc)], capsys)
+    assert code == 1 and "the server address in the kubeconfig for context lab is not usable" in err
+    assert err.count("\n") == 1
