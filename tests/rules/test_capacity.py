@@ -17,8 +17,14 @@ GROUPS = [
 ]
 
 
-def stack(pools, namespaces=None, **cluster):
+def stack(pools, namespaces=None, reservations=None, **cluster):
+    """A stack of *pools*; strictAffinity/maxBlocksPerHost go to calico-ipam:ipamConfig."""
     config = {"pools": pools, "namespaces": namespaces or {}}
+    ipam = {k: cluster.pop(k) for k in ("strictAffinity", "maxBlocksPerHost") if k in cluster}
+    if ipam:
+        config["ipamConfig"] = ipam
+    if reservations:
+        config["reservations"] = reservations
     cluster.setdefault("nodeGroups", GROUPS)
     config["cluster"] = cluster
     return stack_from_config("t", config, file="Pulumi.t.yaml")
