@@ -262,11 +262,16 @@ class AllocatorSettings:
 
     def described(self) -> str:
         """``the IPAMConfig declared in calico-ipam:ipamConfig: strictAffinity false, ...``."""
-        where = {ORIGIN_DECLARED: "the IPAMConfig declared in calico-ipam:ipamConfig",
-                 ORIGIN_DEFAULT: "Calico's default IPAMConfig (the stack declares no "
-                                 "calico-ipam:ipamConfig)",
-                 ORIGIN_LIVE: f"the live IPAMConfig of {self.source} (the stack declares "
-                              "no calico-ipam:ipamConfig)"}[self.origin]
+        if self.origin == ORIGIN_DECLARED:
+            where = "the IPAMConfig declared in calico-ipam:ipamConfig"
+        elif self.origin == ORIGIN_LIVE:
+            where = (f"the live IPAMConfig of {self.source} (the stack declares no "
+                     "calico-ipam:ipamConfig)")
+        elif self.source:
+            where = (f"Calico's default IPAMConfig (neither the stack nor {self.source} has "
+                     "one)")
+        else:
+            where = "Calico's default IPAMConfig (the stack declares no calico-ipam:ipamConfig)"
         return f"{where}: {self.config.summary()}"
 
 
