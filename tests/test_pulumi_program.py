@@ -511,7 +511,8 @@ def test_an_old_stack_with_ipam_keys_under_cluster_is_refused_with_where_they_we
     run = Run()
     with pytest.raises(pulumi.RunError) as excinfo:
         run_program("dev", config, run)
-    assert "moved to calico-ipam:ipamConfig.strictAffinity" in str(excinfo.value)
+    assert 'unknown key "strictAffinity": it moved to calico-ipam:ipamConfig.strictAffinity' \
+        in str(excinfo.value)
     assert run.resources == []
 
 

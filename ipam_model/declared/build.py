@@ -106,13 +106,14 @@ def _refuse_moved_keys(config: Mapping[str, Any], file: str | None, position) ->
             continue
         path = ("config", f"{CONFIG_NAMESPACE}:cluster", key)
         line, col = position(path)
-        spelt = "" if key == moved else f' (did you mean "{moved}"?)'
+        lead = (f'unknown key "{key}": it' if key == moved else
+                f'unknown key "{key}"; did you mean "{moved}"? It')
         raise InputError(
-            f'"{key}"{spelt} moved to {CONFIG_NAMESPACE}:ipamConfig.{moved}: the cluster\'s '
-            f"IPAMConfig is declared state now, under {CONFIG_NAMESPACE}:ipamConfig with "
-            f"Calico's IPAMConfigurationSpec field names; move the key there (leave "
-            f"{CONFIG_NAMESPACE}:ipamConfig out and calico-ipam never changes the "
-            "cluster's IPAMConfig)", file=file, path=path, line=line, column=col, rule=CIP002)
+            f"{lead} moved to {CONFIG_NAMESPACE}:ipamConfig.{moved}: the cluster's IPAMConfig "
+            f"is declared state now, under {CONFIG_NAMESPACE}:ipamConfig with Calico's "
+            f"IPAMConfigurationSpec field names; move the key there (leave "
+            f"{CONFIG_NAMESPACE}:ipamConfig out and calico-ipam never changes the cluster's "
+            "IPAMConfig)", file=file, path=path, line=line, column=col, rule=CIP002)
 
 
 def _with_ipam(stack: Stack, config: Mapping[str, Any]) -> Stack:

@@ -67,7 +67,7 @@ def test_config_mapping_builds_the_same_stack_as_the_file():
     from_file = load_stack(find_stack_file(STACKS, "dev"))
     config = {
         "cluster": {"routingDomain": "lab", "serviceCidrs": ["10.96.0.0/12"],
-                    "nodeCidrs": ["10.0.0.0/24"], "maxBlocksPerHost": 20,
+                    "nodeCidrs": ["10.0.0.0/24"],
                     "nodeGroups": [{"name": "workers", "count": 3, "labels": {"zone": "a"},
                                     "maxPods": 110}]},
         "pools": {name: dict(spec) for name, spec in from_file.pool_specs.items()},
