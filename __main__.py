@@ -43,18 +43,26 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ipam_model.rules import capacity, runner as check
-from ipam_model.views import manifests as render
 from ipam_model.core.errors import CalicoIpamError, InputError
-from ipam_model.views.plan.safety import safety_findings
-from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
-    Finding, Severity, Stack, has_errors)
+from ipam_model.core.model import (
+    CONFIG_NAMESPACE,
+    IPV4_POOLS_ANNOTATION,
+    IPV6_POOLS_ANNOTATION,
+    Finding,
+    Severity,
+    Stack,
+    has_errors,
+)
+from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.files import load_siblings
 from ipam_model.declared.files import stacks_dir as project_stacks_dir
-from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.yaml import load_yaml_file
 from ipam_model.live.kube.reader import KubeReader
 from ipam_model.plan.adoption import existing_objects
+from ipam_model.rules import capacity
+from ipam_model.rules import runner as check
+from ipam_model.views import manifests as render
+from ipam_model.views.plan.safety import safety_findings
 
 PROJECT_DIR = Path(__file__).resolve().parent
 # Calico forbids changing either field in place; see the module docstring.

@@ -1,6 +1,16 @@
 """Small stacks for the forecast tests (one pool, one node group, one namespace)."""
-from ipam_model.core.model import (ORIGIN_DECLARED, AllocatorSettings, Binding, ClusterSettings,
-    IPAMConfig, NodeGroup, Pool, PoolSpec, Stack, frozen_map)
+from ipam_model.core.model import (
+    ORIGIN_DECLARED,
+    AllocatorSettings,
+    Binding,
+    ClusterSettings,
+    IPAMConfig,
+    NodeGroup,
+    Pool,
+    PoolSpec,
+    Stack,
+    frozen_map,
+)
 
 
 def allocator(strict=False, max_blocks_per_host=0) -> AllocatorSettings:

@@ -20,8 +20,8 @@ import pulumi
 import pytest
 import yaml
 
-from ipam_model.views.manifests import render_stack
 from ipam_model.declared.files import load_stack
+from ipam_model.views.manifests import render_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -356,8 +356,8 @@ def test_cross_stack_overlap_in_the_routing_domain_is_refused():
 
 def _live_dev(block_size: int = 29, extra_pools=(), blocks=()):
     """A live cluster for dev: its pools as rendered (owned by stack dev), namespaces present."""
-    from ipam_model.live.normalise import build_live_state
     from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveNamespace, LivePool
+    from ipam_model.live.normalise import build_live_state
 
     stack = load_stack(STACKS / "Pulumi.dev.yaml")
     labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
@@ -522,7 +522,12 @@ def _adopted_prod_cluster():
     """prod's cluster as `calico-ipam import` found it: every pool, the IPAMConfig and the
     reservation exist, none of them labelled (made by hand or by another tool), plus a
     pool prod does not declare."""
-    from ipam_model.core.live_state import LiveIpamConfig, LiveNamespace, LivePool, LiveReservation
+    from ipam_model.core.live_state import (
+        LiveIpamConfig,
+        LiveNamespace,
+        LivePool,
+        LiveReservation,
+    )
     from ipam_model.core.model import IPAMConfig, ReservationSpec
     from ipam_model.live.normalise import build_live_state
 

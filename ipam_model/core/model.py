@@ -15,9 +15,10 @@ import netaddr
 
 from .cidr import Cidr
 from .ipam_config import IPAMConfig
-from .ipreservation import ReservationSpec, ReservedCidr, ReservedRanges
 from .ippool import PoolSpec
+from .ipreservation import ReservationSpec, ReservedCidr, ReservedRanges
 from .locate import YamlPath, format_yaml_path, position_of
+
 OWNERSHIP_LABEL = "app.kubernetes.io/managed-by"
 OWNERSHIP_VALUE = "calico-ipam"
 STACK_LABEL = "calico-ipam.io/stack"

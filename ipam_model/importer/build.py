@@ -19,8 +19,8 @@ from ..calico.annotations import parse_pools_annotation
 from ..calico.ippool import apply_defaults, minimal
 from ..calico.validate import validate_pool
 from ..core.errors import InputError
-from ..core.ippool import PoolSpec
 from ..core.ipam_config import IPAMConfig
+from ..core.ippool import PoolSpec
 from ..core.ipreservation import ReservationSpec
 from ..core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
 from ..core.model import (

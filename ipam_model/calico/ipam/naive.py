@@ -21,7 +21,13 @@ from .chooser import (
     PoolInfo,
     Refused,
 )
-from .messages import MSG_BLOCK_LIMIT, MSG_NO_CLAIM, MSG_STRICT, msg_exhausted, msg_partial
+from .messages import (
+    MSG_BLOCK_LIMIT,
+    MSG_NO_CLAIM,
+    MSG_STRICT,
+    msg_exhausted,
+    msg_partial,
+)
 from .results import AllocationFailure, BlockUsage, PodAllocation, TunnelAllocation
 
 

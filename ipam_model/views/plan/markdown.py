@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from ...core.model import Finding
 from ...core.words import plural
-from ...plan.model import Action, AttributeChange, ObjectChange, Plan, PoolChange, usage_text
+from ...plan.model import (
+    Action,
+    AttributeChange,
+    ObjectChange,
+    Plan,
+    PoolChange,
+    usage_text,
+)
 from ..escape import html_text, markdown_cell, markdown_code
 from .migration import migration_text
 from .text import value
