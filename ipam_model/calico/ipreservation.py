@@ -141,11 +141,8 @@ def _bare_address(text: str) -> Cidr | None:
     """A bare address as the full-length network Calico makes of it."""
     if "/" in text:
         return None
-    for bits in (32, 128):
-        parsed = parse_cidr(f"{text}/{bits}")
-        if parsed is not None:
-            return parsed
-    return None
+    # By family: "fd00::1/32" would parse too, as the IPv6 network fd00::/32.
+    return parse_cidr(f"{text}/{128 if ':' in text else 32}")
 
 
 def networks_of(spec: ReservationSpec) -> list[Cidr]:
