@@ -113,7 +113,10 @@ def _merge_ipam_config(config, imported: Imported, notes: list[str]) -> None:
         return
     new = minimal_ipam_config(imported.ipam_config)
     if not isinstance(existing, CommentedMap):
-        _insert_after(config, IPAM_CONFIG_KEY, CommentedMap(new), (CLUSTER_KEY,))
+        # Written as Calico renders it (the fields its CRD requires, even at their
+        # defaults), not as an empty mapping that says nothing to the reader.
+        _insert_after(config, IPAM_CONFIG_KEY, CommentedMap(imported.ipam_config.to_calico()),
+                      (CLUSTER_KEY,))
         return
     try:
         current = read_ipam_config(existing)

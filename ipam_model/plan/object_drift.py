@@ -14,6 +14,7 @@ from typing import Iterator
 
 from ..calico.ipam_config import changed_fields, decode_applied
 from ..calico.ipreservation import read_reserved_cidrs
+from ..core.ipam_config import IPAMConfig
 from ..core.live_state import LiveState
 from ..core.model import APPLIED_SPEC_ANNOTATION, Location, Stack
 from ..core.words import show
@@ -42,10 +43,13 @@ def ipam_config_drift(stack: Stack, live: LiveState, stack_is_applied: bool
     address, location = "ipamconfig/default", stack.ipam_config_location()
     if current is None:
         if stack_is_applied:
+            effect = ("the declared values are Calico's defaults, so allocation is unchanged"
+                      if declared == IPAMConfig() else
+                      f"Calico runs on its defaults now: {IPAMConfig().summary()}")
             yield _item(stack, address, "deleted", (
                 f"ipamconfig/default is declared in stack {stack.name}, which is what was "
                 "applied, but the cluster has no IPAMConfig: deleted outside calico-ipam "
-                "(Calico runs on its defaults now)"), location=location, baseline=BASELINE_STACK)
+                f"({effect})"), location=location, baseline=BASELINE_STACK)
         return
     if not owned(current, stack):
         return  # adoption or a conflict: the plan's business

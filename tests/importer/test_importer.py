@@ -78,14 +78,16 @@ def _snapshot_with_ipam(tmp_path, owner_stack=None):
 
 
 def test_import_adopts_the_ipamconfig_and_reservations_then_plan_shows_no_changes(tmp_path):
-    """import -> plan (no changes): the IPAMConfig as calico-ipam:ipamConfig (only what
-    differs from Calico's defaults), each IPReservation as calico-ipam:reservations."""
+    """import -> plan (no changes): the IPAMConfig as calico-ipam:ipamConfig (the fields
+    Calico's CRD requires, the newer ones when set), each IPReservation as
+    calico-ipam:reservations."""
     snapshot = _snapshot_with_ipam(tmp_path)
     stacks = tmp_path / "stacks"
     assert main(["import", "--stack", "dev", "--stacks", str(stacks),
                  "--snapshot", str(snapshot)]) == 0
     config = yaml.safe_load((stacks / "Pulumi.dev.yaml").read_text())["config"]
-    assert config["calico-ipam:ipamConfig"] == {"strictAffinity": True, "maxBlocksPerHost": 4}
+    assert config["calico-ipam:ipamConfig"] == {"strictAffinity": True, "autoAllocateBlocks": True,
+                                                "maxBlocksPerHost": 4}
     assert config["calico-ipam:reservations"] == {
         "gateways": {"reservedCIDRs": ["172.16.0.1/32", "192.169.0.0/30"]}}
     assert config["calico-ipam:cluster"]["liveChecks"] is True  # pulumi up adopts them

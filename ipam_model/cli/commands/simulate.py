@@ -106,7 +106,6 @@ def _with_live_allocator(args: argparse.Namespace, stack: Stack) -> Stack:
 
 def run(args) -> int:
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
-    stack = _with_live_allocator(args, stack)
     pods = _parse_pods(args.pods)
     for ns in dict.fromkeys(ns for ns, _ in pods):
         if ns not in stack.bindings:
@@ -118,6 +117,7 @@ def run(args) -> int:
         pods = [(ns, b.expected_pods) for ns, b in sorted(stack.bindings.items())
                 if b.expected_pods]
     nodes = _nodes(args, stack)
+    stack = _with_live_allocator(args, stack)  # after the usage errors: they come first
     sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None)
     for name, labels in nodes:
         sim.add_node(name, labels)
