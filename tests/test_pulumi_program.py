@@ -579,11 +579,24 @@ def test_adopting_pulumi_up_imports_every_declared_object_that_exists(live_clust
 def test_a_second_pulumi_up_keeps_the_same_import_ids(live_cluster):
     """Once imported, a resource with the same import ID is treated like any other
     (pulumi/pulumi developer-docs/architecture/import.md, case 2), so the option may
-    stay: the next run against the now-labelled cluster registers the same."""
-    live_cluster["live"] = _adopted_prod_cluster()
+    stay: the next run, against the cluster the first one labelled, registers the same
+    IDs (an ID that changed would make Pulumi import again, or replace)."""
+    from ipam_model.core.live_state import OWNER_CALICO_IPAM
+    live = _adopted_prod_cluster()
+    live_cluster["live"] = live
     first = {r.name: r.import_id for r in run_program("prod", _prod_live_checks()).resources}
+    # what the first run left: every object labelled as prod's
+    labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "prod"}
+    ours = {"labels": labels, "owner": OWNER_CALICO_IPAM, "owner_stack": "prod"}
+    live_cluster["live"] = dataclasses.replace(
+        live,
+        pools={n: dataclasses.replace(p, **ours) if n != "someone-elses" else p
+               for n, p in live.pools.items()},
+        ipam_config_object=dataclasses.replace(live.ipam_config_object, **ours),
+        reservations={n: dataclasses.replace(r, **ours) for n, r in live.reservations.items()})
     second = {r.name: r.import_id for r in run_program("prod", _prod_live_checks()).resources}
     assert first == second
+    assert second["ippool-prod-default-v4"] == "prod-default-v4"
 
 
 def test_adoption_is_guarded_by_the_gates_nothing_is_registered_when_they_refuse(live_cluster):
