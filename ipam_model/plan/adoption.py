@@ -2,7 +2,7 @@
 
 Since pulumi-kubernetes 4.29.0 creating an object that already exists fails
 with AlreadyExists instead of silently updating it (pulumi-kubernetes
-CHANGELOG.md, 4.29.0, #2926; provider/pkg/await/await.go:190-250 creates
+CHANGELOG.md, 4.29.0, #2926, #4278; provider/pkg/await/await.go:190-250 creates
 client-side unless ``upsertExistingObjects``, and 273-290 words the error).
 The Pulumi program therefore gives every declared object that exists in the
 cluster Pulumi's ``import`` resource option, with the object's name as the
