@@ -120,5 +120,7 @@ def _gates(stack: Stack, live: LiveState, before: IPAMConfig, after: IPAMConfig)
 
 
 def _gate(stack: Stack, message: str, location) -> Gate:
+    message += (f". Once that is intended, --allow-disruption {ADDRESS} lifts this gate (for "
+                f"pulumi up: CALICO_IPAM_ALLOW_DISRUPTION={ADDRESS})")
     return Gate(CIP613.finding(message, ADDRESS, location, stack=stack.name),
                 frozenset({ADDRESS}))

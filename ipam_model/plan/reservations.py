@@ -128,7 +128,9 @@ def _release_gates(stack: Stack, change: ObjectChange) -> list[Gate]:
     finding = CIP614.finding(
         f"this plan {verb} {what}: Calico may then give those addresses to pods while whatever "
         "they were reserved for (a gateway, a VIP, a host outside Kubernetes) still uses them, "
-        "and both stop working. Check that nothing uses them any more", change.address,
+        "and both stop working. Check that nothing uses them any more; then "
+        f"--allow-disruption {change.address} lifts this gate (for pulumi up: "
+        f"CALICO_IPAM_ALLOW_DISRUPTION={change.address})", change.address,
         change.location, stack=stack.name)
     return [Gate(finding, frozenset({change.address}))]
 

@@ -90,6 +90,7 @@ def test_a_lower_block_limit_than_nodes_hold_is_a_gate():
                       live(IPAMConfig(), OURS, IPAMConfig(), blocks))
     (gate,) = [g for g in plan.gates if g.finding.rule == "CIP613"]
     assert "n1 (4 IPv4 blocks)" in gate.finding.message
+    assert "--allow-disruption ipamconfig/default lifts this gate" in gate.finding.message
     assert plan.errors
     lifted = build_plan(stack({"strictAffinity": True, "maxBlocksPerHost": 4}),
                         live(IPAMConfig(), OURS, IPAMConfig(), blocks),

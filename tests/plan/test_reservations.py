@@ -59,6 +59,7 @@ def test_releasing_reserved_addresses_is_a_gate():
                        live(reservation("gw", ["10.10.0.1/32", "10.10.0.2/32"], OURS)))
     (gate,) = fewer.gates
     assert gate.finding.rule == "CIP614" and "10.10.0.2/32 of reservation gw" in gate.finding.message
+    assert "--allow-disruption ipreservation/gw lifts this gate" in gate.finding.message
     assert not build_plan(stack({"gw": {"reservedCIDRs": ["10.10.0.1/32"]}}),
                           live(reservation("gw", ["10.10.0.1/32", "10.10.0.2/32"], OURS)),
                           allow_disruption={"ipreservation/gw"}).errors
