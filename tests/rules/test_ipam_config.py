@@ -2,6 +2,7 @@
 import pytest
 
 from ipam_model.calico.ipam.simulator import Simulator
+from ipam_model.core.errors import InputError
 from ipam_model.core.model import Pool, PoolSpec, Severity
 from ipam_model.declared.build import stack_from_config
 from ipam_model.rules.ipam_config import ipam_config_findings
@@ -63,8 +64,15 @@ def test_zero_means_calicos_default_and_is_always_accepted():
     assert ipam_config_findings(stack()) == []  # nothing declared: nothing to judge
 
 
+def test_a_block_limit_above_the_crds_maximum_is_refused_by_the_schema():
+    """maxBlocksPerHost maximum 1000000 (api/pkg/apis/projectcalico/v3/ipamconfig.go:73):
+    the stack schema's bound, with the line."""
+    assert findings(maxBlocksPerHost=1_000_000, strictAffinity=True) == []
+    with pytest.raises(InputError, match="maxBlocksPerHost"):
+        stack(maxBlocksPerHost=1_000_001, strictAffinity=True)
+
+
 @pytest.mark.parametrize("field,value,ok", [
-    ("maxBlocksPerHost", 1_000_000, True), ("maxBlocksPerHost", 1_000_001, False),
     ("ipCooldownSeconds", 1200, True), ("ipCooldownSeconds", 1201, False),
     ("kubeVirtVMAddressPersistence", "Disabled", True),
     ("kubeVirtVMAddressPersistence", "disabled", False)])
