@@ -261,8 +261,19 @@ class AllocatorSettings:
     def ranges(self) -> ReservedRanges:
         return ReservedRanges(r.cidr for r in self.reserved)
 
+    def reserved_by_name(self) -> dict[str, tuple[str, ...]]:
+        """The reserved CIDRs per IPReservation, by name."""
+        out: dict[str, list[str]] = {}
+        for r in self.reserved:
+            out.setdefault(r.reservation, []).append(r.cidr.text)
+        return {name: tuple(out[name]) for name in sorted(out)}
+
     def described(self) -> str:
         """``the IPAMConfig declared in calico-ipam:ipamConfig: strictAffinity false, ...``."""
+        return f"{self.where()}: {self.config.summary()}"
+
+    def where(self) -> str:
+        """Where the IPAMConfig comes from, without its values."""
         if self.origin == ORIGIN_DECLARED:
             where = "the IPAMConfig declared in calico-ipam:ipamConfig"
         elif self.origin == ORIGIN_LIVE:
@@ -273,7 +284,7 @@ class AllocatorSettings:
                      "one)")
         else:
             where = "Calico's default IPAMConfig (the stack declares no calico-ipam:ipamConfig)"
-        return f"{where}: {self.config.summary()}"
+        return where
 
 
 @dataclass(frozen=True)
