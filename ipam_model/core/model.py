@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import netaddr
 
 from .cidr import Cidr
+
 # Re-exported: it lived here before the IPAMConfig got its own module.
 from .ipam_config import DEFAULT_MAX_BLOCKS_PER_HOST as DEFAULT_MAX_BLOCKS_PER_HOST
 from .ipam_config import IPAMConfig
