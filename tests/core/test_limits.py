@@ -35,5 +35,6 @@ def test_the_schema_maxima_are_the_limits():
     assert group["count"]["maximum"] == limits.MAX_NODES.value
     assert group["maxPods"]["maximum"] == limits.MAX_PODS_PER_NODE.value
     assert namespace["expectedPods"]["maximum"] == limits.MAX_PODS.value
-    assert cluster["maxBlocksPerHost"]["maximum"] == limits.MAX_BLOCKS_PER_HOST.value
+    ipam = stack_schema()["properties"]["ipamConfig"]["properties"]
+    assert ipam["maxBlocksPerHost"]["maximum"] == limits.MAX_BLOCKS_PER_HOST.value
     assert cluster["headroomPercent"]["maximum"] == limits.MAX_HEADROOM_PERCENT.value
