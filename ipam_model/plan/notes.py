@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
-from ..core.rules import E, Rule, Scope, W
+from ..core.rules import E, Help, Rule, Scope, W
 from ..core.words import plural
 from ..rules.overlap import live_overlap_findings
 from .model import UnmanagedPool
@@ -19,11 +19,22 @@ from .pools import CIP606, CIP607
 
 CIP610 = Rule("CIP610", "blocks-outside-pools", W,
               "Live IPAM blocks lie outside every pool (orphaned allocations).",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("IPAM blocks outside every pool are left from deleted or changed pools; "
+                        "their addresses are still allocated and can collide with a new pool.",
+                        "Find them with `calicoctl ipam check`, and release leaked addresses "
+                        "with `calicoctl ipam release` once their pods are gone."))
 CIP612 = Rule("CIP612", "calico-api-mismatch", E,
               "The stack's calicoApi is not the IPPool API the cluster serves: pulumi up would "
               "fail, or bypass Calico's validation.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("With projectcalico.org/v3 against a cluster without the Calico API "
+                        "server, pulumi up fails; with crd.projectcalico.org/v1 against one "
+                        "that serves v3, writes bypass Calico's validation or fail. When the "
+                        "served API is only inferred from a snapshot's objects, the finding is "
+                        "a warning.",
+                        "Set `calico-ipam:cluster.calicoApi` to the API the cluster serves (a "
+                        "calico-ipam snapshot records it)."))
 
 
 _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
@@ -43,7 +54,13 @@ def unmanaged_notes(stack: Stack, unmanaged: tuple[UnmanagedPool, ...]) -> list[
 
 
 def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
-    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves."""
+    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves.
+
+    An error whenever the served API is known (the reader asked the cluster):
+    pulumi up would fail, or write around Calico's validation. A warning only
+    when it is inferred from a snapshot's objects, which both setups store as
+    crd.projectcalico.org/v1: the mismatch is then possible, not certain.
+    """
     declared, served = stack.cluster.calico_api, live.calico_api
     if declared == served:
         return []
@@ -66,7 +83,7 @@ def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
             f"stack {stack.name} applies IPPools as {API_CRD_V1}, but {live.source} serves "
             f"{API_V3}: writes to {API_CRD_V1} bypass the Calico API server's validation and "
             f"defaulting, and clusters on native {API_V3} CRDs have no {API_CRD_V1} IPPools at "
-            f"all. Set calicoApi: {API_V3}"), Severity.WARNING
+            f"all. Set calicoApi: {API_V3}"), None
     return [CIP612.finding(message, subject, where, stack=stack.name,
                                    severity=severity)]
 

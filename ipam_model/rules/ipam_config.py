@@ -11,13 +11,19 @@ capacity for a cluster that cannot exist.
 from __future__ import annotations
 
 from ..core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Finding, Stack
-from ..core.rules import E, Rule, Scope
+from ..core.rules import E, Help, Rule, Scope
 from .registry import CheckContext, check
 
 CIP510 = Rule("CIP510", "ipam-config-invalid", E,
               "maxBlocksPerHost > 0 needs strictAffinity: true; Calico's SetIPAMConfig rejects it "
               "otherwise.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico's SetIPAMConfig refuses maxBlocksPerHost without strict "
+                        "affinity (\"MaxBlocksPerHost requires StrictAffinity to be enabled\"): "
+                        "the IPAM configuration cannot be applied.",
+                        "Set `strictAffinity: true`, or `maxBlocksPerHost: 0` (Calico's default "
+                        "of 20).",
+                        calico=("libcalico-go/lib/ipam/ipam.go:2224",)))
 
 
 
