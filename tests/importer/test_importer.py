@@ -1,22 +1,25 @@
 """import: from manifests and snapshots into stack files; round trips through render and plan."""
 from __future__ import annotations
 
-
 import pytest
 import yaml
+from paths import DATA, ROOT
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.cli import main
-from ipam_model.core.errors import InputError
-from ipam_model.importer.build import from_live, minimal_pool
-from ipam_model.importer.files import from_manifests
 from ipam_model.cli.output import write_output
-from ipam_model.importer.files import stack_file_text
+from ipam_model.core.errors import InputError
+from ipam_model.declared.files import load_stack
+from ipam_model.importer.build import from_live, minimal_pool
+from ipam_model.importer.files import from_manifests, stack_file_text
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
-from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
-from ipam_model.declared.files import load_stack
-from paths import DATA, ROOT
+from ipam_model.views.manifests import (
+    APPLIED_SPEC_ANNOTATION,
+    render_pool,
+    render_stack,
+    to_yaml,
+)
 
 
 def write_stack_file(path, imported, notes=None):

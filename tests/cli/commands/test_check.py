@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from ipam_model.cli import main
 from paths import DATA, ROOT
 from sarif_schema import validate_sarif
+
+from ipam_model.cli import main
 
 REPO = ROOT
 GOLDEN = DATA / "golden"
