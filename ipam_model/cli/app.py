@@ -96,6 +96,12 @@ def _error_exit(command: str | None, default: int) -> int:
     return info.error_exit if info is not None and info.error_exit is not None else default
 
 
+def _print_error(command: str, exc: CalicoIpamError) -> None:
+    """One line per problem: a stack file with three schema errors names all three."""
+    for problem in getattr(exc, "problems", lambda: (exc,))():
+        print(f"calico-ipam {command}: error: {problem}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except CalicoIpamError as exc:
-        print(f"calico-ipam {args.command}: error: {exc}", file=sys.stderr)
+        _print_error(args.command, exc)
         return _error_exit(args.command, exc.exit_code)
     except KeyboardInterrupt:
         print("calico-ipam: interrupted", file=sys.stderr)

@@ -56,11 +56,17 @@ class InputError(CalicoIpamError):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, path: YamlPath = (),
-                 line: int | None = None, column: int | None = None, rule: Rule | str = CIP002):
+                 line: int | None = None, column: int | None = None, rule: Rule | str = CIP002,
+                 also: tuple["InputError", ...] = ()):
         self.message = message
         self.location = Location(file, tuple(path), line, column)
         self.rule = rule.id if isinstance(rule, Rule) else rule  # the catalogued id
+        self.also = tuple(also)  # further problems of the same file, in document order
         super().__init__(self.__str__())
+
+    def problems(self) -> tuple["InputError", ...]:
+        """This error and the file's other problems: every one is reported in one run."""
+        return (self,) + self.also
 
     def __str__(self) -> str:
         where = ""

@@ -118,7 +118,9 @@ def test_terraform_grammar_markers():
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in text
     replace = render(PlanView(build_plan(*CASES["replace"])), "text")
     assert "-/+ ippool \"web\"" in replace and "# forces replacement" in replace
-    assert summary_line(build_plan(*CASES["noop"])) == "No changes. The cluster matches stack dev."
+    assert summary_line(build_plan(*CASES["noop"])) == (
+        "No changes. The cluster matches stack dev: 1 pool (1 in use) and 1 namespace binding "
+        "unchanged.")
 
 
 def _changes_of(data: dict, *names: str) -> list[dict]:
@@ -365,3 +367,29 @@ def test_markdown_escapes_plan_text_as_check_does():
     md = render(PlanView(bare_plan([error], [item])), "markdown")
     assert "- `ippool/web`: a\\|b &lt;c&gt; \\\\d<br>e" in md.splitlines()
     assert "- **CIP605 namespace-missing** (&lt;input&gt;): x &lt;y&gt;" in md.splitlines()
+
+
+def test_text_colour_is_terraforms_and_only_decorates():
+    for name in ("create", "update", "replace", "delete", "gate-cip601", "drift"):
+        plan = build_plan(*CASES[name])
+        plain = render(PlanView(plan), "text")
+        coloured = render(PlanView(plan, color=True), "text")
+        assert "\x1b[" not in plain
+        assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    create = render(PlanView(build_plan(*CASES["create"]), color=True), "text")
+    assert '\x1b[32m+\x1b[0m ippool "web"' in create and "\x1b[32m+\x1b[0m cidr" in create
+    update = render(PlanView(build_plan(*CASES["update"]), color=True), "text")
+    assert "\x1b[33m~\x1b[0m natOutgoing" in update
+    refused = render(PlanView(build_plan(*CASES["gate-cip601"]), color=True), "text")
+    assert "\x1b[1;31mError:\x1b[0m CIP601" in refused
+    assert "\x1b[31m-\x1b[0m/\x1b[32m+\x1b[0m ippool" in refused
+
+
+def test_unchanged_pools_in_use_are_counted_and_listed_on_request():
+    plan = build_plan(*CASES["noop"])
+    text = render(PlanView(plan), "text")
+    assert "Pools in use (unchanged)" not in text
+    assert text.rstrip().endswith("No changes. The cluster matches stack dev: 1 pool (1 in use) "
+                                  "and 1 namespace binding unchanged.")
+    listed = render(PlanView(plan, show_unchanged=True), "text")
+    assert "Pools in use (unchanged):\n  ippool/web" in listed

@@ -68,9 +68,10 @@ def load_checked_stacks(stacks_dir: str, names: Sequence[str]
 
 
 def report_input_errors(args: argparse.Namespace, errors: Sequence[InputError]) -> int:
-    for exc in errors:
-        print(f"calico-ipam check: error: {exc}", file=sys.stderr)
-    findings = [input_error_finding(exc) for exc in errors]
+    problems = [problem for exc in errors for problem in exc.problems()]
+    for problem in problems:
+        print(f"calico-ipam check: error: {problem}", file=sys.stderr)
+    findings = [input_error_finding(problem) for problem in problems]
     if args.output:
         write_output(args.output, format_findings(findings, args.format))
     elif args.format == "github":
