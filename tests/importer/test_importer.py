@@ -110,7 +110,8 @@ def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
     args = ["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
             "--detailed-exitcode"]
     assert main(args) == 0
-    assert "No changes. The cluster matches stack dev." in capsys.readouterr().out
+    assert ("No changes. The cluster matches stack dev: 2 pools and 2 namespace bindings "
+            "unchanged.") in capsys.readouterr().out
     path = stacks / "Pulumi.dev.yaml"
     path.write_text(path.read_text().replace("natOutgoing: true", "natOutgoing: false", 1))
     assert main(args) == 2

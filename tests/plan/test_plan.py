@@ -369,7 +369,7 @@ def run_cli(capsys, command, stacks, snapshot, *extra):
 def test_cli_stack_edit_is_planned_not_drift(tmp_path, capsys, old, new, shown):
     stacks, snapshot = applied_dev(tmp_path)
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
-    assert code == 0 and "No changes. The cluster matches stack dev." in out
+    assert code == 0 and "No changes. The cluster matches stack dev: 2 pools" in out
     edit_stack(stacks, old, new)
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
     assert code == 2

@@ -10,8 +10,9 @@ overlap) from its message with SARIF's embedded links, ``[text](id)``
 from __future__ import annotations
 
 import hashlib
-import json
 from urllib.parse import quote
+
+import msgspec
 
 from ...catalogue import RULES
 from ...core.model import Finding, Location, Severity
@@ -119,4 +120,4 @@ def render(report: FindingsReport) -> str:
             "results": [_result(f, index, stack_files) for f in report.ordered],
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
