@@ -196,7 +196,8 @@ def _findings_section(plan: Plan, style: Style) -> list[str]:
     for finding in shown:
         out += _finding_text(finding, plan, style) + [""]
     if warnings:
-        out += [f"Warnings (calico-ipam check --stack {plan.stack} explains them):"]
+        out += [style.update("Warnings") + f" (calico-ipam check --stack {plan.stack} "
+                "explains them):"]
         out += [_warning_line(f) for f in warnings] + [""]
     return out
 
