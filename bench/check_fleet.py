@@ -39,11 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet import write_fleet  # noqa: E402
 
-from ipam_model.rules import (address_space as addrspace, bindings, capacity, runner as check,
-    overlap)
-from ipam_model.rules.forecast import forecast_findings
 from ipam_model.core import cidr as cidr_module  # noqa: E402
 from ipam_model.declared.files import list_stack_files, load_stacks
+from ipam_model.rules import address_space as addrspace
+from ipam_model.rules import bindings, capacity, overlap
+from ipam_model.rules import runner as check
+from ipam_model.rules.forecast import forecast_findings
 
 
 def timed(fn, *args):
