@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from paths import ROOT
 
 WORKFLOWS = sorted((ROOT / "examples" / "github").glob("*.yml"))

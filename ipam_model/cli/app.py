@@ -41,7 +41,7 @@ class CommandInfo:
 COMMANDS = MappingProxyType({
     "check": CommandInfo("check", "check stacks: Calico's IPPool rules, overlaps, address "
                                   "space, bindings, capacity", pause_gc=True),
-    "render": CommandInfo("render", "print a stack's IPPool manifests and Namespace "
+    "render": CommandInfo("render", "print a stack's Calico objects and Namespace "
                                     "annotation patches as YAML"),
     "plan": CommandInfo("plan", "show what pulumi up would change in the cluster "
                                 "(Terraform-style), with safety gates", error_exit=1,

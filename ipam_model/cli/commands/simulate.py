@@ -8,17 +8,29 @@ from the stack's node groups (``<group>-<i>``, the last group extended when N
 is larger), else every node of every node group. Without ``--pods`` each
 namespace's ``expectedPods`` is used. Exit 0 when every allocation
 succeeded, 1 when Calico would refuse some (listed with Calico's message).
+
+The allocator reads an IPAMConfig and the IPReservations: the stack's
+``calico-ipam:ipamConfig`` and ``calico-ipam:reservations``. With
+``--snapshot FILE`` or ``--kubeconfig``/``--context`` it reads the cluster
+too and simulates what the allocator reads once ``pulumi up`` has applied the
+stack (``plan.allocator.allocator_after``): the live IPAMConfig when the stack
+declares none, and the live reservations the stack leaves in place. Which
+IPAMConfig it used is always said on stderr.
 """
 from __future__ import annotations
 
+import argparse
 import sys
+from dataclasses import replace
 
 from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...core.errors import UsageError
+from ...core.model import Stack
 from ...declared.files import find_stack_file, load_stack
+from ...plan.allocator import allocator_after
 from ...views.simulation import FORMATS, Simulation, to_json_bytes, to_text
 from ..color import style_for
-from ..options import add_stacks_argument
+from ..options import add_cluster_arguments, add_stacks_argument, read_live
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
@@ -41,6 +53,11 @@ def add_arguments(parser) -> None:
                         help="create COUNT pods in NAMESPACE (repeatable)")
     parser.add_argument("--strict-affinity", action="store_true",
                         help="simulate IPAMConfig strictAffinity: true")
+    parser.add_argument("--snapshot", metavar="FILE", action="append",
+                        help="read the cluster's IPAMConfig and IPReservations from a "
+                             "calico-ipam snapshot or kubectl output (repeatable); used where "
+                             "the stack declares none")
+    add_cluster_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default: pods, tunnels and blocks as tables) or json")
 
@@ -82,6 +99,18 @@ def _nodes(args, stack) -> list[tuple[str, dict]]:
     return out or [("node-0", {})]
 
 
+def _with_live_allocator(args: argparse.Namespace, stack: Stack) -> Stack:
+    """The stack with what the allocator reads once it is applied: the cluster's
+    IPAMConfig and reservations when a snapshot or cluster option is given."""
+    if args.snapshot or args.kubeconfig or args.context:
+        stack = replace(stack, allocator=allocator_after(stack, read_live(args)))
+    assumed = stack.allocator.described()
+    if args.strict_affinity and not stack.allocator.strict_affinity:
+        assumed += " (strictAffinity true from --strict-affinity)"
+    print(f"calico-ipam simulate: simulating with {assumed}", file=sys.stderr)
+    return stack
+
+
 def run(args) -> int:
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
     pods = _parse_pods(args.pods)
@@ -95,6 +124,7 @@ def run(args) -> int:
         pods = [(ns, b.expected_pods) for ns, b in sorted(stack.bindings.items())
                 if b.expected_pods]
     nodes = _nodes(args, stack)
+    stack = _with_live_allocator(args, stack)  # after the usage errors: they come first
     sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None)
     for name, labels in nodes:
         sim.add_node(name, labels)

@@ -21,7 +21,16 @@ import msgspec
 from ...core.model import Finding
 from ...core.project import NAME as TOOL_NAME
 from ...core.project import VERSION
-from ...plan.model import Action, DriftItem, NamespaceChange, Plan, PoolChange
+from ...plan.model import (
+    KIND_IPAM_CONFIG,
+    KIND_RESERVATION,
+    Action,
+    DriftItem,
+    NamespaceChange,
+    ObjectChange,
+    Plan,
+    PoolChange,
+)
 from .view import PlanView
 
 NAME = "json"
@@ -40,6 +49,8 @@ PROVIDER_NAME = "calico-ipam"
 RESOURCE_TYPES: Mapping[str, str] = MappingProxyType({
     "ippool": "calico_ippool",
     "namespace": "calico_namespace_pools",
+    KIND_IPAM_CONFIG: "calico_ipam_config",
+    KIND_RESERVATION: "calico_ipreservation",
 })
 
 # Drift as Terraform's refresh reports it: how the live object moved away from
@@ -88,6 +99,17 @@ def _pool_change(c: PoolChange) -> dict:
     return entry
 
 
+def _object_change(c: ObjectChange) -> dict:
+    """The IPAMConfig or an IPReservation, in the pool's shape."""
+    change = change_json(c.action.json_actions, _plain(c.before), _plain(c.after))
+    change["replace_paths"] = []
+    entry = {**terraform_address(c.address), "change": change,
+             "calico_ipam": {"address": c.address, "adopt": c.adopt}}
+    if c.action in (Action.DELETE, Action.FORGET):
+        entry["action_reason"] = "delete_because_no_resource_config"
+    return entry
+
+
 def _namespace_change(c: NamespaceChange) -> dict:
     return {**terraform_address(c.address),
             "change": change_json(c.action.json_actions, dict(c.before), dict(c.after)),
@@ -111,7 +133,7 @@ def _drift(d: DriftItem) -> dict:
 def _planned_values(plan: Plan) -> dict:
     """Every object as the plan leaves it (Terraform's ``planned_values``)."""
     resources = []
-    for c in list(plan.pools) + list(plan.namespaces):
+    for c in list(plan.objects) + list(plan.pools) + list(plan.namespaces):
         after = c.after
         if after is None or c.action in (Action.DELETE, Action.FORGET):
             continue
@@ -160,7 +182,9 @@ def to_json_data(plan: Plan) -> dict:
         "errored": bool(plan.errors),
         "planned_values": _planned_values(plan),
         "resource_drift": [_drift(d) for d in plan.drift],
-        "resource_changes": ([_pool_change(c) for c in plan.pools]
+        # The IPAMConfig and the reservations first: they are applied first.
+        "resource_changes": ([_object_change(c) for c in plan.objects]
+                             + [_pool_change(c) for c in plan.pools]
                              + [_namespace_change(c) for c in plan.namespaces]),
         "calico_ipam": _extras(plan, plan.all_findings),
     }
