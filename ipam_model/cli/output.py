@@ -1,4 +1,4 @@
-"""Where command output goes: standard output, or a file written atomically; colour.
+"""Where command output goes: standard output, or a file written atomically.
 
 The one atomic writer of the project: a report, a snapshot and an imported
 stack file appear whole or not at all. The text goes to a temporary file
@@ -40,11 +40,6 @@ class OutputError(CalicoIpamError):
     def __init__(self, message: str, *, to_stdout: bool = False):
         super().__init__(message)
         self.to_stdout = to_stdout  # standard output itself failed
-
-
-def use_color(stream) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
 
 
 def _why(exc: BaseException) -> str:
