@@ -38,6 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
     report = drift_plan(stack, live)
-    sys.stdout.write(render(PlanView(report, Mode.DRIFT), args.format))
+    sys.stdout.write(render(PlanView(report, Mode.DRIFT, live=live, stack=stack), args.format))
     # A bound namespace that disappeared is drift too, not a failed run.
     return 2 if drift_count(report) else 0

@@ -16,8 +16,11 @@ import sys
 from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...core.errors import UsageError
 from ...declared.files import find_stack_file, load_stack
+from ...rules.forecast import forecast
+from ...views.html import IpamShown, NodeGroups, simulation_page
 from ...views.simulation import FORMATS, Simulation
 from ..options import add_stacks_argument
+from ..output import write_output
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
@@ -35,7 +38,11 @@ def add_arguments(parser) -> None:
                         help="create COUNT pods in NAMESPACE (repeatable)")
     parser.add_argument("--strict-affinity", action="store_true",
                         help="simulate IPAMConfig strictAffinity: true")
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--format", choices=[*FORMATS, "html"], default="text",
+                        help="text (default), json, or html (a self-contained page: each "
+                             "pool's blocks, nodes and usage)")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write to FILE instead of standard output")
 
 
 def _parse_pods(values) -> list[tuple[str, int]]:
@@ -102,5 +109,23 @@ def run(args) -> int:
     result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
                         tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),
                         sim.pool_usage())
-    sys.stdout.write(FORMATS[args.format](result))
+    if args.format == "html":
+        text = _page(args, stack, nodes, result, sim.strict_affinity)
+    else:
+        text = FORMATS[args.format](result)
+    if args.output:
+        write_output(args.output, text)
+    else:
+        sys.stdout.write(text)
     return 1 if result.failures else 0
+
+
+def _page(args, stack, nodes, result: Simulation, strict_affinity: bool) -> str:
+    """The HTML page: the run, its nodes by node group, the IPAM settings it
+    used and the forecast of the stack's declared load."""
+    groups = NodeGroups(stack.cluster.node_groups)
+    ipam = IpamShown(strict_affinity, stack.cluster.max_blocks_per_host,
+                     "--strict-affinity" if args.strict_affinity else f"stack {stack.name}")
+    return simulation_page(result, stack, nodes=[(n, groups.group_of(n, labels))
+                                                 for n, labels in nodes],
+                           ipam=ipam, forecast=forecast(stack))

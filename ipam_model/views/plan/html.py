@@ -1,0 +1,21 @@
+"""A plan (or the drift report) as one self-contained HTML page: the live
+address space, pool by pool, with the plan's changes on top (views/html/plan.py).
+
+It needs what the plan was made from: ``PlanView.live`` (the blocks) and,
+for the forecast and node groups, ``PlanView.stack``.
+"""
+from __future__ import annotations
+
+from ...rules.forecast import forecast
+from ..html.plan import plan_page
+from .view import PlanView
+
+NAME = "html"
+ORDER = 50
+
+
+def render(view: PlanView) -> str:
+    if view.live is None:
+        raise ValueError("the html plan draws the live blocks: build the PlanView with live=")
+    return plan_page(view, view.live, stack=view.stack,
+                     forecast=forecast(view.stack) if view.stack is not None else None)
