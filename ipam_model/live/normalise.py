@@ -65,7 +65,7 @@ Where = tuple  # YAML path of the object inside its file, for messages
 _EMPTY_MAP = MappingProxyType({})
 _ALLOCATION_TYPES = frozenset({int, type(None)})
 _FEW_ATTRIBUTES = 8  # up to this many, a block's allocations are counted per attribute index
-# The ``type`` attribute of a node's tunnel addresses (libcalico-go/lib/backend/model/block.go:39-43).
+# The ``type`` of a node's tunnel addresses (libcalico-go/lib/backend/model/block.go:39-43).
 _TUNNEL_TYPES = frozenset({"ipipTunnelAddress", "vxlanTunnelAddress", "vxlanV6TunnelAddress",
                            "wireguardTunnelAddress", "wireguardV6TunnelAddress"})
 

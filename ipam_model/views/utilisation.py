@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..core.cidr import Cidr
-from ..rules.forecast.model import PoolForecast
+from ..rules.forecast.model import Forecast, PoolForecast
+from .escape import markdown_cell, markdown_code
+from .forecast import pool_exhaustion
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,24 @@ def utilisation_of_blocks(pool: Cidr, block_size: int, blocks: Sequence[BlockCou
                        borrowed=borrowed)
 
 
+@dataclass(frozen=True)
+class PoolRow:
+    """One row of a utilisation table."""
+
+    stack: str
+    pool: str
+    cidr: str
+    block_size: int
+    utilisation: Utilisation
+    note: str = ""         # the forecast's nearest failure, or what the plan does to the pool
+
+
+def forecast_rows(result: Forecast) -> list[PoolRow]:
+    """Per pool of a forecast: the declared load's utilisation and when it runs out."""
+    return [PoolRow(result.stack, p.pool, p.cidr, p.block_size, utilisation_of_forecast(p),
+                    pool_exhaustion(result, p.pool)) for p in result.pools]
+
+
 def utilisation_of_forecast(p: PoolForecast) -> Utilisation:
     """The declared load's utilisation, as the forecast measured it in the Calico model."""
     return Utilisation(capacity=p.blocks_total * p.block_addresses, used=p.addresses_in_use,
@@ -128,3 +148,28 @@ def bar_text(u: Utilisation, width: int = BAR_WIDTH) -> str:
         cells.append(char * (max(1, n) if count else 0))
     filled = "".join(cells)[:width]
     return filled + "░" * (width - len(filled))
+
+
+
+TABLE_ROWS = 200       # a fleet's table stays compact; the JSON report has every pool
+BAR_LEGEND = ("█ used, ▒ stranded (free only to the block's node), ▚ reserved, "
+              "░ free (in no block)")
+
+
+def markdown_table(rows: Sequence[PoolRow], *, stacks: bool, note: str) -> list[str]:
+    """The rows as a GitHub table (at most TABLE_ROWS), then the bar's legend."""
+    head = "| Stack | Pool |" if stacks else "| Pool |"
+    out = [f"{head} CIDR | Blocks claimed | Used | Stranded | Free | | {note} |",
+           "|---|---|---|--:|--:|--:|--:|---|---|" if stacks else
+           "|---|---|--:|--:|--:|--:|---|---|"]
+    for r in rows[:TABLE_ROWS]:
+        u = r.utilisation
+        cells = ([markdown_cell(r.stack)] if stacks else []) + [
+            markdown_code(r.pool), markdown_code(r.cidr),
+            f"{u.blocks_claimed:,} of {u.blocks_total:,} (/{r.block_size})",
+            f"{u.used:,} ({u.percent(u.used)})", f"{u.stranded:,} ({u.percent(u.stranded)})",
+            f"{u.free:,} ({u.percent(u.free)})", f"`{bar_text(u)}`", markdown_cell(r.note)]
+        out.append("| " + " | ".join(cells) + " |")
+    if len(rows) > TABLE_ROWS:
+        out += ["", f"{len(rows) - TABLE_ROWS:,} more pools not shown."]
+    return out + ["", BAR_LEGEND + "."]

@@ -18,8 +18,10 @@ from typing import Sequence
 from ...core.errors import InputError, UsageError
 from ...core.model import Stack, has_errors
 from ...declared.files import find_stack_file, list_stack_files, load_stack
+from ...rules.forecast import forecast
 from ...rules.runner import check_stacks
 from ...views.findings import FORMATS, format_findings, input_error_finding
+from ...views.utilisation import forecast_rows
 from ..options import add_stacks_argument, context_stacks
 from ..output import use_color, write_output
 
@@ -79,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
     context = context_stacks(args.stacks, stacks) if args.stack else []
     findings = check_stacks(stacks, context=context)
     color = args.format == "text" and not args.output and use_color(sys.stdout)
-    report = format_findings(findings, args.format, stacks=stacks, color=color)
+    # The job summary's utilisation table: the declared load per pool (the
+    # node-group searches are left out; the namespaces' answers are kept).
+    pools = ([row for s in stacks for row in forecast_rows(forecast(s, node_groups=False))]
+             if args.format == "markdown" else [])
+    report = format_findings(findings, args.format, stacks=stacks, color=color, pools=pools)
     if args.output:
         write_output(args.output, report)
     else:

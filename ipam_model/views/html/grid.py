@@ -145,7 +145,8 @@ def _block_cell(b: BlockCell, palette: Palette, reserved_class: str, reserved: s
         extra.append(f' data-borrowed="{b.borrowed}"')
     if b.tunnels:
         classes += " tu"
-        extra.append(f' data-tunnel="{attr(b.tunnel_text or plural(b.tunnels, "tunnel address", "tunnel addresses"))}"')
+        tunnel = b.tunnel_text or plural(b.tunnels, "tunnel address", "tunnel addresses")
+        extra.append(f' data-tunnel="{attr(tunnel)}"')
     if reserved:
         extra.append(f' data-reserved="{attr(reserved)}"')
     if b.affinity and not b.node:
@@ -182,7 +183,8 @@ def _range_cell(pool: _Pool, start: int, span: int, blocks: Sequence[BlockCell],
     tunnels = sum(b.tunnels for b in blocks)
     if tunnels:
         classes += " tu"
-        extra.append(f' data-tunnel="{attr(plural(tunnels, "tunnel address", "tunnel addresses"))}"')
+        tunnel = plural(tunnels, "tunnel address", "tunnel addresses")
+        extra.append(f' data-tunnel="{attr(tunnel)}"')
     if reserved:
         extra.append(f' data-reserved="{attr(reserved)}"')
     if zoom:

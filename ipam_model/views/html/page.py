@@ -50,10 +50,11 @@ def _header(page: Page) -> str:
     facts = "".join(f'<div><dt>{text(k)}</dt><dd>{text(v)}</dd></div>' for k, v in page.facts)
     if page.ipam is not None:
         ipam = page.ipam
+        default = ("" if ipam.max_blocks_per_host
+                   else f" (Calico default {ipam.effective_max_blocks})")
         facts += (f'<div><dt>IPAM configuration</dt><dd>strictAffinity '
                   f'{str(ipam.strict_affinity).lower()}, maxBlocksPerHost '
-                  f'{ipam.max_blocks_per_host}'
-                  f'{" (Calico default " + str(ipam.effective_max_blocks) + ")" if not ipam.max_blocks_per_host else ""}'
+                  f'{ipam.max_blocks_per_host}{default}'
                   f' <span class="muted">({text(ipam.source)})</span></dd></div>')
     summary = "".join(f'<p class="summary">{text(line)}</p>' for line in page.summary)
     return (f'<header>\n<h1>{text(page.heading)}</h1>\n{summary}\n'
@@ -68,7 +69,8 @@ def _legend(page: Page, palette: Palette) -> str:
         head = (f'<span class="sw" style="{g.swatch.css()}"></span><b>{text(g.name)}</b> '
                 f'<span class="muted">{plural(size, "node")}'
                 f'{"; a shade per node" if size > 1 and not g.nodes else ""}</span>')
-        groups.append(f'<div><div class="group">{head}</div>{"<ul>" + nodes + "</ul>" if nodes else ""}</div>')
+        listed = f"<ul>{nodes}</ul>" if nodes else ""
+        groups.append(f'<div><div class="group">{head}</div>{listed}</div>')
     if not groups:
         groups.append('<div class="muted">No node holds a block.</div>')
     markers = ('<ul>'
@@ -124,8 +126,9 @@ def _tag(p: PoolPicture) -> str:
     mark: ChangeMark | None = p.change
     if mark is None:
         return ""
-    return (f'<span class="tag {mark.action.value}"><span class="sym">'
-            f'{text(mark.action.symbol.strip() or "=")}</span> {text(mark.word)}</span>')
+    symbol = mark.action.symbol.strip()  # Terraform's +, ~, -/+, -; none for no change
+    sym = f'<span class="sym">{text(symbol)}</span> ' if symbol else ""
+    return f'<span class="tag {mark.action.value}">{sym}{text(mark.word)}</span>'
 
 
 def _usage(u: Utilisation, name: str) -> str:

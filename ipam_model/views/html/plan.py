@@ -23,7 +23,16 @@ from ...rules.forecast.model import Forecast
 from ..forecast import pool_outlook
 from ..plan.text import value
 from ..plan.view import PlanView
-from .model import BlockCell, ChangeMark, IpamShown, Notice, Page, PoolPicture, Reservation, Section
+from .model import (
+    BlockCell,
+    ChangeMark,
+    IpamShown,
+    Notice,
+    Page,
+    PoolPicture,
+    Reservation,
+    Section,
+)
 from .nodes import NodeGroups
 from .page import render_page
 from .pools import picture, pool_facts
@@ -41,6 +50,23 @@ def plan_model(view: PlanView, live: LiveState, *, stack: Stack | None = None,
                forecast: Forecast | None = None,
                reservations: Sequence[Reservation] = ()) -> Page:
     plan = view.plan
+    pools, loose = pool_pictures(plan, live, stack=stack, forecast=forecast,
+                                 reservations=reservations)
+    return Page(title=f"{view.title}: stack {plan.stack}",
+                heading=f"{view.title}: stack {plan.stack}",
+                summary=tuple(line for line in (view.summary, view.refusal) if line),
+                facts=_facts(plan, live), pools=pools, nodes=_nodes(live, stack),
+                ipam=IpamShown(live.ipam_config.strict_affinity,
+                               live.ipam_config.max_blocks_per_host,
+                               f"IPAMConfig of {live.source}"),
+                loose_blocks=loose, sections=_sections(plan))
+
+
+def pool_pictures(plan: Plan, live: LiveState, *, stack: Stack | None = None,
+                  forecast: Forecast | None = None, reservations: Sequence[Reservation] = ()
+                  ) -> tuple[tuple[PoolPicture, ...], tuple[BlockCell, ...]]:
+    """Every pool's picture (the stack's, then the unmanaged, then other live
+    pools) and the blocks inside no pool, in CIDR order."""
     placed, loose = _blocks_by_pool(live)
     pools = []
     for name, spec, change, unmanaged in _pools(plan, live, stack):
@@ -54,15 +80,7 @@ def plan_model(view: PlanView, live: LiveState, *, stack: Stack | None = None,
             facts=facts, change=_mark(change) if change is not None else None,
             greyed=unmanaged is not None, notices=_notices(plan, name),
             outlook=tuple(pool_outlook(forecast, name)) if forecast else ()))
-    return Page(title=f"{view.title}: stack {plan.stack}",
-                heading=f"{view.title}: stack {plan.stack}",
-                summary=tuple(line for line in (view.summary, view.refusal) if line),
-                facts=_facts(plan, live), pools=tuple(pools), nodes=_nodes(live, stack),
-                ipam=IpamShown(live.ipam_config.strict_affinity,
-                               live.ipam_config.max_blocks_per_host,
-                               f"IPAMConfig of {live.source}"),
-                loose_blocks=tuple(_cell(b) for b in _sorted(loose)),
-                sections=_sections(plan))
+    return tuple(pools), tuple(_cell(b) for b in _sorted(loose))
 
 
 def _pools(plan: Plan, live: LiveState, stack: Stack | None):

@@ -103,7 +103,8 @@ SCRIPT = r"""
   }
 
   function cellsOf(grid) {
-    return Array.prototype.slice.call(grid.querySelectorAll(":scope > [role=row] > [role=gridcell]"));
+    var cells = grid.querySelectorAll(":scope > [role=row] > [role=gridcell]");
+    return Array.prototype.slice.call(cells);
   }
 
   function rove(to) {

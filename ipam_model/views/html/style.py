@@ -89,7 +89,8 @@ background:var(--fill)}
 .nx{--h:0;--s:0%;--l:50%}
 .e{--fill:linear-gradient(var(--empty),var(--empty));background:var(--fill);
 border:1px dashed var(--line)}
-.a{--fill:linear-gradient(to top,var(--c) var(--f),color-mix(in srgb,var(--c) 48%,var(--bg)) var(--f));
+.a{--fill:linear-gradient(to top,var(--c) var(--f),
+color-mix(in srgb,var(--c) 48%,var(--bg)) var(--f));
 outline:1px solid color-mix(in srgb,var(--c) 70%,var(--bg));outline-offset:-3px}
 .a.e{outline:none;border-style:solid}
 .a[data-zoom]{cursor:zoom-in}
