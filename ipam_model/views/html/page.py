@@ -135,7 +135,7 @@ def _usage(u: Utilisation, name: str) -> str:
     """The used / stranded / reserved / free bar and its numbers."""
     parts = [("u", "used", u.used), ("s", "stranded", u.stranded),
              ("r", "reserved", u.reserved), ("f", "free", u.free)]
-    widths = _bar_widths([n for _, _, n in parts], u.capacity)
+    widths = bar_widths([n for _, _, n in parts], u.capacity)
     x, rects = 0.0, []
     for (cls, _, n), w in zip(parts, widths):
         if w:
@@ -156,7 +156,7 @@ def _usage(u: Utilisation, name: str) -> str:
             f'<div class="counts">{counts}</div></div>')
 
 
-def _bar_widths(values: Sequence[int], total: int) -> list[float]:
+def bar_widths(values: Sequence[int], total: int) -> list[float]:
     """Proportional widths summing to the bar; a non-zero share gets at least BAR_MIN."""
     if not total:
         return [0.0] * len(values)

@@ -12,6 +12,7 @@ are drawn at the end, as ``calicoctl ipam show`` lists its orphaned blocks.
 """
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 from ...core.cidr import ContainingIndex, parse_cidr
@@ -21,8 +22,6 @@ from ...core.words import plural
 from ...plan.model import Action, Plan, PoolChange
 from ...rules.forecast.model import Forecast
 from ..forecast import pool_outlook
-from ..plan.text import value
-from ..plan.view import PlanView
 from .model import (
     BlockCell,
     ChangeMark,
@@ -38,24 +37,25 @@ from .page import render_page
 from .pools import picture, pool_facts
 
 
-def plan_page(view: PlanView, live: LiveState, *, stack: Stack | None = None,
-              forecast: Forecast | None = None,
+def plan_page(plan: Plan, live: LiveState, *, title: str, summary: Sequence[str],
+              stack: Stack | None = None, forecast: Forecast | None = None,
               reservations: Sequence[Reservation] = ()) -> str:
     """The whole page (see ``plan_model``)."""
-    return render_page(plan_model(view, live, stack=stack, forecast=forecast,
-                                  reservations=reservations))
+    return render_page(plan_model(plan, live, title=title, summary=summary, stack=stack,
+                                  forecast=forecast, reservations=reservations))
 
 
-def plan_model(view: PlanView, live: LiveState, *, stack: Stack | None = None,
-               forecast: Forecast | None = None,
+def plan_model(plan: Plan, live: LiveState, *, title: str, summary: Sequence[str],
+               stack: Stack | None = None, forecast: Forecast | None = None,
                reservations: Sequence[Reservation] = ()) -> Page:
-    plan = view.plan
+    """*title*: ``calico-ipam plan`` or ``calico-ipam drift``; *summary*: the
+    plan view's verdict lines (views/plan/view.py, which imports this package's
+    formats and so cannot be imported here)."""
     pools, loose = pool_pictures(plan, live, stack=stack, forecast=forecast,
                                  reservations=reservations)
-    return Page(title=f"{view.title}: stack {plan.stack}",
-                heading=f"{view.title}: stack {plan.stack}",
-                summary=tuple(line for line in (view.summary, view.refusal) if line),
-                facts=_facts(plan, live), pools=pools, nodes=_nodes(live, stack),
+    return Page(title=f"{title}: stack {plan.stack}", heading=f"{title}: stack {plan.stack}",
+                summary=tuple(summary), facts=_facts(plan, live), pools=pools,
+                nodes=_nodes(live, stack),
                 ipam=IpamShown(live.ipam_config.strict_affinity,
                                live.ipam_config.max_blocks_per_host,
                                f"IPAMConfig of {live.source}"),
@@ -131,6 +131,11 @@ def _cell(b: LiveBlock) -> BlockCell:
                      deleted=b.deleted)
 
 
+def value(v) -> str:
+    """A value as the plan shows it: JSON, ``null`` for none (as views/plan/text.py)."""
+    return "null" if v is None else json.dumps(v, ensure_ascii=False)
+
+
 def _mark(change: PoolChange) -> ChangeMark:
     lines = tuple(f"{a.path}: {value(a.before)} → {value(a.after)}"
                   + (" (forces replacement)" if a.forces_replacement else "")
@@ -154,7 +159,8 @@ def _notices(plan: Plan, pool: str) -> tuple[Notice, ...]:
         f, m = gate.finding, gate.migration
         lifted = " (lifted by --allow-disruption: a warning)" if gate.allowed else ""
         out.append(Notice("lifted" if gate.allowed else "error", f"{f.rule} {f.name}{lifted}",
-                          f.message, steps_title=f"Migration: {m.title}" if m else "",
+                          f.message,
+                          steps_title=f"Migration: {m.title} ({m.source})" if m else "",
                           steps=tuple((s.text, s.commands) for s in m.steps) if m else ()))
     for f in plan.all_findings:
         if f.subject == subject and id(f) not in gated:

@@ -17,5 +17,7 @@ ORDER = 50
 def render(view: PlanView) -> str:
     if view.live is None:
         raise ValueError("the html plan draws the live blocks: build the PlanView with live=")
-    return plan_page(view, view.live, stack=view.stack,
+    return plan_page(view.plan, view.live, title=view.title,
+                     summary=[line for line in (view.summary, view.refusal) if line],
+                     stack=view.stack,
                      forecast=forecast(view.stack) if view.stack is not None else None)
