@@ -73,6 +73,7 @@ margin-right:5px;vertical-align:-1px;background:var(--c)}
 .counts .f{--c:var(--free)}
 .map{margin-top:8px}
 .crumbs{display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin:4px 0}
+.crumbs[hidden],[hidden]{display:none}
 .crumbs button{font:inherit;font-size:12.5px;background:var(--panel);color:var(--fg);
 border:1px solid var(--line);border-radius:5px;padding:1px 8px;cursor:pointer}
 .crumbs button[aria-current]{font-weight:700;cursor:default}
