@@ -55,8 +55,10 @@ def _more_pods(namespaces: list[NamespaceForecast]) -> list[str]:
              for n in namespaces if n.more_pods_until_failure is not None]
     full = [n for n in namespaces if n.more_pods_until_failure is None]
     if full:
+        room = full[0].pods_until_nodes_full
         lines.append(f"{', '.join(n.namespace for n in full)}: not before the nodes reach "
-                     f"maxPods ({full[0].pods_until_nodes_full:,} more pods fit)")
+                     + (f"maxPods ({room:,} more pods fit)" if room else
+                        "maxPods, which the declared pods already do"))
     return lines
 
 

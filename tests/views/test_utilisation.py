@@ -59,9 +59,8 @@ def test_the_four_shares_match_an_address_by_address_count(block_size, data):
     blocks = data.draw(st.dictionaries(st.integers(0, slots - 1), st.integers(0, size)))
     reserved = [parse_cidr(cidr_text(_aligned(data.draw(st.integers(0, 255)), p), p, 4))
                 for p in data.draw(st.lists(st.integers(22, 32), max_size=4))]
-    u = utilisation_of_blocks(POOL, block_size,
-                              [BlockCount(POOL.first + s * size, size, n) for s, n in blocks.items()],
-                              reserved)
+    counts = [BlockCount(POOL.first + s * size, size, n) for s, n in blocks.items()]
+    u = utilisation_of_blocks(POOL, block_size, counts, reserved)
     assert (u.used, u.stranded, u.reserved, u.free) == oracle(block_size, blocks, reserved)
     assert u.used + u.stranded + u.reserved + u.free == u.capacity == 256
     assert u.blocks_claimed == len(blocks) and u.blocks_total == slots

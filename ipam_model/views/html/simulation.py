@@ -14,7 +14,6 @@ from typing import Sequence
 
 from ...core.cidr import parse_cidr
 from ...core.model import Stack
-from ...core.words import plural
 from ...rules.forecast.model import Forecast
 from ..forecast import pool_outlook
 from ..simulation import Simulation
@@ -48,9 +47,9 @@ def simulation_model(result: Simulation, stack: Stack, *,
                              outlook=tuple(pool_outlook(forecast, pool.name)) if forecast else ()))
     pods = {(p.namespace, p.pod) for p in result.pods}
     failed = len(result.failures)
-    summary = [f"{plural(len(pods), 'pod')} on {plural(len(nodes), 'node')} got "
-               f"{plural(len(result.pods), 'address', 'addresses')}"
-               + (f"; {plural(failed, 'allocation')} would fail" if failed else "") + "."]
+    summary = [f"{_many(len(pods), 'pod')} on {_many(len(nodes), 'node')} got "
+               f"{_many(len(result.pods), 'address', 'addresses')}"
+               + (f"; {_many(failed, 'allocation')} would fail" if failed else "") + "."]
     facts = [("stack", stack.name), ("file", stack.file or "(no file)"),
              ("nodes", f"{len(nodes):,}"), ("blocks claimed", f"{len(result.blocks):,}"),
              ("tunnel addresses", f"{len(result.tunnels):,}")]
@@ -93,6 +92,11 @@ def block_cells(result: Simulation) -> dict[str, list[BlockCell]]:
     return out
 
 
+def _many(n: int, word: str, many: str | None = None) -> str:
+    """``1 pod``, ``550,000 pods``."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
 def _failures(result: Simulation) -> tuple[Section, ...]:
     if not result.failures:
         return ()
@@ -103,5 +107,5 @@ def _failures(result: Simulation) -> tuple[Section, ...]:
     if len(result.failures) > FAILURES_SHOWN:
         items.append(f"{len(result.failures) - FAILURES_SHOWN:,} more; "
                      "calico-ipam simulate --format json lists them all")
-    return (Section(f"{plural(len(result.failures), 'allocation')} would fail", tuple(items),
+    return (Section(f"{_many(len(result.failures), 'allocation')} would fail", tuple(items),
                     "error"),)

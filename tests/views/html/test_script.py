@@ -34,8 +34,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 def _missing() -> str | None:
     try:
-        import selenium  # noqa: F401
         import PIL  # noqa: F401
+        import selenium  # noqa: F401
     except ImportError as exc:
         return f"{exc.name} is not installed (pip install -e '.[test]')"
     for name in (("chromium", "chromium-browser"), ("chromedriver",)):
