@@ -150,25 +150,31 @@ def bar_text(u: Utilisation, width: int = BAR_WIDTH) -> str:
     return filled + "░" * (width - len(filled))
 
 
-
 TABLE_ROWS = 200       # a fleet's table stays compact; the JSON report has every pool
 BAR_LEGEND = ("█ used, ▒ stranded (free only to the block's node), ▚ reserved, "
               "░ free (in no block)")
 
 
 def markdown_table(rows: Sequence[PoolRow], *, stacks: bool, note: str) -> list[str]:
-    """The rows as a GitHub table (at most TABLE_ROWS), then the bar's legend."""
-    head = "| Stack | Pool |" if stacks else "| Pool |"
-    out = [f"{head} CIDR | Blocks claimed | Used | Stranded | Free | | {note} |",
-           "|---|---|---|--:|--:|--:|--:|---|---|" if stacks else
-           "|---|---|--:|--:|--:|--:|---|---|"]
-    for r in rows[:TABLE_ROWS]:
+    """The rows as a GitHub table (at most TABLE_ROWS), then the bar's legend. A
+    Reserved column appears when some pool holds IPReservations, so that the
+    four shares of every row add up to its CIDR."""
+    shown = rows[:TABLE_ROWS]
+    reserved = any(r.utilisation.reserved for r in shown)
+    head = (["Stack"] if stacks else []) + ["Pool", "CIDR", "Blocks claimed", "Used",
+                                            "Stranded"] + (["Reserved"] if reserved else [])
+    head.append("Free")
+    align = {"Blocks claimed", "Used", "Stranded", "Reserved", "Free"}
+    out = ["| " + " | ".join(head) + f" | | {note} |",  # the bar's column has no title
+           "|" + "|".join("--:" if h in align else "---" for h in head) + "|---|---|"]
+    for r in shown:
         u = r.utilisation
+        shares = [u.used, u.stranded] + ([u.reserved] if reserved else []) + [u.free]
         cells = ([markdown_cell(r.stack)] if stacks else []) + [
             markdown_code(r.pool), markdown_code(r.cidr),
             f"{u.blocks_claimed:,} of {u.blocks_total:,} (/{r.block_size})",
-            f"{u.used:,} ({u.percent(u.used)})", f"{u.stranded:,} ({u.percent(u.stranded)})",
-            f"{u.free:,} ({u.percent(u.free)})", f"`{bar_text(u)}`", markdown_cell(r.note)]
+            *(f"{n:,} ({u.percent(n)})" for n in shares), f"`{bar_text(u)}`",
+            markdown_cell(r.note)]
         out.append("| " + " | ".join(cells) + " |")
     if len(rows) > TABLE_ROWS:
         out += ["", f"{len(rows) - TABLE_ROWS:,} more pools not shown."]

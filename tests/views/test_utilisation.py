@@ -111,6 +111,18 @@ def test_markdown_table_escapes_names_and_stays_compact():
     assert markdown_table(rows[:1], stacks=False, note="Plan")[0].startswith("| Pool | CIDR |")
 
 
+def test_markdown_table_shows_reserved_addresses_when_a_pool_has_some():
+    # 64 addresses: 6 used, 14 stranded, 4 reserved (an IPReservation), 40 free
+    rows = [PoolRow("dev", "a", "172.16.0.0/26", 29, Utilisation(64, 6, 14, 4, 3, 8)),
+            PoolRow("dev", "b", "172.16.1.0/26", 29, Utilisation(64, 6, 18, 0, 3, 8))]
+    lines = markdown_table(rows, stacks=False, note="Plan")
+    assert lines[0] == "| Pool | CIDR | Blocks claimed | Used | Stranded | Reserved | Free | | Plan |"
+    assert lines[1] == "|---|---|--:|--:|--:|--:|--:|---|---|"
+    assert lines[2] == ("| `a` | `172.16.0.0/26` | 3 of 8 (/29) | 6 (9%) | 14 (22%) | 4 (6%) | "
+                        "40 (62%) | `█▒▒▚░░░░░░` |  |")
+    assert "| 0 (0%) | 40 (62%) |" in lines[3]
+
+
 # -- the tables in the CI reports --------------------------------------------------
 
 def table_rows(markdown: str, heading: str) -> list[list[str]]:
@@ -154,5 +166,6 @@ def test_plan_markdown_has_the_live_utilisation_and_drift_markdown_has_none(caps
     # external-pool's one live block: 172.16.0.32/29 with three pods
     assert rows[0][2:6] == ["1 of 8 (/29)", "3 (5%)", "5 (8%)", "56 (88%)"]
     assert rows[2][-1] == "not managed by this stack"
+    assert rows[0][-1] == "no change"
     main(["drift", "--stack", "dev", "--snapshot", snapshot, "--format", "markdown"])
     assert "Pool utilisation" not in capsys.readouterr().out

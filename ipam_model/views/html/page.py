@@ -67,7 +67,7 @@ def _legend(page: Page, palette: Palette) -> str:
         nodes = "".join(f'<li><span class="sw {cls}"></span>{text(n)}</li>' for n, cls in g.nodes)
         size = palette.group_size(g.name)
         head = (f'<span class="sw" style="{g.swatch.css()}"></span><b>{text(g.name)}</b> '
-                f'<span class="muted">{plural(size, "node")}'
+                f'<span class="muted">{size:,} {"node" if size == 1 else "nodes"}'
                 f'{"; a shade per node" if size > 1 and not g.nodes else ""}</span>')
         listed = f"<ul>{nodes}</ul>" if nodes else ""
         groups.append(f'<div><div class="group">{head}</div>{listed}</div>')

@@ -69,7 +69,7 @@ def _utilisation(view: PlanView) -> list[str]:
     rows = [PoolRow(view.plan.stack, p.name, p.cidr.text, p.block_size, p.utilisation,
                     "not managed by this stack" if p.greyed else
                     f"{p.change.action.symbol.strip()} {p.change.word}"
-                    if p.change and p.change.action is not Action.NOOP else "")
+                    if p.change and p.change.action is not Action.NOOP else "no change")
             for p in pools]
     if not rows:
         return []
