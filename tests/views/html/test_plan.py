@@ -7,6 +7,7 @@ Terraform's (+, ~, -/+, -); gates and migrations sit next to their pool.
 from __future__ import annotations
 
 import pytest
+from fake_kube_api import api, no_real_backoff, write_kubeconfig  # noqa: F401  (fixtures)
 from html_helpers import block_cells, parse, plan_every_change, run_cli
 
 from ipam_model.core.cidr import ContainingIndex, parse_cidr
@@ -98,6 +99,22 @@ def test_plan_command_draws_the_snapshots_blocks(stack, capsys):
     # the snapshot's vxlan tunnel address (handle vxlan-tunnel-addr-node2) is marked
     tunnel = [c for c in parse(page).iter() if c.get("data-cidr") == "192.168.10.64/26"]
     assert tunnel[0].get("data-tunnel") == "1 tunnel address"
+
+
+def test_plan_from_the_cluster_draws_the_same_blocks_as_its_snapshot(api, tmp_path, capsys):
+    """The live usage comes from the cluster as well: the fake API serves the
+    objects of the snapshot file, so the page's cells are the same blocks."""
+    kubeconfig = write_kubeconfig(tmp_path, api.url)
+    code, page = run_cli(capsys, "plan", "--stack", "dev", "--kubeconfig", str(kubeconfig),
+                         "--context", "lab", "--format", "html")
+    # the fake cluster serves only crd.projectcalico.org/v1: the plan is refused
+    # (CIP612) and the page still draws the live blocks, the refusal next to them
+    assert code == 1 and "CIP612 calico-api-mismatch" in page
+    _, from_file = run_cli(capsys, "plan", "--stack", "dev", "--snapshot", SNAPSHOT,
+                           "--format", "html")
+    assert block_cells(parse(page)) == block_cells(parse(from_file))
+    assert len(block_cells(parse(page))) == 4
+    assert "<dt>live state</dt><dd>cluster 127.0.0.1:" in page
 
 
 def test_plan_output_file_and_exit_code(tmp_path, capsys):
