@@ -283,7 +283,7 @@ def _owners(allocations: list, attributes: list, allocated: int, affinity: str,
     allocation's ``node`` attribute differs from the block's host (every
     allocation with a node in a block without affinity); an allocation without
     a node attribute is left unclassified (calicoctl/calicoctl/commands/ipam/
-    show.go getBorrowedIPs). Tunnel addresses carry a ``type`` attribute
+    show.go:45 getBorrowedIPs). Tunnel addresses carry a ``type`` attribute
     (libcalico-go/lib/backend/model/block.go IPAMBlockAttributeType*).
     """
     n_attrs = len(attributes)

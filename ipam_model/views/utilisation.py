@@ -1,7 +1,7 @@
 """A pool's addresses as four shares: used, stranded, reserved and free.
 
 The counts follow ``calicoctl ipam show`` (libcalico-go/lib/ipam/ipam.go
-``GetUtilization``, :2418-2472): a block's addresses are in use (allocated,
+``GetUtilization``, :2381-2476): a block's addresses are in use (allocated,
 tunnel addresses included) or not; reserved addresses (IPReservations) are
 never handed out, inside blocks and outside them; the pool's capacity is its
 CIDR, blocks carved or not. Here the unallocated addresses are split further:
@@ -91,7 +91,7 @@ def utilisation_of_blocks(pool: Cidr, block_size: int, blocks: Sequence[BlockCou
                           reserved: Sequence[Cidr] = (), borrowed: int = 0) -> Utilisation:
     """A pool's utilisation from its blocks. Reserved addresses inside a block
     are taken as unallocated first: Calico never hands them out, so only an
-    address allocated before its reservation is both (ipam_block.go
+    address allocated before its reservation is both (ipam_block.go:245
     NumReservedAddresses counts it in either case)."""
     space = ReservedSpace(pool, reserved)
     used = stranded = reserved_inside = reserved_held = 0

@@ -7,7 +7,7 @@ unallocated reserved address is taken first), in a block otherwise
 (stranded), outside every block (reserved or free). Allocated ordinals are
 placed after the reserved ones in a block where they fit, which is how the
 counts-only model reads a block (libcalico-go ipam_block.go NumFreeAddresses
-/ NumReservedAddresses, ipam.go GetUtilization :2418-2472).
+/ NumReservedAddresses, ipam.go GetUtilization :2381-2476).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from ..utilisation import Utilisation
 @dataclass(frozen=True)
 class Reservation:
     """Calico's IPReservation: addresses IPAM never hands out (IPReservationSpec
-    ``reservedCIDRs``, api/pkg/apis/projectcalico/v3/ipreservation.go)."""
+    ``reservedCIDRs``, api/pkg/apis/projectcalico/v3/ipreservation.go:57-61)."""
 
     name: str
     cidrs: tuple[str, ...]
