@@ -299,7 +299,9 @@ def _owners(allocations: list, attributes: list, allocated: int, affinity: str,
         per_attr = Counter(allocations)
         per_attr.pop(None, None)
     by_namespace: Counter = Counter()
-    host = affinity[len("host:"):] if affinity.startswith("host:") else ""
+    # the block's owner as show.go:74-83 takes it from the affinity ("host:node-2")
+    parts = affinity.split(":") if affinity else [""]
+    host = parts[1] if len(parts) == 2 else parts[0]
     borrowed = tunnels = 0
     for ref, count in per_attr.items():
         if type(ref) is not int or not 0 <= ref < n_attrs:

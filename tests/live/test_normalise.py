@@ -243,6 +243,9 @@ def test_block_counts_borrowed_and_tunnel_addresses():
     assert dict(block.by_namespace) == {"web": 3}
     obj["spec"]["affinity"] = None  # no affinity: every allocation with a node is borrowed
     assert normalise_block(obj).borrowed == 5
+    # the owner is the part after the colon whatever the prefix (show.go:74-83)
+    obj["spec"]["affinity"] = "virtual:b"
+    assert normalise_block(obj).borrowed == 2
 
 
 def test_block_with_dangling_allocation_names_the_ordinal():
