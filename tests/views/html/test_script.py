@@ -5,7 +5,8 @@ network request; hovering a block cell shows its CIDR, node, allocated n of
 N and pods; the keyboard moves through a grid (one tab stop per grid, the
 tooltip follows the focus); a range of a large pool zooms in (its block
 cells carry the template's ``data-*``) and Escape zooms out; screenshots in
-light and dark mode are not uniform.
+light and dark mode are not uniform; the plan page (every change type, a
+gate) loads as cleanly and shows its tooltips.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y
 chromium chromium-driver``) and selenium. Without them the test skips and
@@ -23,7 +24,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from html_helpers import run_cli
+from html_helpers import plan_every_change, run_cli
+
+from ipam_model.views.plan import PlanView, render
 
 REQUIRE = os.environ.get("CALICO_IPAM_REQUIRE_BROWSER") == "1"
 # The flags that work in containers and CI: no sandbox, no GPU, nothing phoning home.
@@ -86,6 +89,12 @@ def test_the_page_in_headless_chromium(chromium, tmp_path, capsys):
     loads_cleanly(chromium, pages["prod"])
     zooms_into_a_range_and_back(chromium)
     screenshots_are_not_uniform(chromium, tmp_path)
+    declared, live, plan = plan_every_change()  # the plan page: every change type, a gate
+    pages["plan"] = tmp_path / "plan.html"
+    pages["plan"].write_text(render(PlanView(plan, live=live, stack=declared), "html"),
+                             encoding="utf-8")
+    loads_cleanly(chromium, pages["plan"])
+    hover_shows_the_tooltip(chromium)
 
 
 def loads_cleanly(driver, page: Path) -> None:
