@@ -13,10 +13,13 @@ print them as a table row. Pure.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ..core.cidr import Cidr
+from ..core.model import Severity, Stack
+from ..core.words import name_label, show
 from ..rules.forecast.model import Forecast, PoolForecast
 from .escape import markdown_cell, markdown_code
 from .forecast import pool_exhaustion
@@ -116,15 +119,41 @@ class PoolRow:
     stack: str
     pool: str
     cidr: str
-    block_size: int
-    utilisation: Utilisation
+    block_size: int | None
+    utilisation: Utilisation | None  # None: the pool fails check, there is nothing to count
     note: str = ""         # the forecast's nearest failure, or what the plan does to the pool
 
 
-def forecast_rows(result: Forecast) -> list[PoolRow]:
-    """Per pool of a forecast: the declared load's utilisation and when it runs out."""
-    return [PoolRow(result.stack, p.pool, p.cidr, p.block_size, utilisation_of_forecast(p),
-                    pool_exhaustion(result, p.pool)) for p in result.pools]
+def forecast_rows(result: Forecast, stack: Stack | None = None) -> list[PoolRow]:
+    """Per pool of a forecast: the declared load's utilisation and when it runs
+    out. With the *stack*: in its order, and the pools that fail check (left
+    out of the forecast, as Calico would refuse them) as rows that say so."""
+    rows = {p.pool: PoolRow(result.stack, p.pool, p.cidr, p.block_size,
+                            utilisation_of_forecast(p), pool_exhaustion(result, p.pool))
+            for p in result.pools}
+    if stack is None:
+        return list(rows.values())
+    return [rows[name] if name in rows else left_out_row(stack, name)
+            for name in stack.pool_specs if name in rows or name not in stack.pools]
+
+
+def left_out_row(stack: Stack, name) -> PoolRow:
+    """A declared pool that fails check, with the rules it breaks."""
+    spec = stack.pool_specs.get(name)
+    rules = sorted({f.rule for f in stack.pool_findings.get(name, ())
+                    if f.severity is Severity.ERROR})
+    return PoolRow(stack.name, name_label(name),
+                   written_cidr(spec.get("cidr") if isinstance(spec, Mapping) else None),
+                   None, None, "left out: fails check" + (f" ({', '.join(rules)})" if rules
+                                                          else ""))
+
+
+def written_cidr(value) -> str:
+    """A CIDR as written in a stack that failed check: bare when it looks like
+    one, quoted and cut otherwise (it is hostile until validated)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9A-Fa-f.:/]{1,50}", value):
+        return value
+    return show(value, 50)
 
 
 def utilisation_of_forecast(p: PoolForecast) -> Utilisation:
@@ -160,7 +189,7 @@ def markdown_table(rows: Sequence[PoolRow], *, stacks: bool, note: str) -> list[
     Reserved column appears when some pool holds IPReservations, so that the
     four shares of every row add up to its CIDR."""
     shown = rows[:TABLE_ROWS]
-    reserved = any(r.utilisation.reserved for r in shown)
+    reserved = any(r.utilisation and r.utilisation.reserved for r in shown)
     head = (["Stack"] if stacks else []) + ["Pool", "CIDR", "Blocks claimed", "Used",
                                             "Stranded"] + (["Reserved"] if reserved else [])
     head.append("Free")
@@ -168,14 +197,20 @@ def markdown_table(rows: Sequence[PoolRow], *, stacks: bool, note: str) -> list[
     out = ["| " + " | ".join(head) + f" | | {note} |",  # the bar's column has no title
            "|" + "|".join("--:" if h in align else "---" for h in head) + "|---|---|"]
     for r in shown:
-        u = r.utilisation
-        shares = [u.used, u.stranded] + ([u.reserved] if reserved else []) + [u.free]
         cells = ([markdown_cell(r.stack)] if stacks else []) + [
-            markdown_code(r.pool), markdown_code(r.cidr),
-            f"{u.blocks_claimed:,} of {u.blocks_total:,} (/{r.block_size})",
-            *(f"{n:,} ({u.percent(n)})" for n in shares), f"`{bar_text(u)}`",
+            markdown_code(r.pool), markdown_code(r.cidr), *_count_cells(r, reserved),
             markdown_cell(r.note)]
         out.append("| " + " | ".join(cells) + " |")
     if len(rows) > TABLE_ROWS:
         out += ["", f"{len(rows) - TABLE_ROWS:,} more pools not shown."]
     return out + ["", BAR_LEGEND + "."]
+
+
+def _count_cells(r: PoolRow, reserved: bool) -> list[str]:
+    """Blocks, the shares and the bar; dashes for a pool that fails check."""
+    u = r.utilisation
+    if u is None:
+        return ["—"] * (4 + reserved) + [""]
+    shares = [u.used, u.stranded] + ([u.reserved] if reserved else []) + [u.free]
+    return [f"{u.blocks_claimed:,} of {u.blocks_total:,} (/{r.block_size})",
+            *(f"{n:,} ({u.percent(n)})" for n in shares), f"`{bar_text(u)}`"]

@@ -11,10 +11,14 @@ counts-only model reads a block (libcalico-go ipam_block.go NumFreeAddresses
 """
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ipam_model.core.cidr import cidr_text, parse_cidr
+from ipam_model.declared.build import stack_from_config
+from ipam_model.rules.forecast import forecast
 from ipam_model.rules.forecast.model import PoolForecast
 from ipam_model.views.utilisation import (
     TABLE_ROWS,
@@ -22,6 +26,7 @@ from ipam_model.views.utilisation import (
     PoolRow,
     Utilisation,
     bar_text,
+    forecast_rows,
     markdown_table,
     utilisation_of_blocks,
     utilisation_of_forecast,
@@ -121,6 +126,28 @@ def test_markdown_table_shows_reserved_addresses_when_a_pool_has_some():
     assert lines[2] == ("| `a` | `172.16.0.0/26` | 3 of 8 (/29) | 6 (9%) | 14 (22%) | 4 (6%) | "
                         "40 (62%) | `█▒▒▚░░░░░░` |  |")
     assert "| 0 (0%) | 40 (62%) |" in lines[3]
+
+
+def test_pools_that_fail_check_are_rows_that_say_so_in_the_stacks_order():
+    """A pool Calico would refuse is not in the forecast (nothing allocates from
+    it): its row names the rule instead of counting, and what it was written
+    with stays inside its cell."""
+    stack = stack_from_config("bad", {"pools": {
+        "tiny": {"cidr": "10.0.0.0/28", "blockSize": 26},           # CIP105
+        "ok": {"cidr": "10.1.0.0/24", "blockSize": 26},
+        "odd": {"cidr": "10.2.0.0/24\n| x |", "blockSize": 26}}})  # CIP102
+    rows = forecast_rows(forecast(stack, node_groups=False), stack)
+    assert [(r.pool, r.utilisation is None) for r in rows] == [
+        ("tiny", True), ("ok", False), ("odd", True)]
+    lines = markdown_table(rows, stacks=True, note="Runs out after")
+    assert lines[2] == ("| bad | `tiny` | `10.0.0.0/28` | — | — | — | — |  | "
+                        "left out: fails check (CIP105) |")
+    odd = lines[4]
+    assert odd.startswith(r'| bad | `odd` | `"10.2.0.0/24\n\| x \|"` | — |')
+    cell_edges = re.compile(r"(?<!\\)\|")  # the pipes GitHub splits cells at
+    assert len(cell_edges.findall(odd)) == len(cell_edges.findall(lines[0])) and "\n" not in odd
+    assert odd.endswith("| left out: fails check (CIP102) |")
+    assert forecast_rows(forecast(stack, node_groups=False))[0].pool == "ok"
 
 
 # -- the tables in the CI reports --------------------------------------------------

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     color = args.format == "text" and not args.output and use_color(sys.stdout)
     # The job summary's utilisation table: the declared load per pool (the
     # node-group searches are left out; the namespaces' answers are kept).
-    pools = ([row for s in stacks for row in forecast_rows(forecast(s, node_groups=False))]
+    pools = ([row for s in stacks
+              for row in forecast_rows(forecast(s, node_groups=False), s)]
              if args.format == "markdown" else [])
     report = format_findings(findings, args.format, stacks=stacks, color=color, pools=pools)
     if args.output:

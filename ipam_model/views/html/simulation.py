@@ -10,13 +10,15 @@ the run's ``--nodes``/``--pods``.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ...core.cidr import parse_cidr
-from ...core.model import Stack
+from ...core.model import Severity, Stack
+from ...core.words import name_label
 from ...rules.forecast.model import Forecast
 from ..forecast import pool_outlook
 from ..simulation import Simulation
+from ..utilisation import written_cidr
 from .markup import tally
 from .model import BlockCell, IpamShown, Page, Reservation, Section
 from .page import render_page
@@ -59,7 +61,8 @@ def simulation_model(result: Simulation, stack: Stack, *,
     return Page(title=f"calico-ipam simulate: stack {stack.name}",
                 heading=f"calico-ipam simulate: stack {stack.name}",
                 summary=tuple(summary), facts=tuple(facts), pools=tuple(pools),
-                nodes=tuple(nodes), ipam=ipam, sections=_failures(result))
+                nodes=tuple(nodes), ipam=ipam,
+                sections=_left_out(stack) + _failures(result))
 
 
 def block_cells(result: Simulation) -> dict[str, list[BlockCell]]:
@@ -95,6 +98,24 @@ def block_cells(result: Simulation) -> dict[str, list[BlockCell]]:
 def _many(n: int, word: str, many: str | None = None) -> str:
     """``1 pod``, ``550,000 pods``."""
     return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def _left_out(stack: Stack) -> tuple[Section, ...]:
+    """The declared pools that fail check: Calico would refuse them, so the run
+    has none of their blocks; each with the first error that keeps it out."""
+    items = []
+    for name, spec in stack.pool_specs.items():
+        if name in stack.pools:
+            continue
+        errors = [f for f in stack.pool_findings.get(name, ()) if f.severity is Severity.ERROR]
+        cidr = written_cidr(spec.get("cidr") if isinstance(spec, Mapping) else None)
+        why = f": {errors[0].rule} {errors[0].name}: {errors[0].message}" if errors else ""
+        items.append(f"pool {name_label(name)} ({cidr}){why}")
+    if not items:
+        return ()
+    fail = "it fails" if len(items) == 1 else "they fail"
+    return (Section(f"{_many(len(items), 'pool')} not drawn: {fail} check (calico-ipam check "
+                    f"--stack {stack.name})", tuple(items), "error"),)
 
 
 def _failures(result: Simulation) -> tuple[Section, ...]:

@@ -186,3 +186,19 @@ def test_a_stack_without_pools_gives_a_page_without_pools():
     result = Simulation((), (), (), (), (), {})
     page = simulation_page(result, stack, nodes=[], ipam=IpamShown(False, 0, "test"))
     assert "No node holds a block." in page and 'class="box pool' not in page
+
+
+def test_pools_that_fail_check_are_named_not_drawn():
+    """Calico would refuse such a pool (here CIP105: smaller than one block), so
+    the run has none of its blocks; the page says which and why."""
+    stack = stack_from_config("bad", {"pools": {
+        "tiny": {"cidr": "10.0.0.0/28", "blockSize": 26},
+        "ok": {"cidr": "10.1.0.0/24", "blockSize": 26}}})
+    result = Simulation((), (), (), (), tuple(stack.pools.values()), {})
+    tree = parse(simulation_page(result, stack, nodes=[], ipam=IpamShown(False, 0, "test")))
+    assert [s.get("id") for s in tree.iter("section") if s.get("id")] == ["pool-ok"]
+    box = next(s for s in tree.iter("section") if "section-error" in (s.get("class") or ""))
+    assert "".join(box.find("h2").itertext()) == (
+        "1 pool not drawn: it fails check (calico-ipam check --stack bad)")
+    assert "".join(box.find("ul").itertext()).startswith(
+        "pool tiny (10.0.0.0/28): CIP105 pool-smaller-than-block: pool tiny: cidr 10.0.0.0/28")
