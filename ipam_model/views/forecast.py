@@ -76,9 +76,10 @@ def _names(message: str | None, cidr: str) -> bool:
 def pool_outlook(result: Forecast, pool: str) -> list[str]:
     """What the forecast says about one pool: when it runs out (the namespaces
     drawing from it, the node groups whose first failure names it) and the
-    block-size advice."""
+    block-size advice. Nothing for a stack that declares no nodes: there is
+    no load to forecast."""
     p = next((x for x in result.pools if x.pool == pool), None)
-    if p is None:
+    if p is None or not result.nodes:
         return []
     lines = [f"{p.cidr} with /{p.block_size} blocks: {p.blocks_claimed:,} of "
              f"{p.blocks_total:,} claimed; {p.blocks_needed:,} needed by {p.nodes_using:,} "

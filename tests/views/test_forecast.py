@@ -2,6 +2,7 @@
 outlook, the check table's "runs out after")."""
 from __future__ import annotations
 
+from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.files import load_stack
 from ipam_model.rules.forecast import forecast
 from ipam_model.views.forecast import pool_exhaustion, pool_outlook
@@ -38,3 +39,8 @@ def test_block_size_advice_and_borrowing_are_part_of_the_outlook():
     assert ("block size: now blockSize 29 makes the declared load need 10 blocks of the 8 there "
             "are (4 borrowed addresses); blockSize 31 gives 32 blocks of 2 addresses for 5 "
             "nodes") in lines[-1]
+
+
+def test_a_stack_without_nodes_has_no_outlook():
+    stack = stack_from_config("bare", {"pools": {"a": {"cidr": "10.1.0.0/24"}}})
+    assert pool_outlook(forecast(stack), "a") == []
