@@ -39,7 +39,8 @@ def block_cells(tree) -> list[dict]:
 def json_blocks(blocks) -> list[dict]:
     """``simulate --format json`` blocks in the cells' terms."""
     return [{"cidr": b["cidr"], "node": (b["affinity"] or "").removeprefix("host:"),
-             "allocated": b["allocated"], "size": b["allocated"] + b["free"]} for b in blocks]
+             "allocated": b["allocated"],
+             "size": b["allocated"] + b["free"] + b.get("reserved", 0)} for b in blocks]
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:

@@ -5,12 +5,13 @@ from collections import Counter
 from typing import Any
 
 from ..core.live_state import (
-    IPAMConfig,
     LiveAffinity,
     LiveBlock,
+    LiveIpamConfig,
     LiveNamespace,
     LiveNode,
     LivePool,
+    LiveReservation,
     LiveState,
 )
 from ..core.model import API_CRD_V1, API_V3
@@ -20,10 +21,11 @@ from .normalise import (
     input_error,
     normalise_affinity,
     normalise_block,
-    normalise_ipam_config,
+    normalise_ipam_config_object,
     normalise_namespace,
     normalise_node,
     normalise_pool,
+    normalise_reservation,
     object_name,
 )
 
@@ -32,7 +34,7 @@ from .normalise import (
 SUPPORTED_KINDS = {
     "IPPool": "pools", "Namespace": "namespaces", "Node": "nodes", "IPAMBlock": "blocks",
     "BlockAffinity": "affinities", "IPAMConfig": "ipam_configs",
-    "IPAMConfiguration": "ipam_configs",
+    "IPAMConfiguration": "ipam_configs", "IPReservation": "reservations",
 }
 
 
@@ -49,7 +51,8 @@ class LiveCollector:
         self.nodes: dict[str, LiveNode] = {}
         self.blocks: list[LiveBlock] = []
         self.affinities: list[LiveAffinity] = []
-        self.ipam_configs: dict[str, IPAMConfig] = {}
+        self.ipam_configs: dict[str, LiveIpamConfig] = {}
+        self.reservations: dict[str, LiveReservation] = {}
         self.notes: list[str] = []
         self._ignored: Counter = Counter()
         self.pool_api: str | None = None
@@ -89,9 +92,15 @@ class LiveCollector:
             aff = normalise_affinity(obj, file, where)
             if aff is not None:
                 self.affinities.append(aff)
+        elif kind == "IPReservation":
+            reservation = normalise_reservation(obj, file, where)
+            if reservation.name in self.reservations:
+                raise input_error(f"IPReservation {reservation.name!r} appears twice", file,
+                                  where)
+            self.reservations[reservation.name] = reservation
         else:
             name = object_name(obj, file, where)
-            self.ipam_configs[name] = normalise_ipam_config(obj, file, where)
+            self.ipam_configs[name] = normalise_ipam_config_object(obj, file, where)
 
     def ignored_note(self) -> str | None:
         if not self._ignored:
@@ -105,5 +114,7 @@ class LiveCollector:
         notes = [n for n in (self.ignored_note(),) if n]
         return build_live_state(source, calico_api or self.pool_api or API_V3,
                                 self.pools.values(), self.namespaces.values(), self.nodes.values(),
-                                self.blocks, self.affinities, config, notes,
-                                calico_api_inferred=calico_api is None)
+                                self.blocks, self.affinities, None, notes,
+                                calico_api_inferred=calico_api is None,
+                                ipam_config_object=config,
+                                reservations=self.reservations.values())

@@ -28,10 +28,13 @@ def node_names(group_name: str, count: int) -> list[str]:
 
 
 def simulator_for_stack(stack: Stack, *, strict_affinity: bool | None = None) -> Simulator:
-    """A Simulator with the stack's pools, namespaces and IPAM settings."""
-    cluster = stack.cluster
+    """A Simulator with the stack's pools and namespaces and the IPAMConfig and
+    reservations its allocator reads (``stack.allocator``)."""
+    allocator = stack.allocator
     return Simulator(stack.pools.values(),
-                     strict_affinity=cluster.strict_affinity if strict_affinity is None
+                     strict_affinity=allocator.strict_affinity if strict_affinity is None
                      else strict_affinity,
-                     max_blocks_per_host=cluster.max_blocks_per_host,
+                     max_blocks_per_host=allocator.max_blocks_per_host,
+                     auto_allocate_blocks=allocator.auto_allocate_blocks,
+                     reserved=[r.cidr for r in allocator.reserved],
                      namespaces=namespaces_from_bindings(stack.bindings))

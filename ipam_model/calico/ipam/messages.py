@@ -8,6 +8,8 @@ from typing import Sequence
 MSG_NO_QUALIFIED_POOL = "cannot find a qualified ippool"
 MSG_BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
 MSG_STRICT = "No more free affine blocks and strict affinity enabled"
+# findOrClaimBlock with autoAllocateBlocks false (libcalico-go lib/ipam/ipam.go:639).
+MSG_NO_CLAIM = "failed to find or claim a block"
 
 
 def msg_pool_not_enabled(cidr: str) -> str:

@@ -8,18 +8,31 @@ from the stack's node groups (``<group>-<i>``, the last group extended when N
 is larger), else every node of every node group. Without ``--pods`` each
 namespace's ``expectedPods`` is used. Exit 0 when every allocation
 succeeded, 1 when Calico would refuse some (listed with Calico's message).
+
+The allocator reads an IPAMConfig and the IPReservations: the stack's
+``calico-ipam:ipamConfig`` and ``calico-ipam:reservations``. With
+``--snapshot FILE`` or ``--kubeconfig``/``--context`` it reads the cluster
+too and simulates what the allocator reads once ``pulumi up`` has applied the
+stack (``plan.allocator.allocator_after``): the live IPAMConfig when the stack
+declares none, and the live reservations the stack leaves in place. Which
+IPAMConfig it used is always said on stderr.
 """
 from __future__ import annotations
 
+import argparse
 import sys
+from dataclasses import replace
 
 from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...core.errors import UsageError
+from ...core.model import Stack
 from ...declared.files import find_stack_file, load_stack
+from ...plan.allocator import allocator_after
 from ...rules.forecast import forecast
-from ...views.html import IpamShown, NodeGroups, simulation_page
+from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE
+from ...views.html import IpamShown, NodeGroups, reservations_of, simulation_page
 from ...views.simulation import FORMATS, Simulation
-from ..options import add_stacks_argument
+from ..options import add_cluster_arguments, add_stacks_argument, read_live
 from ..output import write_output
 
 NAME = "simulate"
@@ -38,6 +51,11 @@ def add_arguments(parser) -> None:
                         help="create COUNT pods in NAMESPACE (repeatable)")
     parser.add_argument("--strict-affinity", action="store_true",
                         help="simulate IPAMConfig strictAffinity: true")
+    parser.add_argument("--snapshot", metavar="FILE", action="append",
+                        help="read the cluster's IPAMConfig and IPReservations from a "
+                             "calico-ipam snapshot or kubectl output (repeatable); used where "
+                             "the stack declares none")
+    add_cluster_arguments(parser)
     parser.add_argument("--format", choices=[*FORMATS, "html"], default="text",
                         help="text (default), json, or html (a self-contained page: each "
                              "pool's blocks, nodes and usage)")
@@ -82,6 +100,18 @@ def _nodes(args, stack) -> list[tuple[str, dict]]:
     return out or [("node-0", {})]
 
 
+def _with_live_allocator(args: argparse.Namespace, stack: Stack) -> Stack:
+    """The stack with what the allocator reads once it is applied: the cluster's
+    IPAMConfig and reservations when a snapshot or cluster option is given."""
+    if args.snapshot or args.kubeconfig or args.context:
+        stack = replace(stack, allocator=allocator_after(stack, read_live(args)))
+    assumed = stack.allocator.described()
+    if args.strict_affinity and not stack.allocator.strict_affinity:
+        assumed += " (strictAffinity true from --strict-affinity)"
+    print(f"calico-ipam simulate: simulating with {assumed}", file=sys.stderr)
+    return stack
+
+
 def run(args) -> int:
     stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
     pods = _parse_pods(args.pods)
@@ -95,6 +125,7 @@ def run(args) -> int:
         pods = [(ns, b.expected_pods) for ns, b in sorted(stack.bindings.items())
                 if b.expected_pods]
     nodes = _nodes(args, stack)
+    stack = _with_live_allocator(args, stack)  # after the usage errors: they come first
     sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None)
     for name, labels in nodes:
         sim.add_node(name, labels)
@@ -121,11 +152,20 @@ def run(args) -> int:
 
 
 def _page(args, stack, nodes, result: Simulation, strict_affinity: bool) -> str:
-    """The HTML page: the run, its nodes by node group, the IPAM settings it
-    used and the forecast of the stack's declared load."""
+    """The HTML page: the run, its nodes by node group, the IPAM settings and
+    reservations it used and the forecast of the stack's declared load."""
     groups = NodeGroups(stack.cluster.node_groups)
-    ipam = IpamShown(strict_affinity, stack.cluster.max_blocks_per_host,
-                     "--strict-affinity" if args.strict_affinity else f"stack {stack.name}")
+    allocator = stack.allocator
+    if strict_affinity and not allocator.strict_affinity:
+        source = "strictAffinity from --strict-affinity"
+    elif allocator.origin == ORIGIN_DECLARED:
+        source = f"calico-ipam:ipamConfig of stack {stack.name}"
+    elif allocator.origin == ORIGIN_LIVE:
+        source = f"IPAMConfig of {allocator.source}"
+    else:
+        source = "Calico's defaults: no IPAMConfig declared or read"
+    ipam = IpamShown(strict_affinity, allocator.max_blocks_per_host, source)
     return simulation_page(result, stack, nodes=[(n, groups.group_of(n, labels))
                                                  for n, labels in nodes],
-                           ipam=ipam, forecast=forecast(stack))
+                           ipam=ipam, forecast=forecast(stack),
+                           reservations=reservations_of(allocator.reserved))

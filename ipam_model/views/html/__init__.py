@@ -16,10 +16,10 @@ plan). Inline CSS, SVG and script; the page requests nothing.
 """
 from __future__ import annotations
 
-from .model import IpamShown, Page, Reservation
+from .model import IpamShown, Page, Reservation, reservations_of
 from .nodes import NodeGroups
 from .page import render_page
 from .simulation import simulation_model, simulation_page
 
 __all__ = ["IpamShown", "NodeGroups", "Page", "Reservation", "render_page",
-           "simulation_model", "simulation_page"]
+           "reservations_of", "simulation_model", "simulation_page"]

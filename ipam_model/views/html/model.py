@@ -9,9 +9,10 @@ the builders: they are drawn whenever a caller passes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from ...core.cidr import Cidr, parse_cidr
+from ...core.ipreservation import ReservedCidr
 from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, frozen_map
 from ...plan.model import Action
 from ..utilisation import Utilisation
@@ -35,6 +36,15 @@ class Reservation:
                 raise ValueError(f"reservation {self.name}: {text!r} is not a CIDR")
             out.append(cidr)
         return tuple(out)
+
+
+def reservations_of(reserved: Iterable[ReservedCidr]) -> tuple[Reservation, ...]:
+    """The allocator's reserved networks (``AllocatorSettings.reserved``), one
+    Reservation per IPReservation, in the order they come."""
+    by_name: dict[str, list[str]] = {}
+    for r in reserved:
+        by_name.setdefault(r.reservation, []).append(r.cidr.text)
+    return tuple(Reservation(name, tuple(cidrs)) for name, cidrs in by_name.items())
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The block cells are the run's ``blocks`` (``simulate --format json``): the
 same CIDR, node (the ``host:`` affinity), allocated count and size
-(allocated + free). Pods per namespace, borrowed and tunnel addresses come
+(allocated + free + reserved). Pods per namespace, borrowed and tunnel addresses come
 from the run's pods and tunnels; the forecast, when given, is the stack's
 declared load (its node groups and ``expectedPods``), which may differ from
 the run's ``--nodes``/``--pods``.
@@ -88,7 +88,7 @@ def block_cells(result: Simulation) -> dict[str, list[BlockCell]]:
         node = b.affinity[len("host:"):] if b.affinity and b.affinity.startswith("host:") else None
         mine = tunnels.get(key, ())
         out.setdefault(b.pool, []).append(BlockCell(
-            cidr=b.cidr, first=parse_cidr(b.cidr).first, size=b.allocated + b.free,
+            cidr=b.cidr, first=parse_cidr(b.cidr).first, size=b.allocated + b.free + b.reserved,
             allocated=b.allocated, node=node, affinity=b.affinity,
             pods=dict(pods.get(key, {})), borrowed=borrowed[key], tunnels=len(mine),
             tunnel_text=", ".join(mine)))

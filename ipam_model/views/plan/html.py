@@ -7,6 +7,7 @@ for the forecast and node groups, ``PlanView.stack``.
 from __future__ import annotations
 
 from ...rules.forecast import forecast
+from ..html.model import Reservation
 from ..html.plan import plan_page
 from .view import PlanView
 
@@ -20,4 +21,7 @@ def render(view: PlanView) -> str:
     return plan_page(view.plan, view.live, title=view.title,
                      summary=[line for line in (view.summary, view.refusal) if line],
                      stack=view.stack,
-                     forecast=forecast(view.stack) if view.stack is not None else None)
+                     forecast=forecast(view.stack) if view.stack is not None else None,
+                     # the live IPReservations: what the live blocks are reserved by
+                     reservations=[Reservation(r.name, r.spec.reserved_cidrs)
+                                   for r in view.live.reservations.values()])

@@ -6,11 +6,15 @@ Terraform's (+, ~, -/+, -); gates and migrations sit next to their pool.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fake_kube_api import api, no_real_backoff, write_kubeconfig  # noqa: F401  (fixtures)
 from html_helpers import block_cells, parse, plan_every_change, run_cli
 
 from ipam_model.core.cidr import ContainingIndex, parse_cidr
+from ipam_model.core.ipreservation import ReservationSpec
+from ipam_model.core.live_state import LiveReservation
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import drift_plan
 from ipam_model.views.html.plan import plan_model
@@ -138,3 +142,13 @@ def test_the_html_plan_needs_the_live_state():
     _, _, plan = plan_every_change()
     with pytest.raises(ValueError, match="live="):
         render(PlanView(plan), "html")
+
+
+def test_the_live_reservations_are_marked_on_the_live_blocks():
+    declared, live, plan = plan_every_change()
+    live = dataclasses.replace(live, reservations={
+        "gateways": LiveReservation("gateways", ReservationSpec(("10.20.0.0/30",)))})
+    page = render(PlanView(plan, live=live, stack=declared), "html")
+    cells = {c.get("data-cidr"): c for c in parse(page).iter() if c.get("data-cidr")}
+    assert cells["10.20.0.0/26"].get("data-reserved").startswith("4 of 64 addresses (gateways ")
+    assert not any(c.get("data-reserved") for k, c in cells.items() if k != "10.20.0.0/26")

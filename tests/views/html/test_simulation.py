@@ -106,8 +106,26 @@ def test_the_forecast_ipam_settings_and_node_groups_are_on_the_page(capsys):
            "20)" in page
     for group in ("general-a", "general-b", "gpu"):
         assert f"<b>{group}</b>" in page
+    assert "(calico-ipam:ipamConfig of stack prod)" in page
     _, strict = both(capsys, RUNS["dev-strict"])
-    assert "strictAffinity true" in strict and "(--strict-affinity)" in strict
+    assert "strictAffinity true" in strict and "(strictAffinity from --strict-affinity)" in strict
+
+
+def test_the_stacks_reservations_are_marked_and_counted(capsys):
+    """stacks/Pulumi.prod.yaml reserves 10.129.16.0/29 (payments-gateways): the
+    block holding it is marked, its size counts the reserved addresses as
+    ``simulate --format json`` does (allocated + free + reserved), and the
+    pool's bar has a reserved share."""
+    data, page = both(capsys, RUNS["prod"])
+    held = [b for b in data["blocks"] if b["reserved"]]
+    assert held and all(b["pool"].startswith("prod-payments") for b in held)
+    cells = {c.get("data-cidr"): c for c in parse(page).iter() if c.get("data-cidr")}
+    for b in held:
+        size = b["allocated"] + b["free"] + b["reserved"]
+        assert int(cells[b["cidr"]].get("data-size")) == size
+        assert cells[b["cidr"]].get("data-reserved").startswith(
+            f"{b['reserved']} of {size} addresses (payments-gateways ")
+    assert page.count('class="r">reserved 8 (&lt;1%)') == 2  # payments v4 and v6
 
 
 def test_refused_allocations_are_listed_with_calicos_message(capsys):
