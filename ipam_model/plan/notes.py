@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
-from ..core.rules import E, Rule, Scope, W
+from ..core.rules import Help, Rule, Scope, W
 from ..core.words import plural
 from ..rules.overlap import live_overlap_findings
 from .model import UnmanagedPool
@@ -19,11 +19,22 @@ from .pools import CIP606, CIP607
 
 CIP610 = Rule("CIP610", "blocks-outside-pools", W,
               "Live IPAM blocks lie outside every pool (orphaned allocations).",
-              scope=Scope.LIVE)
-CIP612 = Rule("CIP612", "calico-api-mismatch", E,
+              scope=Scope.LIVE,
+              help=Help("IPAM blocks outside every pool are left from deleted or changed pools; "
+                        "their addresses are still allocated and can collide with a new pool.",
+                        "Find them with `calicoctl ipam check`, and release leaked addresses "
+                        "with `calicoctl ipam release` once their pods are gone."))
+CIP612 = Rule("CIP612", "calico-api-mismatch", W,
               "The stack's calicoApi is not the IPPool API the cluster serves: pulumi up would "
               "fail, or bypass Calico's validation.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("With projectcalico.org/v3 against a cluster without the Calico API "
+                        "server pulumi up fails; with crd.projectcalico.org/v1 against one "
+                        "that serves v3, writes bypass Calico's validation or fail. A warning "
+                        "while that is possible; an error when the cluster was read and "
+                        "refused projectcalico.org/v3, so pulumi up would certainly fail.",
+                        "Set `calico-ipam:cluster.calicoApi` to the API the cluster serves (a "
+                        "calico-ipam snapshot records it)."))
 
 
 _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
@@ -43,7 +54,12 @@ def unmanaged_notes(stack: Stack, unmanaged: tuple[UnmanagedPool, ...]) -> list[
 
 
 def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
-    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves."""
+    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves.
+
+    A warning (the rule's severity) when pulumi up may fail or would write
+    around Calico's validation; an error only when it would certainly fail: the
+    reader asked the cluster for projectcalico.org/v3 and was refused.
+    """
     declared, served = stack.cluster.calico_api, live.calico_api
     if declared == served:
         return []
@@ -54,19 +70,19 @@ def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
             f"stack {stack.name} applies IPPools as {API_V3}, but the cluster ({live.source}) "
             f"serves only {API_CRD_V1} (no Calico API server): pulumi up would fail with \"no "
             f"matches for kind IPPool in version {API_V3}\". Set calicoApi: {API_CRD_V1}, or "
-            "install the Calico API server"), None
+            "install the Calico API server"), Severity.ERROR
     elif declared == API_V3:
         message, severity = (
             f"the pools in {live.source} are {served} objects while stack {stack.name} applies "
             f"{API_V3}: if the cluster has no Calico API server, pulumi up will fail with \"no "
             f"matches for kind IPPool in version {API_V3}\"; a `calico-ipam snapshot` of the "
-            "cluster tells which API it serves"), Severity.WARNING
+            "cluster tells which API it serves"), None
     else:
         message, severity = (
             f"stack {stack.name} applies IPPools as {API_CRD_V1}, but {live.source} serves "
             f"{API_V3}: writes to {API_CRD_V1} bypass the Calico API server's validation and "
             f"defaulting, and clusters on native {API_V3} CRDs have no {API_CRD_V1} IPPools at "
-            f"all. Set calicoApi: {API_V3}"), Severity.WARNING
+            f"all. Set calicoApi: {API_V3}"), None
     return [CIP612.finding(message, subject, where, stack=stack.name,
                                    severity=severity)]
 

@@ -24,16 +24,25 @@ from ..core.live_state import (
     LiveState,
 )
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import I, Rule, Scope
+from ..core.rules import Help, I, Rule, Scope
 from .compare import declared_metadata, owned, spec_changes
 from .model import Action, PoolChange, UnmanagedPool
 
 CIP606 = Rule("CIP606", "unowned-pool", I,
               "A live pool this stack does not own is listed, never modified.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Pools of other stacks, made by hand or by other tools are not this "
+                        "stack's to change; they are listed so that their usage and overlaps "
+                        "stay visible.",
+                        "Nothing to fix; declare the pool here (calico-ipam import) to manage "
+                        "it."))
 CIP607 = Rule("CIP607", "operator-managed-pool", I,
               "A pool managed by the Tigera operator is never modified.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("The Tigera operator reconciles the pools of its Installation resource "
+                        "and undoes any other change.",
+                        "Change the pool in the operator's Installation resource, or stop the "
+                        "operator managing it before declaring it here."))
 
 
 After = Mapping[str, tuple[PoolSpec, bool]]  # pool name -> (spec, being deleted), once applied

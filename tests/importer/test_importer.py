@@ -5,19 +5,23 @@ import json
 
 import pytest
 import yaml
+from paths import DATA, ROOT
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.cli import main
-from ipam_model.core.errors import InputError
-from ipam_model.importer.build import from_live, minimal_pool
-from ipam_model.importer.files import from_manifests
 from ipam_model.cli.output import write_output
-from ipam_model.importer.files import stack_file_text
+from ipam_model.core.errors import InputError
+from ipam_model.declared.files import load_stack
+from ipam_model.importer.build import from_live, minimal_pool
+from ipam_model.importer.files import from_manifests, stack_file_text
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
-from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
-from ipam_model.declared.files import load_stack
-from paths import DATA, ROOT
+from ipam_model.views.manifests import (
+    APPLIED_SPEC_ANNOTATION,
+    render_pool,
+    render_stack,
+    to_yaml,
+)
 
 
 def write_stack_file(path, imported, notes=None):
@@ -153,7 +157,8 @@ def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
     args = ["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
             "--detailed-exitcode"]
     assert main(args) == 0
-    assert "No changes. The cluster matches stack dev." in capsys.readouterr().out
+    assert ("No changes. The cluster matches stack dev: 2 pools and 2 namespace bindings "
+            "unchanged.") in capsys.readouterr().out
     path = stacks / "Pulumi.dev.yaml"
     path.write_text(path.read_text().replace("natOutgoing: true", "natOutgoing: false", 1))
     assert main(args) == 2

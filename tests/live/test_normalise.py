@@ -9,18 +9,31 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ipam_model.live import collector, normalise, snapshot_file
-from ipam_model.core.live_state import LiveAffinity
-from ipam_model.core.errors import InputError
-from ipam_model.live.collector import LiveCollector
-from ipam_model.live.snapshot_file import RawSnapshot, load_snapshot, write_snapshot
-from ipam_model.live.normalise import (build_live_state, compute_usage, normalise_affinity,
-    normalise_block, normalise_ipam_config, normalise_namespace, normalise_pool)
-from ipam_model.core.model import API_CRD_V1, API_V3, PoolSpec
-from ipam_model.core.live_state import (OWNER_CALICO_IPAM, OWNER_OTHER, OWNER_TIGERA_OPERATOR,
-    IPAMConfig, LiveBlock, LivePool)
 from paths import DATA, ROOT
+
+from ipam_model.core.errors import InputError
+from ipam_model.core.live_state import (
+    OWNER_CALICO_IPAM,
+    OWNER_OTHER,
+    OWNER_TIGERA_OPERATOR,
+    IPAMConfig,
+    LiveAffinity,
+    LiveBlock,
+    LivePool,
+)
+from ipam_model.core.model import API_CRD_V1, API_V3, PoolSpec
+from ipam_model.live import collector, normalise, snapshot_file
+from ipam_model.live.collector import LiveCollector
+from ipam_model.live.normalise import (
+    build_live_state,
+    compute_usage,
+    normalise_affinity,
+    normalise_block,
+    normalise_ipam_config,
+    normalise_namespace,
+    normalise_pool,
+)
+from ipam_model.live.snapshot_file import RawSnapshot, load_snapshot, write_snapshot
 
 LIVE = DATA / "live"
 

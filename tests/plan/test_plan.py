@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import netaddr
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plan_helpers import V4, WEB, live, live_pool, stack, used
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.core.model import frozen_map
@@ -14,10 +16,10 @@ from ipam_model.plan.build import build_plan
 from ipam_model.plan.drift import drift
 from ipam_model.plan.migrations import propose_temporary_cidr
 from ipam_model.plan.model import BASELINE_APPLIED, BASELINE_STACK, Action
-from plan_helpers import V4, WEB, live, live_pool, stack, used
+from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION
 from ipam_model.views.plan.migration import migration_text
 from ipam_model.views.plan.safety import safety_findings
-from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION
+
 
 def test_identical_pool_with_defaults_spelled_out_is_no_change():
     s = stack({"web": {"cidr": "10.10.0.0/24"}})
@@ -323,11 +325,11 @@ def test_temporary_cidr_overlaps_nothing_and_is_first_free(taken, prefix):
 import shutil  # noqa: E402
 
 import yaml  # noqa: E402
+from paths import ROOT
 
 from ipam_model.cli import main
-from ipam_model.views.manifests import render_stack, to_yaml
 from ipam_model.declared.files import load_stack
-from paths import ROOT
+from ipam_model.views.manifests import render_stack, to_yaml
 
 DEV_STACK = ROOT / "stacks" / "Pulumi.dev.yaml"
 
@@ -367,7 +369,7 @@ def run_cli(capsys, command, stacks, snapshot, *extra):
 def test_cli_stack_edit_is_planned_not_drift(tmp_path, capsys, old, new, shown):
     stacks, snapshot = applied_dev(tmp_path)
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
-    assert code == 0 and "No changes. The cluster matches stack dev." in out
+    assert code == 0 and "No changes. The cluster matches stack dev: 2 pools" in out
     edit_stack(stacks, old, new)
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
     assert code == 2
@@ -402,8 +404,12 @@ def test_cli_edit_outside_calico_ipam_is_drift_in_plan_and_drift(tmp_path, capsy
     assert "**Drift: 1 object changed outside calico-ipam.**" in out
     code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "json")
     (item,) = json.loads(out)["resource_drift"]
-    assert item["baseline"] == "applied-spec"
-    assert item["changes"] == [{"path": "natOutgoing", "applied": True, "live": False}]
+    assert item["calico_ipam"]["baseline"] == "applied-spec"
+    assert item["calico_ipam"]["changes"] == [{"path": "natOutgoing", "applied": True,
+                                               "live": False}]
+    assert item["change"]["actions"] == ["update"]
+    assert (item["change"]["before"], item["change"]["after"]) == ({"natOutgoing": True},
+                                                                   {"natOutgoing": False})
 
 
 def test_cli_pool_without_record_plan_shows_no_drift_drift_compares_with_stack(tmp_path, capsys):
@@ -434,7 +440,7 @@ def test_cli_plan_is_refused_by_check_errors(tmp_path, capsys, old, new, rule, w
     assert f"Error: {rule} " in out and where in out
     assert "pulumi up would stop before changing anything." in out
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--format", "json")
-    assert rule in [e["rule"] for e in json.loads(out)["errors"]]
+    assert rule in [e["rule"] for e in json.loads(out)["calico_ipam"]["errors"]]
 
 
 def test_cli_plan_checks_routing_domain_against_loadable_siblings(tmp_path, capsys):

@@ -11,6 +11,7 @@ import sys
 
 from ...plan.build import build_plan
 from ...views.plan import PlanView, render
+from ..color import color_enabled
 from ..options import (
     add_stack_arguments,
     context_stacks,
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     # Siblings only feed routing-domain overlaps; one that does not load is named and skipped.
     plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption),
                       context=context_stacks(args.stacks, [stack]))
-    text = render(PlanView(plan, live=live, stack=stack), args.format)
+    view = PlanView(plan, color=args.format == "text" and not args.output
+                    and color_enabled(args),
+                    show_unchanged=args.show_unchanged, live=live, stack=stack)
+    text = render(view, args.format)
     if args.output:
         write_output(args.output, text)
     else:

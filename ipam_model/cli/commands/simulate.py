@@ -28,20 +28,26 @@ from ...core.errors import UsageError
 from ...core.model import Stack
 from ...declared.files import find_stack_file, load_stack
 from ...plan.allocator import allocator_after
-from ...rules.forecast import forecast
 from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE
+from ...rules.forecast import forecast
 from ...views.html import IpamShown, NodeGroups, reservations_of, simulation_page
-from ...views.simulation import FORMATS, Simulation
+from ...views.simulation import FORMATS, Simulation, to_json_bytes, to_text
+from ..color import style_for
 from ..options import add_cluster_arguments, add_stacks_argument, read_live
 from ..output import write_output
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
+DESCRIPTION = ("Run a model of Calico's IPAM AutoAssign over one stack's pools: which block "
+               "each node claims and which address each pod gets, as Calico would hand them "
+               "out. Exit 0 when every allocation succeeds, 1 when Calico would refuse one "
+               "(listed with Calico's message), 2 on bad input.")
 ORDER = 60
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--stack", required=True, help="stack name (stacks/Pulumi.<NAME>.yaml)")
+    parser.add_argument("--stack", metavar="NAME", required=True,
+                        help="the stack to simulate (<stacks>/Pulumi.<NAME>.yaml)")
     add_stacks_argument(parser)
     parser.add_argument("--node", action="append", default=[], metavar="NAME",
                         help="a node to simulate (repeatable)")
@@ -57,8 +63,8 @@ def add_arguments(parser) -> None:
                              "the stack declares none")
     add_cluster_arguments(parser)
     parser.add_argument("--format", choices=[*FORMATS, "html"], default="text",
-                        help="text (default), json, or html (a self-contained page: each "
-                             "pool's blocks, nodes and usage)")
+                        help="text (default: pods, tunnels and blocks as tables), json, or "
+                             "html (a self-contained page: each pool's blocks, nodes and usage)")
     parser.add_argument("--output", metavar="FILE",
                         help="write to FILE instead of standard output")
 
@@ -140,14 +146,19 @@ def run(args) -> int:
     result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
                         tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),
                         sim.pool_usage())
-    if args.format == "html":
-        text = _page(args, stack, nodes, result, sim.strict_affinity)
-    else:
-        text = FORMATS[args.format](result)
-    if args.output:
+    if args.output:  # the whole output or nothing, never coloured
+        text = (_page(args, stack, nodes, result, sim.strict_affinity) if args.format == "html"
+                else to_json_bytes(result).decode() if args.format == "json"
+                else to_text(result))
         write_output(args.output, text)
+    elif args.format == "html":
+        sys.stdout.write(_page(args, stack, nodes, result, sim.strict_affinity))
+    elif args.format == "json":  # bytes from the C encoder, straight to the stream
+        sys.stdout.flush()
+        sys.stdout.buffer.write(to_json_bytes(result))
+        sys.stdout.buffer.flush()
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(to_text(result, style_for(args)))
     return 1 if result.failures else 0
 
 

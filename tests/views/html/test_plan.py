@@ -127,7 +127,7 @@ def test_plan_output_file_and_exit_code(tmp_path, capsys):
                         "--format", "html", "--output", str(target), "--detailed-exitcode")
     assert (code, out) == (0, "")
     page = target.read_text(encoding="utf-8")
-    assert "No changes. The cluster matches stack dev." in page
+    assert "No changes. The cluster matches stack dev: 2 pools (2 in use)" in page
 
 
 def test_drift_mode_draws_the_live_pools_and_their_drift():
