@@ -317,8 +317,22 @@ def _kubeconfig_file_config(paths: list[str], context: str | None) -> ClusterCon
         problem = _first_line(exc, scrub)
     if problem is not None:
         raise InputError(f"not a usable kubeconfig: {problem}", file=shown)
+    _check_tls_files(config)
     where = f"context {config.context_name}" if config.context_name else path
     return ClusterConfig(config, where, scrub, shown)
+
+
+def _check_tls_files(config: Any) -> None:
+    """The CA, certificate and key files the chosen context names, read once
+    through the bounded reader before ssl opens them: ssl trusts the file
+    type, so a FIFO there would block and a device would be read unbounded."""
+    named = (("certificate-authority", getattr(config.cluster, "certificate_auth", None)),
+             ("client-certificate", getattr(config.user, "client_cert", None)),
+             ("client-key", getattr(config.user, "client_key", None)))
+    for key, value in named:
+        if isinstance(value, str) and value:
+            read_input(value, limit=CREDENTIAL_BYTES,
+                       display=f"{printable_path(value)} (kubeconfig {key})")
 
 
 def _first_line(exc: BaseException, scrub: Scrubber) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 import yaml
@@ -103,3 +104,44 @@ def test_scrubber_collects_every_credential_of_the_users(tmp_path):
 
 def test_scrubber_of_an_unreadable_kubeconfig_scrubs_nothing(tmp_path):
     assert Scrubber.from_kubeconfig(str(tmp_path / "missing"))("tok-0123") == "tok-0123"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device", "oversized", "missing"])
+def test_tls_files_of_the_context_are_read_through_the_bounded_reader(tmp_path, kind):
+    """A kubeconfig's certificate-authority / client-certificate / client-key
+    name files that ssl would open blindly: a FIFO without a writer blocked
+    forever and /dev/zero was read without end. Each is now one error naming
+    the file and the kubeconfig field, before any request."""
+    target = tmp_path / "ca.crt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "directory":
+        target.mkdir()
+    elif kind == "device":
+        target = "/dev/zero"
+    elif kind == "oversized":
+        target.write_bytes(b"A" * (2 * 1024 * 1024))
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "lab",
+        "clusters": [{"name": "lab", "cluster": {"server": "https://127.0.0.1:1",
+                                                 "certificate-authority": str(target)}}],
+        "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "tok-secret-123"}}]}))
+    with pytest.raises(InputError) as err:
+        load_cluster_config(str(kubeconfig), None)
+    assert "kubeconfig certificate-authority" in err.value.location.file
+    assert "tok-secret-123" not in str(err.value)
+
+
+def test_tls_files_that_are_regular_files_are_accepted(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "lab",
+        "clusters": [{"name": "lab", "cluster": {"server": "https://127.0.0.1:1",
+                                                 "certificate-authority": "ca.crt"}}],
+        "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}]}))
+    assert load_cluster_config(str(kubeconfig), None).where == "context lab"
