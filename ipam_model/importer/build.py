@@ -16,10 +16,16 @@ from typing import Any, Iterable, Mapping
 
 from ..calico.annotations import parse_pools_annotation
 from ..calico.ippool import apply_defaults, minimal
+from ..calico.operator import CHECK_COMMAND
 from ..calico.validate import validate_pool
 from ..core.errors import InputError
 from ..core.ippool import PoolSpec
-from ..core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
+from ..core.live_state import (
+    OWNER_CALICO_IPAM,
+    OWNER_OTHER,
+    OWNER_TIGERA_OPERATOR,
+    LiveState,
+)
 from ..core.model import (
     API_CRD_V1,
     API_V3,
@@ -56,6 +62,7 @@ class Imported:
     pools: tuple[ImportedPool, ...]
     bindings: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()          # "pool x (owned by stack prod)" and the like
+    warnings: tuple[str, ...] = ()         # imported, but check this (owner unknown, ...)
     max_blocks_per_host: int = 0
     strict_affinity: bool = False
     # From a cluster or snapshot (None for manifests, which say nothing about
@@ -89,12 +96,14 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
     """Pools this stack owns plus unlabelled ones; namespaces whose pool
     annotations name only imported pools. Pools of other stacks, of the Tigera
     operator and pools being deleted are skipped (and listed)."""
-    pools, skipped = [], []
+    pools, skipped, uncertain = [], [], []
     for name, pool in sorted(live.pools.items()):
         if pool.deleting:
             skipped.append(f"pool {name} (being deleted)")
         elif pool.owner == OWNER_CALICO_IPAM and pool.owner_stack not in (stack_name, None):
             skipped.append(f"pool {name} (owned by stack {pool.owner_stack})")
+        elif pool.owner == OWNER_TIGERA_OPERATOR:
+            skipped.append(f"pool {name} (managed by the Tigera operator: {pool.owner_reason})")
         elif pool.owner not in (OWNER_CALICO_IPAM, OWNER_OTHER):
             skipped.append(f"pool {name} (managed by {pool.owner})")
         elif pool.owner == OWNER_CALICO_IPAM and pool.owner_stack is None:
@@ -102,6 +111,8 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
         else:
             pools.append(ImportedPool(name, pool.spec, dict(pool.labels),
                                       dict(pool.annotations)))
+            if not pool.owner_certain:
+                uncertain.append(f"{name} ({pool.spec.cidr})")
     names = {p.name for p in pools} | {p.spec.cidr for p in pools}
     bindings: dict[str, dict[str, list[str]]] = {}
     unannotated = set()
@@ -123,18 +134,25 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
             entry[field_name] = value
         if entry:
             bindings[ns_name] = entry
+    warnings = [_owner_warning(uncertain, live.source)] if uncertain else []
     cfg = live.ipam_config
     return Imported(live.source, live.calico_api, tuple(pools), bindings, tuple(skipped),
-                    cfg.max_blocks_per_host, cfg.strict_affinity,
+                    warnings=tuple(warnings), max_blocks_per_host=cfg.max_blocks_per_host,
+                    strict_affinity=cfg.strict_affinity,
                     live_namespaces=frozenset(live.namespaces),
                     unannotated_namespaces=frozenset(unannotated),
                     live_pools=frozenset(live.pools))
 
 
-# --------------------------------------------------------------------------- from manifests
+def _owner_warning(pools: list[str], source: str) -> str:
+    """Unlabelled pools imported from a source that lists no Installations."""
+    return (f"{'pool' if len(pools) == 1 else 'pools'} {', '.join(pools)} imported without an "
+            f"ownership label, but {source} lists no Tigera operator Installations, so "
+            f"calico-ipam cannot tell whether the operator manages "
+            f"{'it' if len(pools) == 1 else 'them'}: if {CHECK_COMMAND} prints one of these "
+            "CIDRs, the operator manages that pool; remove it from the stack")
 
 
-# --------------------------------------------------------------------------- writing
 
 
 # --------------------------------------------------------------------------- from manifests

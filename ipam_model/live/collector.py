@@ -12,6 +12,7 @@ from ..core.live_state import (
     LiveNode,
     LivePool,
     LiveState,
+    OperatorInstallation,
 )
 from ..core.model import API_CRD_V1, API_V3
 from .normalise import (
@@ -20,6 +21,7 @@ from .normalise import (
     input_error,
     normalise_affinity,
     normalise_block,
+    normalise_installation,
     normalise_ipam_config,
     normalise_namespace,
     normalise_node,
@@ -28,19 +30,25 @@ from .normalise import (
 )
 
 # kind -> the attribute of a collector it feeds. IPAMConfiguration is the
-# projectcalico.org/v3 name of IPAMConfig (calico-ipam-allocation.md §1.3).
+# projectcalico.org/v3 name of IPAMConfig (calico-ipam-allocation.md §1.3);
+# Installation is the Tigera operator's (operator.tigera.io/v1), read to tell
+# which pools the operator manages.
 SUPPORTED_KINDS = {
     "IPPool": "pools", "Namespace": "namespaces", "Node": "nodes", "IPAMBlock": "blocks",
     "BlockAffinity": "affinities", "IPAMConfig": "ipam_configs",
-    "IPAMConfiguration": "ipam_configs",
+    "IPAMConfiguration": "ipam_configs", "Installation": "installations",
 }
+INSTALLATION = "Installation"
 
 
 class LiveCollector:
     """Normalises raw objects one at a time; ``result()`` builds the LiveState.
 
     ``start(kind)`` forgets what was collected of that kind, so a reader that
-    restarts a list (410 Gone, a retry) never keeps half of an old listing.
+    restarts a list (410 Gone, a retry) never keeps half of an old listing,
+    and records that the kind was listed (an empty list says "none"; a kind
+    never listed says nothing). ``skip(kind, why)`` undoes that for a list
+    that could not be read.
     """
 
     def __init__(self) -> None:
@@ -50,6 +58,8 @@ class LiveCollector:
         self.blocks: list[LiveBlock] = []
         self.affinities: list[LiveAffinity] = []
         self.ipam_configs: dict[str, IPAMConfig] = {}
+        self.installations: dict[str, OperatorInstallation] = {}
+        self.listed: set[str] = set()
         self.notes: list[str] = []
         self._ignored: Counter = Counter()
         self.pool_api: str | None = None
@@ -58,6 +68,17 @@ class LiveCollector:
         attr = SUPPORTED_KINDS[kind]
         value = getattr(self, attr)
         value.clear()
+        self.listed.add(kind)
+
+    def skip(self, kind: str, why: str) -> None:
+        """A list that could not be read (an optional kind): nothing of it is kept."""
+        getattr(self, SUPPORTED_KINDS[kind]).clear()
+        self.listed.discard(kind)
+        self.notes.append(f"{kind} objects were not read: {why}")
+
+    def mark_listed(self, kinds) -> None:
+        """Kinds a snapshot's header says were listed (its ``counts``)."""
+        self.listed.update(k for k in kinds if k in SUPPORTED_KINDS)
 
     def add(self, obj: Any, file: str | None = None, where: Where = ()) -> None:
         if not isinstance(obj, dict):
@@ -89,6 +110,9 @@ class LiveCollector:
             aff = normalise_affinity(obj, file, where)
             if aff is not None:
                 self.affinities.append(aff)
+        elif kind == INSTALLATION:
+            inst = normalise_installation(obj, file, where)
+            self.installations[inst.name] = inst
         else:
             name = object_name(obj, file, where)
             self.ipam_configs[name] = normalise_ipam_config(obj, file, where)
@@ -102,8 +126,13 @@ class LiveCollector:
     def result(self, source: str, calico_api: str | None = None) -> LiveState:
         # IPAMConfig is a singleton named "default"; anything else is not read by Calico.
         config = self.ipam_configs.get("default")
-        notes = [n for n in (self.ignored_note(),) if n]
+        notes = [*self.notes, *(n for n in (self.ignored_note(),) if n)]
+        # An Installation in the input answers the question even when the
+        # source never said it listed them (kubectl output holding one).
+        known = INSTALLATION in self.listed or bool(self.installations)
         return build_live_state(source, calico_api or self.pool_api or API_V3,
                                 self.pools.values(), self.namespaces.values(), self.nodes.values(),
                                 self.blocks, self.affinities, config, notes,
-                                calico_api_inferred=calico_api is None)
+                                calico_api_inferred=calico_api is None,
+                                installations=tuple(self.installations.values()) if known
+                                else None)

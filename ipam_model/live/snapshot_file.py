@@ -19,7 +19,8 @@ from .normalise import Where
 SNAPSHOT_KIND = "CalicoIpamSnapshot"
 SNAPSHOT_VERSION = 1
 # Writing order of a snapshot; also the kinds the cluster reader lists.
-KIND_ORDER = ("IPPool", "IPAMConfig", "Namespace", "Node", "BlockAffinity", "IPAMBlock")
+KIND_ORDER = ("IPPool", "Installation", "IPAMConfig", "Namespace", "Node", "BlockAffinity",
+              "IPAMBlock")
 
 
 class _JsonStream:
@@ -135,10 +136,14 @@ class _JsonStream:
         return self.peek() == ""
 
 
-def _check_header(header: Mapping, file: str, where: Where) -> tuple[str | None, str | None]:
-    """(source, calicoApi) of a snapshot header; List headers give (None, None)."""
+def _check_header(header: Mapping, file: str, where: Where,
+                  collector: LiveCollector) -> tuple[str | None, str | None]:
+    """(source, calicoApi) of a snapshot header; List headers give (None, None).
+    The kinds in its ``counts`` were listed (an empty list means none exist)."""
     kind = header.get("kind")
     if kind == SNAPSHOT_KIND:
+        if isinstance(header.get("counts"), dict):
+            collector.mark_listed(header["counts"])
         if header.get("version") != SNAPSHOT_VERSION:
             raise InputError(f"unsupported {SNAPSHOT_KIND} version {header.get('version')!r} "
                              f"(this calico-ipam reads version {SNAPSHOT_VERSION})",
@@ -169,7 +174,7 @@ def _read_json(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | 
                 raise InputError("items must be a list", file=file, path=tuple(where) + ("items",))
         else:
             collector.add(header, file, where)
-        s, a = _check_header(header, file, where)
+        s, a = _check_header(header, file, where, collector)
         source, api = s or source, a or api
         doc += 1
     if doc == 0:
@@ -197,7 +202,7 @@ def _read_yaml(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | 
                                      path=tuple(where) + ("items",))
                 for i, obj in enumerate(items):
                     collector.add(obj, file, tuple(where) + ("items", i))
-                s, a = _check_header(doc, file, where)
+                s, a = _check_header(doc, file, where, collector)
                 source, api = s or source, a or api
             else:
                 collector.add(doc, file, where)
@@ -296,6 +301,14 @@ class SnapshotWriter:
             spool.seek(0)
             spool.truncate()
         self._counts[kind] = 0
+
+    def skip(self, kind: str, why: str) -> None:
+        """A kind that could not be read is left out of ``counts`` too: the
+        snapshot then says nothing about it."""
+        spool = self._spools.pop(kind, None)
+        if spool is not None:
+            spool.close()
+        self._counts.pop(kind, None)
 
     def add(self, obj: Mapping) -> None:
         kind = obj["kind"]

@@ -53,7 +53,7 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
     spaces = diff_namespaces(stack, live, pools.changes)
     after = pools_after(stack, live, pools.changes)
     found = gates(GateInputs(stack, live, pools.changes, spaces, after), allow)
-    notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, pools.unmanaged),
+    notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, live, pools.unmanaged),
              *api_version_notes(stack, live), *live_overlap_notes(stack, live),
              *orphaned_block_notes(stack, live)]
     # check reports a pool that fails Calico's rules too: keep one copy.

@@ -29,13 +29,18 @@ CIP612 = Rule("CIP612", "calico-api-mismatch", E,
 _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
 
 
-def unmanaged_notes(stack: Stack, unmanaged: tuple[UnmanagedPool, ...]) -> list[Finding]:
+def unmanaged_notes(stack: Stack, live: LiveState,
+                    unmanaged: tuple[UnmanagedPool, ...]) -> list[Finding]:
+    """CIP606/CIP607: the pools listed but never changed, with why they are not ours."""
     out = []
     for pool in unmanaged:
         note = CIP607 if pool.owner == OWNER_TIGERA_OPERATOR else CIP606
         owner = {**_OWNER_WORDS,
                  "calico-ipam": f"stack {pool.owner_stack or '(no stack label)'}"}.get(
                      pool.owner, "nobody known (no calico-ipam ownership label)")
+        current = live.pools.get(pool.name)
+        if current is not None and current.owner_reason and pool.owner != "calico-ipam":
+            owner += f" ({current.owner_reason})"
         out.append(note.finding(
             f"live pool {pool.name} ({pool.cidr}) is managed by {owner}; stack {stack.name} "
             "lists it and never changes it", f"pool/{pool.name}", stack=stack.name))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..calico.ippool import comparable
+from ..calico.operator import CHECK_COMMAND
 from ..calico.validate import validate_pool
 from ..core.cidr import parse_cidr
 from ..core.ippool import PoolSpec
@@ -24,7 +25,7 @@ from ..core.live_state import (
     LiveState,
 )
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import I, Rule, Scope
+from ..core.rules import I, Rule, Scope, W
 from .compare import declared_metadata, owned, spec_changes
 from .model import Action, PoolChange, UnmanagedPool
 
@@ -33,6 +34,10 @@ CIP606 = Rule("CIP606", "unowned-pool", I,
               scope=Scope.LIVE)
 CIP607 = Rule("CIP607", "operator-managed-pool", I,
               "A pool managed by the Tigera operator is never modified.",
+              scope=Scope.LIVE)
+CIP620 = Rule("CIP620", "pool-owner-unknown", W,
+              "The live state cannot tell whether the Tigera operator manages a pool this "
+              "stack adopts: check the operator's Installation.",
               scope=Scope.LIVE)
 
 
@@ -59,6 +64,7 @@ def diff_pools(stack: Stack, live: LiveState) -> PoolDiff:
         change, refusal = _declared_pool(stack, live, name)
         if change is not None:
             changes[name] = change
+            findings += _owner_unknown(stack, live, name)
         if refusal is not None:
             findings.append(refusal)
     unmanaged = []
@@ -97,9 +103,10 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
     if current.owner == OWNER_TIGERA_OPERATOR:
         return None, CIP607.finding(
             f"pool {name} is declared in stack {stack.name} but the live pool {name} "
-            f"({current.spec.cidr}) is managed by the Tigera operator, which reverts edits; "
-            "calico-ipam never modifies it. Change the pool in the operator's Installation "
-            "resource, or declare a pool with another name", f"pool/{name}", location,
+            f"({current.spec.cidr}) is managed by the Tigera operator ({current.owner_reason}), "
+            "which reverts edits; calico-ipam never modifies it. Change the pool in the "
+            "operator's Installation (spec.calicoNetwork.ipPools), or remove it from there "
+            "and from the cluster before declaring it here", f"pool/{name}", location,
             stack=stack.name, severity=Severity.ERROR)
     if current.owner == OWNER_CALICO_IPAM and current.owner_stack != stack.name:
         other = current.owner_stack or "(no stack label)"
@@ -121,6 +128,24 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
         action = Action.UPDATE
     return PoolChange(name, action, before, after, changes, live.usage_of(name),
                       not owned(current, stack), location), None
+
+
+def _owner_unknown(stack: Stack, live: LiveState, name: str) -> list[Finding]:
+    """CIP620: the stack adopts an unlabelled live pool, and the live state holds
+    no list of the operator's Installations to rule the operator out."""
+    current = live.pools.get(name)
+    if current is None or current.owner_certain:
+        return []
+    return [CIP620.finding(
+        f"stack {stack.name} adopts live pool {name} ({current.spec.cidr}), which has no "
+        f"ownership label, but {live.source} lists no Tigera operator Installations, so "
+        "calico-ipam cannot tell whether the operator manages it (the name decides nothing: "
+        "calico-node creates default-ipv4-ippool on manifest installs). Check with "
+        f"{CHECK_COMMAND}: if it prints {current.spec.cidr}, the operator manages the pool and "
+        "reverts calico-ipam's changes, so remove it from this stack; if the command says "
+        "the resource type is unknown, no operator runs. A calico-ipam snapshot (or kubectl "
+        "output that includes kubectl get installations.operator.tigera.io -o yaml) settles it",
+        f"pool/{name}", stack.pool_location(name), stack=stack.name)]
 
 
 def _undeclared_own_pool(stack: Stack, live: LiveState, current: LivePool) -> PoolChange:

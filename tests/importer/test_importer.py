@@ -1,22 +1,27 @@
 """import: from manifests and snapshots into stack files; round trips through render and plan."""
 from __future__ import annotations
 
+import json
 
 import pytest
 import yaml
+from paths import DATA, ROOT
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.cli import main
-from ipam_model.core.errors import InputError
-from ipam_model.importer.build import from_live, minimal_pool
-from ipam_model.importer.files import from_manifests
 from ipam_model.cli.output import write_output
-from ipam_model.importer.files import stack_file_text
+from ipam_model.core.errors import InputError
+from ipam_model.declared.files import load_stack
+from ipam_model.importer.build import from_live, minimal_pool
+from ipam_model.importer.files import from_manifests, stack_file_text
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
-from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION, render_pool, render_stack, to_yaml
-from ipam_model.declared.files import load_stack
-from paths import DATA, ROOT
+from ipam_model.views.manifests import (
+    APPLIED_SPEC_ANNOTATION,
+    render_pool,
+    render_stack,
+    to_yaml,
+)
 
 
 def write_stack_file(path, imported, notes=None):
@@ -46,16 +51,67 @@ def test_import_example_manifests_then_render_equals_them(tmp_path):
 
 
 def test_import_snapshot_then_plan_shows_no_changes(tmp_path):
+    """snapshot.json holds no Installation list: the unlabelled
+    default-ipv4-ippool is imported like any unlabelled pool (calico-node
+    creates it on manifest installs), with a warning saying how to check."""
     live = load_snapshot(str(SNAPSHOT))
     out = tmp_path / "Pulumi.dev.yaml"
     imported = from_live(live, "dev")
-    assert [p.name for p in imported.pools] == ["external-pool", "internal-pool"]
-    assert any("default-ipv4-ippool" in s for s in imported.skipped)
+    assert [p.name for p in imported.pools] == ["default-ipv4-ippool", "external-pool",
+                                                "internal-pool"]
+    assert not imported.skipped
+    assert [w.split(" imported")[0] for w in imported.warnings] == [
+        "pools default-ipv4-ippool (192.168.0.0/16), external-pool (172.16.0.0/26), "
+        "internal-pool (192.169.0.0/24)"]
+    assert "kubectl get installations.operator.tigera.io default" in imported.warnings[0]
     assert imported.bindings == {"external-ns": {"ipv4Pools": ["external-pool"]},
                                  "internal-ns": {"ipv4Pools": ["internal-pool"]}}
     write_stack_file(out, imported)
     plan = build_plan(load_stack(out, "dev"), live)
     assert not plan.has_changes and not plan.errors
+    assert [f.subject for f in plan.findings if f.rule == "CIP620"] == [
+        "pool/default-ipv4-ippool", "pool/external-pool", "pool/internal-pool"]
+
+
+def _with_installation(tmp_path, cidrs):
+    inst = {"apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+            "metadata": {"name": "default"},
+            "spec": {"calicoNetwork": {"ipPools": [{"cidr": c} for c in cidrs]}}}
+    extra = tmp_path / "installation.json"
+    extra.write_text(json.dumps({"kind": "List", "items": [inst]}))
+    return load_snapshot([str(SNAPSHOT), str(extra)])
+
+
+def test_import_skips_the_pool_an_installation_declares(tmp_path):
+    imported = from_live(_with_installation(tmp_path, ["192.168.0.0/16"]), "dev")
+    assert [p.name for p in imported.pools] == ["external-pool", "internal-pool"]
+    assert imported.skipped == (
+        "pool default-ipv4-ippool (managed by the Tigera operator: the Installation default "
+        "lists 192.168.0.0/16 under spec.calicoNetwork.ipPools)",)
+    assert not imported.warnings
+
+
+def test_manifest_install_cluster_imports_its_only_pool_and_plan_accepts_it(tmp_path):
+    """A manifest install (no operator: the Installation list is empty): its only
+    pool, calico-node's default-ipv4-ippool, is imported, and declaring it gives
+    neither CIP607 nor advice about an Installation that does not exist."""
+    pool = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+            "metadata": {"name": "default-ipv4-ippool"},
+            "spec": {"cidr": "192.168.0.0/16", "blockSize": 26, "ipipMode": "Always",
+                     "natOutgoing": True, "nodeSelector": "all()"}}
+    snap = tmp_path / "kubespray.json"
+    snap.write_text(json.dumps({"kind": "CalicoIpamSnapshot", "version": 1,
+                                "calicoApi": "crd.projectcalico.org/v1",
+                                "counts": {"IPPool": 1, "Installation": 0}, "items": [pool]}))
+    live = load_snapshot(str(snap))
+    imported = from_live(live, "prod")
+    assert [p.name for p in imported.pools] == ["default-ipv4-ippool"]
+    assert not imported.skipped and not imported.warnings
+    out = tmp_path / "Pulumi.prod.yaml"
+    write_stack_file(out, imported)
+    plan = build_plan(load_stack(out, "prod"), live)
+    assert not plan.has_changes and not plan.errors
+    assert not [f for f in plan.findings if "Installation" in f.message]
 
 
 def test_existing_file_keeps_comments_and_other_keys(tmp_path):

@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import netaddr
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plan_helpers import V4, WEB, live, live_pool, stack, used
 
 from ipam_model.calico.validate import apply_defaults
 from ipam_model.core.model import frozen_map
@@ -14,10 +16,10 @@ from ipam_model.plan.build import build_plan
 from ipam_model.plan.drift import drift
 from ipam_model.plan.migrations import propose_temporary_cidr
 from ipam_model.plan.model import BASELINE_APPLIED, BASELINE_STACK, Action
-from plan_helpers import V4, WEB, live, live_pool, stack, used
+from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION
 from ipam_model.views.plan.migration import migration_text
 from ipam_model.views.plan.safety import safety_findings
-from ipam_model.views.manifests import APPLIED_SPEC_ANNOTATION
+
 
 def test_identical_pool_with_defaults_spelled_out_is_no_change():
     s = stack({"web": {"cidr": "10.10.0.0/24"}})
@@ -323,11 +325,11 @@ def test_temporary_cidr_overlaps_nothing_and_is_first_free(taken, prefix):
 import shutil  # noqa: E402
 
 import yaml  # noqa: E402
+from paths import ROOT
 
 from ipam_model.cli import main
-from ipam_model.views.manifests import render_stack, to_yaml
 from ipam_model.declared.files import load_stack
-from paths import ROOT
+from ipam_model.views.manifests import render_stack, to_yaml
 
 DEV_STACK = ROOT / "stacks" / "Pulumi.dev.yaml"
 

@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
           f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")
     for note in imported.skipped:
         print(f"  skipped {note}", file=sys.stderr)
+    for note in imported.warnings:
+        print(f"  warning: {note}", file=sys.stderr)
     for note in notes:
         print(f"  {note}", file=sys.stderr)
     if getattr(args, "manifests", None):

@@ -1,5 +1,6 @@
 """The oracle: the naive scan and the fast Simulator agree on every allocation."""
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ipam_model.calico.ipam.naive import NaiveSimulator
 from ipam_model.calico.ipam.results import PodAllocation

@@ -1,6 +1,7 @@
 """The Calico AutoAssign model: claim order, borrowing, limits, release, tunnels, fork."""
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ipam_model.calico.ipam.chooser import NamespaceInfo
 from ipam_model.calico.ipam.results import AllocationFailure, PodAllocation

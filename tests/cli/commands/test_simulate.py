@@ -7,6 +7,7 @@ import pytest
 def run_command(argv):
     """The simulate command alone (other commands' modules play no part)."""
     import argparse
+
     from ipam_model.cli.commands import simulate as command
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
