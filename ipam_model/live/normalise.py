@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
+from ..calico.legacy import convert_v1_fields
 from ..calico.operator import installation_claim, marker
 from ..core.cidr import ContainingIndex, parse_cidr
 from ..core.errors import InputError
@@ -191,10 +192,12 @@ def claim_by_operator(pool: LivePool, installations: Sequence[OperatorInstallati
 
 def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -> PoolSpec:
     """An IPPoolSpec with Calico's read-time defaults applied (clientv3
-    convertIpPoolFromStorage, calico-ippool-rules.md §1)."""
+    convertIpPoolFromStorage, calico-ippool-rules.md §1), the APIv1 leftovers
+    ``ipip``/``nat-outgoing`` converted as Calico's CRD reader does
+    (``calico.legacy``)."""
     spec = _mapping(spec, "spec", file, where)
     try:
-        return read_spec(spec)
+        return read_spec(convert_v1_fields(spec)[0])
     except FieldError as exc:
         raise input_error(str(exc), file, tuple(where) + ("spec",) + exc.path) from None
 

@@ -599,3 +599,38 @@ def test_block_with_corrupt_allocation_names_the_ordinal(bad, message):
                                            "attributes": [{"secondary": {"namespace": "a"}}]}}
     with pytest.raises(InputError, match=message):
         normalise.normalise_block(block, "snap.json", ("items", 3))
+
+
+def test_stored_legacy_v1_fields_are_read_as_calico_reads_them():
+    """A crd.projectcalico.org/v1 pool stored with the APIv1 fields (written
+    before v3.32 with kubectl): Calico's CRD reader converts them
+    (libcalico-go v3.31.7 backend/k8s/resources/ippool.go:58-86)."""
+    pool = normalise_pool(v1_pool(spec={"cidr": "10.20.0.0/16", "ipipMode": "Never",
+                                        "ipip": {"enabled": True, "mode": "cross-subnet"},
+                                        "nat-outgoing": True}))
+    assert (pool.spec.ipip_mode, pool.spec.nat_outgoing) == ("CrossSubnet", True)
+    with pytest.raises(InputError, match=r"spec\.ipip: ipip must be a mapping"):
+        normalise_pool(v1_pool(spec={"cidr": "10.20.0.0/16", "ipip": "yes"}))
+
+
+def test_status_condition_allocatable_false_is_read():
+    """kube-controllers marks an overlapping pool Allocatable=False
+    (pool_controller.go:280-293); Calico's pool list then skips it
+    (lib/clientv3/client.go:221-239)."""
+    obj = v1_pool(spec={"cidr": "10.20.0.0/16"})
+    obj["status"] = {"conditions": [
+        {"type": "Allocatable", "status": "False", "reason": "CIDROverlap",
+         "message": "CIDR overlaps another pool; disabled to prevent IP allocation conflicts."}]}
+    assert normalise_pool(obj).not_allocatable == (
+        "CIDROverlap", "CIDR overlaps another pool; disabled to prevent IP allocation conflicts.")
+    obj["status"]["conditions"][0]["status"] = "True"
+    assert normalise_pool(obj).not_allocatable is None
+    obj["status"] = {"conditions": {"type": "Allocatable"}}
+    with pytest.raises(InputError, match=r"status\.conditions must be a list"):
+        normalise_pool(obj)
+
+
+def test_non_canonical_stored_cidr_is_kept_for_the_plan():
+    pool = normalise_pool(v1_pool(spec={"cidr": "FD00:0:0:0::/120"}))
+    assert (pool.spec.cidr, pool.stored_cidr) == ("fd00::/120", "FD00:0:0:0::/120")
+    assert normalise_pool(v1_pool(spec={"cidr": "fd00::/120"})).stored_cidr is None
