@@ -35,6 +35,10 @@ CIP606 = Rule("CIP606", "unowned-pool", I,
 CIP607 = Rule("CIP607", "operator-managed-pool", I,
               "A pool managed by the Tigera operator is never modified.",
               scope=Scope.LIVE)
+CIP624 = Rule("CIP624", "stored-cidr-not-canonical", W,
+              "A live pool stores its CIDR in a non-canonical form: the CRD refuses the "
+              "canonical text as a CIDR change, so the pool must be replaced.",
+              scope=Scope.LIVE)
 CIP620 = Rule("CIP620", "pool-owner-unknown", W,
               "The live state cannot tell whether the Tigera operator manages a pool this "
               "stack adopts: check the operator's Installation.",
@@ -65,6 +69,7 @@ def diff_pools(stack: Stack, live: LiveState) -> PoolDiff:
         if change is not None:
             changes[name] = change
             findings += _owner_unknown(stack, live, name)
+            findings += _stored_cidr(stack, live, name)
         if refusal is not None:
             findings.append(refusal)
     unmanaged = []
@@ -116,6 +121,11 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
             "pool: rename it here or remove it from one stack", f"pool/{name}", location,
             stack=stack.name, severity=Severity.ERROR)
     before = comparable(current.spec)
+    if current.stored_cidr is not None:
+        # Stored as "FD00:0:0:0::/120": render sends the canonical text, and the
+        # CRD's rule "self == oldSelf" compares text, so the apply is refused
+        # ("CIDR cannot be changed"): a replacement, however equal the networks.
+        before["cidr"] = current.stored_cidr
     meta_before, meta_after = declared_metadata(pool, current)
     if meta_after:
         before, after = {**before, **meta_before}, {**after, **meta_after}
@@ -146,6 +156,21 @@ def _owner_unknown(stack: Stack, live: LiveState, name: str) -> list[Finding]:
         "the resource type is unknown, no operator runs. A calico-ipam snapshot (or kubectl "
         "output that includes kubectl get installations.operator.tigera.io -o yaml) settles it",
         f"pool/{name}", stack.pool_location(name), stack=stack.name)]
+
+
+def _stored_cidr(stack: Stack, live: LiveState, name: str) -> list[Finding]:
+    """CIP624: the live pool's CIDR text is not what Calico writes (it bypassed
+    the API server's normalisation: clientv3 ippool.go validateAndSetDefaults)."""
+    current = live.pools.get(name)
+    if current is None or current.stored_cidr is None:
+        return []
+    return [CIP624.finding(
+        f"live pool {name} stores its CIDR as {current.stored_cidr!r}, not in the canonical "
+        f"form {current.spec.cidr} that Calico's API server writes and calico-ipam renders; "
+        "the IPPool CRD's rule \"self == oldSelf\" compares the text, so applying "
+        f"{current.spec.cidr} is refused (\"CIDR cannot be changed; follow IP pool migration "
+        "guide to avoid corruption.\"): the plan replaces the pool", f"pool/{name}",
+        stack.pool_location(name, "cidr"), stack=stack.name)]
 
 
 def _undeclared_own_pool(stack: Stack, live: LiveState, current: LivePool) -> PoolChange:
