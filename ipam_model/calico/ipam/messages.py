@@ -8,6 +8,10 @@ from typing import Sequence
 MSG_NO_QUALIFIED_POOL = "cannot find a qualified ippool"
 MSG_BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
 MSG_STRICT = "No more free affine blocks and strict affinity enabled"
+# AssignIP (the ipAddrs annotation): ipam.go:978 (its trailing newline left out),
+# and allocationBlock.assign (ipam_block.go).
+MSG_NOT_IN_POOL = "The provided IP address is not in a configured pool"
+MSG_ALREADY_ASSIGNED = "Address already assigned in block"
 
 
 def msg_pool_not_enabled(cidr: str) -> str:
@@ -39,3 +43,11 @@ def msg_bad_pool_entry(entry: str) -> str:
 def msg_wrong_family(network: str, version: int) -> str:
     """ResolvePools: a pool of the other address family."""
     return f'"{network}" isn\'t a IPv{version} address'
+
+
+def msg_affinity_mismatch(block: str, affinity: str | None) -> str:
+    """allocationBlock.assign with strict affinity: another node's block, or one
+    without affinity."""
+    if affinity is None:
+        return f"Attempt to assign from block {block} with no affinity"
+    return "Block host affinity does not match"
