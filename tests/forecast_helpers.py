@@ -1,13 +1,6 @@
 """Small stacks for the forecast tests (one pool, one node group, one namespace)."""
-from ipam_model.core.model import (
-    Binding,
-    ClusterSettings,
-    NodeGroup,
-    Pool,
-    PoolSpec,
-    Stack,
-    frozen_map,
-)
+from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
+    frozen_map)
 
 
 def make_stack(cidr="172.16.0.0/26", bs=29, nodes=10, expected=10, strict=False,

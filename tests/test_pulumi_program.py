@@ -20,8 +20,8 @@ import pulumi
 import pytest
 import yaml
 
-from ipam_model.declared.files import load_stack
 from ipam_model.views.manifests import render_stack
+from ipam_model.declared.files import load_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -348,8 +348,8 @@ def test_cross_stack_overlap_in_the_routing_domain_is_refused():
 
 def _live_dev(block_size: int = 29, extra_pools=(), blocks=()):
     """A live cluster for dev: its pools as rendered (owned by stack dev), namespaces present."""
-    from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveNamespace, LivePool
     from ipam_model.live.normalise import build_live_state
+    from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveNamespace, LivePool
 
     stack = load_stack(STACKS / "Pulumi.dev.yaml")
     labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}

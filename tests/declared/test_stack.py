@@ -1,18 +1,14 @@
 """The bundled stacks and the stack builder shared by the CLI and Pulumi."""
 from __future__ import annotations
 
+
 import pytest
-from paths import ROOT
 
 from ipam_model.core.errors import InputError, UsageError
 from ipam_model.core.model import API_V3
+from ipam_model.declared.files import find_stack_file, list_stack_files, load_stack, load_stacks
 from ipam_model.declared.build import stack_from_config
-from ipam_model.declared.files import (
-    find_stack_file,
-    list_stack_files,
-    load_stack,
-    load_stacks,
-)
+from paths import ROOT
 
 STACKS = ROOT / "stacks"
 

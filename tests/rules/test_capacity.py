@@ -1,12 +1,13 @@
 """Capacity, first cut: each rule at its boundary."""
 from __future__ import annotations
 
-import pytest
-from paths import ROOT
 
-from ipam_model.declared.build import stack_from_config
-from ipam_model.declared.files import load_stack
+import pytest
+
 from ipam_model.rules.capacity import capacity_findings, pool_capacity, with_headroom
+from ipam_model.declared.files import load_stack
+from ipam_model.declared.build import stack_from_config
+from paths import ROOT
 
 REPO_STACKS = ROOT / "stacks"
 

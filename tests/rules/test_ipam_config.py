@@ -1,6 +1,6 @@
 """CIP510: the declared IPAMConfig must be one Calico accepts."""
-from ipam_model.declared.build import stack_from_config
 from ipam_model.rules.ipam_config import ipam_config_findings
+from ipam_model.declared.build import stack_from_config
 
 POOLS = {"a": {"cidr": "10.1.0.0/16"}}
 

@@ -17,8 +17,8 @@ from ipam_model.catalogue import rule
 from ipam_model.cli import main
 from ipam_model.core.live_state import LiveBlock
 from ipam_model.core.model import API_V3, Location, Severity, frozen_map
-from ipam_model.declared.files import load_stack
 from ipam_model.live.normalise import build_live_state
+from ipam_model.declared.files import load_stack
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
 from ipam_model.plan.build import drift_plan as drift_report

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from paths import DATA, ROOT
 
 from ipam_model.cli import main
+from paths import DATA, ROOT
 
 REPO = ROOT
 GOLDEN = DATA / "golden"

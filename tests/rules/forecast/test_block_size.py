@@ -3,14 +3,7 @@ from pathlib import Path
 
 from forecast_helpers import make_stack, rules_of
 
-from ipam_model.core.model import (
-    ClusterSettings,
-    NodeGroup,
-    Pool,
-    PoolSpec,
-    Stack,
-    frozen_map,
-)
+from ipam_model.core.model import ClusterSettings, NodeGroup, Pool, PoolSpec, Stack, frozen_map
 from ipam_model.rules.forecast import forecast, forecast_findings
 from ipam_model.rules.forecast.block_size import recommend_block_size
 

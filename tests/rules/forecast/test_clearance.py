@@ -3,22 +3,14 @@ forecast would report nothing, and it never changes the findings."""
 from pathlib import Path
 from unittest.mock import patch
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ipam_model.core.model import (
-    Binding,
-    ClusterSettings,
-    NodeGroup,
-    Pool,
-    PoolSpec,
-    Stack,
-    frozen_map,
-)
-from ipam_model.declared.files import load_stacks
 from ipam_model.rules.capacity import capacity_findings, pool_capacity
 from ipam_model.rules.forecast import build, forecast_findings
 from ipam_model.rules.forecast.clearance import clearance as prove
+from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
+    frozen_map)
+from ipam_model.declared.files import load_stacks
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 POOL_CIDRS = ["10.0.0.0/24", "10.0.1.0/27", "10.0.2.0/22", "10.0.8.0/26"]

@@ -2,18 +2,10 @@
 from unittest.mock import patch
 
 from forecast_helpers import make_stack
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ipam_model.core.model import (
-    Binding,
-    ClusterSettings,
-    NodeGroup,
-    Pool,
-    PoolSpec,
-    Stack,
-    frozen_map,
-)
+from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
+    frozen_map)
 from ipam_model.rules.forecast import forecast
 from ipam_model.rules.forecast.load import Load, first_failure
 from ipam_model.rules.forecast.more import MAX_EXTRA_NODES
