@@ -61,3 +61,16 @@ def test_schema_errors_name_file_line_and_path(tmp_path, text, where, words):
     message = str(exc.value)
     assert message.startswith(f"{path}:") and words in message
     assert where in message
+
+
+def test_a_scenario_is_bounded_like_simulate_pods(tmp_path):
+    """Each count and the sum of counts are bounded (the simulation keeps every
+    pod): a hostile scenario is refused before anything runs."""
+    path = tmp_path / "big.yaml"
+    path.write_text("pods:\n  - {namespace: web, count: 500001}\n")
+    with pytest.raises(InputError, match="pods\\[0\\].count"):
+        load_scenario(path)
+    path.write_text("pods:\n  - {namespace: web, count: 300000}\n"
+                    "  - {namespace: api, count: 300000}\n")
+    with pytest.raises(InputError, match="600,000 pods in all, more than 500,000"):
+        load_scenario(path)
