@@ -23,11 +23,11 @@ from .chooser import (
 )
 from .cni import CniConfig, PodRequest, cni_add
 from .messages import (
-    MSG_ALREADY_ASSIGNED,
     MSG_BLOCK_LIMIT,
     MSG_NOT_IN_POOL,
     MSG_STRICT,
     msg_affinity_mismatch,
+    msg_already_assigned,
     msg_exhausted,
     msg_partial,
 )
@@ -123,7 +123,7 @@ class NaiveSimulator(IpamSettings):
             raise Refused(msg_affinity_mismatch(cidr, block["affinity"]))
         ordinal = address - block["base"]
         if ordinal not in block["unallocated"]:
-            raise Refused(MSG_ALREADY_ASSIGNED)
+            raise Refused(msg_already_assigned(str(ip)))
         block["unallocated"].remove(ordinal)
         return self._keep(namespace, pod, node, cidr, str(ip), block["affinity"] != node)
 

@@ -53,11 +53,11 @@ from .chooser import (
 )
 from .cni import CniConfig, PodRequest, cni_add
 from .messages import (
-    MSG_ALREADY_ASSIGNED,
     MSG_BLOCK_LIMIT,
     MSG_NOT_IN_POOL,
     MSG_STRICT,
     msg_affinity_mismatch,
+    msg_already_assigned,
     msg_exhausted,
     msg_partial,
 )
@@ -407,7 +407,7 @@ class Simulator(IpamSettings):
         elif self.strict_affinity and block.affinity != node:
             raise Refused(msg_affinity_mismatch(block.cidr, block.affinity))
         if not block.take_at(address - block.base):
-            raise Refused(MSG_ALREADY_ASSIGNED)
+            raise Refused(msg_already_assigned(ip_text(address, version)))
         if block.allocated == block.size:
             state.mark_full(index)
         return self._record(namespace, pod, node, block, address - block.base,

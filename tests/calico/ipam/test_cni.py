@@ -126,6 +126,8 @@ ASSIGN_POOLS = [Pool("p4", PoolSpec("192.168.1.0/24", 26)),
 
 @pytest.mark.parametrize("model", MODELS)
 def test_assign_ip_like_calicos_table(model):
+    """The five entries of Calico's table, through the CNI plugin (k8s.go:730
+    prefixes "error getting IP from IPAM: ")."""
     sim = model(ASSIGN_POOLS)
     ok4 = sim.add_pod(pod("a", **{IPAM_ADDRS: '["192.168.1.0"]'}), CniConfig())
     assert [(x.ip, x.block) for x in ok4] == [("192.168.1.0", "192.168.1.0/26")]
@@ -135,7 +137,9 @@ def test_assign_ip_like_calicos_table(model):
     assert outside.message == ("error getting IP from IPAM: The provided IP address is not "
                                "in a configured pool")
     twice = sim.add_pod(pod("d", **{IPAM_ADDRS: '["192.168.1.0"]'}), CniConfig())
-    assert twice.message == "error getting IP from IPAM: Address already assigned in block"
+    # ErrorResourceAlreadyExists{Err: "Address already assigned in block", Identifier: ip}
+    assert twice.message == ("error getting IP from IPAM: resource already exists: 192.168.1.0 "
+                             "with error: Address already assigned in block")
 
 
 @pytest.mark.parametrize("model", MODELS)
