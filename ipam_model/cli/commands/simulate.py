@@ -137,7 +137,10 @@ def run(args) -> int:
     k, used = 0, {}
     for step in steps:
         if isinstance(step, ReleaseStep):
-            sim.release(step.namespace, step.name)
+            if not sim.release(step.namespace, step.name):  # CNI DEL of nothing: a no-op
+                print(f"calico-ipam simulate: note: {scenario.file}: release "
+                      f"{step.namespace}/{step.name}: no such pod holds an address at that "
+                      "point", file=sys.stderr)
             continue
         for pod in _pod_names(step, used):
             node = step.node or nodes[k % len(nodes)][0]

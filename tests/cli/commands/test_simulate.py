@@ -137,3 +137,15 @@ def test_scenario_and_flags_for_the_same_thing_are_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="--node/--nodes and the nodes of"):
         run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
                      "--node", "b"])
+
+
+def test_scenario_release_of_a_pod_that_holds_nothing_is_noted(tmp_path, capsys):
+    """CNI DEL of an unknown pod is a no-op in Calico; a scenario naming one is
+    most likely a typo, so it is said (and the run goes on)."""
+    path = _scenario(tmp_path, "nodes: [{name: node1}]\npods:\n  - {namespace: external-ns}\n"
+                               "  - {release: external-ns/external-ns-7}\n")
+    rc = run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
+                      "--format", "json"])
+    captured = capsys.readouterr()
+    assert rc == 0 and len(json.loads(captured.out)["pods"]) == 1
+    assert "release external-ns/external-ns-7: no such pod" in captured.err
