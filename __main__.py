@@ -8,9 +8,21 @@ registering any resource when there is an error finding. With
 ``calico-ipam plan``'s safety gates first (a pool with allocations replaced
 or deleted, a bound pool disabled, ...), stopping with the migration plan;
 ``CALICO_IPAM_ALLOW_DISRUPTION=<pool>[,<pool>]`` lifts the gates of the
-named pools for one run. Otherwise it
-registers exactly the objects of ``render_stack``: one IPPool custom
-resource per pool and one NamespacePatch per bound namespace.
+named pools (or ``ipamconfig/default``, ``ipreservation/<name>``) for one run.
+Otherwise it registers exactly the objects of ``render_stack``: the
+IPAMConfiguration (when ``calico-ipam:ipamConfig`` is declared), one
+IPReservation per reservation, one IPPool custom resource per pool and one
+NamespacePatch per bound namespace.
+
+Adoption: since pulumi-kubernetes 4.29.0 creating an object that exists
+fails with AlreadyExists (its CHANGELOG; the provider option
+``upsertExistingObjects`` defaults to false). With ``liveChecks`` the same
+live read that ran the gates tells which declared objects exist; each of
+them gets Pulumi's ``import`` resource option (``ipam_model.plan.adoption``),
+so ``import`` -> ``plan`` (no changes) -> ``pulumi up`` takes them over, and
+every object that does not exist keeps the AlreadyExists protection. The
+provider-wide ``upsertExistingObjects`` was not chosen: it would silently
+overwrite any same-named object, for every resource and every future run.
 
 Pools can never be deleted or replaced as a side effect: they keep a fixed
 ``metadata.name`` and a logical name derived from it, ``retain_on_delete``
@@ -31,21 +43,32 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ipam_model.rules import capacity, runner as check
-from ipam_model.views import manifests as render
 from ipam_model.core.errors import CalicoIpamError, InputError
-from ipam_model.views.plan.safety import safety_findings
-from ipam_model.core.model import (CONFIG_NAMESPACE, IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION,
-    Finding, Severity, Stack, has_errors)
+from ipam_model.core.model import (
+    CONFIG_NAMESPACE,
+    IPV4_POOLS_ANNOTATION,
+    IPV6_POOLS_ANNOTATION,
+    Finding,
+    Severity,
+    Stack,
+    has_errors,
+)
+from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.files import load_siblings
 from ipam_model.declared.files import stacks_dir as project_stacks_dir
-from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.yaml import load_yaml_file
 from ipam_model.live.kube.reader import KubeReader
+from ipam_model.plan.adoption import existing_objects
+from ipam_model.rules import capacity
+from ipam_model.rules import runner as check
+from ipam_model.views import manifests as render
+from ipam_model.views.plan.safety import safety_findings
 
 PROJECT_DIR = Path(__file__).resolve().parent
 # Calico forbids changing either field in place; see the module docstring.
 REPLACE_ON_CHANGES = ["spec.cidr", "spec.blockSize"]
+# Logical names of the singleton IPAMConfig; never change them (see pool_resource_name).
+IPAM_CONFIG_RESOURCE_NAME = "ipamconfig-default"
 FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
 PROVIDER_NAME = "calico-ipam-cluster"
 ALLOW_DISRUPTION_ENV = "CALICO_IPAM_ALLOW_DISRUPTION"
@@ -60,6 +83,11 @@ def pool_resource_name(pool_name: str) -> str:
 
 def namespace_resource_name(namespace: str) -> str:
     return f"namespace-{namespace}"
+
+
+def reservation_resource_name(name: str) -> str:
+    """The Pulumi logical name of an IPReservation (fixed, as for pools)."""
+    return f"ipreservation-{name}"
 
 
 def field_manager(stack_name: str) -> str:
@@ -99,7 +127,7 @@ def read_stack(stack_name: str) -> Stack:
     """The selected stack, from ``pulumi.Config("calico-ipam")``. InputError on schema errors."""
     config = pulumi.Config(CONFIG_NAMESPACE)
     raw: dict[str, Any] = {"pools": config.require_object("pools")}
-    for key in ("cluster", "namespaces"):
+    for key in ("cluster", "ipamConfig", "reservations", "namespaces"):
         value = config.get_object(key)
         if value is not None:
             raw[key] = value
@@ -193,24 +221,48 @@ def allowed_disruptions() -> list[str]:
 
 
 def live_safety_findings(stack: Stack, kubeconfig: str | None,
-                         context: str | None) -> list[Finding]:
-    """``calico-ipam plan``'s safety gates against the live cluster (liveChecks: true).
+                         context: str | None) -> tuple[list[Finding], frozenset[str]]:
+    """``calico-ipam plan``'s safety gates against the live cluster (liveChecks: true),
+    and the addresses of the declared objects that exist there (to adopt).
 
     Reads with the same kubeconfig and context as the provider; a failed or
     partial read raises ClusterError, so ``pulumi up`` never proceeds on a
     guess.
     """
     live = KubeReader.from_kubeconfig(kubeconfig, context).read()
-    return safety_findings(stack, live, allowed_disruptions())
+    return safety_findings(stack, live, allowed_disruptions()), existing_objects(stack, live)
 
 
-def pool_options(stack: Stack, provider: k8s.Provider) -> pulumi.ResourceOptions:
+def adopt(address: str, name: str, existing: frozenset[str]) -> str | None:
+    """The ``import_`` ID of an object that exists (its name: a cluster-scoped custom
+    resource), None for one pulumi up creates."""
+    return name if address in existing else None
+
+
+def pool_options(stack: Stack, provider: k8s.Provider, name: str = "",
+                 existing: frozenset[str] = frozenset(),
+                 depends_on: list | None = None) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(
         provider=provider,
         retain_on_delete=stack.cluster.retain_on_delete,
         protect=stack.cluster.protect,
         replace_on_changes=list(REPLACE_ON_CHANGES),
+        import_=adopt(f"ippool/{name}", name, existing),
+        depends_on=depends_on or [],
     )
+
+
+def calico_object(stack: Stack, provider: k8s.Provider, logical: str, manifest: Mapping,
+                  address: str, existing: frozenset[str], retain: bool) -> pulumi.Resource:
+    """The IPAMConfig or an IPReservation as a custom resource (protect as the stack
+    says; the IPAMConfig is always retained: deleting it would put the cluster back on
+    Calico's defaults)."""
+    metadata = manifest["metadata"]
+    return k8s.apiextensions.CustomResource(
+        logical, api_version=manifest["apiVersion"], kind=manifest["kind"], metadata=metadata,
+        spec=manifest["spec"], opts=pulumi.ResourceOptions(
+            provider=provider, retain_on_delete=retain, protect=stack.cluster.protect,
+            import_=adopt(address, metadata["name"], existing)))
 
 
 def _bound_pool_names(stack: Stack, manifest: Mapping) -> list[str]:
@@ -226,17 +278,32 @@ def _bound_pool_names(stack: Stack, manifest: Mapping) -> list[str]:
     return names
 
 
-def register_resources(stack: Stack, provider: k8s.Provider) -> dict[str, pulumi.Resource]:
-    """One resource per document of ``render_stack``, by logical name."""
+def register_resources(stack: Stack, provider: k8s.Provider,
+                       existing: frozenset[str] = frozenset()) -> dict[str, pulumi.Resource]:
+    """One resource per document of ``render_stack``, by logical name; *existing*
+    (addresses) are adopted with Pulumi's import option."""
     resources: dict[str, pulumi.Resource] = {}
     pools: dict[str, pulumi.Resource] = {}
+    governing: list[pulumi.Resource] = []  # IPAMConfig and reservations: before any pool
     for manifest in render.render_stack(stack):
         metadata = manifest["metadata"]
-        if manifest["kind"] == render.POOL_KIND:
+        if manifest["kind"] in render.IPAM_CONFIG_KINDS.values():
+            resources[IPAM_CONFIG_RESOURCE_NAME] = calico_object(
+                stack, provider, IPAM_CONFIG_RESOURCE_NAME, manifest, "ipamconfig/default",
+                existing, retain=True)
+            governing.append(resources[IPAM_CONFIG_RESOURCE_NAME])
+        elif manifest["kind"] == render.RESERVATION_KIND:
+            name = reservation_resource_name(metadata["name"])
+            resources[name] = calico_object(
+                stack, provider, name, manifest, f"ipreservation/{metadata['name']}", existing,
+                retain=stack.cluster.retain_on_delete)
+            governing.append(resources[name])
+        elif manifest["kind"] == render.POOL_KIND:
             name = pool_resource_name(metadata["name"])
             pools[metadata["name"]] = resources[name] = k8s.apiextensions.CustomResource(
                 name, api_version=manifest["apiVersion"], kind=manifest["kind"],
-                metadata=metadata, spec=manifest["spec"], opts=pool_options(stack, provider))
+                metadata=metadata, spec=manifest["spec"],
+                opts=pool_options(stack, provider, metadata["name"], existing, list(governing)))
         elif manifest["kind"] == "Namespace":
             name = namespace_resource_name(metadata["name"])
             annotations = {**metadata.get("annotations", {}),
@@ -246,7 +313,7 @@ def register_resources(stack: Stack, provider: k8s.Provider) -> dict[str, pulumi
                 name, metadata=k8s.meta.v1.ObjectMetaPatchArgs(
                     name=metadata["name"], annotations=annotations),
                 opts=pulumi.ResourceOptions(provider=provider, depends_on=depends))
-        else:  # pragma: no cover - render_stack emits only these two kinds
+        else:  # pragma: no cover - render_stack emits only these kinds
             raise ValueError(f"render_stack produced an unexpected kind {manifest['kind']!r}")
     return resources
 
@@ -289,8 +356,16 @@ def capacity_outputs(stack: Stack) -> list:
     return _plain(capacity.pool_capacity(stack))
 
 
+def reservation_outputs(stack: Stack) -> dict[str, list[str]]:
+    return {name: list(r.spec.reserved_cidrs) for name, r in sorted(stack.reservations.items())}
+
+
 def export_outputs(stack: Stack, findings: list[Finding]) -> None:
     pulumi.export("pools", pool_outputs(stack))
+    if stack.ipam_config is not None:
+        pulumi.export("ipamConfig", stack.ipam_config.to_calico())
+    if stack.reservations:
+        pulumi.export("reservations", reservation_outputs(stack))
     pulumi.export("bindings", binding_outputs(stack))
     pulumi.export("capacity", capacity_outputs(stack))
     pulumi.export("findings", {s.value: sum(1 for f in findings if f.severity is s)
@@ -305,8 +380,10 @@ def main() -> None:
         stack = read_stack(stack_name)
         findings = check.check_stack(stack, sibling_stacks(stack))
         kubeconfig, context = cluster_target(stack)
+        existing: frozenset[str] = frozenset()
         if not has_errors(findings) and stack.cluster.live_checks:
-            findings = findings + live_safety_findings(stack, kubeconfig, context)
+            gates, existing = live_safety_findings(stack, kubeconfig, context)
+            findings = findings + gates
     except CalicoIpamError as exc:
         pulumi.log.error(" ".join(filter(None, (getattr(exc, "rule", None), str(exc)))))
         raise pulumi.RunError(f"calico-ipam: stack {stack_name}: {exc}; nothing was "
@@ -314,7 +391,7 @@ def main() -> None:
     log_findings(findings)
     if has_errors(findings):
         raise refuse(stack_name, findings)
-    register_resources(stack, kubernetes_provider(stack, kubeconfig, context))
+    register_resources(stack, kubernetes_provider(stack, kubeconfig, context), existing)
     export_outputs(stack, findings)
 
 

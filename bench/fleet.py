@@ -125,7 +125,6 @@ def _stack_config(index: int, pools_per_stack: int, namespaces: int,
             {"name": "gpu", "count": 4, "maxPods": 32,
              "labels": {"topology.kubernetes.io/zone": "a", "accelerator": "nvidia"}},
         ],
-        "strictAffinity": False,
         "headroomPercent": 20,
     }
     config = {"kubernetes:context": f"fleet-{index:03d}", "calico-ipam:cluster": cluster,

@@ -55,10 +55,11 @@ def synthetic_config(pools: int, namespaces: int, groups: int, nodes: int) -> di
                                   else [names[i % pools]])
         bindings[f"team-{i:05d}"] = entry
     cluster = {"calicoApi": "projectcalico.org/v3", "serviceCidrs": ["172.20.0.0/16"],
-               "nodeCidrs": ["172.21.0.0/20"], "maxBlocksPerHost": 20, "headroomPercent": 20,
+               "nodeCidrs": ["172.21.0.0/20"], "headroomPercent": 20,
                "nodeGroups": [{"name": f"group-{g}", "count": nodes, "maxPods": 110,
                                "labels": {"zone": "abc"[g % 3]}} for g in range(groups)]}
-    return {"cluster": cluster, "pools": specs, "namespaces": bindings}
+    return {"cluster": cluster, "ipamConfig": {"maxBlocksPerHost": 20}, "pools": specs,
+            "namespaces": bindings}
 
 
 def brute_more_pods(stack, namespace: str) -> int | None:

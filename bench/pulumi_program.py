@@ -46,8 +46,7 @@ def synthetic_config(pools: int, namespaces: int, nodes: int = 0) -> dict:
     bindings = {f"team-{i:05d}": {"ipv4Pools": [names[i % pools]], "expectedPods": 20}
                 for i in range(namespaces)}
     cluster = {"calicoApi": "projectcalico.org/v3", "serviceCidrs": ["172.20.0.0/16"],
-               "nodeCidrs": ["172.21.0.0/20"],
-               "maxBlocksPerHost": 0, "headroomPercent": 20}
+               "nodeCidrs": ["172.21.0.0/20"], "headroomPercent": 20}
     if nodes:
         cluster["nodeGroups"] = [{"name": "workers", "count": nodes, "maxPods": 110}]
     return {"cluster": cluster, "pools": pool_specs, "namespaces": bindings}

@@ -15,8 +15,11 @@ Every policy delegates to ipam_model, so a pull request gets the same rules
 - ``calico-pool-annotations``: the ``cni.projectcalico.org/ipv4pools`` /
   ``ipv6pools`` annotations of each Namespace or NamespacePatch are a JSON
   list of strings. Mandatory.
-- ``calico-ipam-stack``: the stack rebuilt from its IPPool and Namespace
-  resources (what will really be applied), with the cluster facts (node
+- ``calico-ipam-stack``: the stack rebuilt from its IPPool, Namespace,
+  IPAMConfiguration/IPAMConfig and IPReservation resources (what will really
+  be applied: the IPAMConfig rules CIP510-512 and the reservation rules
+  CIP701-708 run here, and capacity leaves reserved addresses out), with the
+  cluster facts (node
   groups, service and node CIDRs, routing domain, expected pods) from the
   stack file: overlaps (including the other stacks of the routing domain),
   bindings (annotations naming pools the stack does not have) and capacity.
@@ -48,6 +51,11 @@ PACK_NAME = "calico-ipam"
 IPPOOL_TYPES = ("kubernetes:projectcalico.org/v3:IPPool",
                 "kubernetes:crd.projectcalico.org/v1:IPPool")
 NAMESPACE_TYPES = ("kubernetes:core/v1:NamespacePatch", "kubernetes:core/v1:Namespace")
+IPAM_CONFIG_TYPES = ("kubernetes:projectcalico.org/v3:IPAMConfiguration",
+                     "kubernetes:crd.projectcalico.org/v1:IPAMConfig")
+RESERVATION_TYPES = ("kubernetes:projectcalico.org/v3:IPReservation",
+                     "kubernetes:crd.projectcalico.org/v1:IPReservation")
+STACK_TYPES = IPPOOL_TYPES + NAMESPACE_TYPES + IPAM_CONFIG_TYPES + RESERVATION_TYPES
 POOL_ANNOTATIONS = (IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION)
 # The repository layout: policies/ sits next to Pulumi.yaml.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -187,7 +195,8 @@ def _stack_file_config(stack_name: str | None) -> tuple[dict, str | None]:
 def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
                          file_config: Mapping | None = None,
                          headroom_percent: int | None = None) -> Stack:
-    """The Stack the resources describe: pools from IPPools, bindings from annotations.
+    """The Stack the resources describe: pools from IPPools, bindings from annotations,
+    the IPAMConfig and the reservations from their resources.
 
     Cluster facts and each namespace's ``expectedPods``/labels come from
     *file_config* (the stack file's ``calico-ipam:*`` values) when given.
@@ -200,6 +209,8 @@ def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
         cluster["headroomPercent"] = headroom_percent
     pools: dict[str, dict] = {}
     namespaces: dict[str, dict] = {}
+    ipam_config: dict | None = None
+    reservations: dict[str, dict] = {}
     for resource in resources:
         props = _plain(resource.props)
         metadata = props.get("metadata") or {}
@@ -211,6 +222,10 @@ def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
                 entry["metadata"] = extra
             pools[name] = entry
             cluster.setdefault("calicoApi", props.get("apiVersion"))
+        elif resource.resource_type in IPAM_CONFIG_TYPES:
+            ipam_config = dict(props.get("spec") or {})
+        elif resource.resource_type in RESERVATION_TYPES and name:
+            reservations[name] = dict(props.get("spec") or {})
         elif resource.resource_type in NAMESPACE_TYPES and name:
             annotations = metadata.get("annotations") or {}
             entry = {k: v for k, v in (declared_namespaces.get(name) or {}).items()
@@ -227,6 +242,10 @@ def stack_from_resources(resources: Sequence[StackResource], stack_name: str,
             namespaces[name] = {k: v for k, v in entry.items()
                                 if k in ("expectedPods", "labels")}
     config = {"cluster": cluster, "pools": pools, "namespaces": namespaces}
+    if ipam_config is not None:
+        config["ipamConfig"] = ipam_config
+    if reservations:
+        config["reservations"] = reservations
     return stack_from_config(stack_name, config)
 
 
@@ -248,6 +267,10 @@ def stack_violations(resources: Sequence[StackResource], config: Mapping | None 
             urns[f"pool/{name}"] = resource.urn
         elif resource.resource_type in NAMESPACE_TYPES:
             urns[f"namespace/{name}"] = resource.urn
+        elif resource.resource_type in IPAM_CONFIG_TYPES:
+            urns["ipamconfig/default"] = resource.urn
+        elif resource.resource_type in RESERVATION_TYPES:
+            urns[f"reservation/{name}"] = resource.urn
     if stack_name is None:
         stack_name = next((stack_name_from_urn(r.urn) for r in resources if r.urn), None)
     file_config, file = _stack_file_config(stack_name)
@@ -285,7 +308,7 @@ def _namespace_validator(args: ResourceValidationArgs, report: ReportViolation) 
 def _stack_validator(mandatory: bool):
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         resources = [StackResource(r.resource_type, r.props, r.urn) for r in args.resources
-                     if r.resource_type in IPPOOL_TYPES + NAMESPACE_TYPES]
+                     if r.resource_type in STACK_TYPES]
         if resources:
             _report(stack_violations(resources, args.get_config() or {}), report, mandatory)
     return validate

@@ -40,6 +40,9 @@ def seed_objects(v3: bool) -> dict[str, list[dict]]:
     if v3:
         with open(DATA / "ippools-v3.yaml") as fh:
             by_path[PATHS["IPPoolV3"]] = yaml.safe_load(fh)["items"]
+    for kind in ALL_KINDS:  # an installed CRD serves its (maybe empty) list
+        if kind.group == "crd.projectcalico.org":
+            by_path.setdefault(PATHS[kind.kind], [])
     return dict(by_path)
 
 

@@ -1,17 +1,34 @@
 """Small stacks for the forecast tests (one pool, one node group, one namespace)."""
-from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
-    frozen_map)
+from ipam_model.core.model import (
+    ORIGIN_DECLARED,
+    AllocatorSettings,
+    Binding,
+    ClusterSettings,
+    IPAMConfig,
+    NodeGroup,
+    Pool,
+    PoolSpec,
+    Stack,
+    frozen_map,
+)
+
+
+def allocator(strict=False, max_blocks_per_host=0) -> AllocatorSettings:
+    """The IPAMConfig a test stack declares (calico-ipam:ipamConfig)."""
+    return AllocatorSettings(IPAMConfig(strict_affinity=strict,
+                                        max_blocks_per_host=max_blocks_per_host),
+                             ORIGIN_DECLARED)
 
 
 def make_stack(cidr="172.16.0.0/26", bs=29, nodes=10, expected=10, strict=False,
                max_pods=110, ipip="Never"):
     pool = Pool("pool-a", PoolSpec(cidr, bs, ipip_mode=ipip))
     return Stack(name="t", file=None,
-                 cluster=ClusterSettings(node_groups=(NodeGroup("w", nodes, max_pods=max_pods),),
-                                         strict_affinity=strict),
+                 cluster=ClusterSettings(node_groups=(NodeGroup("w", nodes, max_pods=max_pods),)),
                  pool_specs=frozen_map(), pool_metadata=frozen_map(),
                  pools=frozen_map({"pool-a": pool}),
-                 bindings=frozen_map({"app": Binding("app", ("pool-a",), expected_pods=expected)}))
+                 bindings=frozen_map({"app": Binding("app", ("pool-a",), expected_pods=expected)}),
+                 allocator=allocator(strict))
 
 
 def rules_of(findings, rule):

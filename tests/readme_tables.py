@@ -36,8 +36,12 @@ def config_table() -> str:
     rows += [_row(f"calico-ipam:cluster.{k}", v) for k, v in cluster.items()]
     rows += [_row(f"calico-ipam:cluster.nodeGroups[].{k}", v)
              for k, v in cluster["nodeGroups"]["items"]["properties"].items()]
+    rows += [_row(f"calico-ipam:ipamConfig.{k}", v)
+             for k, v in schema["properties"]["ipamConfig"]["properties"].items()]
     rows += [_row(f"calico-ipam:pools.<name>.{k}", v)
              for k, v in schema["$defs"]["pool"]["properties"].items()]
+    rows += [_row(f"calico-ipam:reservations.<name>.{k}", v)
+             for k, v in schema["$defs"]["reservation"]["properties"].items()]
     rows += [_row(f"calico-ipam:namespaces.<name>.{k}", v)
              for k, v in schema["$defs"]["namespace"]["properties"].items()]
     return "\n".join(rows)

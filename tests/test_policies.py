@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 V3 = "kubernetes:projectcalico.org/v3:IPPool"
 V1 = "kubernetes:crd.projectcalico.org/v1:IPPool"
 PATCH = "kubernetes:core/v1:NamespacePatch"
+V3_IPAM_CONFIG = "kubernetes:projectcalico.org/v3:IPAMConfiguration"
+V3_RESERVATION = "kubernetes:projectcalico.org/v3:IPReservation"
 
 
 def _load_rules():
@@ -69,7 +71,9 @@ def validate_resource(policy: str, typ: str, props: dict, config: dict | None = 
 
 def _policy_resource(typ: str, props: dict, stack: str) -> PolicyResource:
     name = props["metadata"]["name"]
-    logical = ("ippool-" if "IPPool" in typ else "namespace-") + name
+    prefix = {"IPPool": "ippool-", "IPAMConfiguration": "ipamconfig-", "IPAMConfig": "ipamconfig-",
+              "IPReservation": "ipreservation-"}.get(typ.rsplit(":", 1)[1], "namespace-")
+    logical = prefix + name
     return PolicyResource(resource_type=typ, props=props, urn=urn(stack, typ, logical),
                           name=logical, opts=_opts(), provider=None, parent=None,
                           dependencies=[], property_dependencies={})
@@ -88,7 +92,8 @@ def rendered_resources(env: str) -> list[tuple[str, dict]]:
     """What the Pulumi program registers for *env*, as the analyzer sees it."""
     out = []
     for doc in render_stack(load_stack(ROOT / "stacks" / f"Pulumi.{env}.yaml")):
-        typ = f"kubernetes:{doc['apiVersion']}:IPPool" if doc["kind"] == "IPPool" else PATCH
+        typ = (PATCH if doc["kind"] == "Namespace"
+               else f"kubernetes:{doc['apiVersion']}:{doc['kind']}")
         out.append((typ, json.loads(json.dumps(doc))))
     return out
 
@@ -224,6 +229,8 @@ def test_what_the_program_registers_passes_the_mandatory_policies(env):
     for typ, props in resources:
         policy = "calico-ippool" if "IPPool" in typ else "calico-pool-annotations"
         assert validate_resource(policy, typ, props, stack=env) == []
+    if env == "prod":  # prod declares its IPAMConfig and a reservation
+        assert {t for t, _ in resources} >= {V3_IPAM_CONFIG, V3_RESERVATION}
     assert validate_stack("calico-ipam-stack", resources, stack=env) == []
 
 
@@ -300,3 +307,44 @@ def test_the_pack_entry_point_builds_exactly_one_pack_with_every_policy():
     result = _probe(run_main=True)
     assert result["after_main"] == 1
     assert result["pack"] == [{"name": "calico-ipam", "policies": result["names"]}]
+
+
+# ------------------------------------------------------------------ IPAMConfig and IPReservations
+
+def ipam_config(**spec):
+    return {"apiVersion": "projectcalico.org/v3", "kind": "IPAMConfiguration",
+            "metadata": {"name": "default"},
+            "spec": {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                     for k, v in spec.items()}}  # the engine sends numbers as floats
+
+
+def reservation(name: str, *cidrs: str):
+    return {"apiVersion": "projectcalico.org/v3", "kind": "IPReservation",
+            "metadata": {"name": name}, "spec": {"reservedCIDRs": list(cidrs)}}
+
+
+def test_the_stack_policy_refuses_an_ipam_config_calico_refuses():
+    """SetIPAMConfig: "Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same
+    time" (libcalico-go lib/ipam/ipam.go:2220-2222): CIP512, mandatory, on the resource."""
+    resources = [(V3, pool("pool-a", "10.1.0.0/24", 26)),
+                 (V3_IPAM_CONFIG, ipam_config(strictAffinity=False, autoAllocateBlocks=False))]
+    reported = validate_stack("calico-ipam-stack", resources)
+    [(message, where)] = [r for r in reported if r[0].startswith("CIP512 ")]
+    assert where == urn("test", V3_IPAM_CONFIG, "ipamconfig-default")
+    advisory = validate_stack("calico-ipam-stack-advisory", [
+        (V3, pool("pool-a", "10.1.0.0/24", 26)),
+        (V3_IPAM_CONFIG, ipam_config(strictAffinity=False, autoAllocateBlocks=True,
+                                     maxBlocksPerHost=4))])
+    assert any(m.startswith("CIP510 ") for m, _ in advisory), advisory
+
+
+def test_the_stack_policy_checks_reservations():
+    resources = [(V3, pool("pool-a", "10.1.0.0/24", 26)),
+                 (V3_RESERVATION, reservation("gw", "10.1.0.1/32", "10.1.0.1/32"))]
+    reported = validate_stack("calico-ipam-stack", resources)
+    [(message, where)] = [r for r in reported if r[0].startswith("CIP703 ")]
+    assert where == urn("test", V3_RESERVATION, "ipreservation-gw")
+    outside = validate_stack("calico-ipam-stack-advisory", [
+        (V3, pool("pool-a", "10.1.0.0/24", 26)),
+        (V3_RESERVATION, reservation("far", "192.168.9.0/24"))])
+    assert any(m.startswith("CIP706 ") for m, _ in outside), outside

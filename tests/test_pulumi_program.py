@@ -20,8 +20,8 @@ import pulumi
 import pytest
 import yaml
 
-from ipam_model.views.manifests import render_stack
 from ipam_model.declared.files import load_stack
+from ipam_model.views.manifests import render_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -29,6 +29,12 @@ STACKS = ROOT / "stacks"
 V3_POOL = "kubernetes:projectcalico.org/v3:IPPool"
 V1_POOL = "kubernetes:crd.projectcalico.org/v1:IPPool"
 PATCH = "kubernetes:core/v1:NamespacePatch"
+V3_IPAM_CONFIG = "kubernetes:projectcalico.org/v3:IPAMConfiguration"
+V1_IPAM_CONFIG = "kubernetes:crd.projectcalico.org/v1:IPAMConfig"
+V3_RESERVATION = "kubernetes:projectcalico.org/v3:IPReservation"
+V1_RESERVATION = "kubernetes:crd.projectcalico.org/v1:IPReservation"
+CALICO_TYPES = (V3_POOL, V1_POOL, V3_IPAM_CONFIG, V1_IPAM_CONFIG, V3_RESERVATION,
+                V1_RESERVATION)
 PROVIDER = "pulumi:providers:kubernetes"
 FIELD_MANAGER = "pulumi.com/patchFieldManager"
 
@@ -43,6 +49,7 @@ class Registration:
     replace_on_changes: list
     dependencies: list
     provider: str
+    import_id: str = ""          # Pulumi's import option: adopt the object with this ID
 
 
 @dataclass
@@ -81,7 +88,8 @@ class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
                 inputs=self.resources[response.urn].state,
                 protect=request.protect, retain_on_delete=request.retainOnDelete,
                 replace_on_changes=list(request.replaceOnChanges),
-                dependencies=list(request.dependencies), provider=request.provider))
+                dependencies=list(request.dependencies), provider=request.provider,
+                import_id=request.importId))
         return response
 
 
@@ -220,7 +228,7 @@ def test_registered_objects_equal_what_render_prints(env):
     rendered = render_stack(stack)
     registered = {}
     for r in run.resources:
-        if r.type in (V3_POOL, V1_POOL, PATCH):
+        if r.type in (*CALICO_TYPES, PATCH):
             registered[(r.inputs["kind"], r.inputs["metadata"]["name"])] = \
                 without_pulumi_annotations(r.inputs)
     assert registered == {(d["kind"], d["metadata"]["name"]): d for d in rendered}
@@ -348,8 +356,8 @@ def test_cross_stack_overlap_in_the_routing_domain_is_refused():
 
 def _live_dev(block_size: int = 29, extra_pools=(), blocks=()):
     """A live cluster for dev: its pools as rendered (owned by stack dev), namespaces present."""
-    from ipam_model.live.normalise import build_live_state
     from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveNamespace, LivePool
+    from ipam_model.live.normalise import build_live_state
 
     stack = load_stack(STACKS / "Pulumi.dev.yaml")
     labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
@@ -452,3 +460,160 @@ def test_deleting_an_owned_pool_in_use_is_gated_unless_allowed(live_cluster, mon
     monkeypatch.setenv("CALICO_IPAM_ALLOW_DISRUPTION", "old-pool")
     run = run_program("dev", config)
     assert len(run.of_type(V3_POOL)) == 2
+
+
+# ------------------------------------------------------------------ IPAMConfig and IPReservations
+
+def test_prod_registers_its_ipam_config_and_reservations_before_the_pools():
+    run = run_program("prod")
+    (config,) = run.of_type(V3_IPAM_CONFIG).values()
+    assert config.name == "ipamconfig-default"
+    assert config.inputs["kind"] == "IPAMConfiguration"
+    assert config.inputs["metadata"]["name"] == "default"
+    assert config.inputs["spec"] == {"strictAffinity": False, "autoAllocateBlocks": True,
+                                     "maxBlocksPerHost": 0}
+    # never deleted with the stack: that would put the cluster back on Calico's defaults
+    assert config.retain_on_delete is True and config.protect is True
+    (reservation,) = run.of_type(V3_RESERVATION).values()
+    assert reservation.name == "ipreservation-payments-gateways"
+    assert reservation.inputs["spec"] == {"reservedCIDRs": ["10.129.16.0/29",
+                                                            "fd00:20:129::/125"]}
+    assert reservation.inputs["metadata"]["labels"] == {
+        "app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "prod"}
+    assert reservation.retain_on_delete is True and reservation.protect is True
+    # no pod may get an address between a pool's creation and its reservation's
+    for pool in run.of_type(V3_POOL).values():
+        assert sorted(d.rsplit("::", 1)[1] for d in pool.dependencies) == [
+            "ipamconfig-default", "ipreservation-payments-gateways"]
+    assert run.outputs["ipamConfig"] == config.inputs["spec"]
+    assert run.outputs["reservations"] == {
+        "payments-gateways": ["10.129.16.0/29", "fd00:20:129::/125"]}
+
+
+def test_crd_v1_registers_ipam_config_and_reservation_kinds_of_v1():
+    config = stack_config("prod")
+    config["calico-ipam:cluster"]["calicoApi"] = "crd.projectcalico.org/v1"
+    run = run_program("prod", config)
+    assert [r.inputs["kind"] for r in run.of_type(V1_IPAM_CONFIG).values()] == ["IPAMConfig"]
+    assert list(run.of_type(V1_RESERVATION)) == ["ipreservation-payments-gateways"]
+    assert run.of_type(V3_IPAM_CONFIG) == {} and run.of_type(V3_RESERVATION) == {}
+
+
+def test_dev_declares_no_ipam_config_so_none_is_registered():
+    run = run_program("dev")
+    assert run.of_type(V3_IPAM_CONFIG, V1_IPAM_CONFIG, V3_RESERVATION, V1_RESERVATION) == {}
+    assert "ipamConfig" not in run.outputs and "reservations" not in run.outputs
+
+
+def test_an_old_stack_with_ipam_keys_under_cluster_is_refused_with_where_they_went():
+    config = stack_config("dev")
+    config["calico-ipam:cluster"]["strictAffinity"] = True
+    run = Run()
+    with pytest.raises(pulumi.RunError) as excinfo:
+        run_program("dev", config, run)
+    assert 'unknown key "strictAffinity": it moved to calico-ipam:ipamConfig.strictAffinity' \
+        in str(excinfo.value)
+    assert run.resources == []
+
+
+# ------------------------------------------------------------------ adoption (pulumi up after import)
+
+def _adopted_prod_cluster():
+    """prod's cluster as `calico-ipam import` found it: every pool, the IPAMConfig and the
+    reservation exist, none of them labelled (made by hand or by another tool), plus a
+    pool prod does not declare."""
+    from ipam_model.core.live_state import (
+        LiveIpamConfig,
+        LiveNamespace,
+        LivePool,
+        LiveReservation,
+    )
+    from ipam_model.core.model import IPAMConfig, ReservationSpec
+    from ipam_model.live.normalise import build_live_state
+
+    stack = load_stack(STACKS / "Pulumi.prod.yaml")
+    pools = [LivePool(name=n, spec=p.spec) for n, p in stack.pools.items()
+             if n != "prod-lb"]  # prod-lb is new: pulumi up creates it
+    pools.append(LivePool(name="someone-elses", spec=dataclasses.replace(
+        stack.pools["prod-lb"].spec, cidr="10.200.0.0/24")))
+    namespaces = [LiveNamespace(name=ns) for ns in stack.bindings]
+    reservation = LiveReservation("payments-gateways", ReservationSpec(
+        ("10.129.16.0/29", "fd00:20:129::/125")))
+    return build_live_state("fake cluster", "projectcalico.org/v3", pools, namespaces, [], [],
+                            [], ipam_config_object=LiveIpamConfig(IPAMConfig()),
+                            reservations=[reservation])
+
+
+def _prod_live_checks() -> dict:
+    config = stack_config("prod")
+    config["calico-ipam:cluster"]["liveChecks"] = True
+    return config
+
+
+def test_adopting_pulumi_up_imports_every_declared_object_that_exists(live_cluster):
+    """pulumi-kubernetes >= 4.29.0 fails a create of an existing object with
+    AlreadyExists (its CHANGELOG.md, 4.29.0; provider/pkg/await/await.go:190-290):
+    every declared object the live read found gets Pulumi's import option with its
+    name as the ID; the one that does not exist (prod-lb) is created as before."""
+    live_cluster["live"] = _adopted_prod_cluster()
+    run = run_program("prod", _prod_live_checks())
+    imported = {r.name: r.import_id for r in run.resources if r.type in CALICO_TYPES}
+    assert imported == {
+        "ipamconfig-default": "default",
+        "ipreservation-payments-gateways": "payments-gateways",
+        **{f"ippool-{n}": n for n in ["prod-default-v4", "prod-default-v6", "prod-gpu-v4",
+                                      "prod-payments-v4", "prod-payments-v6",
+                                      "prod-legacy-v4"]},
+        "ippool-prod-lb": ""}
+    # the undeclared live pool is not Pulumi's business
+    assert "ippool-someone-elses" not in {r.name for r in run.resources}
+    # imported with the program's inputs: Pulumi updates them to carry the ownership
+    # labels and the applied-spec record (import then update, pulumi/pulumi#19339)
+    pool = run.of_type(V3_POOL)["ippool-prod-default-v4"]
+    assert pool.inputs["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "calico-ipam"
+    assert "calico-ipam.io/applied-spec" in pool.inputs["metadata"]["annotations"]
+    # the namespace patches need no import: a Patch never creates the namespace
+    assert all(r.import_id == "" for r in run.of_type(PATCH).values())
+
+
+def test_a_second_pulumi_up_keeps_the_same_import_ids(live_cluster):
+    """Once imported, a resource with the same import ID is treated like any other
+    (pulumi/pulumi developer-docs/architecture/import.md, case 2), so the option may
+    stay: the next run, against the cluster the first one labelled, registers the same
+    IDs (an ID that changed would make Pulumi import again, or replace)."""
+    from ipam_model.core.live_state import OWNER_CALICO_IPAM
+    live = _adopted_prod_cluster()
+    live_cluster["live"] = live
+    first = {r.name: r.import_id for r in run_program("prod", _prod_live_checks()).resources}
+    # what the first run left: every object labelled as prod's
+    labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "prod"}
+    ours = {"labels": labels, "owner": OWNER_CALICO_IPAM, "owner_stack": "prod"}
+    live_cluster["live"] = dataclasses.replace(
+        live,
+        pools={n: dataclasses.replace(p, **ours) if n != "someone-elses" else p
+               for n, p in live.pools.items()},
+        ipam_config_object=dataclasses.replace(live.ipam_config_object, **ours),
+        reservations={n: dataclasses.replace(r, **ours) for n, r in live.reservations.items()})
+    second = {r.name: r.import_id for r in run_program("prod", _prod_live_checks()).resources}
+    assert first == second
+    assert second["ippool-prod-default-v4"] == "prod-default-v4"
+
+
+def test_adoption_is_guarded_by_the_gates_nothing_is_registered_when_they_refuse(live_cluster):
+    from ipam_model.core.live_state import OWNER_CALICO_IPAM, LiveReservation
+    from ipam_model.core.model import ReservationSpec
+    live = _adopted_prod_cluster()
+    # the cluster's reservation belongs to another stack: adopting it would steal it
+    other = LiveReservation("payments-gateways", ReservationSpec(("10.129.16.0/29",)),
+                            owner=OWNER_CALICO_IPAM, owner_stack="staging")
+    live_cluster["live"] = dataclasses.replace(live, reservations={"payments-gateways": other})
+    run = Run()
+    with pytest.raises(pulumi.RunError, match="CIP615"):
+        run_program("prod", _prod_live_checks(), run)
+    assert run.resources == []
+
+
+def test_without_live_checks_nothing_is_imported(live_cluster):
+    live_cluster["live"] = RuntimeError("the reader must not be used")
+    run = run_program("prod")
+    assert all(r.import_id == "" for r in run.resources)

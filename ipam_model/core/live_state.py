@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .cidr import Cidr
+from .ipam_config import IPAMConfig
+from .ipreservation import ReservationSpec
 from .model import API_V3, PoolSpec, frozen_map
+
+__all__ = ["IPAMConfig", "LiveAffinity", "LiveBlock", "LiveIpamConfig", "LiveNamespace",
+           "LiveNode", "LivePool", "LiveReservation", "LiveState", "PoolUsage"]
 
 OWNER_CALICO_IPAM = "calico-ipam"        # carries our ownership label
 OWNER_TIGERA_OPERATOR = "tigera-operator"  # created/managed by the operator
@@ -84,10 +89,31 @@ class LiveNode:
 
 
 @dataclass(frozen=True)
-class IPAMConfig:
-    strict_affinity: bool = False
-    auto_allocate_blocks: bool = True
-    max_blocks_per_host: int = 0
+class LiveIpamConfig:
+    """The cluster's IPAMConfig object (``default``), Calico's defaults applied."""
+
+    spec: IPAMConfig
+    labels: Mapping[str, str] = field(default_factory=frozen_map)
+    annotations: Mapping[str, str] = field(default_factory=frozen_map)
+    owner: str = OWNER_OTHER
+    owner_stack: str | None = None
+    api_version: str | None = None                   # as read (kubectl List output)
+
+
+@dataclass(frozen=True)
+class LiveReservation:
+    """One IPReservation. ``spec.reserved_cidrs`` are the entries Calico reads, in
+    canonical network form (a bare address is its /32 or /128); ``invalid`` the
+    entries Calico logs and skips (libcalico-go lib/ipam/reserved.go:96-115)."""
+
+    name: str
+    spec: ReservationSpec
+    invalid: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=frozen_map)
+    annotations: Mapping[str, str] = field(default_factory=frozen_map)
+    owner: str = OWNER_OTHER
+    owner_stack: str | None = None
+    deleting: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,7 +152,11 @@ class LiveState:
     nodes: Mapping[str, LiveNode] = field(default_factory=frozen_map)
     blocks: tuple[LiveBlock, ...] = ()
     affinities: tuple[LiveAffinity, ...] = ()
+    # The IPAMConfig Calico uses: the object's spec, or Calico's defaults when
+    # the cluster has none (ipam.go GetIPAMConfig); the object itself, if any.
     ipam_config: IPAMConfig = IPAMConfig()
+    ipam_config_object: LiveIpamConfig | None = None
+    reservations: Mapping[str, LiveReservation] = field(default_factory=frozen_map)
     usage: Mapping[str, PoolUsage] = field(default_factory=frozen_map)  # by pool name
     # Blocks inside no live pool (calicoctl's "orphaned allocation blocks").
     orphaned_blocks: tuple[LiveBlock, ...] = ()

@@ -13,10 +13,15 @@ from typing import Any, Mapping
 
 import netaddr
 
+from .cidr import Cidr
+
+# Re-exported: it lived here before the IPAMConfig got its own module.
+from .ipam_config import DEFAULT_MAX_BLOCKS_PER_HOST as DEFAULT_MAX_BLOCKS_PER_HOST
+from .ipam_config import IPAMConfig
 from .ippool import PoolSpec
+from .ipreservation import ReservationSpec, ReservedCidr, ReservedRanges
 from .locate import YamlPath, format_yaml_path, position_of
 
-DEFAULT_MAX_BLOCKS_PER_HOST = 20  # IPAMConfig maxBlocksPerHost 0 means 20
 OWNERSHIP_LABEL = "app.kubernetes.io/managed-by"
 OWNERSHIP_VALUE = "calico-ipam"
 STACK_LABEL = "calico-ipam.io/stack"
@@ -179,18 +184,12 @@ class ClusterSettings:
     service_cidrs: tuple[str, ...] = ()
     node_cidrs: tuple[str, ...] = ()
     node_groups: tuple[NodeGroup, ...] = ()
-    strict_affinity: bool = False
-    max_blocks_per_host: int = 0
     headroom_percent: int = 20
     kubeconfig: str | None = None
     context: str | None = None
     live_checks: bool = False
     retain_on_delete: bool = True
     protect: bool = False
-
-    @property
-    def effective_max_blocks_per_host(self) -> int:
-        return self.max_blocks_per_host or DEFAULT_MAX_BLOCKS_PER_HOST
 
     @property
     def node_count(self) -> int:
@@ -219,6 +218,79 @@ class Binding:
 
 
 @dataclass(frozen=True)
+class Reservation:
+    """``calico-ipam:reservations.<name>``: an IPReservation whose spec passed the rules."""
+
+    name: str
+    spec: ReservationSpec
+    cidrs: tuple[Cidr, ...]                   # the networks Calico reserves, parsed
+    location: Location = Location()
+
+
+ORIGIN_DECLARED = "declared"   # the stack's calico-ipam:ipamConfig
+ORIGIN_DEFAULT = "default"     # Calico's defaults: neither declared nor read from a cluster
+ORIGIN_LIVE = "live"           # the cluster's (the stack declares none)
+
+
+@dataclass(frozen=True)
+class AllocatorSettings:
+    """What Calico's allocator reads besides the pools: the IPAMConfig and the
+    reserved CIDRs, and where the IPAMConfig comes from (``origin``, ``source``:
+    the live source it was read from), so that every forecast can say which
+    configuration it assumed."""
+
+    config: IPAMConfig = IPAMConfig()
+    origin: str = ORIGIN_DEFAULT
+    source: str | None = None
+    reserved: tuple[ReservedCidr, ...] = ()
+
+    @property
+    def strict_affinity(self) -> bool:
+        return self.config.strict_affinity
+
+    @property
+    def auto_allocate_blocks(self) -> bool:
+        return self.config.auto_allocate_blocks
+
+    @property
+    def max_blocks_per_host(self) -> int:
+        """maxBlocksPerHost as configured (0 means Calico's default of 20)."""
+        return self.config.max_blocks_per_host
+
+    @property
+    def effective_max_blocks_per_host(self) -> int:
+        return self.config.effective_max_blocks_per_host
+
+    def ranges(self) -> ReservedRanges:
+        return ReservedRanges(r.cidr for r in self.reserved)
+
+    def reserved_by_name(self) -> dict[str, tuple[str, ...]]:
+        """The reserved CIDRs per IPReservation, by name."""
+        out: dict[str, list[str]] = {}
+        for r in self.reserved:
+            out.setdefault(r.reservation, []).append(r.cidr.text)
+        return {name: tuple(out[name]) for name in sorted(out)}
+
+    def described(self) -> str:
+        """``the IPAMConfig declared in calico-ipam:ipamConfig: strictAffinity false, ...``."""
+        return f"{self.where()}: {self.config.summary()}"
+
+    def where(self) -> str:
+        """Where the IPAMConfig comes from, without its values."""
+        if self.origin == ORIGIN_DECLARED:
+            where = "the IPAMConfig declared in calico-ipam:ipamConfig"
+        elif self.origin == ORIGIN_LIVE:
+            where = (f"the live IPAMConfig of {self.source} (the stack declares no "
+                     "calico-ipam:ipamConfig)")
+        elif self.source:
+            where = (f"Calico's default IPAMConfig (neither the stack nor {self.source} has "
+                     "one)")
+        else:
+            where = "Calico's default IPAMConfig (the stack declares no calico-ipam:ipamConfig)"
+        return where
+
+
+@dataclass(frozen=True)
 class Stack:
     """One environment as declared in ``stacks/Pulumi.<name>.yaml``.
 
@@ -238,6 +310,14 @@ class Stack:
     config_prefix: YamlPath = ("config",)
     # Calico-rule findings per pool, computed once while loading (see check.py).
     pool_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=frozen_map)
+    # calico-ipam:ipamConfig as declared (None: not declared, the cluster's stays).
+    ipam_config: IPAMConfig | None = None
+    ipam_config_spec: Mapping[str, Any] | None = None          # as written
+    # calico-ipam:reservations: as written, and those whose spec passed the rules.
+    reservation_specs: Mapping[str, Mapping[str, Any]] = field(default_factory=frozen_map)
+    reservations: Mapping[str, Reservation] = field(default_factory=frozen_map)
+    # What the checks and the simulator assume Calico's allocator reads.
+    allocator: AllocatorSettings = AllocatorSettings()
 
     def locate(self, *path) -> Location:
         """The location of a path below ``config`` (the longest known prefix's line)."""
@@ -253,3 +333,9 @@ class Stack:
 
     def cluster_location(self, *field_path) -> Location:
         return self.locate(f"{CONFIG_NAMESPACE}:cluster", *field_path)
+
+    def ipam_config_location(self, *field_path) -> Location:
+        return self.locate(f"{CONFIG_NAMESPACE}:ipamConfig", *field_path)
+
+    def reservation_location(self, name: str, *field_path) -> Location:
+        return self.locate(f"{CONFIG_NAMESPACE}:reservations", name, *field_path)

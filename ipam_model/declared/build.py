@@ -1,21 +1,31 @@
 """Stacks from a config mapping: the calico-ipam config of one stack to a ``Stack``."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
+from ..calico.ipam_config import read_ipam_config
+from ..calico.ipreservation import validated_reservation
 from ..calico.validate import validated_pool
+from ..core.errors import CIP002, InputError
+from ..core.ipreservation import ReservedCidr
 from ..core.locate import YamlPath, position_of
 from ..core.model import (
     CONFIG_NAMESPACE,
+    ORIGIN_DECLARED,
+    AllocatorSettings,
     Binding,
     ClusterSettings,
     NodeGroup,
     Stack,
     frozen_map,
 )
-from .schema import validate_config
+from ..core.words import closest
+from .schema import stack_schema, validate_config
 
-CONFIG_KEYS = ("cluster", "pools", "namespaces")
+CONFIG_KEYS = ("cluster", "ipamConfig", "pools", "reservations", "namespaces")
+# calico-ipam:cluster keys that became calico-ipam:ipamConfig (Calico's field names).
+MOVED_TO_IPAM_CONFIG = ("strictAffinity", "maxBlocksPerHost", "autoAllocateBlocks")
 
 
 def config_yaml_path(schema_path: tuple) -> YamlPath:
@@ -28,7 +38,8 @@ def config_yaml_path(schema_path: tuple) -> YamlPath:
 
 def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None = None,
                       source: Mapping[YamlPath, tuple[int, int]] | None = None) -> Stack:
-    """Build a Stack from the calico-ipam config mapping (keys cluster/pools/namespaces).
+    """Build a Stack from the calico-ipam config mapping (keys cluster, ipamConfig,
+    pools, reservations, namespaces).
 
     Shape and types are checked against the JSON Schema (InputError on the
     first violation). Calico's own rules are not applied here: pools whose
@@ -41,6 +52,7 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
         return position_of(source, path)
 
     config = dict(config)
+    _refuse_moved_keys(config, file, position)
     validate_config(config, file=file, to_yaml_path=config_yaml_path, position=position)
 
     partial = Stack(name=name, file=file, cluster=ClusterSettings(), pool_specs=frozen_map(),
@@ -71,10 +83,60 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
             labels=frozen_map(entry.get("labels")),
             location=partial.binding_location(ns),
         )
-    return Stack(name=name, file=file, cluster=cluster, pool_specs=frozen_map(pool_specs),
-                 pool_metadata=frozen_map(pool_metadata), pools=frozen_map(pools),
-                 bindings=frozen_map(bindings), source=frozen_map(source),
-                 pool_findings=frozen_map(pool_findings))
+    stack = Stack(name=name, file=file, cluster=cluster, pool_specs=frozen_map(pool_specs),
+                  pool_metadata=frozen_map(pool_metadata), pools=frozen_map(pools),
+                  bindings=frozen_map(bindings), source=frozen_map(source),
+                  pool_findings=frozen_map(pool_findings))
+    return _with_ipam(stack, config)
+
+
+def _refuse_moved_keys(config: Mapping[str, Any], file: str | None, position) -> None:
+    """An old stack's IPAMConfig keys under calico-ipam:cluster: one error saying
+    where they went (also for a misspelt one), before the schema's generic
+    "unknown key"."""
+    cluster = config.get("cluster")
+    if not isinstance(cluster, Mapping):
+        return
+    known = stack_schema()["properties"]["cluster"]["properties"]
+    for key in cluster:
+        if not isinstance(key, str) or key in known:
+            continue
+        moved = closest(key, MOVED_TO_IPAM_CONFIG)
+        if moved is None:
+            continue
+        path = ("config", f"{CONFIG_NAMESPACE}:cluster", key)
+        line, col = position(path)
+        lead = (f'unknown key "{key}": it' if key == moved else
+                f'unknown key "{key}"; did you mean "{moved}"? It')
+        raise InputError(
+            f"{lead} moved to {CONFIG_NAMESPACE}:ipamConfig.{moved}: the cluster's IPAMConfig "
+            f"is declared state now, under {CONFIG_NAMESPACE}:ipamConfig with Calico's "
+            f"IPAMConfigurationSpec field names; move the key there (leave "
+            f"{CONFIG_NAMESPACE}:ipamConfig out and calico-ipam never changes the cluster's "
+            "IPAMConfig)", file=file, path=path, line=line, column=col, rule=CIP002)
+
+
+def _with_ipam(stack: Stack, config: Mapping[str, Any]) -> Stack:
+    """The stack's declared IPAMConfig and reservations, and what the allocator
+    is assumed to read: the declared IPAMConfig (Calico's defaults when none is
+    declared) and the reservations that pass Calico's rules."""
+    raw_config = config.get("ipamConfig")
+    ipam_config = read_ipam_config(raw_config) if raw_config is not None else None
+    specs, reservations = {}, {}
+    for name, entry in (config.get("reservations") or {}).items():
+        specs[name] = frozen_map(entry)
+        reservation, _ = validated_reservation(
+            name, entry, locate=lambda *p, _n=name: stack.reservation_location(_n, *p),
+            stack=stack.name)
+        if reservation is not None:
+            reservations[name] = reservation
+    reserved = tuple(ReservedCidr(c, r.name) for r in reservations.values() for c in r.cidrs)
+    allocator = (AllocatorSettings(ipam_config, ORIGIN_DECLARED, None, reserved)
+                 if ipam_config is not None else AllocatorSettings(reserved=reserved))
+    return replace(stack, ipam_config=ipam_config,
+                   ipam_config_spec=frozen_map(raw_config) if raw_config is not None else None,
+                   reservation_specs=frozen_map(specs), reservations=frozen_map(reservations),
+                   allocator=allocator)
 
 
 def _cluster_settings(raw: Mapping[str, Any], stack: Stack) -> ClusterSettings:
@@ -90,8 +152,6 @@ def _cluster_settings(raw: Mapping[str, Any], stack: Stack) -> ClusterSettings:
         service_cidrs=tuple(raw.get("serviceCidrs") or ()),
         node_cidrs=tuple(raw.get("nodeCidrs") or ()),
         node_groups=groups,
-        strict_affinity=raw.get("strictAffinity", defaults.strict_affinity),
-        max_blocks_per_host=raw.get("maxBlocksPerHost", defaults.max_blocks_per_host),
         headroom_percent=raw.get("headroomPercent", defaults.headroom_percent),
         kubeconfig=raw.get("kubeconfig"),
         context=raw.get("context"),

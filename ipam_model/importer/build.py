@@ -1,8 +1,9 @@
 """A stack file from what exists: a live cluster, a snapshot, or IPPool manifests.
 
 Adopting a cluster: ``import`` writes the ``calico-ipam:pools`` (and, from a
-cluster or snapshot, ``calico-ipam:namespaces``) of a stack so that a
-following ``plan`` shows no changes. Values equal to Calico's defaults are
+cluster or snapshot, ``calico-ipam:namespaces``, the cluster's IPAMConfig as
+``calico-ipam:ipamConfig`` and its IPReservations as ``calico-ipam:reservations``)
+of a stack so that a following ``plan`` shows no changes. Values equal to Calico's defaults are
 left out, so the stack reads like a hand-written one. An existing stack file
 is edited in place with ruamel.yaml's round trip: its comments, key order and
 other config keys survive, and a field whose value already means the same
@@ -20,7 +21,9 @@ from ..calico.legacy import convert_v1_fields, is_v2_pool, v2_pool_as_v3
 from ..calico.operator import CHECK_COMMAND
 from ..calico.validate import validate_pool
 from ..core.errors import InputError
+from ..core.ipam_config import IPAMConfig
 from ..core.ippool import PoolSpec
+from ..core.ipreservation import ReservationSpec
 from ..core.live_state import (
     OWNER_CALICO_IPAM,
     OWNER_OTHER,
@@ -55,6 +58,12 @@ class ImportedPool:
 
 
 @dataclass(frozen=True)
+class ImportedReservation:
+    name: str
+    spec: ReservationSpec
+
+
+@dataclass(frozen=True)
 class Imported:
     """What an import found, before it is written."""
 
@@ -63,12 +72,14 @@ class Imported:
     pools: tuple[ImportedPool, ...]
     bindings: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()          # "pool x (owned by stack prod)" and the like
+    # The cluster's IPAMConfig object, when it has one this stack may adopt.
+    ipam_config: IPAMConfig | None = None
+    reservations: tuple[ImportedReservation, ...] = ()
+    live_reservations: frozenset[str] | None = None
     warnings: tuple[str, ...] = ()         # imported, but check this (owner unknown, ...)
     # Manifests: pools that fail Calico's rules, "file:line: path: why" (the rest
     # are imported, as kubectl apply creates them).
     rejected: tuple[str, ...] = ()
-    max_blocks_per_host: int = 0
-    strict_affinity: bool = False
     # From a cluster or snapshot (None for manifests, which say nothing about
     # namespaces or which pools exist): every live namespace and pool name, and
     # the namespaces without any pool annotation.
@@ -117,6 +128,63 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
                                       dict(pool.annotations)))
             if not pool.owner_certain:
                 uncertain.append(f"{name} ({pool.spec.cidr})")
+    bindings, unannotated = _bindings(live, pools, skipped)
+    ipam_config = _adoptable_ipam_config(live, stack_name, skipped)
+    reservations = _adoptable_reservations(live, stack_name, skipped)
+    return Imported(live.source, live.calico_api, tuple(pools), bindings, tuple(skipped),
+                    ipam_config, reservations,
+                    live_reservations=frozenset(live.reservations),
+                    warnings=tuple([_owner_warning(uncertain, live.source)] if uncertain else []),
+                    live_namespaces=frozenset(live.namespaces),
+                    unannotated_namespaces=frozenset(unannotated),
+                    live_pools=frozenset(live.pools))
+
+
+def _not_adoptable(owner: str, owner_stack: str | None, stack_name: str) -> str | None:
+    """Why an object with this owner is not this stack's to adopt, or None."""
+    if owner == OWNER_CALICO_IPAM and owner_stack not in (stack_name, None):
+        return f"owned by stack {owner_stack}"
+    if owner not in (OWNER_CALICO_IPAM, OWNER_OTHER):
+        return f"managed by {owner}"
+    if owner == OWNER_CALICO_IPAM and owner_stack is None:
+        return "calico-ipam label without a stack label"
+    return None
+
+
+def _adoptable_ipam_config(live: LiveState, stack_name: str,
+                           skipped: list[str]) -> IPAMConfig | None:
+    """The cluster's IPAMConfig object, unless another stack owns it. None when the
+    cluster has none: Calico then uses its defaults and nothing is there to adopt."""
+    current = live.ipam_config_object
+    if current is None:
+        return None
+    why = _not_adoptable(current.owner, current.owner_stack, stack_name)
+    if why is not None:
+        skipped.append(f"ipamconfig/default ({why})")
+        return None
+    return current.spec
+
+
+def _adoptable_reservations(live: LiveState, stack_name: str,
+                            skipped: list[str]) -> tuple[ImportedReservation, ...]:
+    out = []
+    for name, reservation in sorted(live.reservations.items()):
+        why = ("being deleted" if reservation.deleting else
+               _not_adoptable(reservation.owner, reservation.owner_stack, stack_name))
+        if why is not None:
+            skipped.append(f"reservation {name} ({why})")
+            continue
+        if reservation.invalid:
+            skipped.append(f"reservation {name}: entries {', '.join(reservation.invalid)} "
+                           "(Calico cannot parse them and ignores them)")
+        out.append(ImportedReservation(name, reservation.spec))
+    return tuple(out)
+
+
+def _bindings(live: LiveState, pools: list[ImportedPool], skipped: list[str]
+              ) -> tuple[dict[str, dict[str, list[str]]], set[str]]:
+    """Namespace bindings whose annotations name only imported pools, and the
+    namespaces without any pool annotation."""
     names = {p.name for p in pools} | {p.spec.cidr for p in pools}
     bindings: dict[str, dict[str, list[str]]] = {}
     unannotated = set()
@@ -138,14 +206,7 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
             entry[field_name] = value
         if entry:
             bindings[ns_name] = entry
-    warnings = [_owner_warning(uncertain, live.source)] if uncertain else []
-    cfg = live.ipam_config
-    return Imported(live.source, live.calico_api, tuple(pools), bindings, tuple(skipped),
-                    warnings=tuple(warnings), max_blocks_per_host=cfg.max_blocks_per_host,
-                    strict_affinity=cfg.strict_affinity,
-                    live_namespaces=frozenset(live.namespaces),
-                    unannotated_namespaces=frozenset(unannotated),
-                    live_pools=frozenset(live.pools))
+    return bindings, unannotated
 
 
 def _owner_warning(pools: list[str], source: str) -> str:

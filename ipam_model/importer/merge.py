@@ -6,6 +6,11 @@ as the live one is left exactly as written. Declarations of an existing
 file that the cluster lacks are kept (they may be pending work) and
 described in ``notes``; a binding of a live namespace that has no pool
 annotation is removed, since that is what exists.
+
+An import from a cluster adopts objects that exist: ``pulumi up`` can take
+them over only when it reads the cluster first (``liveChecks: true``, which
+sets Pulumi's ``import`` option on each of them), so the import turns it on
+unless the file says otherwise.
 """
 from __future__ import annotations
 
@@ -13,14 +18,19 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from ..calico.ippool import apply_defaults, same_value
+from ..calico.ipam_config import minimal as minimal_ipam_config
+from ..calico.ipam_config import read_ipam_config
+from ..calico.ippool import FieldError, apply_defaults, same_value
 from ..core.errors import InputError
+from ..core.ipam_config import IPAM_CONFIG_FIELDS
 from ..core.ippool import FIELDS
-from ..core.model import CONFIG_NAMESPACE, DEFAULT_MAX_BLOCKS_PER_HOST
+from ..core.model import CONFIG_NAMESPACE
 from .build import Imported, ImportedPool, minimal_pool
 
 POOLS_KEY = f"{CONFIG_NAMESPACE}:pools"
 CLUSTER_KEY = f"{CONFIG_NAMESPACE}:cluster"
+IPAM_CONFIG_KEY = f"{CONFIG_NAMESPACE}:ipamConfig"
+RESERVATIONS_KEY = f"{CONFIG_NAMESPACE}:reservations"
 NAMESPACES_KEY = f"{CONFIG_NAMESPACE}:namespaces"
 FAMILY_KEYS = ("ipv4Pools", "ipv6Pools")
 
@@ -32,7 +42,11 @@ def merge_into(doc: Any, imported: Imported, file: str, notes: list[str] | None 
     config = _config(doc, file)
     if CLUSTER_KEY not in config:
         config[CLUSTER_KEY] = _cluster(imported)
+    else:
+        _adoption_setting(config, imported, notes)
+    _merge_ipam_config(config, imported, notes)
     _merge_pools(config, imported, notes)
+    _merge_reservations(config, imported, notes)
     _prune_bindings(config, imported, notes)
     _merge_bindings(config, imported)
     return doc
@@ -52,11 +66,96 @@ def _config(doc: Any, file: str) -> CommentedMap:
 def _cluster(imported: Imported) -> CommentedMap:
     cluster = CommentedMap()
     cluster["calicoApi"] = imported.calico_api
-    if imported.strict_affinity:
-        cluster["strictAffinity"] = True
-    if imported.max_blocks_per_host not in (0, DEFAULT_MAX_BLOCKS_PER_HOST):
-        cluster["maxBlocksPerHost"] = imported.max_blocks_per_host
+    if _adopts(imported):
+        cluster["liveChecks"] = True
     return cluster
+
+
+def _adopts(imported: Imported) -> bool:
+    """Whether the import took over objects that exist in a cluster."""
+    return imported.live_pools is not None and bool(
+        imported.pools or imported.reservations or imported.ipam_config is not None)
+
+
+def _adoption_setting(config, imported: Imported, notes: list[str]) -> None:
+    """liveChecks: true in an existing cluster section that does not set it."""
+    cluster = config.get(CLUSTER_KEY)
+    if not _adopts(imported) or not isinstance(cluster, CommentedMap):
+        return
+    if "liveChecks" not in cluster:
+        cluster["liveChecks"] = True
+        notes.append("set liveChecks: true: pulumi up reads the cluster first and adopts the "
+                     "imported objects that exist (Pulumi's import option) instead of failing "
+                     "with AlreadyExists")
+    elif cluster["liveChecks"] is not True:
+        notes.append("liveChecks is false: the first pulumi up will fail with AlreadyExists on "
+                     "every imported object that exists; set liveChecks: true to adopt them")
+
+
+def _insert_after(config: CommentedMap, key: str, value: Any, after: tuple[str, ...]) -> None:
+    """config[key] = value, a new key placed after the last of *after* present."""
+    if key in config:
+        config[key] = value
+        return
+    keys = list(config)
+    position = max((keys.index(k) + 1 for k in after if k in config), default=len(keys))
+    config.insert(position, key, value)
+
+
+def _merge_ipam_config(config, imported: Imported, notes: list[str]) -> None:
+    """calico-ipam:ipamConfig from the cluster's IPAMConfig: fields that already
+    mean the live value stay as written, the others follow the live object."""
+    existing = config.get(IPAM_CONFIG_KEY)
+    if imported.ipam_config is None:
+        if existing is not None and imported.live_pools is not None:
+            notes.append(f"kept {IPAM_CONFIG_KEY}: {imported.source} has no IPAMConfig object "
+                         "(Calico uses its defaults); plan will show it created")
+        return
+    new = minimal_ipam_config(imported.ipam_config)
+    if not isinstance(existing, CommentedMap):
+        # Written as Calico renders it (the fields its CRD requires, even at their
+        # defaults), not as an empty mapping that says nothing to the reader.
+        _insert_after(config, IPAM_CONFIG_KEY, CommentedMap(imported.ipam_config.to_calico()),
+                      (CLUSTER_KEY,))
+        return
+    try:
+        current = read_ipam_config(existing)
+    except FieldError:
+        current = None
+    for field in IPAM_CONFIG_FIELDS:
+        if current is not None and getattr(current, field.attr) == getattr(
+                imported.ipam_config, field.attr):
+            continue
+        if field.name in new:
+            existing[field.name] = new[field.name]
+        elif field.name in existing:
+            del existing[field.name]
+
+
+def _merge_reservations(config, imported: Imported, notes: list[str]) -> None:
+    """calico-ipam:reservations from the cluster's IPReservations; an entry whose
+    CIDRs already mean the live ones is left as written."""
+    declared = config.get(RESERVATIONS_KEY)
+    if imported.reservations and not isinstance(declared, CommentedMap):
+        declared = CommentedMap()
+        _insert_after(config, RESERVATIONS_KEY, declared, (POOLS_KEY,))
+    for reservation in imported.reservations:
+        want = list(reservation.spec.reserved_cidrs)
+        current = declared.get(reservation.name)
+        entries = current.get("reservedCIDRs") if isinstance(current, CommentedMap) else None
+        # The same networks, as canonical CIDRs (what the stack's rules accept),
+        # in any order: the list is a set to Calico.
+        if isinstance(entries, list) and sorted(map(str, entries)) == sorted(want):
+            continue
+        if isinstance(current, CommentedMap):
+            current["reservedCIDRs"] = want
+        else:
+            declared[reservation.name] = CommentedMap({"reservedCIDRs": want})
+    if imported.live_reservations is not None and isinstance(declared, CommentedMap):
+        for name in declared:
+            if name not in imported.live_reservations:
+                notes.append(f"kept reservation {name}: declared but not in {imported.source}; "
+                             "plan will show it created")
 
 
 def _merge_pools(config, imported: Imported, notes: list[str]) -> None:

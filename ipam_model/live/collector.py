@@ -5,12 +5,13 @@ from collections import Counter
 from typing import Any
 
 from ..core.live_state import (
-    IPAMConfig,
     LiveAffinity,
     LiveBlock,
+    LiveIpamConfig,
     LiveNamespace,
     LiveNode,
     LivePool,
+    LiveReservation,
     LiveState,
     OperatorInstallation,
 )
@@ -22,10 +23,11 @@ from .normalise import (
     normalise_affinity,
     normalise_block,
     normalise_installation,
-    normalise_ipam_config,
+    normalise_ipam_config_object,
     normalise_namespace,
     normalise_node,
     normalise_pool,
+    normalise_reservation,
     object_name,
 )
 
@@ -36,7 +38,8 @@ from .normalise import (
 SUPPORTED_KINDS = {
     "IPPool": "pools", "Namespace": "namespaces", "Node": "nodes", "IPAMBlock": "blocks",
     "BlockAffinity": "affinities", "IPAMConfig": "ipam_configs",
-    "IPAMConfiguration": "ipam_configs", "Installation": "installations",
+    "IPAMConfiguration": "ipam_configs", "IPReservation": "reservations",
+    "Installation": "installations",
 }
 INSTALLATION = "Installation"
 
@@ -57,7 +60,8 @@ class LiveCollector:
         self.nodes: dict[str, LiveNode] = {}
         self.blocks: list[LiveBlock] = []
         self.affinities: list[LiveAffinity] = []
-        self.ipam_configs: dict[str, IPAMConfig] = {}
+        self.ipam_configs: dict[str, LiveIpamConfig] = {}
+        self.reservations: dict[str, LiveReservation] = {}
         self.installations: dict[str, OperatorInstallation] = {}
         self.listed: set[str] = set()
         self.notes: list[str] = []
@@ -113,9 +117,15 @@ class LiveCollector:
         elif kind == INSTALLATION:
             inst = normalise_installation(obj, file, where)
             self.installations[inst.name] = inst
+        elif kind == "IPReservation":
+            reservation = normalise_reservation(obj, file, where)
+            if reservation.name in self.reservations:
+                raise input_error(f"IPReservation {reservation.name!r} appears twice", file,
+                                  where)
+            self.reservations[reservation.name] = reservation
         else:
             name = object_name(obj, file, where)
-            self.ipam_configs[name] = normalise_ipam_config(obj, file, where)
+            self.ipam_configs[name] = normalise_ipam_config_object(obj, file, where)
 
     def ignored_note(self) -> str | None:
         if not self._ignored:
@@ -132,7 +142,9 @@ class LiveCollector:
         known = INSTALLATION in self.listed or bool(self.installations)
         return build_live_state(source, calico_api or self.pool_api or API_V3,
                                 self.pools.values(), self.namespaces.values(), self.nodes.values(),
-                                self.blocks, self.affinities, config, notes,
+                                self.blocks, self.affinities, None, notes,
                                 calico_api_inferred=calico_api is None,
+                                ipam_config_object=config,
+                                reservations=self.reservations.values(),
                                 installations=tuple(self.installations.values()) if known
                                 else None)

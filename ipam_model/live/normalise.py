@@ -25,7 +25,9 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..calico.ipam_config import read_ipam_config
 from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
+from ..calico.ipreservation import read_reserved_cidrs
 from ..calico.legacy import convert_v1_fields
 from ..calico.operator import installation_claim, marker
 from ..core.cidr import ContainingIndex, parse_cidr
@@ -37,9 +39,11 @@ from ..core.live_state import (
     IPAMConfig,
     LiveAffinity,
     LiveBlock,
+    LiveIpamConfig,
     LiveNamespace,
     LiveNode,
     LivePool,
+    LiveReservation,
     LiveState,
     OperatorInstallation,
     PoolUsage,
@@ -395,18 +399,50 @@ def normalise_node(obj: Mapping, file: str | None = None, where: Where = ()) -> 
 
 
 def normalise_ipam_config(obj: Mapping, file: str | None = None, where: Where = ()) -> IPAMConfig:
+    """An IPAMConfig's (or IPAMConfiguration's) spec as Calico reads it: Calico's
+    defaults for absent fields (core.ipam_config), types checked."""
     obj = _mapping(obj, "IPAMConfig", file, where)
     spec = _mapping(obj.get("spec"), "spec", file, where)
-    where = tuple(where) + ("spec",)
-    max_blocks = spec.get("maxBlocksPerHost") or 0
-    if isinstance(max_blocks, bool) or not isinstance(max_blocks, int) or max_blocks < 0:
-        raise input_error(f"maxBlocksPerHost must be a non-negative integer, got {max_blocks!r}",
-                    file, where + ("maxBlocksPerHost",))
-    return IPAMConfig(
-        strict_affinity=_bool(spec.get("strictAffinity"), "strictAffinity", False, file, where),
-        auto_allocate_blocks=_bool(spec.get("autoAllocateBlocks"), "autoAllocateBlocks", True,
-                                   file, where),
-        max_blocks_per_host=max_blocks)
+    try:
+        return read_ipam_config(spec)
+    except FieldError as exc:
+        raise input_error(str(exc), file, tuple(where) + ("spec",) + exc.path) from None
+
+
+def _owner(labels: Mapping[str, str]) -> tuple[str, str | None]:
+    """(owner, stack) of an object only calico-ipam or hand edits make (no operator)."""
+    if labels.get(OWNERSHIP_LABEL) == OWNERSHIP_VALUE:
+        return OWNER_CALICO_IPAM, labels.get(STACK_LABEL)
+    return OWNER_OTHER, None
+
+
+def normalise_ipam_config_object(obj: Mapping, file: str | None = None,
+                                 where: Where = ()) -> LiveIpamConfig:
+    """The IPAMConfig object: its spec (``normalise_ipam_config``), metadata and owner."""
+    spec = normalise_ipam_config(obj, file, where)
+    _, labels, annotations, _ = _decoded_metadata(obj, file, where)
+    owner, stack = _owner(labels)
+    api = obj.get("apiVersion")
+    return LiveIpamConfig(spec, frozen_map(labels), frozen_map(annotations), owner, stack,
+                          api if isinstance(api, str) else None)
+
+
+def normalise_reservation(obj: Mapping, file: str | None = None,
+                          where: Where = ()) -> LiveReservation:
+    """An IPReservation as Calico reads it (calico.ipreservation.read_reserved_cidrs)."""
+    obj = _mapping(obj, "IPReservation", file, where)
+    name = object_name(obj, file, where)
+    meta, labels, annotations, _ = _decoded_metadata(obj, file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, where)
+    entries = spec.get("reservedCIDRs")
+    if entries is not None and not isinstance(entries, list):
+        raise input_error("reservedCIDRs must be a list", file,
+                          tuple(where) + ("spec", "reservedCIDRs"))
+    reserved, invalid = read_reserved_cidrs(entries)
+    owner, stack = _owner(labels)
+    return LiveReservation(name, reserved, invalid, frozen_map(labels),
+                           frozen_map(annotations), owner, stack,
+                           deleting=bool(meta.get("deletionTimestamp")))
 
 
 # --------------------------------------------------------------------------- usage
@@ -457,10 +493,16 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
                      ipam_config: IPAMConfig | None = None,
                      notes: Sequence[str] = (), *,
                      calico_api_inferred: bool = False,
+                     ipam_config_object: LiveIpamConfig | None = None,
+                     reservations: Iterable[LiveReservation] = (),
                      installations: Sequence[OperatorInstallation] | None = None) -> LiveState:
-    """The LiveState of normalised objects. ``installations`` None means the
-    source did not list Installations: ownership by the operator is then
-    uncertain for unlabelled pools."""
+    """The LiveState of what a reader found. ``ipam_config_object`` is the
+    cluster's IPAMConfig ``default``; without one Calico uses ``ipam_config``
+    or, when that is None too, its defaults (ipam.go GetIPAMConfig).
+    ``installations`` None means the source did not list Installations:
+    ownership by the operator is then uncertain for unlabelled pools."""
+    if ipam_config_object is not None:
+        ipam_config = ipam_config_object.spec
     installations = tuple(installations) if installations is not None else None
     pool_map = {p.name: claim_by_operator(p, installations)
                 for p in sorted(pools, key=lambda p: p.name)}
@@ -477,6 +519,8 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
         blocks=blocks,
         affinities=affinities,
         ipam_config=ipam_config or IPAMConfig(),
+        ipam_config_object=ipam_config_object,
+        reservations=frozen_map({r.name: r for r in sorted(reservations, key=lambda r: r.name)}),
         usage=frozen_map(usage),
         orphaned_blocks=tuple(orphans),
         notes=tuple(notes),

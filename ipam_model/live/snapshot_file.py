@@ -19,8 +19,8 @@ from .normalise import Where
 SNAPSHOT_KIND = "CalicoIpamSnapshot"
 SNAPSHOT_VERSION = 1
 # Writing order of a snapshot; also the kinds the cluster reader lists.
-KIND_ORDER = ("IPPool", "Installation", "IPAMConfig", "Namespace", "Node", "BlockAffinity",
-              "IPAMBlock")
+KIND_ORDER = ("IPPool", "Installation", "IPAMConfig", "IPReservation", "Namespace", "Node",
+              "BlockAffinity", "IPAMBlock")
 
 
 class _JsonStream:

@@ -14,9 +14,11 @@ from typing import Iterable, Sequence
 from ..core.live_state import LiveState
 from ..core.model import Finding, Stack, sort_findings
 from ..rules.runner import check_stacks
+from .allocator import allocator_after
 from .compare import identity
 from .drift import drift
-from .gates import GateInputs, gates
+from .gates import GateInputs, gates, lift
+from .ipam_config import diff_ipam_config
 from .model import Plan
 from .namespaces import CIP605, diff_namespaces
 from .notes import (
@@ -30,7 +32,9 @@ from .notes import (
     selector_notes,
     unmanaged_notes,
 )
+from .object_drift import object_drift
 from .pools import diff_pools, pools_after
+from .reservations import diff_reservations
 
 
 def build_plan(stack: Stack, live: LiveState, *,
@@ -47,7 +51,9 @@ def build_plan(stack: Stack, live: LiveState, *,
     as they refuse ``pulumi up``. Without ``with_drift`` the plan's ``drift`` is
     left empty (the safety gates before ``pulumi up`` need no drift).
     """
-    checks = check_stacks([stack], context=context) if run_check else []
+    # check's forecast assumes what the allocator reads once the plan is applied.
+    checks = (check_stacks([replace(stack, allocator=allocator_after(stack, live))],
+                           context=context) if run_check else [])
     return _plan(stack, live, frozenset(allow_disruption), checks, with_drift)
 
 
@@ -56,11 +62,13 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
     pools = diff_pools(stack, live)
     spaces = diff_namespaces(stack, live, pools.changes)
     after = pools_after(stack, live, pools.changes)
-    found = gates(GateInputs(stack, live, pools.changes, spaces, after), allow)
+    config, reservations = diff_ipam_config(stack, live), diff_reservations(stack, live)
+    found = gates(GateInputs(stack, live, pools.changes, spaces, after), allow) + tuple(
+        lift(g, allow) for g in config.gates + reservations.gates)
     notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, live, pools.unmanaged),
              *api_version_notes(stack, live), *live_overlap_notes(stack, live),
              *orphaned_block_notes(stack, live), *not_allocatable_notes(stack, live),
-             *selector_notes(stack, live, after)]
+             *selector_notes(stack, live, after), *config.findings, *reservations.findings]
     # check reports a pool that fails Calico's rules too: keep one copy.
     seen = {identity(f) for f in checks}
     return Plan(
@@ -68,8 +76,9 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
         pools=tuple(pools.changes[n] for n in sorted(pools.changes)),
         namespaces=spaces.changes, unmanaged=pools.unmanaged, gates=found,
         findings=tuple(sort_findings(f for f in notes if identity(f) not in seen)),
-        drift=tuple(drift(stack, live)) if with_drift else (),
-        checks=tuple(sort_findings(checks)))
+        drift=(tuple(drift(stack, live)) + tuple(object_drift(stack, live, False))
+               if with_drift else ()),
+        checks=tuple(sort_findings(checks)), objects=config.changes + reservations.changes)
 
 
 def drift_plan(stack: Stack, live: LiveState) -> Plan:
@@ -81,6 +90,7 @@ def drift_plan(stack: Stack, live: LiveState) -> Plan:
     ``plan``."""
     plan = _plan(stack, live, frozenset(), (), with_drift=False)
     kept = {CIP605.id, CIP610.id, CIP622.id, CIP623.id}
-    return replace(plan, pools=(), namespaces=(), gates=(), checks=(),
+    return replace(plan, pools=(), namespaces=(), gates=(), checks=(), objects=(),
                    findings=tuple(f for f in plan.findings if f.rule in kept),
-                   drift=tuple(drift(stack, live, stack_is_applied=True)))
+                   drift=tuple(drift(stack, live, stack_is_applied=True))
+                   + tuple(object_drift(stack, live, True)))

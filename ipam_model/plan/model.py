@@ -74,6 +74,34 @@ class PoolChange:
         return len(keys) - len(self.changes)
 
 
+KIND_IPAM_CONFIG = "ipamconfig"
+KIND_RESERVATION = "ipreservation"
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """The IPAMConfig or an IPReservation, declared against live: ``before`` and
+    ``after`` in Calico's field names with defaults applied, as for a pool."""
+
+    kind: str                                 # KIND_IPAM_CONFIG or KIND_RESERVATION
+    name: str
+    action: Action
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    changes: tuple[AttributeChange, ...] = ()
+    adopt: bool = False                       # live object without our labels, declared here
+    location: Location = Location()
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def unchanged(self) -> int:
+        keys = set(self.before or ()) | set(self.after or ())
+        return len(keys) - len(self.changes)
+
+
 @dataclass(frozen=True)
 class NamespaceChange:
     namespace: str
@@ -167,10 +195,16 @@ class Plan:
     findings: tuple[Finding, ...]             # the plan's own: errors, warnings, notes
     drift: tuple[DriftItem, ...]
     checks: tuple[Finding, ...] = ()          # calico-ipam check's findings about the stack
+    # The IPAMConfig, then the IPReservations by name.
+    objects: tuple[ObjectChange, ...] = ()
 
     @property
     def changes(self) -> tuple:
-        return tuple(c for c in self.pools + self.namespaces if c.action is not Action.NOOP)
+        """What pulumi up changes, in the order it applies them: the IPAMConfig and
+        the reservations before the pools whose addresses they govern, then the
+        namespaces."""
+        return tuple(c for c in self.objects + self.pools + self.namespaces
+                     if c.action is not Action.NOOP)
 
     @property
     def has_changes(self) -> bool:

@@ -4,8 +4,13 @@ Calico hands out addresses in blocks that belong to one node (reference
 calico-ipam-allocation.md): every node that uses a pool needs a block of its
 own there, a node may hold at most ``maxBlocksPerHost`` blocks (0 means 20),
 and the addresses of a pool bound by annotation are shared by the namespaces
-that name it. This module works out those numbers from the declaration; the
-simulator-based forecast (forecast.py) predicts the walk itself.
+that name it. Reserved addresses (IPReservations) are never handed out and a
+block reserved in full is never claimed (libcalico-go lib/ipam/ipam_block.go:223-239
+``NumFreeAddresses``, ipam_block_reader_writer.go:178-182), so they are taken
+off a pool's addresses and blocks, as Calico's GetUtilization takes them off
+"Available" (lib/ipam/reserved.go:52-92 ``countPoolSpace``). This module works
+out those numbers from the declaration; the simulator-based forecast
+(forecast/) predicts the walk itself.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from ..calico.selector import (
     parse_selector,
     selects_nothing_automatically,
 )
+from ..core.cidr import parse_cidr
 from ..core.model import Finding, NodeGroup, Severity, Stack
 from ..core.rules import E, I, Rule, Scope, W
 from .registry import CheckContext, check
@@ -56,11 +62,22 @@ class PoolCapacity:
     addresses: int
     blocks: int
     block_addresses: int
+    reserved: int                       # addresses an IPReservation holds back
+    walled_blocks: int                  # blocks reserved in full: never claimed
     node_groups: tuple[str, ...]       # groups whose nodes may take blocks of this pool
     nodes: int                          # nodes in those groups
     bound_namespaces: tuple[str, ...]   # namespaces naming the pool in an annotation
     expected_pods: int                  # expectedPods of those namespaces
     addresses_needed: int               # expected_pods plus the stack's headroom
+
+    @property
+    def assignable(self) -> int:
+        """Addresses Calico can hand out: the pool less what is reserved."""
+        return self.addresses - self.reserved
+
+    @property
+    def claimable_blocks(self) -> int:
+        return self.blocks - self.walled_blocks
 
 
 def with_headroom(pods: int, headroom_percent: int) -> int:
@@ -190,14 +207,19 @@ def pool_capacity(stack: Stack) -> list[PoolCapacity]:
 
 def _pool_capacity(view: _StackView) -> list[PoolCapacity]:
     stack = view.stack
+    reserved = stack.allocator.ranges()
     out = []
     for name, pool in stack.pools.items():
         groups = view.node_groups_using(name)
         namespaces = tuple(view.bound.get(name, ()))
         pods = sum(stack.bindings[ns].expected_pods or 0 for ns in namespaces)
+        cidr = parse_cidr(pool.spec.cidr)
+        walled = (sum(b - a + 1 for a, b in reserved.whole_blocks(cidr, pool.spec.block_size))
+                  if reserved and pool.blocks else 0)
         out.append(PoolCapacity(
             name=name, cidr=pool.spec.cidr, block_size=pool.spec.block_size,
             addresses=pool.addresses, blocks=pool.blocks, block_addresses=pool.block_addresses,
+            reserved=reserved.count(cidr) if reserved else 0, walled_blocks=walled,
             node_groups=tuple(g.name for g in groups), nodes=sum(g.count for g in groups),
             bound_namespaces=namespaces, expected_pods=pods,
             addresses_needed=with_headroom(pods, stack.cluster.headroom_percent)))
@@ -231,6 +253,7 @@ def _address_findings(view: _StackView) -> list[Finding]:
     stack = view.stack
     findings = []
     demands = view.demands()
+    capacity = {c.name: c for c in _pool_capacity(view)}
     order = {ns: i for i, ns in enumerate(stack.bindings)}
     for version in (4, 6):
         # Namespaces grouped by the pool set they use: candidates are checked per set.
@@ -244,7 +267,7 @@ def _address_findings(view: _StackView) -> list[Finding]:
                 continue
             members = sorted((m for used, group in by_set.items() if used <= pools
                               for m in group), key=lambda m: order[m[0]])
-            finding = _pool_set_finding(stack, version, pools, members)
+            finding = _pool_set_finding(stack, version, pools, members, capacity)
             if finding is not None:
                 reported.append(pools)
                 findings.append(finding)
@@ -252,13 +275,14 @@ def _address_findings(view: _StackView) -> list[Finding]:
 
 
 def _pool_set_finding(stack: Stack, version: int, pools: frozenset[str],
-                      members: list[tuple[str, int]]) -> Finding | None:
+                      members: list[tuple[str, int]],
+                      capacity: dict[str, PoolCapacity]) -> Finding | None:
     """CIP503 or CIP504 when the pods of *members* (namespace, pods) do not fit,
     with the configured headroom, in the addresses of *pools*."""
     headroom = stack.cluster.headroom_percent
     pods = sum(p for _, p in members)
     needed = with_headroom(pods, headroom)
-    addresses = sum(stack.pools[n].addresses for n in pools)
+    addresses = sum(capacity[n].assignable for n in pools)
     if needed <= addresses:
         return None
     names = [ns for ns, _ in members]
@@ -274,8 +298,9 @@ def _pool_set_finding(stack: Stack, version: int, pools: frozenset[str],
             f"{'it' if len(names) == 1 else 'them'} (no nodeSelector matches a node "
             f"group, or namespaceSelectors exclude them): their pods fail with Calico's "
             f"\"no configured Calico pools for node\"", subject, where, stack=stack.name)
-    holds = " + ".join(f"{n} ({stack.pools[n].spec.cidr}: {stack.pools[n].addresses:,})"
-                       for n in ordered)
+    holds = " + ".join(f"{n} ({stack.pools[n].spec.cidr}: {capacity[n].assignable:,}"
+                       + (f" after {capacity[n].reserved:,} reserved" if capacity[n].reserved
+                          else "") + ")" for n in ordered)
     verb = "holds" if len(ordered) == 1 else "hold"
     total = f"{addresses:,} {family} addresses"
     if pods > addresses:
@@ -309,6 +334,11 @@ def _summary(stack: Stack, cap: PoolCapacity) -> Finding:
     summary = (f"pool {cap.name} ({cap.cidr}): {cap.addresses:,} addresses in "
                f"{cap.blocks:,} blocks of /{cap.block_size} ({cap.block_addresses:,} "
                f"address{'es' if cap.block_addresses != 1 else ''} each)")
+    if cap.reserved:
+        walled = (f", {cap.walled_blocks:,} block{'s' if cap.walled_blocks != 1 else ''} "
+                  "reserved in full" if cap.walled_blocks else "")
+        summary += (f"; {cap.reserved:,} reserved by IPReservations ({cap.assignable:,} "
+                    f"assignable{walled})")
     if spec.disabled:
         summary += "; disabled, no new allocations"
     elif "LoadBalancer" in spec.allowed_uses:
@@ -325,17 +355,21 @@ def _summary(stack: Stack, cap: PoolCapacity) -> Finding:
 
 
 def _late_nodes(stack: Stack, cap: PoolCapacity) -> list[Finding]:
-    """CIP502: fewer blocks than nodes; an error under strict affinity."""
-    if cap.nodes <= cap.blocks:
+    """CIP502: fewer (claimable) blocks than nodes; an error under strict affinity."""
+    blocks = cap.claimable_blocks
+    if cap.nodes <= blocks:
         return []
     cluster = stack.cluster
+    strict = stack.allocator.strict_affinity
     groups = {g.name: g for g in cluster.node_groups}
     per_group = ", ".join(f"{g}: {groups[g].count}" for g in cap.node_groups)
-    late = cap.nodes - cap.blocks
-    message = (f"pool {cap.name} ({cap.cidr}) has {cap.blocks:,} blocks of /{cap.block_size} "
-               f"but {cap.nodes:,} nodes may use it ({per_group}): the last {late:,} "
+    late = cap.nodes - blocks
+    walled = (f" ({cap.walled_blocks:,} more reserved in full by IPReservations)"
+              if cap.walled_blocks else "")
+    message = (f"pool {cap.name} ({cap.cidr}) has {blocks:,} blocks of /{cap.block_size}"
+               f"{walled} but {cap.nodes:,} nodes may use it ({per_group}): the last {late:,} "
                f"node{'s' if late != 1 else ''} to allocate get no block of their own")
-    if cluster.strict_affinity:
+    if strict:
         # Without borrowing the late nodes' pods fail: an outage, not a risk.
         message += (f", and with strictAffinity they cannot borrow: their pods fail with "
                     f"Calico's \"{MSG_STRICT}\"")
@@ -345,14 +379,14 @@ def _late_nodes(stack: Stack, cap: PoolCapacity) -> list[Finding]:
                     "pool gives every node a block")
     return [CIP502.finding(
         message, f"pool/{cap.name}", stack.pool_location(cap.name, "blockSize"),
-        stack=stack.name, severity=Severity.ERROR if cluster.strict_affinity else None,
+        stack=stack.name, severity=Severity.ERROR if strict else None,
         related=tuple(groups[g].location for g in cap.node_groups))]
 
 
 def _block_limit(stack: Stack, cap: PoolCapacity) -> list[Finding]:
     """CIP505: a full node needs more blocks than maxBlocksPerHost allows."""
     cluster = stack.cluster
-    limit = cluster.effective_max_blocks_per_host
+    limit = stack.allocator.effective_max_blocks_per_host
     groups = {g.name: g for g in cluster.node_groups}
     over = [groups[g] for g in cap.node_groups
             if -(-groups[g].max_pods // cap.block_addresses) > limit]
@@ -361,8 +395,9 @@ def _block_limit(stack: Stack, cap: PoolCapacity) -> list[Finding]:
     worst = max(over, key=lambda g: g.max_pods)
     blocks_needed = -(-worst.max_pods // cap.block_addresses)
     groups_text = ", ".join(f"{g.name} (maxPods {g.max_pods})" for g in over)
-    setting = (f"maxBlocksPerHost {cluster.max_blocks_per_host}"
-               if cluster.max_blocks_per_host else "maxBlocksPerHost 0 (which means 20)")
+    configured = stack.allocator.max_blocks_per_host
+    setting = (f"maxBlocksPerHost {configured}"
+               if configured else "maxBlocksPerHost 0 (which means 20)")
     family_bits = 32 if stack.pools[cap.name].version == 4 else 128
     return [CIP505.finding(
         f"pool {cap.name} has /{cap.block_size} blocks of {cap.block_addresses:,} "
@@ -372,7 +407,7 @@ def _block_limit(stack: Stack, cap: PoolCapacity) -> list[Finding]:
         f"\"{MSG_BLOCK_LIMIT}\" (no borrowing helps). Use blockSize "
         f"{_block_size_for(worst.max_pods, limit, family_bits)} or smaller",
         f"pool/{cap.name}", stack.pool_location(cap.name, "blockSize"), stack=stack.name,
-        related=(*(g.location for g in over), stack.cluster_location("maxBlocksPerHost")))]
+        related=(*(g.location for g in over), stack.ipam_config_location("maxBlocksPerHost")))]
 
 
 def _selects_no_nodes(view: _StackView, cap: PoolCapacity) -> list[Finding]:

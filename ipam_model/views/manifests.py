@@ -1,4 +1,4 @@
-"""Manifests: a stack's IPPools and its Namespace annotation patches.
+"""Manifests: a stack's IPAMConfig, IPReservations, IPPools and Namespace patches.
 
 ``render_pool`` and ``render_namespace_patch`` are pure and deterministic:
 the CLI's ``render`` prints exactly what they return and the Pulumi program
@@ -16,7 +16,15 @@ JSON. Whatever applies the manifest (``pulumi up``, ``kubectl apply`` of
 ``plan``/``drift`` tell an edit made outside calico-ipam (the live spec no
 longer matches the record) from a pending edit of the stack file (the stack
 no longer matches the record). Without Pulumi state in reach, the object is
-the only place that record can live.
+the only place that record can live. The IPAMConfig and the IPReservations
+carry the same labels and record.
+
+The IPAMConfig is ``kind: IPAMConfiguration`` in projectcalico.org/v3 and
+``kind: IPAMConfig`` in crd.projectcalico.org/v1, named ``default`` either way
+(libcalico-go lib/apis/internalapi/ipam_config.go:22-27; lib/clientv3/ipamconfig.go:29-52).
+``render_stack`` orders the documents as they must be applied: the IPAMConfig
+and the reservations before the pools (a pod must never get an address
+between a pool's creation and its reservation's), the namespace patches last.
 """
 from __future__ import annotations
 
@@ -25,6 +33,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from ..calico.ipam_config import applied_value as ipam_config_applied_value
+from ..core.ipam_config import IPAM_CONFIG_NAME, KIND_V1, KIND_V3, IPAMConfig
 from ..core.model import (
     API_CRD_V1,
     API_V3,
@@ -35,11 +45,15 @@ from ..core.model import (
     Binding,
     Pool,
     PoolSpec,
+    Reservation,
     Stack,
 )
 
 API_VERSIONS = (API_V3, API_CRD_V1)
 POOL_KIND = "IPPool"
+RESERVATION_KIND = "IPReservation"
+IPAM_CONFIG_KINDS = {API_V3: KIND_V3, API_CRD_V1: KIND_V1}
+CALICO_KINDS = (POOL_KIND, RESERVATION_KIND, KIND_V3, KIND_V1)
 
 try:  # libyaml's emitter when available; output is identical either way
     _Dumper = yaml.CSafeDumper
@@ -104,6 +118,43 @@ def render_pool(pool: Pool, stack_name: str, api_version: str = API_V3) -> dict:
             "spec": pool.spec.to_calico()}
 
 
+def _ownership(stack_name: str) -> dict[str, str]:
+    return {OWNERSHIP_LABEL: OWNERSHIP_VALUE, STACK_LABEL: stack_name}
+
+
+def _check_api(api_version: str) -> None:
+    if api_version not in API_VERSIONS:
+        raise ValueError(f"unknown Calico API version {api_version!r}; "
+                         f"use {' or '.join(API_VERSIONS)}")
+
+
+def render_ipam_config(config: IPAMConfig, stack_name: str, api_version: str = API_V3) -> dict:
+    """The IPAMConfig ``default``: IPAMConfiguration (v3) or IPAMConfig (crd v1), the
+    required fields always written (the crd v1 CRD requires strictAffinity and
+    autoAllocateBlocks, libcalico-go/config/crd/crd.projectcalico.org_ipamconfigs.yaml)."""
+    _check_api(api_version)
+    metadata = {"name": IPAM_CONFIG_NAME, "labels": _ownership(stack_name),
+                "annotations": {APPLIED_SPEC_ANNOTATION: ipam_config_applied_value(config)}}
+    return {"apiVersion": api_version, "kind": IPAM_CONFIG_KINDS[api_version],
+            "metadata": metadata, "spec": config.to_calico()}
+
+
+def reservation_applied_value(reservation: Reservation) -> str:
+    """The applied-spec record of a reservation: its CIDRs, sorted, as compact JSON."""
+    return json.dumps({"reservedCIDRs": sorted(c.text for c in reservation.cidrs)},
+                      separators=(",", ":"))
+
+
+def render_reservation(reservation: Reservation, stack_name: str,
+                       api_version: str = API_V3) -> dict:
+    """An IPReservation, its CIDRs in the order the stack lists them."""
+    _check_api(api_version)
+    metadata = {"name": reservation.name, "labels": _ownership(stack_name),
+                "annotations": {APPLIED_SPEC_ANNOTATION: reservation_applied_value(reservation)}}
+    return {"apiVersion": api_version, "kind": RESERVATION_KIND, "metadata": metadata,
+            "spec": reservation.spec.to_calico()}
+
+
 def pools_annotation_value(pools: Iterable[str]) -> str:
     """Calico's ``cni.projectcalico.org/ipv4pools`` value: a compact JSON list
     in the binding's order (Calico tries the pools in that order)."""
@@ -127,14 +178,20 @@ def render_namespace_patch(binding: Binding, stack_name: str) -> dict:
 
 
 def render_stack(stack: Stack, api_version: str | None = None) -> list[dict]:
-    """Every object of *stack*: pools by name, then namespace patches by name.
+    """Every object of *stack*, in apply order: the IPAMConfig (when declared), the
+    reservations by name, the pools by name, then the namespace patches by name.
 
     ``api_version`` defaults to the stack's ``calico-ipam:cluster.calicoApi``.
     Namespaces whose binding names no pool are left out: an empty patch
     would say nothing.
     """
     api = api_version or stack.cluster.calico_api
-    docs = [render_pool(stack.pools[name], stack.name, api) for name in sorted(stack.pools)]
+    docs = []
+    if stack.ipam_config is not None:
+        docs.append(render_ipam_config(stack.ipam_config, stack.name, api))
+    docs += [render_reservation(stack.reservations[name], stack.name, api)
+             for name in sorted(stack.reservations)]
+    docs += [render_pool(stack.pools[name], stack.name, api) for name in sorted(stack.pools)]
     for namespace in sorted(stack.bindings):
         binding = stack.bindings[namespace]
         if binding.annotations():
@@ -143,12 +200,13 @@ def render_stack(stack: Stack, api_version: str | None = None) -> list[dict]:
 
 
 def select_kind(docs: Iterable[Mapping], only: str | None) -> list[Mapping]:
-    """``pools`` keeps the IPPools (for calicoctl), ``namespaces`` the
+    """``pools`` keeps the IPPools, ``calico`` every Calico object (IPAMConfiguration,
+    IPReservations, IPPools: what calicoctl apply takes), ``namespaces`` the
     Namespace patches (for kubectl), None keeps everything."""
     if only is None:
         return list(docs)
-    kind = {"pools": POOL_KIND, "namespaces": "Namespace"}[only]
-    return [doc for doc in docs if doc.get("kind") == kind]
+    kinds = {"pools": (POOL_KIND,), "calico": CALICO_KINDS, "namespaces": ("Namespace",)}[only]
+    return [doc for doc in docs if doc.get("kind") in kinds]
 
 
 def to_yaml(docs: Iterable[Mapping]) -> str:

@@ -21,12 +21,15 @@ KEYS = st.sampled_from([
     "allowedUses", "assignmentMode", "metadata", "labels", "annotations", "ipv4Pools",
     "ipv6Pools", "expectedPods", "name", "count", "maxPods", "calicoApi", "routingDomain",
     "serviceCidrs", "nodeGroups", "strictAffinity", "maxBlocksPerHost", "headroomPercent",
-    "kubeconfig", "liveChecks", "ipip", "nat-outgoing", "x"])
+    "kubeconfig", "liveChecks", "ipip", "nat-outgoing", "autoAllocateBlocks", "reservedCIDRs",
+    "ipCooldownSeconds", "x"])
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)), max_leaves=12)
 CONFIGS = st.fixed_dictionaries(
     {"pools": st.dictionaries(st.sampled_from(["a", "b.c"]), VALUES, max_size=2)},
     optional={"cluster": st.dictionaries(KEYS, VALUES, max_size=4),
+              "ipamConfig": st.dictionaries(KEYS, VALUES, max_size=3),
+              "reservations": st.dictionaries(st.sampled_from(["gw", "vip"]), VALUES, max_size=2),
               "namespaces": st.dictionaries(st.sampled_from(["web", "db"]), VALUES, max_size=2)})
 
 

@@ -1,14 +1,18 @@
 """The bundled stacks and the stack builder shared by the CLI and Pulumi."""
 from __future__ import annotations
 
-
 import pytest
+from paths import ROOT
 
 from ipam_model.core.errors import InputError, UsageError
 from ipam_model.core.model import API_V3
-from ipam_model.declared.files import find_stack_file, list_stack_files, load_stack, load_stacks
 from ipam_model.declared.build import stack_from_config
-from paths import ROOT
+from ipam_model.declared.files import (
+    find_stack_file,
+    list_stack_files,
+    load_stack,
+    load_stacks,
+)
 
 STACKS = ROOT / "stacks"
 
@@ -67,7 +71,7 @@ def test_config_mapping_builds_the_same_stack_as_the_file():
     from_file = load_stack(find_stack_file(STACKS, "dev"))
     config = {
         "cluster": {"routingDomain": "lab", "serviceCidrs": ["10.96.0.0/12"],
-                    "nodeCidrs": ["10.0.0.0/24"], "maxBlocksPerHost": 20,
+                    "nodeCidrs": ["10.0.0.0/24"],
                     "nodeGroups": [{"name": "workers", "count": 3, "labels": {"zone": "a"},
                                     "maxPods": 110}]},
         "pools": {name: dict(spec) for name, spec in from_file.pool_specs.items()},
@@ -102,3 +106,19 @@ def test_other_pulumi_namespaces_are_left_alone(tmp_path):
                     "  calico-ipam:pools:\n    a: {cidr: 10.1.0.0/24, blockSize: 26}\n")
     stack = load_stack(path)
     assert stack.name == "other" and list(stack.pools) == ["a"]
+
+
+def test_the_allocator_settings_of_a_stack_say_where_their_ipam_config_comes_from():
+    declared = stack_from_config("t", {"ipamConfig": {"strictAffinity": True},
+                                       "reservations": {"b": {"reservedCIDRs": ["10.0.0.8/29"]},
+                                                        "a": {"reservedCIDRs": ["10.0.0.1/32",
+                                                                                "fd00::/126"]}},
+                                       "pools": {"p": {"cidr": "10.0.0.0/24"}}})
+    allocator = declared.allocator
+    assert allocator.where() == "the IPAMConfig declared in calico-ipam:ipamConfig"
+    assert allocator.described().endswith("strictAffinity true, autoAllocateBlocks true, "
+                                          "maxBlocksPerHost 0 (Calico's default of 20)")
+    assert allocator.reserved_by_name() == {"a": ("10.0.0.1/32", "fd00::/126"),
+                                            "b": ("10.0.0.8/29",)}
+    none = stack_from_config("t", {"pools": {"p": {"cidr": "10.0.0.0/24"}}}).allocator
+    assert none.where().startswith("Calico's default IPAMConfig")

@@ -114,6 +114,51 @@ def test_manifest_install_cluster_imports_its_only_pool_and_plan_accepts_it(tmp_
     assert not [f for f in plan.findings if "Installation" in f.message]
 
 
+def _snapshot_with_ipam(tmp_path, owner_stack=None):
+    """The plan snapshot plus the issue's IPAMConfig (strictAffinity true,
+    maxBlocksPerHost 4) and a reservation, none of them labelled (made with calicoctl)."""
+    doc = json.loads(SNAPSHOT.read_text())
+    labels = ({"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": owner_stack}
+              if owner_stack else {})
+    doc["items"] += [
+        {"apiVersion": "projectcalico.org/v3", "kind": "IPAMConfiguration",
+         "metadata": {"name": "default", "labels": labels},
+         "spec": {"strictAffinity": True, "maxBlocksPerHost": 4, "autoAllocateBlocks": True}},
+        {"apiVersion": "projectcalico.org/v3", "kind": "IPReservation",
+         "metadata": {"name": "gateways", "labels": labels},
+         "spec": {"reservedCIDRs": ["172.16.0.1", "192.169.0.0/30"]}}]
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_import_adopts_the_ipamconfig_and_reservations_then_plan_shows_no_changes(tmp_path):
+    """import -> plan (no changes): the IPAMConfig as calico-ipam:ipamConfig (the fields
+    Calico's CRD requires, the newer ones when set), each IPReservation as
+    calico-ipam:reservations."""
+    snapshot = _snapshot_with_ipam(tmp_path)
+    stacks = tmp_path / "stacks"
+    assert main(["import", "--stack", "dev", "--stacks", str(stacks),
+                 "--snapshot", str(snapshot)]) == 0
+    config = yaml.safe_load((stacks / "Pulumi.dev.yaml").read_text())["config"]
+    assert config["calico-ipam:ipamConfig"] == {"strictAffinity": True, "autoAllocateBlocks": True,
+                                                "maxBlocksPerHost": 4}
+    assert config["calico-ipam:reservations"] == {
+        "gateways": {"reservedCIDRs": ["172.16.0.1/32", "192.169.0.0/30"]}}
+    assert config["calico-ipam:cluster"]["liveChecks"] is True  # pulumi up adopts them
+    plan = build_plan(load_stack(stacks / "Pulumi.dev.yaml", "dev"), load_snapshot(str(snapshot)))
+    assert not plan.has_changes and not plan.errors
+    assert {c.address: c.adopt for c in plan.objects} == {
+        "ipamconfig/default": True, "ipreservation/gateways": True}
+
+
+def test_import_skips_the_ipamconfig_and_reservations_of_another_stack(tmp_path):
+    imported = from_live(load_snapshot(str(_snapshot_with_ipam(tmp_path, "prod"))), "dev")
+    assert imported.ipam_config is None and imported.reservations == ()
+    assert "ipamconfig/default (owned by stack prod)" in imported.skipped
+    assert "reservation gateways (owned by stack prod)" in imported.skipped
+
+
 def test_existing_file_keeps_comments_and_other_keys(tmp_path):
     out = tmp_path / "Pulumi.dev.yaml"
     out.write_text("# keep me\nconfig:\n  kubernetes:context: kind-dev  # theirs\n"

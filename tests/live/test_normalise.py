@@ -634,3 +634,53 @@ def test_non_canonical_stored_cidr_is_kept_for_the_plan():
     pool = normalise_pool(v1_pool(spec={"cidr": "FD00:0:0:0::/120"}))
     assert (pool.spec.cidr, pool.stored_cidr) == ("fd00::/120", "FD00:0:0:0::/120")
     assert normalise_pool(v1_pool(spec={"cidr": "fd00::/120"})).stored_cidr is None
+# --------------------------------------------------------------------------- IPAMConfig, IPReservation
+
+def _kubectl_list(tmp_path, *items):
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": list(items)}))
+    return load_snapshot([str(path)])
+
+
+def test_the_ipamconfig_object_is_read_with_its_owner_from_v3_or_crd_v1(tmp_path):
+    """The object is IPAMConfiguration in projectcalico.org/v3 and IPAMConfig in
+    crd.projectcalico.org/v1, named default either way
+    (libcalico-go lib/apis/internalapi/ipam_config.go:22-27)."""
+    labels = {"app.kubernetes.io/managed-by": "calico-ipam", "calico-ipam.io/stack": "dev"}
+    for api, kind in (("projectcalico.org/v3", "IPAMConfiguration"),
+                      ("crd.projectcalico.org/v1", "IPAMConfig")):
+        live = _kubectl_list(tmp_path, {
+            "apiVersion": api, "kind": kind,
+            "metadata": {"name": "default", "labels": labels},
+            "spec": {"strictAffinity": True, "maxBlocksPerHost": 4,
+                     "autoAllocateBlocks": True}})
+        assert live.ipam_config == IPAMConfig(strict_affinity=True, max_blocks_per_host=4)
+        obj = live.ipam_config_object
+        assert (obj.owner, obj.owner_stack, obj.api_version) == (OWNER_CALICO_IPAM, "dev", api)
+
+
+def test_without_an_ipamconfig_calico_uses_its_defaults(tmp_path):
+    """libcalico-go lib/ipam/ipam.go:2166-2186 GetIPAMConfig."""
+    live = _kubectl_list(tmp_path, {"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+                                    "metadata": {"name": "p"}, "spec": {"cidr": "10.0.0.0/24"}})
+    assert live.ipam_config == IPAMConfig() and live.ipam_config_object is None
+
+
+def test_reservations_are_read_as_calico_reads_them(tmp_path):
+    """lib/ipam/reserved.go:94-115: a bare address is its /32, host bits are cleared,
+    a malformed entry is skipped (and kept aside to be shown)."""
+    live = _kubectl_list(tmp_path, {
+        "apiVersion": "projectcalico.org/v3", "kind": "IPReservation",
+        "metadata": {"name": "vips"},
+        "spec": {"reservedCIDRs": ["10.0.0.9", "10.0.1.7/24", "bogus"]}})
+    reservation = live.reservations["vips"]
+    assert reservation.spec.reserved_cidrs == ("10.0.0.9/32", "10.0.1.0/24")
+    assert reservation.invalid == ("bogus",)
+    assert reservation.owner == OWNER_OTHER
+
+
+def test_a_reservation_whose_cidrs_are_not_a_list_names_the_path(tmp_path):
+    with pytest.raises(InputError, match="reservedCIDRs must be a list"):
+        _kubectl_list(tmp_path, {"apiVersion": "projectcalico.org/v3", "kind": "IPReservation",
+                                 "metadata": {"name": "r"},
+                                 "spec": {"reservedCIDRs": "10.0.0.0/24"}})

@@ -1,13 +1,12 @@
 """Capacity, first cut: each rule at its boundary."""
 from __future__ import annotations
 
-
 import pytest
-
-from ipam_model.rules.capacity import capacity_findings, pool_capacity, with_headroom
-from ipam_model.declared.files import load_stack
-from ipam_model.declared.build import stack_from_config
 from paths import ROOT
+
+from ipam_model.declared.build import stack_from_config
+from ipam_model.declared.files import load_stack
+from ipam_model.rules.capacity import capacity_findings, pool_capacity, with_headroom
 
 REPO_STACKS = ROOT / "stacks"
 
@@ -17,8 +16,14 @@ GROUPS = [
 ]
 
 
-def stack(pools, namespaces=None, **cluster):
+def stack(pools, namespaces=None, reservations=None, **cluster):
+    """A stack of *pools*; strictAffinity/maxBlocksPerHost go to calico-ipam:ipamConfig."""
     config = {"pools": pools, "namespaces": namespaces or {}}
+    ipam = {k: cluster.pop(k) for k in ("strictAffinity", "maxBlocksPerHost") if k in cluster}
+    if ipam:
+        config["ipamConfig"] = ipam
+    if reservations:
+        config["reservations"] = reservations
     cluster.setdefault("nodeGroups", GROUPS)
     config["cluster"] = cluster
     return stack_from_config("t", config, file="Pulumi.t.yaml")
@@ -200,3 +205,33 @@ def test_bundled_stacks_have_no_capacity_error():
     for name in ("dev", "staging", "prod"):
         findings = capacity_findings(load_stack(REPO_STACKS / f"Pulumi.{name}.yaml"))
         assert not [f for f in findings if f.severity.value == "error"], name
+
+
+# --------------------------------------------------------------------------- reservations
+
+def test_reserved_addresses_are_not_capacity_and_wholly_reserved_blocks_are_not_claimable():
+    """Calico never assigns a reserved address and never claims a block reserved in
+    full (libcalico-go lib/ipam/ipam_block.go:223-239 NumFreeAddresses,
+    ipam_block_reader_writer.go:178-182); GetUtilization takes them off "Available"
+    (lib/ipam/reserved.go:52-92). 10.7.0.0/24 in /26 blocks: the /26 and 6 more
+    addresses reserved (one address twice: counted once) leave 186 of 256, 3 blocks."""
+    s = stack({"web": {"cidr": "10.7.0.0/24", "blockSize": 26}},
+              reservations={"a": {"reservedCIDRs": ["10.7.0.0/26", "10.7.0.64/30"]},
+                            "b": {"reservedCIDRs": ["10.7.0.66/31", "10.7.0.68/31"]}})
+    (cap,) = pool_capacity(s)
+    assert (cap.reserved, cap.assignable, cap.walled_blocks, cap.claimable_blocks) == (
+        70, 186, 1, 3)
+    (summary,) = only(capacity_findings(s), "CIP501")
+    assert "70 reserved by IPReservations (186 assignable, 1 block reserved in full)" \
+        in summary.message
+
+
+def test_expected_pods_beyond_the_unreserved_addresses_are_refused():
+    s = stack({"web": {"cidr": "10.7.0.0/26", "blockSize": 28}},
+              {"web": {"ipv4Pools": ["web"], "expectedPods": 60}},
+              reservations={"gw": {"reservedCIDRs": ["10.7.0.0/29"]}}, headroomPercent=0)
+    (error,) = only(capacity_findings(s), "CIP503")
+    assert "web (10.7.0.0/26: 56 after 8 reserved)" in error.message
+    unreserved = stack({"web": {"cidr": "10.7.0.0/26", "blockSize": 28}},
+                       {"web": {"ipv4Pools": ["web"], "expectedPods": 60}}, headroomPercent=0)
+    assert only(capacity_findings(unreserved), "CIP503") == []  # 60 of 64 fit

@@ -19,8 +19,13 @@ from ipam_model.core.model import (
     Stack,
     frozen_map,
 )
+from ipam_model.declared.build import stack_from_config
 from ipam_model.declared.files import load_stack
-from ipam_model.live.normalise import applied_pool_spec, normalise_pool
+from ipam_model.live.normalise import (
+    applied_pool_spec,
+    normalise_ipam_config_object,
+    normalise_pool,
+)
 from ipam_model.views.manifests import (
     APPLIED_SPEC_ANNOTATION,
     render_namespace_patch,
@@ -231,3 +236,53 @@ def test_documented_render_example_is_what_render_prints():
     stack = load_stack(root / "stacks" / "Pulumi.dev.yaml", "dev")
     rendered = to_yaml(render_stack(stack))
     assert first == "---" + rendered.split("---", 2)[1]
+
+
+# --------------------------------------------------------------------------- IPAMConfig, IPReservation
+
+def _stack_with_ipam(api=API_V3):
+    return stack_from_config("dev", {
+        "cluster": {"calicoApi": api},
+        "ipamConfig": {"strictAffinity": True, "maxBlocksPerHost": 4},
+        "reservations": {"gateways": {"reservedCIDRs": ["10.1.0.1/32", "10.1.0.2/32"]}},
+        "pools": {"web": {"cidr": "10.1.0.0/24"}}}, file="stacks/Pulumi.dev.yaml")
+
+
+@pytest.mark.parametrize("api,kind", [(API_V3, "IPAMConfiguration"), (API_CRD_V1, "IPAMConfig")])
+def test_render_emits_the_ipamconfig_as_calico_names_it(api, kind):
+    """IPAMConfiguration in projectcalico.org/v3, IPAMConfig in crd.projectcalico.org/v1,
+    always named default (libcalico-go lib/apis/internalapi/ipam_config.go:22-27;
+    lib/clientv3/ipamconfig.go:45-52 refuses any other name). The v1 CRD requires
+    strictAffinity and autoAllocateBlocks (config/crd/crd.projectcalico.org_ipamconfigs.yaml),
+    so both are written even at their defaults. The consumer: kubectl apply / calicoctl
+    apply, and the normaliser that plan reads it back with."""
+    docs = render_stack(_stack_with_ipam(api))
+    assert [d["kind"] for d in docs] == [kind, "IPReservation", "IPPool"]  # apply order
+    config = docs[0]
+    assert (config["apiVersion"], config["metadata"]["name"]) == (api, "default")
+    assert config["spec"] == {"strictAffinity": True, "autoAllocateBlocks": True,
+                              "maxBlocksPerHost": 4}
+    assert config["metadata"]["labels"]["calico-ipam.io/stack"] == "dev"
+    back = normalise_ipam_config_object(yaml.safe_load(to_yaml([config])))
+    assert back.spec == _stack_with_ipam().ipam_config and back.owner_stack == "dev"
+
+
+def test_render_emits_each_reservation():
+    reservation = render_stack(_stack_with_ipam())[1]
+    assert reservation["metadata"]["name"] == "gateways"
+    assert reservation["spec"] == {"reservedCIDRs": ["10.1.0.1/32", "10.1.0.2/32"]}
+    assert json.loads(reservation["metadata"]["annotations"][APPLIED_SPEC_ANNOTATION]) == {
+        "reservedCIDRs": ["10.1.0.1/32", "10.1.0.2/32"]}
+
+
+def test_only_calico_keeps_what_calicoctl_applies():
+    docs = render_stack(_stack_with_ipam())
+    assert [d["kind"] for d in select_kind(docs, "calico")] == [
+        "IPAMConfiguration", "IPReservation", "IPPool"]
+    assert [d["kind"] for d in select_kind(docs, "pools")] == ["IPPool"]
+
+
+def test_a_stack_without_ipamconfig_renders_none():
+    docs = render_stack(load_stack(Path(__file__).resolve().parents[2] / "stacks"
+                                   / "Pulumi.dev.yaml"))
+    assert {d["kind"] for d in docs} == {"IPPool", "Namespace"}

@@ -13,8 +13,10 @@ import functools
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from ...core.cidr import ip_text, parse_cidr
-from ...core.model import DEFAULT_MAX_BLOCKS_PER_HOST, Pool, frozen_map
+from ...core.cidr import Cidr, ip_text, parse_cidr
+from ...core.ipam_config import DEFAULT_MAX_BLOCKS_PER_HOST
+from ...core.ipreservation import ReservedRanges
+from ...core.model import Pool, frozen_map
 from .. import gorand
 from ..selector import selects
 from .messages import (
@@ -260,14 +262,20 @@ class PoolChooser:
 
 class IpamSettings:
     """What both allocation models start from: Calico's IPAMConfig (strictAffinity,
-    maxBlocksPerHost; 0 means 20), the namespaces' labels and annotations, and
-    the pool choice over *pools* with the CNI's default pools."""
+    autoAllocateBlocks, maxBlocksPerHost; 0 means 20), the reserved CIDRs of the
+    IPReservations (``reserved``: networks, ``core.cidr.Cidr``), the namespaces'
+    labels and annotations, and the pool choice over *pools* with the CNI's
+    default pools."""
 
     def __init__(self, pools: Iterable[Pool], *, strict_affinity: bool = False,
-                 max_blocks_per_host: int = 0,
+                 max_blocks_per_host: int = 0, auto_allocate_blocks: bool = True,
+                 reserved: Iterable[Cidr] = (),
                  namespaces: Mapping[str, NamespaceInfo] | None = None,
                  cni_ipv4_pools: Sequence[str] = (), cni_ipv6_pools: Sequence[str] = ()):
         self.strict_affinity = bool(strict_affinity)
+        self.auto_allocate_blocks = bool(auto_allocate_blocks)
         self.max_blocks_per_host = int(max_blocks_per_host) or DEFAULT_MAX_BLOCKS_PER_HOST
+        self.reserved_cidrs: tuple[Cidr, ...] = tuple(reserved)
+        self.reserved = ReservedRanges(self.reserved_cidrs)
         self.namespaces = dict(namespaces or {})
         self._chooser = PoolChooser(pools, cni_ipv4_pools, cni_ipv6_pools)

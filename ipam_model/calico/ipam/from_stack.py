@@ -37,13 +37,16 @@ def default_cni(pools: Iterable[Pool]) -> CniConfig:
 
 def simulator_for_stack(stack: Stack, *, strict_affinity: bool | None = None,
                         cni: CniConfig | None = None) -> Simulator:
-    """A Simulator with the stack's pools, namespaces and IPAM settings, and
-    the default pools of the CNI config *cni* (if any)."""
-    cluster = stack.cluster
+    """A Simulator with the stack's pools and namespaces, the IPAMConfig and
+    reservations its allocator reads (``stack.allocator``), and the default
+    pools of the CNI config *cni* (if any)."""
+    allocator = stack.allocator
     return Simulator(stack.pools.values(),
-                     strict_affinity=cluster.strict_affinity if strict_affinity is None
+                     strict_affinity=allocator.strict_affinity if strict_affinity is None
                      else strict_affinity,
-                     max_blocks_per_host=cluster.max_blocks_per_host,
+                     max_blocks_per_host=allocator.max_blocks_per_host,
+                     auto_allocate_blocks=allocator.auto_allocate_blocks,
+                     reserved=[r.cidr for r in allocator.reserved],
                      namespaces=namespaces_from_bindings(stack.bindings),
                      cni_ipv4_pools=cni.ipv4_pools if cni else (),
                      cni_ipv6_pools=cni.ipv6_pools if cni else ())

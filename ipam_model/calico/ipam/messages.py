@@ -10,6 +10,8 @@ MSG_BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
 MSG_STRICT = "No more free affine blocks and strict affinity enabled"
 # AssignIP (the ipAddrs annotation): ipam.go:978 (its trailing newline left out).
 MSG_NOT_IN_POOL = "The provided IP address is not in a configured pool"
+# findOrClaimBlock with autoAllocateBlocks false (libcalico-go lib/ipam/ipam.go:639).
+MSG_NO_CLAIM = "failed to find or claim a block"
 
 
 def msg_pool_not_enabled(cidr: str) -> str:

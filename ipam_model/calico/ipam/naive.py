@@ -24,6 +24,7 @@ from .chooser import (
 from .cni import CniConfig, PodRequest, cni_add
 from .messages import (
     MSG_BLOCK_LIMIT,
+    MSG_NO_CLAIM,
     MSG_NOT_IN_POOL,
     MSG_STRICT,
     msg_affinity_mismatch,
@@ -50,6 +51,9 @@ class NaiveSimulator(IpamSettings):
         self._blocks: dict[str, dict] = {}
         self._labels: dict[str, dict] = {}
         self._pods: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        # The IPReservations' networks, tested address by address as Calico's
+        # cidrSliceFilter does (addr_filter.go), with netaddr, not the fast model's ranges.
+        self._reserved = netaddr.IPSet(netaddr.IPNetwork(c.text) for c in self.reserved_cidrs)
         self.failures: list[AllocationFailure] = []
 
     @property
@@ -156,13 +160,15 @@ class NaiveSimulator(IpamSettings):
         affine = sorted((c for c, b in self._blocks.items()
                          if b["affinity"] == node and in_allowed(c)), key=self._list_key)
         for cidr in affine:
-            if self._blocks[cidr]["unallocated"]:
+            if self._num_free(cidr):
                 return self._take(cidr, False)
         if len(affine) >= self.max_blocks_per_host:
             raise Refused(MSG_BLOCK_LIMIT)
+        if not self.auto_allocate_blocks:
+            raise Refused(MSG_NO_CLAIM)
         for info in allowed:
             for cidr in gorand.block_walk(info.cidr, info.block_size, node):
-                if cidr not in self._blocks:
+                if cidr not in self._blocks and not self._wholly_reserved(cidr):
                     self._blocks[cidr] = self._new_block(info, cidr, node)
                     return self._take(cidr, False)
         if self.strict_affinity:
@@ -170,21 +176,39 @@ class NaiveSimulator(IpamSettings):
         for info in allowed:
             for cidr in gorand.block_walk(info.cidr, info.block_size, node):
                 block = self._blocks.get(cidr)
-                if block is not None and block["unallocated"]:
+                if (block is not None and not self._wholly_reserved(cidr)
+                        and self._num_free(cidr)):
                     return self._take(cidr, True)
         raise Refused(msg_partial(version, msg_exhausted([p.cidr for p in allowed])),
                       partial=True)
 
-    def _take(self, cidr: str, borrowed: bool):
+    def _is_reserved(self, block: dict, ordinal: int) -> bool:
+        return netaddr.IPAddress(block["base"] + ordinal, block["version"]) in self._reserved
+
+    def _wholly_reserved(self, cidr: str) -> bool:
+        return netaddr.IPSet([cidr]).issubset(self._reserved)
+
+    def _num_free(self, cidr: str) -> int:
+        """NumFreeAddresses: unallocated ordinals that no reservation covers."""
         block = self._blocks[cidr]
-        ordinal = block["unallocated"].pop(0)
+        return sum(1 for o in block["unallocated"] if not self._is_reserved(block, o))
+
+    def _take(self, cidr: str, borrowed: bool):
+        """The block's autoAssign: the first unallocated ordinal not reserved; the
+        reserved ones keep their place in the queue."""
+        block = self._blocks[cidr]
+        queue = block["unallocated"]
+        at = next(i for i, o in enumerate(queue) if not self._is_reserved(block, o))
+        ordinal = queue.pop(at)
         return cidr, str(netaddr.IPAddress(block["base"] + ordinal, block["version"])), borrowed
 
     def blocks(self) -> list[BlockUsage]:
         out = []
         for cidr, b in self._blocks.items():
-            free = len(b["unallocated"])
+            free = self._num_free(cidr)
+            reserved = sum(1 for o in range(b["size"]) if self._is_reserved(b, o))
             out.append(BlockUsage(cidr, b["pool"], f"host:{b['affinity']}" if b["affinity"]
-                                  else None, b["size"] - free, free))
+                                  else None, b["size"] - len(b["unallocated"]), free,
+                                  reserved))
         order = {info.name: info.order for info in self._chooser.infos}
         return sorted(out, key=lambda u: (order[u.pool], int(netaddr.IPNetwork(u.cidr).network)))

@@ -50,11 +50,12 @@ class BlockUsage:
     pool: str
     affinity: str | None  # "host:<node>" or None for an unaffine block
     allocated: int
-    free: int
+    free: int             # neither allocated nor reserved
+    reserved: int = 0     # covered by an IPReservation (never handed out)
 
     def to_dict(self) -> dict:
         return {"cidr": self.cidr, "pool": self.pool, "affinity": self.affinity,
-                "allocated": self.allocated, "free": self.free}
+                "allocated": self.allocated, "free": self.free, "reserved": self.reserved}
 
 
 @dataclass(frozen=True)

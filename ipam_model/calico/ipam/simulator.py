@@ -21,9 +21,18 @@ It follows libcalico-go ``ipam.go`` ``autoAssign`` as released up to v3.31/v3.32
   without borrowing;
 * a node's tunnel addresses (IPIP, VXLAN) are assigned when it starts.
 
+* IPReservations: a reserved address is never handed out (the block's
+  ``autoAssign`` skips it and leaves it in the queue), a block wholly reserved
+  is never claimed nor borrowed from, and a block counts as full when every
+  unreserved address is taken (``NumFreeAddresses``; libcalico-go
+  lib/ipam/ipam_block.go:105-158, 223-239; ipam.go:522-525, 552-556, 895-898;
+  ipam_block_reader_writer.go:159, 178-182);
+* ``autoAllocateBlocks: false``: no new block is claimed and the request fails
+  with "failed to find or claim a block", before any borrowing
+  (ipam.go:569-639, 780-797).
+
 Not modelled: v3.32's reclaim of other nodes' empty blocks, IP cooldown
-(unreleased HEAD), IPReservations, Windows' reserved ordinals, concurrent
-CAS retries. /32 and /128 blocks are walked with the FNV seed although
+(unreleased HEAD), Windows' reserved ordinals, concurrent CAS retries. /32 and /128 blocks are walked with the FNV seed although
 Calico seeds them with the time (see ``gorand.walk_is_deterministic``).
 
 ``Simulator`` keeps per-node affine block lists, per-pool claimed blocks, a
@@ -39,7 +48,8 @@ import collections
 import copy
 from typing import Callable, Iterable, Mapping, Sequence
 
-from ...core.cidr import ip_text
+from ...core.cidr import ip_text, parse_cidr
+from ...core.ipreservation import ReservedRanges
 from ...core.model import Pool
 from .chooser import (
     NODE_NAME_LABEL,
@@ -54,6 +64,7 @@ from .chooser import (
 from .cni import CniConfig, PodRequest, cni_add
 from .messages import (
     MSG_BLOCK_LIMIT,
+    MSG_NO_CLAIM,
     MSG_NOT_IN_POOL,
     MSG_STRICT,
     msg_affinity_mismatch,
@@ -66,9 +77,11 @@ from .results import AllocationFailure, BlockUsage, PodAllocation, TunnelAllocat
 
 class _Block:
     __slots__ = ("info", "index", "base", "size", "affinity", "fresh", "released",
-                 "allocated", "list_key", "cidr", "skipped")
+                 "allocated", "list_key", "cidr", "skipped", "reserved", "capacity",
+                 "reserved_taken")
 
-    def __init__(self, info: PoolInfo, index: int, affinity: str | None):
+    def __init__(self, info: PoolInfo, index: int, affinity: str | None,
+                 reserved: list[tuple[int, int]] = ()):
         self.info = info
         self.index = index
         self.size = info.block_addresses
@@ -82,15 +95,27 @@ class _Block:
         self.list_key = info.list_key(index)
         self.cidr = info.block_cidr(index)
         self.skipped: set[int] | None = None
+        # Reserved ordinals as sorted [first, last] spans: skipped, never taken; they
+        # stay in Calico's queue, so the order of the others is unchanged.
+        self.reserved = list(reserved)
+        self.capacity = self.size - sum(b - a + 1 for a, b in self.reserved)
+        # reserved ordinals assigned by AssignIP (ipAddrs), which ignores reservations
+        self.reserved_taken: set[int] | None = None
 
     @property
     def free(self) -> int:
-        return self.size - self.allocated
+        """Addresses that can still be handed out (Calico's NumFreeAddresses)."""
+        return self.capacity - self.allocated
 
     def take(self) -> int:
-        """The head of the queue (allocationBlock.autoAssign)."""
+        """The head of the queue (allocationBlock.autoAssign), past reserved
+        ordinals and those taken out of turn."""
         skipped = self.skipped
-        while self.fresh < self.size:
+        while True:
+            if self.reserved:
+                self._skip_reserved()
+            if self.fresh >= self.size:
+                break
             ordinal = self.fresh
             self.fresh += 1
             if skipped and ordinal in skipped:
@@ -103,7 +128,18 @@ class _Block:
 
     def take_at(self, ordinal: int) -> bool:
         """Take *ordinal* wherever it is in the queue (allocationBlock.assign);
-        False when it is allocated already."""
+        False when it is allocated already. A reserved ordinal can be taken so
+        (AssignIP does not read reservations); it never counted as free."""
+        if self.reserved and self._is_reserved(ordinal):
+            taken = self.reserved_taken
+            if taken is None:
+                taken = self.reserved_taken = set()
+            if ordinal in taken:
+                return False
+            taken.add(ordinal)
+            self.allocated += 1
+            self.capacity += 1
+            return True
         if ordinal in self.released:  # freed before: in the queue's tail
             self.released.remove(ordinal)
         elif ordinal >= self.fresh and not (self.skipped and ordinal in self.skipped):
@@ -115,9 +151,23 @@ class _Block:
         self.allocated += 1
         return True
 
+    def _skip_reserved(self) -> None:
+        for first, last in self.reserved:
+            if first <= self.fresh <= last:
+                self.fresh = last + 1
+            elif first > self.fresh:
+                break
+
+    def _is_reserved(self, ordinal: int) -> bool:
+        return any(first <= ordinal <= last for first, last in self.reserved)
+
     def give_back(self, ordinal: int) -> None:
-        self.released.append(ordinal)
         self.allocated -= 1
+        if self.reserved_taken and ordinal in self.reserved_taken:
+            self.reserved_taken.discard(ordinal)  # back to reserved: never auto-assigned
+            self.capacity -= 1
+            return
+        self.released.append(ordinal)
 
     def copy(self) -> "_Block":
         twin = _Block.__new__(_Block)
@@ -126,20 +176,47 @@ class _Block:
         twin.released = collections.deque(self.released)
         twin.list_key, twin.cidr = self.list_key, self.cidr
         twin.skipped = set(self.skipped) if self.skipped else None
+        twin.reserved, twin.capacity = self.reserved, self.capacity  # reserved: shared
+        twin.reserved_taken = set(self.reserved_taken) if self.reserved_taken else None
         return twin
 
 
 class _PoolState:
-    __slots__ = ("info", "blocks", "skip", "with_space", "starts")
+    __slots__ = ("info", "blocks", "skip", "with_space", "starts", "walled", "walled_starts",
+                 "walled_count", "reserved")
 
-    def __init__(self, info: PoolInfo):
+    def __init__(self, info: PoolInfo, reserved: ReservedRanges):
         self.info = info
         self.blocks: dict[int, _Block] = {}
-        # skip[i] = j: every index from i (walk order) up to j was claimed when
-        # recorded; cleared whenever a block is deleted.
+        # skip[i] = j: every index from i (walk order) up to j was claimed or
+        # wholly reserved when recorded; cleared whenever a block is deleted.
         self.skip: dict[int, int] = {}
         self.with_space: list[int] = []  # sorted indices of existing blocks with a free address
         self.starts: dict[str, int] = {}
+        self.reserved = reserved
+        # Blocks wholly reserved, as sorted [first, last] index spans: never claimed.
+        self.walled = self._walled_spans()
+        self.walled_starts = [a for a, _ in self.walled]
+        self.walled_count = sum(b - a + 1 for a, b in self.walled)
+
+    def _walled_spans(self) -> list[tuple[int, int]]:
+        info = self.info
+        if not info.num_blocks or not self.reserved:
+            return []
+        return self.reserved.whole_blocks(parse_cidr(info.cidr), info.block_size)
+
+    def reserved_ordinals(self, index: int) -> list[tuple[int, int]]:
+        """The reserved ordinals of block *index*, as spans."""
+        size = self.info.block_addresses
+        base = self.info.base + index * size
+        return [(a - base, b - base)
+                for a, b in self.reserved.spans_in(self.info.version, base, base + size - 1)]
+
+    def _walled_end(self, index: int) -> int | None:
+        pos = bisect.bisect_right(self.walled_starts, index) - 1
+        if pos >= 0 and self.walled[pos][1] >= index:
+            return self.walled[pos][1]
+        return None
 
     def start(self, node: str) -> int:
         s = self.starts.get(node)
@@ -148,16 +225,24 @@ class _PoolState:
         return s
 
     def first_unclaimed(self, start: int) -> int | None:
+        """The first block index from *start* in walk order that is neither
+        claimed nor wholly reserved (findUsableBlock skips those,
+        ipam_block_reader_writer.go:178-182)."""
         n = self.info.num_blocks
         blocks = self.blocks
-        if len(blocks) >= n:
+        if len(blocks) + self.walled_count >= n:
             return None
         skip = self.skip
         i = start
         path = []
-        while i in blocks:
-            path.append(i)
-            i = skip.get(i, i + 1)
+        while True:
+            if i in blocks:
+                path.append(i)
+                i = skip.get(i, i + 1)
+            elif self.walled and (end := self._walled_end(i)) is not None:
+                i = end + 1
+            else:
+                break
             if i >= n:
                 i = 0
         for p in path:
@@ -190,6 +275,8 @@ class _PoolState:
         twin.skip = dict(self.skip)
         twin.with_space = list(self.with_space)
         twin.starts = dict(self.starts)
+        twin.reserved, twin.walled = self.reserved, self.walled  # never changed: shared
+        twin.walled_starts, twin.walled_count = self.walled_starts, self.walled_count
         return twin
 
 
@@ -225,7 +312,7 @@ class Simulator(IpamSettings):
 
     def __init__(self, pools: Iterable[Pool], **settings):
         super().__init__(pools, **settings)
-        self._pools = {info.name: _PoolState(info) for info in self._chooser.infos}
+        self._pools = {info.name: _PoolState(info, self.reserved) for info in self._chooser.infos}
         self._nodes: dict[str, _Node] = {}
         # (node, namespace, family) -> allowed pools; pools and labels never change
         self._routes: dict[tuple[str, str, int], tuple] = {}
@@ -408,7 +495,7 @@ class Simulator(IpamSettings):
             raise Refused(msg_affinity_mismatch(block.cidr, block.affinity))
         if not block.take_at(address - block.base):
             raise Refused(msg_already_assigned(ip_text(address, version)))
-        if block.allocated == block.size:
+        if block.allocated == block.capacity:
             state.mark_full(index)
         return self._record(namespace, pod, node, block, address - block.base,
                             block.affinity != node)
@@ -444,10 +531,12 @@ class Simulator(IpamSettings):
         for block in node.affine:  # (a) affine blocks in list order
             if block.info.name in allowed_names:
                 owned += 1
-                if block.allocated < block.size:
+                if block.allocated < block.capacity:
                     return block, self._take(block), False
         if owned >= self.max_blocks_per_host:  # (b) per-host limit: no borrowing
             raise Refused(MSG_BLOCK_LIMIT)
+        if not self.auto_allocate_blocks:  # no new block, and no borrowing either
+            raise Refused(MSG_NO_CLAIM)
         for info in allowed:  # (c) first unclaimed block in the walk, pool by pool
             state = self._pools[info.name]
             index = state.first_unclaimed(state.start(node.name))
@@ -465,7 +554,8 @@ class Simulator(IpamSettings):
                       partial=True)
 
     def _claim(self, state: _PoolState, index: int, node: _Node) -> _Block:
-        block = _Block(state.info, index, node.name)
+        reserved = state.reserved_ordinals(index) if self.reserved else ()
+        block = _Block(state.info, index, node.name, reserved)
         state.blocks[index] = block
         state.mark_space(index)
         node.add_affine(block)
@@ -473,14 +563,14 @@ class Simulator(IpamSettings):
 
     def _take(self, block: _Block) -> int:
         ordinal = block.take()
-        if block.allocated == block.size:
+        if block.allocated == block.capacity:
             self._pools[block.info.name].mark_full(block.index)
         return ordinal
 
     def _free(self, block: _Block, ordinal: int) -> None:
-        was_full = block.allocated == block.size
+        was_full = block.allocated == block.capacity
         block.give_back(ordinal)
-        if was_full:
+        if was_full and block.allocated < block.capacity:  # a reserved one gives no room
             self._pools[block.info.name].mark_space(block.index)
         if block.allocated == 0:
             owner = self._nodes.get(block.affinity) if block.affinity else None
@@ -520,14 +610,27 @@ class Simulator(IpamSettings):
                 b = state.blocks[index]
                 out.append(BlockUsage(b.cidr, b.info.name,
                                       f"host:{b.affinity}" if b.affinity else None,
-                                      b.allocated, b.size - b.allocated))
+                                      b.allocated, b.free, b.size - b.capacity))
         return out
 
     def pool_usage(self) -> dict[str, tuple[int, int]]:
-        """Per pool: (addresses in use, ``ipam show`` FREE = pool size - in use)."""
+        """Per pool: (addresses in use, ``ipam show`` FREE = pool size - in use -
+        reserved, as Calico's GetUtilization counts Available)."""
+        reserved = self.pool_reserved()
         out = {}
         for name, state in self._pools.items():
             total = state.info.num_blocks * state.info.block_addresses
             used = sum(b.allocated for b in state.blocks.values())
-            out[name] = (used, total - used)
+            out[name] = (used, total - used - reserved[name])
+        return out
+
+    def pool_reserved(self) -> dict[str, int]:
+        """Per pool: addresses an IPReservation covers (countPoolSpace, reserved.go:52-92)."""
+        out = {}
+        for name, state in self._pools.items():
+            info = state.info
+            size = info.num_blocks * info.block_addresses
+            out[name] = sum(b - a + 1 for a, b in
+                            self.reserved.spans_in(info.version, info.base, info.base + size - 1)
+                            ) if size and self.reserved else 0
         return out

@@ -11,6 +11,7 @@ import os
 import sys
 
 from ...core.errors import UsageError
+from ...core.words import plural
 from ...importer.build import from_live
 from ...importer.files import from_manifests, stack_file_text
 from .. import options
@@ -20,7 +21,8 @@ from ..output import write_output
 NAME = "import"
 HELP = "write a stack file from a cluster, a snapshot or IPPool manifests"
 DESCRIPTION = ("Adopt what exists: write calico-ipam:pools (and namespace bindings from their "
-               "pool annotations) into stacks/Pulumi.<stack>.yaml, leaving out Calico's "
+               "pool annotations, the IPAMConfig and the IPReservations from a cluster or "
+               "snapshot) into stacks/Pulumi.<stack>.yaml, leaving out Calico's "
                "defaults and keeping the comments of an existing file.")
 ORDER = 40
 
@@ -55,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     write_output(output, stack_file_text(output, imported, notes), make_parents=True)
     print(f"Wrote {output}: {len(imported.pools)} pool{'s' if len(imported.pools) != 1 else ''}"
-          f", {len(imported.bindings)} namespace binding"
+          + (", the IPAMConfig" if imported.ipam_config is not None else "")
+          + (f", {plural(len(imported.reservations), 'reservation')}"
+             if imported.reservations else "")
+          + f", {len(imported.bindings)} namespace binding"
           f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")
     for note in imported.rejected:
         print(f"  rejected {note}", file=sys.stderr)

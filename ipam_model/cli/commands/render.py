@@ -18,10 +18,11 @@ from ...views.manifests import render_stack, select_kind, to_yaml
 from ..options import add_stacks_argument, context_stacks
 
 NAME = "render"
-HELP = "print a stack's IPPool manifests and Namespace annotation patches as YAML"
-DESCRIPTION = ("Print the IPPools and Namespace pool annotations of one stack as multi-document "
-               "YAML for kubectl apply -f - (or, with --only pools, calicoctl apply -f -). "
-               "Refuses (exit 1) when the stack has error findings.")
+HELP = "print a stack's Calico objects and Namespace annotation patches as YAML"
+DESCRIPTION = ("Print the IPAMConfiguration, IPReservations, IPPools and Namespace pool "
+               "annotations of one stack as multi-document YAML for kubectl apply -f - (or, with "
+               "--only calico, calicoctl apply -f -). Refuses (exit 1) when the stack has error "
+               "findings.")
 ORDER = 20
 
 
@@ -32,9 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="IPPool API group/version (default: the stack's "
                              "calico-ipam:cluster.calicoApi, itself projectcalico.org/v3 "
                              "unless set)")
-    parser.add_argument("--only", choices=("pools", "namespaces"), default=None,
-                        help="only the IPPools (calicoctl accepts no Namespace) or only the "
-                             "Namespace patches")
+    parser.add_argument("--only", choices=("pools", "calico", "namespaces"), default=None,
+                        help="only the IPPools, only the Calico objects (IPAMConfiguration, "
+                             "IPReservations, IPPools: calicoctl accepts no Namespace) or only "
+                             "the Namespace patches")
 
 
 def run(args: argparse.Namespace) -> int:

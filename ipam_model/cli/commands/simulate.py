@@ -11,18 +11,30 @@ namespace's ``expectedPods`` is used. ``--scenario FILE`` (``declared.scenario``
 gives the CNI config, the nodes and pod events with annotations instead.
 Exit 0 when every allocation succeeded, 1 when Calico would refuse some
 (listed with Calico's message).
+
+The allocator reads an IPAMConfig and the IPReservations: the stack's
+``calico-ipam:ipamConfig`` and ``calico-ipam:reservations``. With
+``--snapshot FILE`` or ``--kubeconfig``/``--context`` it reads the cluster
+too and simulates what the allocator reads once ``pulumi up`` has applied the
+stack (``plan.allocator.allocator_after``): the live IPAMConfig when the stack
+declares none, and the live reservations the stack leaves in place. Which
+IPAMConfig it used is always said on stderr.
 """
 from __future__ import annotations
 
+import argparse
 import sys
+from dataclasses import replace
 
 from ...calico.ipam.cni import PodRequest
 from ...calico.ipam.from_stack import default_cni, node_names, simulator_for_stack
 from ...core.errors import UsageError
+from ...core.model import Stack
 from ...declared.files import find_stack_file, load_stack
 from ...declared.scenario import PodStep, ReleaseStep, Scenario, load_scenario
+from ...plan.allocator import allocator_after
 from ...views.simulation import FORMATS, Simulation
-from ..options import add_stacks_argument
+from ..options import add_cluster_arguments, add_stacks_argument, read_live
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
@@ -43,6 +55,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scenario", metavar="FILE",
                         help="a scenario file: the CNI config, nodes, and pod events with "
                              "their annotations (see the README)")
+    parser.add_argument("--snapshot", metavar="FILE", action="append",
+                        help="read the cluster's IPAMConfig and IPReservations from a "
+                             "calico-ipam snapshot or kubectl output (repeatable); used where "
+                             "the stack declares none")
+    add_cluster_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="text")
 
 
@@ -81,6 +98,19 @@ def _nodes(args, stack) -> list[tuple[str, dict]]:
         return out[:args.nodes]
     out = [(n, dict(g.labels)) for g in groups for n in node_names(g.name, g.count)]
     return out or [("node-0", {})]
+
+
+def _with_live_allocator(args: argparse.Namespace, stack: Stack) -> Stack:
+    """The stack with what the allocator reads once it is applied: the cluster's
+    IPAMConfig and reservations when a snapshot or cluster option is given."""
+    if args.snapshot or args.kubeconfig or args.context:
+        stack = replace(stack, allocator=allocator_after(stack, read_live(args)))
+    assumed = stack.allocator.described()
+    if args.strict_affinity and not stack.allocator.strict_affinity:
+        assumed += " (strictAffinity true from --strict-affinity)"
+    print(f"calico-ipam simulate: simulating with {assumed}", file=sys.stderr)
+    return stack
+
 
 
 def _steps(args, stack, scenario: Scenario | None) -> list[PodStep | ReleaseStep]:
@@ -128,6 +158,7 @@ def run(args) -> int:
     scenario = load_scenario(args.scenario) if args.scenario else None
     steps = _steps(args, stack, scenario)
     nodes = _scenario_nodes(args, stack, scenario)
+    stack = _with_live_allocator(args, stack)  # after the usage errors: they come first
     cni = scenario.cni if scenario is not None and scenario.cni is not None else \
         default_cni(stack.pools.values())
     sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None,

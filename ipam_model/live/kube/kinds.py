@@ -46,6 +46,7 @@ OTHER_KINDS = (
     Kind("IPAMConfig", CALICO_CRD_GROUP, "v1", "ipamconfigs"),
     Kind("Namespace", "", "v1", "namespaces"),
     Kind("Node", "", "v1", "nodes"),
+    Kind("IPReservation", CALICO_CRD_GROUP, "v1", "ipreservations"),
     Kind("BlockAffinity", CALICO_CRD_GROUP, "v1", "blockaffinities"),
     Kind("IPAMBlock", CALICO_CRD_GROUP, "v1", "ipamblocks"),
 )

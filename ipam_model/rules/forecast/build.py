@@ -21,14 +21,13 @@ def forecast(stack: Stack, *, node_groups: bool = True) -> Forecast:
     skipped (``groups`` is then empty). They run last, so nothing else changes.
     """
     load = Load(stack)
-    cluster = stack.cluster
     budget = replay_budget()
     pools = _pool_forecasts(stack, load, pool_capacity(stack))
     namespaces = _namespace_forecasts(stack, load, budget)
     groups = _group_forecasts(stack, load, budget) if node_groups else ()
     return Forecast(stack=stack.name, nodes=len(load.nodes),
-                    strict_affinity=cluster.strict_affinity,
-                    max_blocks_per_host=cluster.effective_max_blocks_per_host,
+                    strict_affinity=stack.allocator.strict_affinity,
+                    max_blocks_per_host=stack.allocator.effective_max_blocks_per_host,
                     pools=tuple(pools), groups=tuple(groups), namespaces=tuple(namespaces),
                     tunnel_failures=tuple(f"{f.node} ({f.kind}): {f.message}"
                                           for f in load.tunnel_failures))
@@ -73,7 +72,7 @@ def _pool_forecasts(stack: Stack, load: Load, capacities: Sequence[PoolCapacity]
     """Per pool: blocks claimed and needed, addresses used, stranded and borrowed, and
     block-size advice."""
     cluster = stack.cluster
-    limit = cluster.effective_max_blocks_per_host
+    limit = stack.allocator.effective_max_blocks_per_host
     demands = pool_demands(stack, capacities)
     claimed: dict[str, list] = {}
     for b in load.sim.blocks():
@@ -88,7 +87,8 @@ def _pool_forecasts(stack: Stack, load: Load, capacities: Sequence[PoolCapacity]
             stack.pools[cap.name], groups, list(use.usage.get(cap.name, {}).values()),
             stranded_now=waste, borrowed=use.borrowed.get(cap.name, 0),
             failed=use.failed.get(cap.name, 0), limit=limit,
-            strict_affinity=cluster.strict_affinity, headroom_percent=cluster.headroom_percent)
+            strict_affinity=stack.allocator.strict_affinity,
+            headroom_percent=cluster.headroom_percent)
         out.append(PoolForecast(
             pool=cap.name, cidr=cap.cidr, block_size=cap.block_size,
             block_addresses=cap.block_addresses, blocks_total=cap.blocks,

@@ -50,6 +50,8 @@ def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered
     """Pools (and whether the whole stack) the forecast provably finds nothing for."""
     pool_level = frozenset(c.name for c in capacities if covered(f"pool/{c.name}", "CIP502"))
     nothing = Clearance(pool_level, False)
+    if any(c.reserved for c in capacities):
+        return nothing  # the bounds assume whole blocks of S addresses; reservations break that
     units = _units(stack)
     if units is None:
         return nothing
@@ -57,7 +59,7 @@ def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered
     if routes is None:
         return nothing  # some request fails outright
     borrowing = _pools_that_may_borrow(routes)
-    if borrowing and stack.cluster.strict_affinity:
+    if borrowing and stack.allocator.strict_affinity:
         return nothing  # step 4: borrowing is a refusal there
     if not _borrowing_routes_fit(routes, borrowing):
         return nothing
@@ -188,7 +190,7 @@ def _route_table(stack: Stack, units: list[_Unit], shapes: dict[tuple, list]) ->
         for t in u.tunnels:
             for p in t:
                 tunnels_in[p] = tunnels_in.get(p, 0) + u.count
-    return _Routes(chooser, stack.cluster.effective_max_blocks_per_host, units, shapes, reach,
+    return _Routes(chooser, stack.allocator.effective_max_blocks_per_host, units, shapes, reach,
                    through, tunnels_in)
 
 

@@ -7,6 +7,7 @@ reports the same pool or namespace, so users see one explanation per problem.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Iterable
 
 from ...core.gc import paused_gc
@@ -61,8 +62,14 @@ def _forecast_findings(stack: Stack, *, fast: bool,
         return []
     # The node-group searches feed no finding: leave them out.
     result = forecast(stack, node_groups=not fast)
-    return [*_tunnel_findings(stack, result), *_namespace_findings(stack, result, covered),
-            *_pool_findings(stack, result, covered)]
+    found = [*_tunnel_findings(stack, result), *_namespace_findings(stack, result, covered),
+             *_pool_findings(stack, result, covered)]
+    return [replace(f, message=f.message + _assumed(stack)) for f in found]
+
+
+def _assumed(stack: Stack) -> str:
+    """What every forecast finding ends with: the IPAMConfig it simulated."""
+    return f". Forecast with {stack.allocator.described()}"
 
 
 def _tunnel_findings(stack: Stack, result: Forecast) -> list[Finding]:

@@ -198,8 +198,8 @@ class MorePods:
         self.budget = budget
         self.placement = Placement(load)
         self.state = _LoadLeft(stack, load.sim)
-        self.limit = stack.cluster.effective_max_blocks_per_host
-        self.strict = stack.cluster.strict_affinity
+        self.limit = stack.allocator.effective_max_blocks_per_host
+        self.strict = stack.allocator.strict_affinity
         self.known: dict[tuple, tuple[int | None, bool]] = {}
         self.classes = _node_classes(load, self.placement)
 

@@ -33,6 +33,15 @@ def _usage_json(usage) -> dict:
 
 def _resource_changes(plan: Plan) -> list[dict]:
     changes = []
+    for c in plan.objects:  # ipamconfig/default and ipreservation/<name>, in apply order
+        entry = {"address": c.address, "type": c.kind, "name": c.name,
+                 "change": {"actions": c.action.json_actions,
+                            "before": dict(c.before) if c.before is not None else None,
+                            "after": dict(c.after) if c.after is not None else None,
+                            "replace_paths": []}}
+        if c.adopt:
+            entry["adopt"] = True
+        changes.append(entry)
     for c in plan.pools:
         entry = {"address": c.address, "type": "ippool", "name": c.name,
                  "change": {"actions": c.action.json_actions,

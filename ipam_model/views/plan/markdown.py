@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from ...core.model import Finding
 from ...core.words import plural
-from ...plan.model import Action, AttributeChange, Plan, PoolChange, usage_text
+from ...plan.model import (
+    Action,
+    AttributeChange,
+    ObjectChange,
+    Plan,
+    PoolChange,
+    usage_text,
+)
 from ..escape import html_text, markdown_cell, markdown_code
 from .migration import migration_text
 from .text import value
@@ -24,6 +31,9 @@ def _change_row(c) -> str:
         what = ("; ".join(_attribute(a, True) for a in c.changes)
                 or markdown_cell(c.action.value))
         used = usage_text(c.usage) if c.action is not Action.CREATE else ""
+    elif isinstance(c, ObjectChange):
+        what = "; ".join(_attribute(a) for a in c.changes) or markdown_cell(c.action.value)
+        used = ""
     else:
         what = "; ".join(_attribute(a) for a in c.changes)
         used = plural(c.pods, "pod") if c.pods else ""

@@ -8,10 +8,12 @@ from ...core.model import APPLIED_SPEC_ANNOTATION, Finding
 from ...core.words import plural
 from ...plan.model import (
     BASELINE_STACK,
+    KIND_IPAM_CONFIG,
     Action,
     AttributeChange,
     DriftItem,
     NamespaceChange,
+    ObjectChange,
     Plan,
     PoolChange,
     usage_text,
@@ -95,6 +97,37 @@ def _pool_text(change: PoolChange, stack: str) -> list[str]:
     return lines
 
 
+_OBJECT_NOUN = {KIND_IPAM_CONFIG: "IPAMConfig", "ipreservation": "reservation"}
+
+
+def _object_text(change: ObjectChange, stack: str) -> list[str]:
+    """The IPAMConfig or a reservation, in the pool's grammar."""
+    if change.action is Action.FORGET:
+        header = (f"will no longer be managed by stack {stack} (the "
+                  f"{_OBJECT_NOUN[change.kind]} stays in the cluster)")
+    else:
+        header = _HEADER[change.action]
+    reason = (f" (because it is not in stack {stack})"
+              if change.action in (Action.DELETE, Action.FORGET) else "")
+    lines = [f"  # {change.address} {header}{reason}"]
+    if change.adopt:
+        lines.append(f"  # (adopted: the live {_OBJECT_NOUN[change.kind]} has no ownership "
+                     "label; pulumi up adds app.kubernetes.io/managed-by=calico-ipam)")
+    lines.append(f"  {change.action.symbol} {change.kind} \"{change.name}\" {{")
+    if change.action is Action.CREATE:
+        lines += attribute_lines(tuple(AttributeChange(k, None, v)
+                                       for k, v in change.after.items()), "      ", 0)
+    elif change.action is Action.FORGET:
+        lines += [f"        {k} = {value(v)}" for k, v in change.before.items()]
+    elif change.action is Action.DELETE:
+        lines += attribute_lines(tuple(AttributeChange(k, v, None)
+                                       for k, v in change.before.items()), "      ", 0)
+    else:
+        lines += attribute_lines(change.changes, "      ", change.unchanged)
+    lines.append("    }")
+    return lines
+
+
 def _ns_text(change: NamespaceChange) -> list[str]:
     lines = [f"  # {change.address} {_NS_HEADER[change.action]}",
              f"  {change.action.symbol} namespace \"{change.namespace}\" {{"]
@@ -157,8 +190,12 @@ def _changes_section(plan: Plan) -> list[str]:
         return []
     out = ["calico-ipam will perform the following actions:", ""]
     for change in plan.changes:
-        out += (_pool_text(change, plan.stack) if isinstance(change, PoolChange)
-                else _ns_text(change)) + [""]
+        if isinstance(change, PoolChange):
+            out += _pool_text(change, plan.stack) + [""]
+        elif isinstance(change, ObjectChange):
+            out += _object_text(change, plan.stack) + [""]
+        else:
+            out += _ns_text(change) + [""]
     return out
 
 

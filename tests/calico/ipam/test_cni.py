@@ -185,3 +185,20 @@ def test_strict_affinity_refuses_another_nodes_block_for_assign_ip(model):
     other = sim.add_pod(pod("b", node="node2", **{IPAM_ADDRS: f'["{inside}"]'}), CniConfig())
     assert other.message == "error getting IP from IPAM: Block host affinity does not match"
     assert isinstance(first, PodAllocation)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_ip_addrs_may_take_a_reserved_address_and_autoassign_still_skips_it(model):
+    """AssignIP reads no IPReservation (libcalico-go lib/ipam/ipam.go AssignIP
+    checks the pool and the block only); AutoAssign skips reserved ordinals
+    (ipam_block.go autoAssign), also once the pod holding one is gone."""
+    from ipam_model.core.cidr import parse_cidr
+    sim = model([Pool("p", PoolSpec("10.0.0.0/29", 29))], reserved=[parse_cidr("10.0.0.0/30")])
+    fixed = sim.add_pod(pod("fixed", **{IPAM_ADDRS: '["10.0.0.1"]'}), CniConfig())
+    assert [a.ip for a in fixed] == ["10.0.0.1"]
+    sim.release("default", "fixed")
+    ips = [sim.add_pod(pod(f"p{i}"), CniConfig()) for i in range(5)]
+    assert [r[0].ip for r in ips[:4]] == ["10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7"]
+    assert isinstance(ips[4], AllocationFailure)
+    [block] = sim.blocks()
+    assert (block.allocated, block.free) == (4, 0)

@@ -7,6 +7,7 @@ from ipam_model.calico.ipam.cni import CniConfig, PodRequest
 from ipam_model.calico.ipam.naive import NaiveSimulator
 from ipam_model.calico.ipam.results import PodAllocation
 from ipam_model.calico.ipam.simulator import Simulator
+from ipam_model.core.cidr import parse_cidr
 from ipam_model.core.model import Pool, PoolSpec
 
 
@@ -59,7 +60,10 @@ def pod_scenarios(draw):
                            st.just({"cni.projectcalico.org/ipFamilies": '["IPv6"]'}))
     ops = draw(st.lists(st.tuples(st.sampled_from(nodes), st.booleans(), annotation),
                         max_size=80))
-    return pools, ops, draw(st.booleans()), draw(st.integers(0, 3))
+    # IPReservations, which AutoAssign honours and AssignIP (ipAddrs) ignores
+    reserved = [parse_cidr(f"10.0.0.{draw(st.integers(0, 63)) & ~3}/30")
+                for _ in range(draw(st.integers(0, 2)))]
+    return pools, ops, draw(st.booleans()), draw(st.integers(0, 3)), reserved
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -67,10 +71,10 @@ def pod_scenarios(draw):
 def test_fast_pod_adds_equal_naive_oracle(scenario):
     """The CNI ADD (shared plugin logic) over both block algorithms: the same
     addresses, refusals and blocks, tunnels and released families included."""
-    pools, ops, strict, limit = scenario
+    pools, ops, strict, limit, reserved = scenario
     cni = CniConfig(assign_ipv4=True, assign_ipv6=True)
-    fast = Simulator(pools, strict_affinity=strict, max_blocks_per_host=limit)
-    naive = NaiveSimulator(pools, strict_affinity=strict, max_blocks_per_host=limit)
+    settings_ = dict(strict_affinity=strict, max_blocks_per_host=limit, reserved=reserved)
+    fast, naive = Simulator(pools, **settings_), NaiveSimulator(pools, **settings_)
     alive = []
     for i, (node, release, annotations) in enumerate(ops):
         if release and alive:
@@ -85,3 +89,41 @@ def test_fast_pod_adds_equal_naive_oracle(scenario):
             alive.append(f"pod{i}")
     assert fast.blocks() == naive.blocks()
     assert fast.failures == naive.failures
+@st.composite
+def reserved_scenarios(draw):
+    """Scenarios with IPReservations (some blocks wholly, some partly reserved, some
+    entries outside every pool) and autoAllocateBlocks."""
+    from ipam_model.core.cidr import parse_cidr
+    pools, ops, strict, limit = draw(scenarios())
+    reserved = []
+    for _ in range(draw(st.integers(0, 4))):
+        prefix = draw(st.integers(24, 32))
+        offset = draw(st.integers(0, (1 << (32 - 24)) - 1)) >> (32 - prefix) << (32 - prefix)
+        base = draw(st.sampled_from(["10.0.0.", "10.1.0.", "10.2.0."]))
+        reserved.append(parse_cidr(f"{base}{offset}/{prefix}"))
+    return pools, ops, strict, limit, reserved, draw(st.booleans())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reserved_scenarios())
+def test_fast_allocator_equals_naive_oracle_with_reservations(scenario):
+    """The reservation rules (ipam_block.go:105-158 autoAssign skips reserved
+    ordinals; ipam.go:522-525 and ipam_block_reader_writer.go:178-182 skip wholly
+    reserved blocks; ipam.go:895-898 when borrowing) agree in both models."""
+    pools, ops, strict, limit, reserved, auto = scenario
+    settings_ = dict(strict_affinity=strict, max_blocks_per_host=limit, reserved=reserved,
+                     auto_allocate_blocks=auto)
+    fast, naive = Simulator(pools, **settings_), NaiveSimulator(pools, **settings_)
+    live = []
+    for i, (node, release) in enumerate(ops):
+        if release and live:
+            victim = live.pop(i % len(live))
+            fast.release("default", victim)
+            naive.release("default", victim)
+            continue
+        a = fast.allocate("default", f"pod{i}", node)
+        b = naive.allocate("default", f"pod{i}", node)
+        assert a == b
+        if isinstance(a, PodAllocation):
+            live.append(f"pod{i}")
+    assert fast.blocks() == naive.blocks()

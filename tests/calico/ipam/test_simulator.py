@@ -253,3 +253,97 @@ def test_a_failed_tunnel_address_releases_the_others_of_the_pass(model):
     assert "No IPs available in pools: [fd00::/128]" in failure.message
     node2 = [b for b in sim.blocks() if b.affinity == "host:node2"]
     assert [(b.cidr.endswith("/26"), b.allocated) for b in node2] == [(True, 0)]
+# ------------------------------------------------------------------ IPReservations
+
+def _reserved(*texts):
+    from ipam_model.core.cidr import parse_cidr
+    return [parse_cidr(t) for t in texts]
+
+
+def test_reserved_addresses_are_never_handed_out_58_of_64():
+    """libcalico-go lib/ipam/ipam_test.go:774-828 ("Reservation tests"): a /26 pool
+    with reservations 10.0.0.1/32, 10.0.0.32/30 (resv1) and 11.0.0.0/30 (outside
+    the pool), 10.0.0.17/32 (resv2); AutoAssign of 64 addresses on one host gets 58.
+    Here one pod is one address: 58 pods get one, none of them reserved, the 59th
+    finds nothing left."""
+    reserved = _reserved("10.0.0.1/32", "10.0.0.32/30", "11.0.0.0/30", "10.0.0.17/32")
+    sim = Simulator([Pool("p", PoolSpec("10.0.0.0/26", 26))], reserved=reserved)
+    got = [sim.allocate("default", f"p{i}", "allocation-attributes") for i in range(64)]
+    ips = [r.ip for r in got if isinstance(r, PodAllocation)]
+    assert len(ips) == 58
+    assert not {"10.0.0.1", "10.0.0.32", "10.0.0.33", "10.0.0.34", "10.0.0.35",
+                "10.0.0.17"} & set(ips)
+    assert ips[:3] == ["10.0.0.0", "10.0.0.2", "10.0.0.3"]  # lowest unreserved ordinal first
+    assert got[58].message == ("Assigned 0 out of 1 requested IPv4 addresses; "
+                               "No IPs available in pools: [10.0.0.0/26]")
+    (block,) = sim.blocks()
+    assert (block.allocated, block.free, block.reserved) == (58, 0, 6)
+    assert sim.pool_usage() == {"p": (58, 0)} and sim.pool_reserved() == {"p": 6}
+
+
+def test_a_wholly_reserved_block_is_never_claimed():
+    """findUsableBlock skips a block that a reservation covers entirely
+    (ipam_block_reader_writer.go:178-182): node1's walk starts at 172.16.0.32/29
+    (test_claim_order_node1_to_node8), reserved here, so it claims the next one."""
+    sim = Simulator([POOL], reserved=_reserved("172.16.0.32/29"))
+    assert sim.allocate("default", "p", "node1").block == "172.16.0.40/29"
+    # eight nodes, seven claimable blocks: the eighth borrows, never from .32/29
+    got = [sim.allocate("default", f"q{i}", f"node{i}") for i in range(2, 9)]
+    assert all(r.block != "172.16.0.32/29" for r in got)
+    assert [r.borrowed for r in got].count(True) == 1
+
+
+def test_reservations_spanning_blocks_count_and_wall_off_whole_blocks():
+    # 10.0.0.0/24 in /28 blocks; 10.0.0.0/26 walls off 4 blocks, .64/30 reserves 4 addresses
+    sim = Simulator([Pool("p", PoolSpec("10.0.0.0/24", 28))],
+                    reserved=_reserved("10.0.0.0/26", "10.0.0.64/30"))
+    got = [sim.allocate("default", f"p{i}", "n1") for i in range(256)]
+    ips = [r.ip for r in got if isinstance(r, PodAllocation)]
+    assert len(ips) == 256 - 64 - 4
+    assert all(int(ip.rsplit(".", 1)[1]) >= 68 for ip in ips)
+    assert sim.pool_reserved() == {"p": 68}
+
+
+def test_fully_reserved_pool_fails_every_request():
+    sim = Simulator([Pool("p", PoolSpec("10.0.0.0/28", 29))], reserved=_reserved("10.0.0.0/28"))
+    r = sim.allocate("default", "p", "n1")
+    assert isinstance(r, AllocationFailure)
+    assert r.message.endswith("No IPs available in pools: [10.0.0.0/28]")
+
+
+def test_ipv6_reservation_of_a_huge_range_is_walled_without_enumerating_blocks():
+    pool = Pool("v6", PoolSpec("fd00::/64", 122))
+    sim = Simulator([pool], reserved=_reserved("fd00::/65"))
+    r = sim.allocate("default", "p", "n1", version=6)
+    assert isinstance(r, PodAllocation) and r.ip.startswith("fd00::8000:0:0:")
+    assert sim.pool_reserved() == {"v6": 1 << 63}
+
+
+def test_tunnel_addresses_skip_reserved_ones():
+    sim = Simulator([Pool("ipip", PoolSpec("10.0.0.0/26", 26, ipip_mode="Always"))],
+                    reserved=_reserved("10.0.0.0/31"))
+    (tunnel,) = sim.add_node("n1")
+    assert tunnel.ip == "10.0.0.2"
+
+
+def test_fork_keeps_reservations():
+    sim = Simulator([Pool("p", PoolSpec("10.0.0.0/29", 29))], reserved=_reserved("10.0.0.0/30"))
+    sim.allocate("default", "a", "n1")
+    twin = sim.fork()
+    assert [twin.allocate("default", f"b{i}", "n1").ip for i in range(3)] == [
+        "10.0.0.5", "10.0.0.6", "10.0.0.7"]
+    assert sim.allocate("default", "c", "n1").ip == "10.0.0.5"
+
+
+# ------------------------------------------------------------------ autoAllocateBlocks
+
+def test_auto_allocate_blocks_false_claims_nothing_and_does_not_borrow():
+    """findOrClaimBlock with AutoAllocateBlocks false returns "failed to find or
+    claim a block" (libcalico-go lib/ipam/ipam.go:569-639), which autoAssign
+    returns at once (ipam.go:780-797), before the borrowing loop (ipam.go:876)."""
+    on = Simulator([POOL])
+    assert isinstance(on.allocate("default", "p", "node1"), PodAllocation)
+    off = Simulator([POOL], auto_allocate_blocks=False)
+    r = off.allocate("default", "p", "node1")
+    assert isinstance(r, AllocationFailure) and r.message == "failed to find or claim a block"
+    assert off.blocks() == []

@@ -137,6 +137,40 @@ def test_scenario_and_flags_for_the_same_thing_are_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="--node/--nodes and the nodes of"):
         run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
                      "--node", "b"])
+def _snapshot(tmp_path, spec):
+    path = tmp_path / "cluster.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "projectcalico.org/v3", "kind": "IPAMConfiguration",
+         "metadata": {"name": "default"}, "spec": spec},
+        {"apiVersion": "projectcalico.org/v3", "kind": "IPReservation",
+         "metadata": {"name": "gw"}, "spec": {"reservedCIDRs": ["172.16.0.32/29"]}}]}))
+    return str(path)
+
+
+def test_simulate_uses_the_live_ipamconfig_and_says_so(tmp_path, capsys):
+    """Issue 10: simulate read no cluster and forecast one that does not exist. With
+    --snapshot it uses the live IPAMConfig (the stack declares none) and the live
+    reservations: with maxBlocksPerHost 1 a node gets one /29 block, so of 10 pods 7 get
+    an address (8 minus the tunnel address) and the 8th fails with Calico's block-limit
+    message (libcalico-go lib/ipam/ipam.go:777-796); the reserved block 172.16.0.32/29 is
+    never claimed."""
+    snapshot = _snapshot(tmp_path, {"strictAffinity": True, "maxBlocksPerHost": 1,
+                                    "autoAllocateBlocks": True})
+    rc = run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=10",
+                      "--snapshot", snapshot, "--format", "json"])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert rc == 1
+    assert len(out["pods"]) == 7
+    assert all(not p["block"].startswith("172.16.0.32/") for p in out["pods"])
+    assert "the live IPAMConfig of snapshot cluster.json" in captured.err
+    assert "strictAffinity true, autoAllocateBlocks true, maxBlocksPerHost 1" in captured.err
+
+
+def test_simulate_without_a_cluster_says_it_assumed_calicos_defaults(capsys):
+    assert run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=1"]) == 0
+    err = capsys.readouterr().err
+    assert "Calico's default IPAMConfig (the stack declares no calico-ipam:ipamConfig)" in err
 
 
 def test_scenario_release_of_a_pod_that_holds_nothing_is_noted(tmp_path, capsys):

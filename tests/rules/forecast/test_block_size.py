@@ -3,7 +3,14 @@ from pathlib import Path
 
 from forecast_helpers import make_stack, rules_of
 
-from ipam_model.core.model import ClusterSettings, NodeGroup, Pool, PoolSpec, Stack, frozen_map
+from ipam_model.core.model import (
+    ClusterSettings,
+    NodeGroup,
+    Pool,
+    PoolSpec,
+    Stack,
+    frozen_map,
+)
 from ipam_model.rules.forecast import forecast, forecast_findings
 from ipam_model.rules.forecast.block_size import recommend_block_size
 
@@ -56,7 +63,9 @@ def test_block_size_advice_when_the_declared_load_borrows_and_a_size_fixes_it():
         "blocks of the 8 there are (4 borrowed addresses). Instead, blockSize 31 gives 32 "
         "blocks of 2 addresses for 5 nodes; the declared load would claim 25 of them and "
         "strand 0 addresses; a node at 10 addresses takes 5 blocks of maxBlocksPerHost 20. "
-        "blockSize is immutable, so this means a new pool and a migration")
+        "blockSize is immutable, so this means a new pool and a migration. Forecast with the "
+        "IPAMConfig declared in calico-ipam:ipamConfig: strictAffinity false, "
+        "autoAllocateBlocks true, maxBlocksPerHost 0 (Calico's default of 20)")
     assert " 1 addresses" not in finding.message
 
 

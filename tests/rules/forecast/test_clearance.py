@@ -3,14 +3,23 @@ forecast would report nothing, and it never changes the findings."""
 from pathlib import Path
 from unittest.mock import patch
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from forecast_helpers import allocator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from ipam_model.core.model import (
+    Binding,
+    ClusterSettings,
+    NodeGroup,
+    Pool,
+    PoolSpec,
+    Stack,
+    frozen_map,
+)
+from ipam_model.declared.files import load_stacks
 from ipam_model.rules.capacity import capacity_findings, pool_capacity
 from ipam_model.rules.forecast import build, forecast_findings
 from ipam_model.rules.forecast.clearance import clearance as prove
-from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
-    frozen_map)
-from ipam_model.declared.files import load_stacks
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 POOL_CIDRS = ["10.0.0.0/24", "10.0.1.0/27", "10.0.2.0/22", "10.0.8.0/26"]
@@ -54,12 +63,12 @@ def small_stacks(draw):
         bindings[f"ns{i}"] = Binding(
             f"ns{i}", chosen, v6, expected_pods=draw(st.integers(0, 300)),
             labels=frozen_map({"team": draw(st.sampled_from("xy"))}))
-    cluster = ClusterSettings(node_groups=groups, strict_affinity=draw(st.booleans()),
-                              max_blocks_per_host=draw(st.sampled_from([0, 1, 2, 3])),
+    ipam = allocator(draw(st.booleans()), draw(st.sampled_from([0, 1, 2, 3])))
+    cluster = ClusterSettings(node_groups=groups,
                               headroom_percent=draw(st.sampled_from([0, 20, 50])))
     return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
                  pool_metadata=frozen_map(), pools=frozen_map(pools),
-                 bindings=frozen_map(bindings))
+                 bindings=frozen_map(bindings), allocator=ipam)
 
 
 def pool_findings(findings, pool):
@@ -80,16 +89,16 @@ def test_fast_path_clears_only_what_the_full_forecast_finds_nothing_for(stack):
     assert forecast_findings(stack) == full
 
 
-def roomy_stack(**cluster):
+def roomy_stack(max_blocks_per_host=0):
     pools = {"wide": Pool("wide", PoolSpec("10.0.0.0/20", 26, ipip_mode="Always")),
              "pay": Pool("pay", PoolSpec("10.0.16.0/24", 28, assignment_mode="Manual"))}
     return Stack(name="t", file=None,
-                 cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),),
-                                         **cluster),
+                 cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),)),
                  pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
                  bindings=frozen_map({"app": Binding("app", expected_pods=200),
                                       "payments": Binding("payments", ("pay",),
-                                                          expected_pods=40)}))
+                                                          expected_pods=40)}),
+                 allocator=allocator(max_blocks_per_host=max_blocks_per_host))
 
 
 def test_a_roomy_stack_is_cleared_without_running_the_simulator():
@@ -121,10 +130,10 @@ def many_automatic_pools_and_a_small_one(max_blocks_per_host=3):
     pools = {f"wide-{i}": Pool(f"wide-{i}", PoolSpec(f"10.{i}.0.0/20", 26)) for i in range(5)}
     pools["zz-small"] = Pool("zz-small", PoolSpec("10.9.0.0/24", 26))
     return Stack(name="t", file=None,
-                 cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),),
-                                         max_blocks_per_host=max_blocks_per_host),
+                 cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=110),)),
                  pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
-                 bindings=frozen_map({"app": Binding("app", expected_pods=1000)}))
+                 bindings=frozen_map({"app": Binding("app", expected_pods=1000)}),
+                 allocator=allocator(max_blocks_per_host=max_blocks_per_host))
 
 
 def test_a_borrowing_pool_among_many_automatic_ones_is_cleared_when_no_node_can_hit_the_limit():

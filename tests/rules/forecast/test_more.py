@@ -1,11 +1,19 @@
 """How many more pods or nodes: the closed form and the replays against brute force."""
 from unittest.mock import patch
 
-from forecast_helpers import make_stack
-from hypothesis import HealthCheck, given, settings, strategies as st
+from forecast_helpers import allocator, make_stack
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ipam_model.core.model import (Binding, ClusterSettings, NodeGroup, Pool, PoolSpec, Stack,
-    frozen_map)
+from ipam_model.core.model import (
+    Binding,
+    ClusterSettings,
+    NodeGroup,
+    Pool,
+    PoolSpec,
+    Stack,
+    frozen_map,
+)
 from ipam_model.rules.forecast import forecast
 from ipam_model.rules.forecast.load import Load, first_failure
 from ipam_model.rules.forecast.more import MAX_EXTRA_NODES
@@ -81,11 +89,11 @@ def small_stacks(draw):
         v4 = [n for n in names if n != "v6"]
         chosen = tuple(draw(st.lists(st.sampled_from(v4), max_size=2, unique=True)))
         bindings[f"ns{i}"] = Binding(f"ns{i}", chosen, expected_pods=draw(st.integers(0, 12)))
-    cluster = ClusterSettings(node_groups=groups, strict_affinity=draw(st.booleans()),
-                              max_blocks_per_host=draw(st.sampled_from([0, 1, 2, 3])))
+    ipam = allocator(draw(st.booleans()), draw(st.sampled_from([0, 1, 2, 3])))
+    cluster = ClusterSettings(node_groups=groups)
     return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
                  pool_metadata=frozen_map(), pools=frozen_map(pools),
-                 bindings=frozen_map(bindings))
+                 bindings=frozen_map(bindings), allocator=ipam)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
