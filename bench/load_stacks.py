@@ -34,8 +34,8 @@ from fleet import write_fleet  # noqa: E402
 from reference_loader import ReferenceBuilder  # noqa: E402
 
 from ipam_model.declared import files as stack_module
-from ipam_model.declared.yaml import YamlDocument, load_yaml_file
 from ipam_model.declared.files import list_stack_files, load_stacks
+from ipam_model.declared.yaml import YamlDocument, load_yaml_file
 
 
 # --- the loader as it was: tests/reference_loader.py (also the tests' oracle) ----

@@ -24,9 +24,10 @@ from pathlib import Path
 import netaddr
 import pulumi
 
-from ipam_model.rules import capacity, runner as check
-from ipam_model.views import manifests as render
 from ipam_model.declared.build import stack_from_config
+from ipam_model.rules import capacity
+from ipam_model.rules import runner as check
+from ipam_model.views import manifests as render
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "bench"  # no stacks/Pulumi.bench.yaml: no routing-domain siblings to load

@@ -4,7 +4,7 @@ Shared by tests/plan/ and tests/views/ (the plan views' golden scenarios).
 """
 from __future__ import annotations
 
-from ipam_model.calico.ippool import apply_defaults, applied_spec_value
+from ipam_model.calico.ippool import applied_spec_value, apply_defaults
 from ipam_model.core.live_state import LiveNamespace, LivePool, LiveState, PoolUsage
 from ipam_model.core.model import APPLIED_SPEC_ANNOTATION, frozen_map
 from ipam_model.declared.build import stack_from_config

@@ -51,7 +51,10 @@ def rules_table() -> str:
     rows = ["| id | name | severity | what it catches | from |", "|---|---|---|---|---|"]
     for r in RULES.values():
         origin = "Calico" if r.source != "calico-ipam" else "calico-ipam"
-        rows.append(f"| {r.id} | {r.name} | {r.severity.value} | {r.summary} | {origin} |")
+        # The anchor is what SARIF's helpUri points at (core.project.rule_doc_url).
+        anchor = f'<a id="{r.id.lower()}"></a>'
+        rows.append(f"| {anchor}{r.id} | {r.name} | {r.severity.value} | {r.summary} | "
+                    f"{origin} |")
     return "\n".join(rows)
 
 

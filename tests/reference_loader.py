@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import yaml
 
-from ipam_model.declared import yaml as stackfile
 from ipam_model.core.errors import InputError
+from ipam_model.declared import yaml as stackfile
 
 
 class ReferenceBuilder:

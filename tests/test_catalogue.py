@@ -7,17 +7,20 @@ whose emitting code was forgotten fails here, not in a user's pipeline.
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from ipam_model.catalogue import RULES, rule, scope_of
+from ipam_model.core import project
 from ipam_model.core.rules import Rule, Scope
 from ipam_model.rules.runner import checks, rules_checked
 from policies.rules import _RESOURCE_RULES  # the repository's policy pack
 
-PACKAGE = Path(__file__).resolve().parent.parent / "ipam_model"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "ipam_model"
 
 
 def _sources():
@@ -137,3 +140,26 @@ def test_the_policy_pack_leaves_out_exactly_the_pool_rules():
     assert pool_rules <= _RESOURCE_RULES
     assert not {r for r, d in RULES.items() if d.scope in (Scope.STACK, Scope.FLEET)} \
         & _RESOURCE_RULES
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_every_rule_documents_why_it_matters_and_how_to_fix_it(rule_id):
+    """SARIF's help.text/help.markdown (GitHub code scanning shows them with every
+    result) come from Rule.help, declared with the rule; a rule that follows
+    Calico cites the Calico source lines it follows."""
+    declared = RULES[rule_id]
+    assert declared.help is not None, f"{rule_id}: declare help=Help(why, fix, calico=...)"
+    assert declared.help.why.strip() and declared.help.fix.strip()
+    if declared.source != "calico-ipam":
+        assert declared.help.calico, f"{rule_id} is Calico's rule: cite Calico's source lines"
+    for reference in declared.help.calico:
+        path, _, line = reference.rpartition(":")
+        assert path.endswith(".go") and line.isdigit(), reference
+
+
+def test_the_project_constants_are_what_pyproject_declares():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["urls"]["Homepage"] == project.URL
+    assert pyproject["project"]["urls"]["Documentation"] == project.README_URL
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "ipam_model.core.project.VERSION"}

@@ -12,11 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from pulumi_policy import (EnforcementLevel, PolicyResource, PolicyResourceOptions,
-                           ResourceValidationArgs, StackValidationArgs)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 
-from ipam_model.views.manifests import render_stack
 from ipam_model.declared.files import load_stack
+from ipam_model.views.manifests import render_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 V3 = "kubernetes:projectcalico.org/v3:IPPool"

@@ -22,26 +22,48 @@ from typing import Any, Callable, Mapping
 from ..core.cidr import Cidr, cidr_problem, parse_cidr
 from ..core.ipreservation import ReservationSpec
 from ..core.model import Finding, Location, Reservation
-from ..core.rules import CALICO, E, Rule, Scope, W
+from ..core.rules import CALICO, E, Help, Rule, Scope, W
 from ..core.words import show
 from .names import subdomain_problems
 
 CIP701 = Rule("CIP701", "reservation-cidr-invalid", E,
               "A reservedCIDRs entry is not a CIDR (a single address needs its /32 or /128).",
-              CALICO, scope=Scope.STACK)
+              CALICO, scope=Scope.STACK,
+              help=Help("Calico's validator refuses an entry that is not a CIDR or an address, and when "
+                        "reading reservations Calico logs and skips an entry it cannot parse: the "
+                        "addresses meant to be reserved would be handed out.",
+                        "Write each `reservedCIDRs` entry as a network with its prefix, e.g. "
+                        "`10.0.0.5/32` for one address.",
+                        calico=("libcalico-go/lib/validator/v3/validator.go:625",
+                                "libcalico-go/lib/ipam/reserved.go:94",)))
 CIP702 = Rule("CIP702", "reservation-cidr-not-masked", E,
               "A reservedCIDRs entry has host bits set: Calico reserves the whole network it "
               "denotes.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico keeps only the network of an entry with host bits set: `10.0.0.5/24` "
+                        "reserves all of 10.0.0.0/24, far more than the address it seems to name.",
+                        "Write the network itself (`10.0.0.0/24`), or the single address with its full "
+                        "prefix (`10.0.0.5/32`)."))
 CIP703 = Rule("CIP703", "reservation-cidr-duplicate", E,
               "A reservedCIDRs entry appears twice; the CRD's list is a set and refuses it.",
-              CALICO, scope=Scope.STACK)
+              CALICO, scope=Scope.STACK,
+              help=Help("reservedCIDRs is a set in the IPReservation CRD: the API server refuses a list "
+                        "with a repeated entry, so pulumi up fails.",
+                        "List each CIDR once.",
+                        calico=("api/pkg/apis/projectcalico/v3/ipreservation.go:59",)))
 CIP704 = Rule("CIP704", "reservation-empty", W,
               "A reservation lists no CIDRs and reserves nothing.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("An empty reservation reserves nothing, which is rarely what was meant.",
+                        "Add the CIDRs to reserve, or remove the reservation."))
 CIP705 = Rule("CIP705", "reservation-name-invalid", E,
               "A reservation's name is not a valid Kubernetes object name.",
-              CALICO, scope=Scope.STACK)
+              CALICO, scope=Scope.STACK,
+              help=Help("The API server refuses an object whose name is not a DNS-1123 subdomain, so "
+                        "pulumi up fails on the reservation.",
+                        "Use lower-case letters, digits, '-' and '.', at most 253 characters, starting "
+                        "and ending with a letter or digit.",
+                        calico=("libcalico-go/lib/validator/v3/validator.go:1235",)))
 
 Locate = Callable[..., Location]
 

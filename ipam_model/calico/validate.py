@@ -20,7 +20,7 @@ from ..core.cidr import LINK_LOCAL, Cidr, cidr_problem, parse_cidr
 from ..core.errors import CIP002
 from ..core.ippool import BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE, DEFAULT_NODE_SELECTOR
 from ..core.model import Finding, Location, Pool, frozen_map, has_errors
-from ..core.rules import CALICO, E, Rule, Scope, W
+from ..core.rules import CALICO, E, Help, Rule, Scope, W
 from ..core.words import a_kind, did_you_mean, kind, name_label, show
 from .ippool import BOOL_FIELDS, DEPRECATED_FIELDS, SPEC_FIELDS, apply_defaults
 from .names import (
@@ -36,74 +36,194 @@ from .selector import SelectorError, parse_selector
 
 CIP101 = Rule("CIP101", "cidr-required", E,
               "IPPool CIDR must be specified (R1).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico refuses a pool without a CIDR; written through "
+                        "crd.projectcalico.org/v1 it may be stored and leave a pool no node can "
+                        "allocate from.",
+                        "Give the pool a `cidr`, e.g. `cidr: 10.244.0.0/16`.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:364",
+                                "libcalico-go/lib/validator/v3/validator.go:979")))
 CIP102 = Rule("CIP102", "cidr-invalid", E,
               "IPPool CIDR must be a valid subnet, prefix within /32 or /128 (R1, R19).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico cannot parse the value as a subnet and refuses the pool "
+                        "(through crd.projectcalico.org/v1 it is stored anyway and never used).",
+                        "Write an IPv4 or IPv6 network in CIDR notation with a prefix of at "
+                        "most /32 or /128, e.g. `10.244.0.0/16` or `fd00:10:244::/64`.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:375",
+                                "libcalico-go/lib/validator/v3/validator.go:986")))
 CIP103 = Rule("CIP103", "cidr-not-masked", E,
               "IPPool CIDR must be strictly masked: host bits zero (R2).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico rejects a CIDR with host bits set instead of masking it: which "
+                        "network was meant (10.244.0.0/16 for 10.244.1.0/16?) is not clear.",
+                        "Write the network address with the host bits cleared; the message "
+                        "names the masked CIDR.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:95",
+                                "libcalico-go/lib/clientv3/ippool.go:490",
+                                "libcalico-go/lib/validator/v3/validator.go:99")))
 CIP104 = Rule("CIP104", "block-size-range", E,
               "blockSize must be 20-32 for IPv4 and 116-128 for IPv6 (R3).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico hands out addresses in blocks of this prefix length and refuses "
+                        "any other size; blockSize can never change later without a migration.",
+                        "Use 20-32 for IPv4 (default 26: 64 addresses per block) or 116-128 for "
+                        "IPv6 (default 122); check recommends a size for the declared load "
+                        "(CIP507).",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:98",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:126")))
 CIP105 = Rule("CIP105", "pool-smaller-than-block", E,
               "An enabled pool must be at least as large as one block (R4).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("A pool smaller than one block cannot hold a block, so Calico refuses "
+                        "it while it is enabled.",
+                        "Make the pool's prefix no longer than its blockSize (a /26 pool or "
+                        "larger for /26 blocks), or raise blockSize.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:99",)))
 CIP106 = Rule("CIP106", "ipip-on-ipv6", E,
               "IPIP is not supported on IPv6 pools (R5).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("IP-in-IP carries IPv4 only; Calico refuses an IPv6 pool with ipipMode "
+                        "enabled.",
+                        "Set `ipipMode: Never` on the IPv6 pool; use `vxlanMode` if it needs "
+                        "encapsulation.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:89",)))
 CIP107 = Rule("CIP107", "ipip-and-vxlan", E,
               "ipipMode and vxlanMode cannot both be enabled (R6).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("A pool uses one encapsulation; Calico refuses one with both IPIP and "
+                        "VXLAN enabled.",
+                        "Set one of `ipipMode` and `vxlanMode` to `Never`.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:86",)))
 CIP108 = Rule("CIP108", "encapsulation-mode-invalid", E,
               "ipipMode/vxlanMode must be Never, Always or CrossSubnet, case-sensitive (R7).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico accepts only these exact values (`never` in lower case is "
+                        "refused), so the pool would not be created.",
+                        "Write `Never`, `Always` or `CrossSubnet`, capitalised as shown.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:177",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:191")))
 CIP109 = Rule("CIP109", "allowed-use-invalid", E,
               "allowedUses entries must be Workload, Tunnel or LoadBalancer (R8).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico refuses an unknown use; through crd.projectcalico.org/v1 "
+                        "nothing would allocate from the pool for it.",
+                        "List only `Workload`, `Tunnel` and `LoadBalancer`.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:160",
+                                "libcalico-go/lib/validator/v3/validator.go:1003")))
 CIP110 = Rule("CIP110", "loadbalancer-exclusive", E,
               "LoadBalancer cannot be combined with Workload or Tunnel (R9).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("LoadBalancer pools hold Service addresses and must not give addresses "
+                        "to pods or tunnels; Calico refuses the combination.",
+                        "Use `allowedUses: [LoadBalancer]` alone, and another pool for Workload "
+                        "and Tunnel.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:88",)))
 CIP111 = Rule("CIP111", "loadbalancer-encapsulation", E,
               "A LoadBalancer pool cannot have IPIP or VXLAN enabled (R10).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Service addresses are advertised, not tunnelled; Calico refuses a "
+                        "LoadBalancer pool with IPIP or VXLAN enabled.",
+                        "Set `ipipMode: Never` and `vxlanMode: Never` on the LoadBalancer pool.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:87",)))
 CIP112 = Rule("CIP112", "loadbalancer-bgp-export", E,
               "A LoadBalancer pool cannot disable BGP export (R11).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("A LoadBalancer address is reachable only when BGP advertises it; "
+                        "Calico refuses `disableBGPExport: true` on such a pool.",
+                        "Remove `disableBGPExport` (or set it to false) on the LoadBalancer "
+                        "pool.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:90",)))
 CIP113 = Rule("CIP113", "loadbalancer-node-selector", E,
               "A LoadBalancer pool must have nodeSelector exactly all() (R12).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico assigns LoadBalancer addresses cluster-wide and refuses any "
+                        "nodeSelector but the literal `all()`.",
+                        "Remove the pool's `nodeSelector` (it defaults to `all()`) or write "
+                        "`all()`.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:91",)))
 CIP114 = Rule("CIP114", "tunnel-namespace-selector", E,
               "A pool allowing Tunnel cannot have a namespaceSelector (R13).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Tunnel addresses belong to nodes, not namespaces; Calico refuses a "
+                        "namespaceSelector on a pool that allows Tunnel.",
+                        "Set `allowedUses: [Workload]` on the pool with the namespaceSelector, "
+                        "or drop the selector.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:92",)))
 CIP115 = Rule("CIP115", "global-selector", E,
               "nodeSelector/namespaceSelector must not use global() (R14).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("`global()` means nothing for pool selection and Calico refuses it.",
+                        "Use `all()` to select everything, or a label expression.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:93",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:94")))
 CIP116 = Rule("CIP116", "selector-syntax", E,
               "nodeSelector/namespaceSelector must be a valid Calico selector, at most 1024 "
               "characters (R15).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico refuses a selector it cannot parse; an Automatic pool with a "
+                        "broken selector is never chosen.",
+                        "Write a Calico selector such as `zone == 'a'` or `has(gpu)`, at most "
+                        "1024 characters; the message points at what failed to parse.",
+                        calico=("libcalico-go/lib/validator/v3/validator.go:193",
+                                "libcalico-go/lib/validator/v3/validator.go:453",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:135",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:140")))
 CIP117 = Rule("CIP117", "link-local-overlap", E,
               "A pool must not overlap 169.254.0.0/16 or fe80::/10 (R16).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("169.254.0.0/16 and fe80::/10 are used on every link (cloud metadata "
+                        "services among them); Calico refuses pools that touch them.",
+                        "Move the pool out of the link-local ranges.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:96",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:97")))
 CIP118 = Rule("CIP118", "deprecated-field", E,
               "Deprecated ipip/nat-outgoing fields must be unset (R17).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("`ipip` and `nat-outgoing` are Calico v1 fields; Calico refuses them on "
+                        "v3 pools and they do nothing where accepted.",
+                        "Replace `ipip` with `ipipMode` and `nat-outgoing` with `natOutgoing`.",
+                        calico=("libcalico-go/lib/validator/v3/validator.go:197",
+                                "libcalico-go/lib/validator/v3/validator.go:198")))
 CIP119 = Rule("CIP119", "pool-name-invalid", E,
               "Pool names are DNS-1123 subdomains: lower case, digits, '-' and '.', at most 253 "
               "(R18).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("The pool name is the Kubernetes object name; the API server and Calico "
+                        "refuse a name that is not a DNS-1123 subdomain, so pulumi up fails.",
+                        "Use lower-case letters, digits, '-' and '.', starting and ending with "
+                        "a letter or digit, at most 253 characters.",
+                        calico=("libcalico-go/lib/validator/v3/validator.go:64",
+                                "libcalico-go/lib/validator/v3/validator.go:374")))
 CIP120 = Rule("CIP120", "metadata-invalid", E,
               "Labels and annotations must be valid Kubernetes keys and values, annotations at "
               "most 256 KiB (R18).",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("The API server refuses the object, so pulumi up fails part-way.",
+                        "Use keys of the form `prefix/name` (name at most 63 characters), label "
+                        "values of at most 63 characters, and keep all annotations under 256 "
+                        "KiB.",
+                        calico=("libcalico-go/lib/validator/v3/validator.go:1633",
+                                "libcalico-go/lib/validator/v3/validator.go:1659")))
 CIP121 = Rule("CIP121", "assignment-mode-invalid", E,
               "assignmentMode must be Automatic or Manual.",
-              CALICO, scope=Scope.POOL)
+              CALICO, scope=Scope.POOL,
+              help=Help("Calico accepts only Automatic and Manual and refuses the pool "
+                        "otherwise.",
+                        "Write `assignmentMode: Automatic` (the default) or `Manual` (only "
+                        "explicit requests use the pool).",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:210",)))
 CIP122 = Rule("CIP122", "namespace-selector-default-uses", W,
               "A namespaceSelector with defaulted allowedUses [Workload, Tunnel] trips R13: set "
               "allowedUses: [Workload].",
-              scope=Scope.POOL)
+              scope=Scope.POOL,
+              help=Help("Calico's client defaults an empty allowedUses to [Workload, Tunnel] "
+                        "before it validates, and then refuses the namespaceSelector because of "
+                        "Tunnel (R13): calicoctl and the Calico API server would reject the "
+                        "pool.",
+                        "Write `allowedUses: [Workload]` next to the namespaceSelector.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:411",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:92")))
 
 
 __all__ = ["validate_pool", "validated_pool", "pool_from_spec", "ENCAPSULATION_MODES",

@@ -1,30 +1,65 @@
 """``calico-ipam``: the command-line entry point.
 
-Each subcommand lives in its own module under ``ipam_model.commands`` and is
-discovered here, so adding a command never edits this file. Every failure the
-user can cause ends in one line on stderr and a non-zero exit, never a
-traceback.
+The commands are a table (pip's ``commands_dict``, pip/_internal/commands/
+__init__.py): name, module and one-line help. Only the module of the command
+being run is imported, so ``calico-ipam check`` never pays for the cluster
+reader, the simulator or the importer; ``calico-ipam --help`` imports none.
+A command module declares ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int`` (tests/cli/test_app.py keeps the table and the modules in
+step). Every failure the user can cause ends in one line on stderr and a
+non-zero exit, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from ..core.errors import CalicoIpamError
+from ..core.gc import paused_gc
+from ..core.project import NAME as TOOL_NAME
+from ..core.project import VERSION
 from . import commands
+from .color import add_color_argument
 
 
-def _command_modules():
-    mods = []
-    for info in pkgutil.iter_modules(commands.__path__):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(mod, "run") and hasattr(mod, "NAME"):
-            mods.append(mod)
-    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
+@dataclass(frozen=True)
+class CommandInfo:
+    module: str        # under ipam_model.cli.commands
+    summary: str       # the command's HELP, shown by calico-ipam --help
+    error_exit: int | None = None  # exit code of every error when 2 is a result (ERROR_EXIT)
+    # Runs with the cyclic collector paused: the command builds hundreds of
+    # thousands of acyclic objects (blocks, findings, allocations) and each burst
+    # made the collector rescan all of them (simulate of 550,000 pods: 20% of its
+    # time); reference counting frees them, and the process ends with the command.
+    pause_gc: bool = False
+
+
+# In the order --help lists them.
+COMMANDS = MappingProxyType({
+    "check": CommandInfo("check", "check stacks: Calico's IPPool rules, overlaps, address "
+                                  "space, bindings, capacity", pause_gc=True),
+    "render": CommandInfo("render", "print a stack's Calico objects and Namespace "
+                                    "annotation patches as YAML"),
+    "plan": CommandInfo("plan", "show what pulumi up would change in the cluster "
+                                "(Terraform-style), with safety gates", error_exit=1,
+                        pause_gc=True),
+    "drift": CommandInfo("drift", "report what changed outside calico-ipam (exit 2 on drift), "
+                                  "for scheduled CI", error_exit=1, pause_gc=True),
+    "import": CommandInfo("import_", "write a stack file from a cluster, a snapshot or IPPool "
+                                     "manifests"),
+    "snapshot": CommandInfo("snapshot", "dump live Calico IPAM state (pools, blocks, "
+                                        "affinities, namespaces, nodes) to a file"),
+    "simulate": CommandInfo("simulate", "run the Calico IPAM model: blocks and addresses per "
+                                        "node and pod", pause_gc=True),
+})
+
+
+def command_module(name: str):
+    """The module of command *name*, imported now."""
+    return importlib.import_module(f"{commands.__name__}.{COMMANDS[name].module}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,42 +67,69 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: list[str]) -> str | None:
+    """The command named on the command line (the first word that is one)."""
+    return next((word for word in argv if word in COMMANDS), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the command *argv* names gets its options (and its import)."""
     parser = _Parser(
-        prog="calico-ipam",
+        prog=TOOL_NAME,
         description="Declarative Calico IP pools: check, render, plan, drift, import, "
                     "snapshot and simulate per environment (Pulumi stack).")
+    parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {VERSION}")
+    add_color_argument(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for mod in _command_modules():
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+    chosen = _chosen(sys.argv[1:] if argv is None else argv)
+    for name, info in COMMANDS.items():
+        if name != chosen:
+            sub.add_parser(name, help=info.summary, add_help=False)
+            continue
+        module = command_module(name)
+        p = sub.add_parser(name, help=module.HELP,
+                           description=getattr(module, "DESCRIPTION", module.HELP))
+        module.add_arguments(p)
+        add_color_argument(p, on_command=True)
+        p.set_defaults(_run=_gc_paused(module.run) if info.pause_gc else module.run)
     return parser
 
 
+def _gc_paused(run):
+    """*run* with the cyclic garbage collector held off while it runs."""
+    def paused(args):
+        with paused_gc():
+            return run(args)
+    return paused
+
+
 def _error_exit(command: str | None, default: int) -> int:
-    """Commands whose exit 2 is a result (drift found, changes present) set
-    ERROR_EXIT = 1, so that no usage or input error can pass for that result."""
-    for mod in _command_modules():
-        if mod.NAME == command:
-            return getattr(mod, "ERROR_EXIT", default)
-    return default
+    """Commands whose exit 2 is a result (drift found, changes present) exit 1 on
+    every error, so that no usage or input error can pass for that result."""
+    info = COMMANDS.get(command or "")
+    return info.error_exit if info is not None and info.error_exit is not None else default
+
+
+def _print_error(command: str, exc: CalicoIpamError) -> None:
+    """One line per problem: a stack file with three schema errors names all three."""
+    for problem in getattr(exc, "problems", lambda: (exc,))():
+        print(f"calico-ipam {command}: error: {problem}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse's usage errors exit 2
-        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
         if exc.code == 2:
-            raise SystemExit(_error_exit(words[0] if words else None, 2)) from None
+            raise SystemExit(_error_exit(_chosen(argv), 2)) from None
         raise
     try:
         return int(args._run(args) or 0)
     except CalicoIpamError as exc:
-        print(f"calico-ipam {args.command}: error: {exc}", file=sys.stderr)
+        _print_error(args.command, exc)
         return _error_exit(args.command, exc.exit_code)
     except KeyboardInterrupt:
         print("calico-ipam: interrupted", file=sys.stderr)

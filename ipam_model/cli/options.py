@@ -102,10 +102,16 @@ def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> l
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to compare")
+    parser.add_argument("--stack", metavar="NAME", required=True,
+                        help="the stack to compare with the cluster "
+                             "(<stacks>/Pulumi.<NAME>.yaml)")
     add_stacks_argument(parser)
     add_live_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json (a Terraform JSON plan, docs/plan-json.md), "
+                             "markdown (job summary) or github (workflow annotations)")
+    parser.add_argument("--show-unchanged", action="store_true",
+                        help="list every unchanged pool in use (default: count them)")
 
 
 def load_inputs(args: argparse.Namespace):

@@ -1,4 +1,4 @@
-"""Where command output goes: standard output, or a file written atomically; colour.
+"""Where command output goes: standard output, or a file written atomically.
 
 The one atomic writer of the project: a report, a snapshot and an imported
 stack file appear whole or not at all. The text goes to a temporary file
@@ -15,11 +15,6 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from ..core.errors import UsageError
-
-
-def use_color(stream) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
 
 
 @contextlib.contextmanager

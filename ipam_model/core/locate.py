@@ -1,6 +1,7 @@
 """YAML paths: how they are written in messages, and the line of the longest known prefix."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping
 
 YamlPath = tuple  # tuple of str keys and int list indices
@@ -10,6 +11,13 @@ Position = tuple  # (line, column), 1-based
 def format_yaml_path(path: YamlPath) -> str:
     """Render ('config', 'calico-ipam:pools', 'a.b', 'cidr') as
     ``config.calico-ipam:pools."a.b".cidr`` and list indices as ``[0]``."""
+    path = tuple(path)
+    # The types are part of the key: True == 1 but renders as [True], not [1].
+    return _format(path, tuple(map(type, path)))
+
+
+@lru_cache(maxsize=1 << 16)  # reports write the same few paths for thousands of findings
+def _format(path: tuple, types: tuple) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):

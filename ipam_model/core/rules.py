@@ -1,4 +1,4 @@
-"""Rules: a stable id, a name, a default severity, a summary and a scope.
+"""Rules: a stable id, a name, a default severity, a summary, a scope and its help.
 
 Every rule is declared next to the code that emits it, as a module-level
 constant named by its id (``CIP201 = Rule("CIP201", "pool-overlap", ...)``);
@@ -7,6 +7,9 @@ pack, SARIF and the README share. Ids never change meaning once released; a
 retired rule keeps its id reserved. ``source`` says where the rule comes
 from: one of Calico's own validation layers (so the user knows Calico would
 refuse it too) or ``calico-ipam`` for checks Calico does not make.
+``help`` is the rule's documentation beyond the summary (why it matters, how
+to fix it, the Calico source lines it follows), declared with the rule: SARIF
+shows it next to every result in GitHub code scanning.
 """
 from __future__ import annotations
 
@@ -27,6 +30,20 @@ class Scope(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Help:
+    """A rule's documentation: the summary says what it catches, this says the rest.
+
+    ``calico`` lists the Calico source lines the rule follows, as
+    ``path:line`` in projectcalico/calico at ``core.project.CALICO_COMMIT``;
+    empty for a rule of calico-ipam's own that Calico has no code for.
+    """
+
+    why: str                       # why it matters: what breaks in the cluster
+    fix: str                       # how to fix it, in the stack file's terms
+    calico: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     name: str
@@ -34,6 +51,7 @@ class Rule:
     summary: str
     source: str = "calico-ipam"
     scope: Scope = Scope.STACK
+    help: Help | None = None
 
     def finding(self, message: str, subject: str, location: Location = Location(), *,
                 stack: str | None = None, severity: Severity | None = None,

@@ -133,7 +133,9 @@ def _fast_gate():
 def validate_config(config: Mapping[str, Any], *, file: str | None,
                     to_yaml_path: Callable[[tuple], YamlPath],
                     position: Callable[[YamlPath], tuple[int | None, int | None]]) -> None:
-    """Raise one InputError for the first schema violation in document order.
+    """Raise an InputError for the first schema violation in document order,
+    carrying every other one of the file (``InputError.problems()``), so that
+    one run reports all of them.
 
     ``config`` is the calico-ipam mapping keyed ``cluster``/``pools``/
     ``namespaces``; ``to_yaml_path`` maps a schema path to the YAML path in
@@ -144,21 +146,22 @@ def validate_config(config: Mapping[str, Any], *, file: str | None,
         return
     except fastjsonschema.JsonSchemaException:
         pass  # let jsonschema find and word the problem
-    errors = list(_validator().iter_errors(config))
-    if not errors:
-        return
     located = []
-    for err in errors:
+    for err in _validator().iter_errors(config):
         message, extra = _message(err)
         path = to_yaml_path(tuple(err.absolute_path) + extra)
         line, col = position(path)
         located.append(((line or 0, col or 0), message, path, line, col))
+    if not located:
+        return
     located.sort(key=lambda item: item[0])
-    _, message, path, line, col = located[0]
-    more = len(located) - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
-    raise InputError(message, file=file, path=path, line=line, column=col, rule=CIP002)
+    errors = [InputError(message, file=file, path=path, line=line, column=col, rule=CIP002)
+              for _, message, path, line, col in dict.fromkeys(
+                  (key, m, p, ln, c) for key, m, p, ln, c in located)]
+    first = errors[0]
+    raise InputError(first.message, file=file, path=first.location.path,
+                     line=first.location.line, column=first.location.column, rule=CIP002,
+                     also=tuple(errors[1:]))
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,7 +13,7 @@ from ..calico.annotations import POOL_ANNOTATIONS, parse_pools_annotation
 from ..calico.ippool import comparable, decode_applied_spec
 from ..core.live_state import LiveNamespace, LivePool, LiveState
 from ..core.model import APPLIED_SPEC_ANNOTATION, Binding, Location, Pool, Stack
-from ..core.rules import Rule, Scope, W
+from ..core.rules import Help, Rule, Scope, W
 from ..core.words import show
 from ..rules.overlap import live_overlap_findings
 from .compare import owned, spec_changes
@@ -23,7 +23,10 @@ from .namespaces import CIP609
 CIP611 = Rule("CIP611", "drift", W,
               "The live cluster differs from what calico-ipam last applied (changed outside "
               "calico-ipam).",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Someone changed the object outside calico-ipam; the next pulumi up "
+                        "puts the stack's version back.",
+                        "Adopt the change into the stack file, or apply the stack to revert it."))
 
 
 

@@ -21,7 +21,7 @@ from ..calico.annotations import POOL_ANNOTATIONS
 from ..core.cidr import parse_cidr
 from ..core.live_state import LiveState
 from ..core.model import API_CRD_V1, API_V3, Location, Severity, Stack
-from ..core.rules import E, Rule, Scope
+from ..core.rules import Help, E, Help, Rule, Scope
 from ..core.words import plural, show
 from . import migrations
 from .model import Action, Gate, Migration, PoolChange, usage_text
@@ -30,20 +30,54 @@ from .pools import After, automatic_pools
 
 CIP601 = Rule("CIP601", "immutable-field-change", E,
               "cidr or blockSize would change: Calico forbids it; a migration is required.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Calico forbids changing cidr or blockSize of an existing pool; "
+                        "replacing a pool in use pulls the addresses from under its running "
+                        "pods.",
+                        "Follow the migration calico-ipam plan prints (temporary pool, disable, "
+                        "restart the pods, delete, re-create); `--allow-disruption POOL` only "
+                        "once it is drained.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:105",
+                                "api/pkg/apis/projectcalico/v3/ippool.go:130",
+                                "libcalico-go/lib/clientv3/ippool.go:395",
+                                "libcalico-go/lib/clientv3/ippool.go:442")))
 CIP602 = Rule("CIP602", "disruptive-delete", E,
               "Deleting or replacing a pool with allocated addresses.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Deleting a pool with allocated addresses leaves running pods with "
+                        "addresses no pool covers; Calico's delete disables the pool and "
+                        "releases its block affinities.",
+                        "Drain the pool first (disable it, restart its pods: the migration in "
+                        "the plan), then delete it.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:162",)))
 CIP603 = Rule("CIP603", "disable-bound-pool", E,
               "Disabling or deleting a pool that a namespace binding still names.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Namespaces whose annotation still names the pool cannot start new pods "
+                        "once it is disabled (\"the given pool ... does not exist, or is not "
+                        "enabled\").",
+                        "Re-point the namespaces' bindings to another pool in the same change, "
+                        "then disable.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:301",)))
 CIP604 = Rule("CIP604", "namespace-without-pool", E,
               "A binding change leaves a namespace with no usable pool.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("After the change no enabled pool of the family serves the namespace: "
+                        "its new pods fail to get addresses.",
+                        "Bind the namespace to an enabled pool of every family it uses.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:301",)))
 CIP621 = Rule("CIP621", "block-size-conflict", E,
               "A pool would be created over IPAM blocks of another block size: Calico "
               "refuses it.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Calico refuses to create a pool over IPAM blocks of another block "
+                        "size; through crd.projectcalico.org/v1 nothing checks and one pool "
+                        "would hold blocks of two sizes.",
+                        "Release or migrate the blocks listed (`calicoctl ipam show "
+                        "--show-blocks`), or choose a CIDR that holds none; "
+                        "`--allow-disruption` does not lift it.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:99",
+                                "libcalico-go/lib/clientv3/ippool.go:103")))
 # Calico's own refusals: no --allow-disruption makes pulumi up succeed.
 UNLIFTABLE = frozenset({CIP621.id})
 

@@ -25,7 +25,7 @@ from ..core.cidr import parse_cidr
 from ..core.ipam_config import IPAMConfig
 from ..core.live_state import OWNER_CALICO_IPAM, LiveState
 from ..core.model import Finding, Stack
-from ..core.rules import E, Rule, Scope
+from ..core.rules import E, Help, Rule, Scope
 from ..core.words import plural
 from .compare import owned
 from .model import KIND_IPAM_CONFIG, Action, AttributeChange, Gate, ObjectChange
@@ -33,10 +33,22 @@ from .model import KIND_IPAM_CONFIG, Action, AttributeChange, Gate, ObjectChange
 CIP613 = Rule("CIP613", "ipam-config-restricts-allocation", E,
               "An IPAMConfig change makes allocations fail: a block limit below what nodes "
               "hold, or autoAllocateBlocks turned off.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("After pulumi up, pods fail to get addresses: a node that already holds more "
+                        "blocks than the new maxBlocksPerHost gets no new block, and with "
+                        "autoAllocateBlocks off no node claims a new block at all.",
+                        "Keep the limit at or above the blocks nodes hold (the plan names them) and "
+                        "autoAllocateBlocks on; if the change is intended, run with `--allow-disruption "
+                        "ipamconfig/default`.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:777",
+                                "libcalico-go/lib/ipam/ipam.go:791",)))
 CIP615 = Rule("CIP615", "object-owned-elsewhere", E,
               "A declared IPAMConfig or IPReservation is owned by another stack.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Two stacks would fight over one cluster object: each pulumi up would overwrite "
+                        "what the other applied.",
+                        "Declare the IPAMConfig or the reservation in one stack only; remove it from "
+                        "this one or from the owning stack (the message names it)."))
 
 NAME = "default"
 ADDRESS = f"{KIND_IPAM_CONFIG}/{NAME}"

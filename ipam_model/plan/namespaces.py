@@ -15,21 +15,36 @@ from typing import Mapping
 
 from ..calico.annotations import POOL_ANNOTATIONS, parse_pools_annotation
 from ..core.live_state import LiveState
-from ..core.model import Finding, Location, Severity, Stack, frozen_map
-from ..core.rules import E, I, Rule, Scope
+from ..core.model import Finding, Location, Stack, frozen_map
+from ..core.rules import E, Help, I, Rule, Scope, W
 from .compare import owned
 from .model import Action, AttributeChange, NamespaceChange, PoolChange
 
 CIP605 = Rule("CIP605", "namespace-missing", E,
               "A bound namespace does not exist in the cluster.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("The namespace annotation patch would create the namespace (server-side "
+                        "apply creates missing objects) or fail; either way the binding is not "
+                        "what the cluster has.",
+                        "Create the namespace first, or remove the binding if the namespace is "
+                        "gone."))
 CIP608 = Rule("CIP608", "binding-change-existing-pods", I,
               "A binding change affects new pods only; existing pods keep their addresses until "
               "restarted.",
-              scope=Scope.LIVE)
-CIP609 = Rule("CIP609", "annotation-invalid", E,
+              scope=Scope.LIVE,
+              help=Help("Calico's CNI plugin reads the pool annotations only when a pod is "
+                        "created: running pods keep their addresses.",
+                        "Restart the namespace's workloads (`kubectl -n NAMESPACE rollout "
+                        "restart deployment`) when they must move.",
+                        calico=("cni-plugin/pkg/k8s/k8s.go:220",)))
+CIP609 = Rule("CIP609", "annotation-invalid", W,
               "A live pool annotation is not a JSON list of strings, or names a missing pool.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Calico's CNI plugin parses the annotation as a JSON list when a pod is "
+                        "created; an invalid one fails every new pod of the namespace.",
+                        "Write the annotation as a JSON list of pool names, e.g. `[\"web-pool\"]` "
+                        "(as calico-ipam render prints it), or let pulumi up rewrite it.",
+                        calico=("cni-plugin/pkg/k8s/k8s.go:246",)))
 
 
 Entries = Mapping[int, list]  # family -> annotation entries
@@ -148,8 +163,7 @@ def _namespace_change(stack: Stack, name: str, desired: Mapping[int, list | None
             findings.append(CIP609.finding(
                 f"namespace {name}: annotation {key} = {have[0]!r} {invalid[family]}; pods "
                 "created there now fail (Calico's CNI ADD parses it with json.Unmarshal); this "
-                "plan overwrites it", f"namespace/{name}", location, stack=stack.name,
-                severity=Severity.WARNING))
+                "plan overwrites it", f"namespace/{name}", location, stack=stack.name))
         elif have != list(want):
             changes.append(AttributeChange(key, have, list(want)))
         effective[family] = list(want)

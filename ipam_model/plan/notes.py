@@ -15,7 +15,7 @@ from ..calico.selector import SelectorError, parse_selector
 from ..core.cidr import parse_cidr
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
-from ..core.rules import E, Rule, Scope, W
+from ..core.rules import Help, Help, E, Help, Rule, Scope, W
 from ..core.words import plural
 from ..rules.overlap import live_overlap_findings
 from .model import UnmanagedPool
@@ -23,19 +23,42 @@ from .pools import CIP606, CIP607, After
 
 CIP610 = Rule("CIP610", "blocks-outside-pools", W,
               "Live IPAM blocks lie outside every pool (orphaned allocations).",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("IPAM blocks outside every pool are left from deleted or changed pools; "
+                        "their addresses are still allocated and can collide with a new pool.",
+                        "Find them with `calicoctl ipam check`, and release leaked addresses "
+                        "with `calicoctl ipam release` once their pods are gone."))
 CIP622 = Rule("CIP622", "pool-not-allocatable", W,
               "A live pool's status says Allocatable=False (an overlap): Calico assigns no "
               "address from it.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Calico skips a pool whose status condition says Allocatable=False "
+                        "(kube-controllers sets it on overlapping pools): pods that name it "
+                        "fail, others get addresses elsewhere.",
+                        "Remove the overlap: disable or migrate one of the overlapping pools.",
+                        calico=("libcalico-go/lib/clientv3/client.go:234",)))
 CIP623 = Rule("CIP623", "live-selector-invalid", E,
               "A live pool's selector does not parse: Calico's pool selection fails for "
               "every pod without a pool annotation.",
-              scope=Scope.LIVE)
-CIP612 = Rule("CIP612", "calico-api-mismatch", E,
+              scope=Scope.LIVE,
+              help=Help("Calico evaluates every enabled Automatic pool's nodeSelector and "
+                        "namespaceSelector for a pod without a pool annotation; one that does "
+                        "not parse fails the pool selection, so those pods get no address.",
+                        "Fix or remove the selector (calicoctl patch ippool), or declare the "
+                        "pool here with a valid one.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:324",
+                                "libcalico-go/lib/ipam/ipam.go:336")))
+CIP612 = Rule("CIP612", "calico-api-mismatch", W,
               "The stack's calicoApi is not the IPPool API the cluster serves: pulumi up would "
               "fail, or bypass Calico's validation.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("With projectcalico.org/v3 against a cluster without the Calico API "
+                        "server pulumi up fails; with crd.projectcalico.org/v1 against one "
+                        "that serves v3, writes bypass Calico's validation or fail. A warning "
+                        "while that is possible; an error when the cluster was read and "
+                        "refused projectcalico.org/v3, so pulumi up would certainly fail.",
+                        "Set `calico-ipam:cluster.calicoApi` to the API the cluster serves (a "
+                        "calico-ipam snapshot records it)."))
 
 
 _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
@@ -60,7 +83,12 @@ def unmanaged_notes(stack: Stack, live: LiveState,
 
 
 def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
-    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves."""
+    """CIP612: the stack's calicoApi is not the IPPool API the cluster serves.
+
+    A warning (the rule's severity) when pulumi up may fail or would write
+    around Calico's validation; an error only when it would certainly fail: the
+    reader asked the cluster for projectcalico.org/v3 and was refused.
+    """
     declared, served = stack.cluster.calico_api, live.calico_api
     if declared == served:
         return []
@@ -71,19 +99,19 @@ def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
             f"stack {stack.name} applies IPPools as {API_V3}, but the cluster ({live.source}) "
             f"serves only {API_CRD_V1} (no Calico API server): pulumi up would fail with \"no "
             f"matches for kind IPPool in version {API_V3}\". Set calicoApi: {API_CRD_V1}, or "
-            "install the Calico API server"), None
+            "install the Calico API server"), Severity.ERROR
     elif declared == API_V3:
         message, severity = (
             f"the pools in {live.source} are {served} objects while stack {stack.name} applies "
             f"{API_V3}: if the cluster has no Calico API server, pulumi up will fail with \"no "
             f"matches for kind IPPool in version {API_V3}\"; a `calico-ipam snapshot` of the "
-            "cluster tells which API it serves"), Severity.WARNING
+            "cluster tells which API it serves"), None
     else:
         message, severity = (
             f"stack {stack.name} applies IPPools as {API_CRD_V1}, but {live.source} serves "
             f"{API_V3}: writes to {API_CRD_V1} bypass the Calico API server's validation and "
             f"defaulting, and clusters on native {API_V3} CRDs have no {API_CRD_V1} IPPools at "
-            f"all. Set calicoApi: {API_V3}"), Severity.WARNING
+            f"all. Set calicoApi: {API_V3}"), None
     return [CIP612.finding(message, subject, where, stack=stack.name,
                                    severity=severity)]
 

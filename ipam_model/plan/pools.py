@@ -25,24 +25,47 @@ from ..core.live_state import (
     LiveState,
 )
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import I, Rule, Scope, W
+from ..core.rules import Help, I, Rule, Scope, W
 from .compare import declared_metadata, owned, spec_changes
 from .model import Action, PoolChange, UnmanagedPool
 
 CIP606 = Rule("CIP606", "unowned-pool", I,
               "A live pool this stack does not own is listed, never modified.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Pools of other stacks, made by hand or by other tools are not this "
+                        "stack's to change; they are listed so that their usage and overlaps "
+                        "stay visible.",
+                        "Nothing to fix; declare the pool here (calico-ipam import) to manage "
+                        "it."))
 CIP607 = Rule("CIP607", "operator-managed-pool", I,
               "A pool managed by the Tigera operator is never modified.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("The Tigera operator reconciles the pools of its Installation resource "
+                        "and undoes any other change.",
+                        "Change the pool in the operator's Installation resource, or stop the "
+                        "operator managing it before declaring it here."))
 CIP624 = Rule("CIP624", "stored-cidr-not-canonical", W,
               "A live pool stores its CIDR in a non-canonical form: the CRD refuses the "
               "canonical text as a CIDR change, so the pool must be replaced.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("The IPPool CRD's rule self == oldSelf compares the stored CIDR text, "
+                        "so applying the canonical form of the same network is refused as a "
+                        "CIDR change.",
+                        "Replace the pool (the plan's migration when it is in use), or keep "
+                        "the stored text in the stack.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:105",)))
 CIP620 = Rule("CIP620", "pool-owner-unknown", W,
               "The live state cannot tell whether the Tigera operator manages a pool this "
               "stack adopts: check the operator's Installation.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Without the operator's Installation in the live state calico-ipam "
+                        "cannot tell a pool the Tigera operator manages from one calico-node "
+                        "created on a manifest install; the operator reverts edits to its "
+                        "pools.",
+                        "Run `kubectl get installations.operator.tigera.io default -o "
+                        "jsonpath='{.spec.calicoNetwork.ipPools[*].cidr}'`: if it prints the "
+                        "pool's CIDR, remove the pool from the stack. A calico-ipam snapshot "
+                        "records the Installations and settles it."))
 
 
 After = Mapping[str, tuple[PoolSpec, bool]]  # pool name -> (spec, being deleted), once applied

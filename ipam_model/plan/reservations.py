@@ -23,7 +23,7 @@ from ..core.cidr import parse_cidr
 from ..core.ipreservation import ReservedRanges
 from ..core.live_state import OWNER_CALICO_IPAM, LiveReservation, LiveState
 from ..core.model import Finding, Reservation, Stack
-from ..core.rules import E, I, Rule, Scope
+from ..core.rules import E, Help, I, Rule, Scope
 from ..core.words import plural, show
 from .compare import owned
 from .ipam_config import CIP615, ObjectDiff
@@ -32,15 +32,31 @@ from .model import KIND_RESERVATION, Action, AttributeChange, Gate, ObjectChange
 CIP614 = Rule("CIP614", "reservation-release", E,
               "The plan stops reserving addresses (a reservation deleted or CIDRs removed): "
               "Calico may hand them to pods.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Addresses that stop being reserved go back to Calico's allocator at once: the "
+                        "next pods may get addresses that something outside Kubernetes (a gateway, a "
+                        "VIP) still uses.",
+                        "Keep the reservation (or its CIDRs) in the stack until nothing uses those "
+                        "addresses; if the release is intended, run with `--allow-disruption "
+                        "ipreservation/<name>`."))
 CIP616 = Rule("CIP616", "unmanaged-reservation", I,
               "A live IPReservation this stack does not declare: listed, never changed; Calico "
               "honours it.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("Calico honours every IPReservation in the cluster, declared or not: the "
+                        "addresses it reserves are never handed to pods, which capacity planning must "
+                        "count.",
+                        "Nothing to do if it is intended; to manage it here, add it under "
+                        "`calico-ipam:reservations` (calico-ipam import writes it)."))
 CIP617 = Rule("CIP617", "reservation-covers-allocations", I,
               "A new reserved CIDR overlaps blocks with allocated addresses; Calico does not "
               "release them.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("A reservation only stops new allocations: pods that already hold addresses in "
+                        "the reserved CIDR keep them until they restart, so the addresses are not free "
+                        "yet.",
+                        "Restart or move the pods that hold addresses in the reserved range if it must "
+                        "be empty (the plan lists the blocks)."))
 
 FIELD = "reservedCIDRs"
 

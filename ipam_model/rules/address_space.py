@@ -13,21 +13,35 @@ import netaddr
 
 from ..core import cidr as core_cidr
 from ..core.model import Finding, Location
-from ..core.rules import Rule, Scope, W
+from ..core.rules import Help, Rule, Scope, W
 from .registry import CheckContext, check
 
 CIP301 = Rule("CIP301", "public-address-space", W,
               "The pool is outside private space (RFC 1918, RFC 6598, ULA fd00::/8).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Addresses outside private space belong to someone else on the "
+                        "internet: pods using them cannot reach that network, and routing or "
+                        "NAT may leak them.",
+                        "Use RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), RFC 6598 "
+                        "(100.64.0.0/10) or ULA (fd00::/8) space, unless you own the public "
+                        "range."))
 CIP302 = Rule("CIP302", "loopback-overlap", W,
               "The pool overlaps loopback (127.0.0.0/8, ::1/128).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Loopback addresses never leave a host; a pod with one is unreachable.",
+                        "Move the pool out of 127.0.0.0/8 and ::1/128."))
 CIP303 = Rule("CIP303", "multicast-overlap", W,
               "The pool overlaps multicast (224.0.0.0/4, ff00::/8).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Multicast addresses are not host addresses; pods with them cannot be "
+                        "reached normally.",
+                        "Move the pool out of 224.0.0.0/4 and ff00::/8."))
 CIP304 = Rule("CIP304", "reserved-address-space", W,
               "The pool overlaps reserved space (0.0.0.0/8, 240.0.0.0/4, broadcast).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("0.0.0.0/8, 240.0.0.0/4 and the broadcast address are not usable as "
+                        "host addresses on most systems.",
+                        "Move the pool into private space."))
 
 
 

@@ -23,48 +23,107 @@ from ..calico.selector import (
 )
 from ..core.cidr import parse_cidr
 from ..core.model import Binding, Finding, Pool, Stack
-from ..core.rules import E, I, Rule, Scope, W
+from ..core.rules import E, Help, I, Rule, Scope, W
 from ..core.words import did_you_mean
 from .registry import CheckContext, check
 
 CIP401 = Rule("CIP401", "namespace-name-invalid", E,
               "Namespace names are DNS-1123 labels.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Kubernetes refuses such a namespace name, so the binding can never "
+                        "apply.",
+                        "Use a DNS-1123 label: lower-case letters, digits and '-', at most 63 "
+                        "characters."))
 CIP402 = Rule("CIP402", "binding-unknown-pool", E,
               "A binding names a pool (or CIDR) the stack does not declare.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico's CNI plugin fails every pod of the namespace: a name it cannot "
+                        "find is parsed as a CIDR and fails with \"error parsing pool\".",
+                        "Name a pool the stack declares (or its exact CIDR), or declare the "
+                        "pool.",
+                        calico=("cni-plugin/internal/pkg/utils/utils.go:841",)))
 CIP403 = Rule("CIP403", "binding-family-mismatch", E,
               "A pool bound under ipv4Pools is IPv6 or the reverse.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico resolves ipv4pools against IPv4 pools only and ipv6pools "
+                        "against IPv6 pools; a pool of the other family makes the namespace's "
+                        "pods fail to start.",
+                        "Move the pool to the list of its family (`ipv4Pools` or `ipv6Pools`).",
+                        calico=("cni-plugin/internal/pkg/utils/utils.go:808",)))
 CIP404 = Rule("CIP404", "binding-disabled-pool", E,
               "A bound pool is disabled: pods of the namespace fail to start.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico refuses requested pools that are disabled (\"the given pool ... "
+                        "does not exist, or is not enabled\"): the namespace's pods fail to "
+                        "start.",
+                        "Enable the pool, or bind the namespace to an enabled pool before "
+                        "disabling this one.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:301",)))
 CIP405 = Rule("CIP405", "binding-use-not-workload", E,
               "A bound pool does not allow Workload.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico gives pods addresses only from pools that allow Workload: the "
+                        "namespace's pods fail to start.",
+                        "Add `Workload` to the pool's `allowedUses`, or bind another pool.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:484",)))
 CIP406 = Rule("CIP406", "binding-loadbalancer-pool", E,
               "A bound pool is a LoadBalancer pool.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("A LoadBalancer pool holds Service addresses; Calico never gives them "
+                        "to pods, so the namespace's pods fail to start.",
+                        "Bind a Workload pool instead.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:484",
+                                "libcalico-go/lib/ipam/ipam.go:704")))
 CIP407 = Rule("CIP407", "binding-cidr-not-exact", E,
               "A CIDR in a binding must equal a pool's CIDR exactly (subsets are not supported).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico matches a CIDR in the annotation against the pools' CIDRs "
+                        "exactly (requesting a subset of a pool is not supported): every pod of "
+                        "the namespace fails.",
+                        "Write the pool's exact CIDR, or its name.",
+                        calico=("cni-plugin/internal/pkg/utils/utils.go:808",)))
 CIP408 = Rule("CIP408", "binding-selector-ignored", W,
               "A bound pool has a nodeSelector/namespaceSelector: Calico ignores both for "
               "annotated requests (calico#10502).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico uses requested pools unconditionally and ignores their "
+                        "nodeSelector and namespaceSelector (projectcalico/calico#10502): the "
+                        "namespace's pods get addresses from the pool on nodes its selector "
+                        "excludes.",
+                        "Drop the selector if placement does not matter, or let the selectors "
+                        "choose (remove the binding, keep the pools Automatic).",
+                        calico=("libcalico-go/lib/ipam/ipam.go:308",)))
 CIP409 = Rule("CIP409", "binding-manual-pool", I,
               "A bound pool is Manual: only annotated requests use it, as intended here.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("A Manual pool is used only when requested, so this binding is what "
+                        "makes the namespace use it: intended, noted for the record.",
+                        "Nothing to fix.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:308",)))
 CIP410 = Rule("CIP410", "binding-duplicate-pool", W,
               "A binding lists the same pool twice.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico tries the pools in order; a repeat adds nothing and usually "
+                        "hides a typo (another pool was meant).",
+                        "List each pool once."))
 CIP411 = Rule("CIP411", "binding-automatic", I,
               "A namespace entry names no pool: Calico picks pools by selectors; its expectedPods "
               "count against them.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Without a pool annotation Calico picks the enabled Automatic pools "
+                        "whose nodeSelector and namespaceSelector match; the namespace's "
+                        "expectedPods count against those pools.",
+                        "Nothing to fix; bind pools (`ipv4Pools`, `ipv6Pools`) if the namespace "
+                        "must use particular ones.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:324",
+                                "libcalico-go/lib/ipam/pools.go:50")))
 CIP412 = Rule("CIP412", "labels-invalid", E,
               "Namespace or node-group labels are not valid Kubernetes labels.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Kubernetes refuses invalid labels, and selectors cannot match them, so "
+                        "the selector and capacity checks would be wrong.",
+                        "Use keys `prefix/name` (name at most 63 letters, digits, '-', '_' or "
+                        "'.') and values of at most 63 such characters."))
 
 
 FAMILIES = (("ipv4Pools", 4), ("ipv6Pools", 6))

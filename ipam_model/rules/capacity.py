@@ -27,28 +27,59 @@ from ..calico.selector import (
 )
 from ..core.cidr import parse_cidr
 from ..core.model import Finding, NodeGroup, Severity, Stack
-from ..core.rules import E, I, Rule, Scope, W
+from ..core.rules import E, Help, I, Rule, Scope, W
 from .registry import CheckContext, check
 
 CIP501 = Rule("CIP501", "pool-capacity", I,
               "Per pool: addresses, blocks and block size.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico hands out whole blocks per node, so a pool's capacity is its "
+                        "blocks, not its addresses; the note shows both for the capacity "
+                        "warnings.",
+                        "Nothing to fix; `--min-severity warning` hides notes."))
 CIP502 = Rule("CIP502", "blocks-fewer-than-nodes", W,
               "Fewer blocks than nodes that may use the pool: late nodes borrow (or fail under "
               "strict affinity).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Each node claims blocks of its own; with fewer blocks than nodes, late "
+                        "nodes borrow addresses from other nodes' blocks (one route per "
+                        "address), or fail to start pods under strictAffinity.",
+                        "Make the pool larger or its blocks smaller (blockSize + 1 doubles the "
+                        "blocks), or limit the pool to fewer nodes with a nodeSelector.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:876",)))
 CIP503 = Rule("CIP503", "addresses-insufficient", E,
               "Expected pods exceed the addresses of the pools that serve them.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("When the pools serving a namespace run out, Calico refuses new pods' "
+                        "addresses and they stay in ContainerCreating.",
+                        "Add or grow pools for the namespace, or lower `expectedPods` to what "
+                        "is really expected."))
 CIP504 = Rule("CIP504", "headroom-low", W,
               "Expected pods fit, but with less headroom than configured.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Rolling updates, surge pods and addresses stranded in other nodes' "
+                        "blocks need room beyond the steady state.",
+                        "Grow the pools, or lower `headroomPercent` if the smaller margin is "
+                        "deliberate."))
 CIP505 = Rule("CIP505", "per-host-block-limit", E,
               "maxPods per node needs more blocks than maxBlocksPerHost allows.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico refuses a node more blocks than maxBlocksPerHost (\"cannot "
+                        "allocate new block due to per host block limit\"): pods fail before the "
+                        "node reaches maxPods.",
+                        "Use larger blocks (a smaller blockSize), raise `maxBlocksPerHost`, or "
+                        "lower the node group's `maxPods`.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:73",
+                                "libcalico-go/lib/ipam/ipam.go:737")))
 CIP506 = Rule("CIP506", "pool-selects-no-nodes", W,
               "An Automatic pool's nodeSelector matches no declared node group.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("An Automatic pool is used only on nodes its nodeSelector matches; "
+                        "matching none of the declared node groups it serves nobody, usually "
+                        "because of a typo.",
+                        "Fix the selector or the node groups' labels, or make the pool "
+                        "`assignmentMode: Manual` if only bindings should use it.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:324",)))
 
 
 

@@ -29,20 +29,39 @@ from ..calico.ipam.messages import MSG_BLOCK_LIMIT
 from ..calico.ipam_config import range_problems
 from ..core.ipam_config import DEFAULT_MAX_BLOCKS_PER_HOST
 from ..core.model import Finding, Stack
-from ..core.rules import CALICO, E, Rule, Scope, W
+from ..core.rules import CALICO, E, Help, Rule, Scope, W
 from .registry import CheckContext, check
 
 CIP510 = Rule("CIP510", "block-limit-without-strict-affinity", W,
               "maxBlocksPerHost > 0 with strictAffinity false: Calico applies it, but the limit "
               "stops new blocks without any borrowing, and calicoctl ipam configure refuses it.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico applies this IPAMConfig, but the block limit takes effect before any "
+                        "borrowing: a node that holds maxBlocksPerHost blocks gets no new block and its "
+                        "next pod fails with ErrBlockLimit instead of borrowing an address; calicoctl "
+                        "ipam configure refuses the same config.",
+                        "Set `strictAffinity: true` with the limit (what calicoctl requires), or "
+                        "`maxBlocksPerHost: 0` for no limit.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:2224",
+                                "libcalico-go/lib/ipam/ipam.go:777",)))
 CIP511 = Rule("CIP511", "ipam-config-out-of-range", E,
               "An IPAMConfig value is outside what Calico's IPAMConfiguration CRD accepts.",
-              CALICO, scope=Scope.STACK)
+              CALICO, scope=Scope.STACK,
+              help=Help("The Kubernetes API server refuses an IPAMConfiguration outside the CRD's "
+                        "bounds, so pulumi up fails on it and the cluster keeps its old IPAM settings.",
+                        "Keep `maxBlocksPerHost` between 0 and 1,000,000 and `ipCooldownSeconds` "
+                        "between 0 and 1200 in `calico-ipam:ipamConfig`.",
+                        calico=("api/pkg/apis/projectcalico/v3/ipamconfig.go:73",
+                                "api/pkg/apis/projectcalico/v3/ipamconfig.go:99",)))
 CIP512 = Rule("CIP512", "ipam-config-no-allocation", E,
               "strictAffinity and autoAllocateBlocks are both false; Calico's SetIPAMConfig "
               "refuses it.",
-              CALICO, scope=Scope.STACK)
+              CALICO, scope=Scope.STACK,
+              help=Help("With both off, no node could claim a block or borrow an address beyond what it "
+                        "already holds; Calico's SetIPAMConfig refuses the combination.",
+                        "Set `strictAffinity: true` or `autoAllocateBlocks: true` (Calico's default) in "
+                        "`calico-ipam:ipamConfig`.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:2220",)))
 
 SUBJECT = "ipamconfig/default"
 

@@ -19,27 +19,56 @@ from typing import Iterable, Mapping, Sequence, TypeVar
 from ..core.cidr import cidr_problem, parse_cidr
 from ..core.live_state import LivePool
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import E, Rule, Scope
+from ..core.rules import E, Help, Rule, Scope
 from .registry import CheckContext, check
 
 CIP201 = Rule("CIP201", "pool-overlap", E,
               "Two pools of one stack overlap (disabled pools included).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Two pools over the same addresses can give one address to two pods. "
+                        "Calico's client refuses the second pool and its controller disables "
+                        "it, but writes to crd.projectcalico.org/v1 go through and leave "
+                        "duplicates.",
+                        "Give each pool its own range; to move addresses from one pool to "
+                        "another, follow the migration calico-ipam plan prints.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:469",
+                                "kube-controllers/pkg/controllers/ippool/pool_controller.go:287")))
 CIP202 = Rule("CIP202", "routing-domain-overlap", E,
               "Pools of two stacks in the same routing domain overlap.",
-              scope=Scope.FLEET)
+              scope=Scope.FLEET,
+              help=Help("Clusters of one routing domain exchange routes: overlapping pools make "
+                        "pod addresses ambiguous between them.",
+                        "Give the stacks of a routing domain distinct ranges, or different "
+                        "`routingDomain`s if their networks never meet."))
 CIP203 = Rule("CIP203", "service-cidr-overlap", E,
               "A pool overlaps the cluster's service CIDRs.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("A pod address inside the service range is shadowed by kube-proxy's "
+                        "Service rules: traffic meant for the pod reaches a Service instead.",
+                        "Move the pool out of `serviceCidrs`, or correct `serviceCidrs` to the "
+                        "cluster's --service-cluster-ip-range."))
 CIP204 = Rule("CIP204", "node-cidr-overlap", E,
               "A pool overlaps the cluster's node CIDRs.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Pod addresses inside the node network collide with hosts and break "
+                        "routing to the nodes.",
+                        "Move the pool out of `nodeCidrs`, or correct `nodeCidrs`."))
 CIP205 = Rule("CIP205", "live-pool-overlap", E,
               "A declared pool overlaps a live pool this stack does not declare.",
-              scope=Scope.LIVE)
+              scope=Scope.LIVE,
+              help=Help("The cluster already has a pool over these addresses that this stack "
+                        "does not declare; Calico's client refuses to create the declared one, "
+                        "so pulumi up fails.",
+                        "Choose a free range, or adopt the live pool into the stack with "
+                        "calico-ipam import.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:469",)))
 CIP206 = Rule("CIP206", "cluster-cidr-invalid", E,
               "A service or node CIDR is not a valid, strictly masked network.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("The overlap checks against service and node networks need valid "
+                        "networks; an invalid one would let an overlap pass unseen.",
+                        "Write each `serviceCidrs` and `nodeCidrs` entry as a strictly masked "
+                        "CIDR."))
 
 
 K = TypeVar("K")

@@ -28,7 +28,7 @@ from ..calico.ipreservation import reservation_findings
 from ..core.cidr import parse_cidr
 from ..core.ipreservation import ReservedRanges
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import Rule, Scope, W, declared_rules
+from ..core.rules import Help, Rule, Scope, W, declared_rules
 from ..core.words import plural
 from .overlap import find_overlaps, relation
 from .registry import CheckContext, check
@@ -36,14 +36,25 @@ from .registry import CheckContext, check
 CIP706 = Rule("CIP706", "reservation-outside-pools", W,
               "A reserved CIDR lies (partly) outside every pool of the stack: that part "
               "reserves nothing Calico would hand out.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico only allocates from pools, so the part of a reservation outside every "
+                        "pool protects nothing; often a typo in the CIDR.",
+                        "Check the CIDR against the pools of the stack; reserve only addresses inside a "
+                        "pool."))
 CIP707 = Rule("CIP707", "reservation-overlap", W,
               "Two reserved CIDRs overlap; Calico counts each address once, so one is redundant.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico counts each reserved address once, so overlapping entries are redundant "
+                        "and make the stack harder to read.",
+                        "Keep one of the overlapping CIDRs (the larger one covers the other)."))
 CIP708 = Rule("CIP708", "reservation-large-share", W,
               "Reservations cover more than 10% of an enabled pool (Calico's IPAM slows down; "
               "all of it: nothing can be assigned).",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Reserved addresses are skipped on every allocation: a large share slows "
+                        "Calico's IPAM and shrinks the pool; all of it leaves nothing to assign.",
+                        "Reserve less, or give the reserved range its own disabled pool or a larger "
+                        "pool."))
 
 LARGE_SHARE_PERCENT = 10  # Calico's documentation's "say more than 10%"
 

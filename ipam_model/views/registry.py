@@ -15,12 +15,17 @@ from types import MappingProxyType
 from typing import Callable, Iterable, Mapping
 
 
-def formats(package: str, path: Iterable[str]) -> Mapping[str, Callable[..., str]]:
+def formats(package: str, path: Iterable[str], helpers: Iterable[str] = ()
+            ) -> Mapping[str, Callable[..., str]]:
     """Name -> render function of every format module of *package* (its
-    ``__name__`` and ``__path__``), in ``ORDER``; read-only."""
+    ``__name__`` and ``__path__``), in ``ORDER``; read-only. *helpers* names
+    modules of the package that are not formats, which are then not imported
+    only to find that out (every command's start-up pays for what ``--format``
+    imports; tests/views/test_registry.py keeps the list true)."""
     modules = []
+    skip = frozenset(helpers)
     for info in pkgutil.iter_modules(path):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or info.name in skip:
             continue
         module = importlib.import_module(f"{package}.{info.name}")
         if hasattr(module, "NAME") and hasattr(module, "render"):

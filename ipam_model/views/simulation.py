@@ -1,11 +1,17 @@
 """What ``calico-ipam simulate`` shows: tables like ``kubectl get pods -o wide``
-and ``calicoctl ipam show --show-blocks``, or one JSON document."""
+and ``calicoctl ipam show --show-blocks``, or one JSON document.
+
+The JSON of 5,000 nodes x 110 pods is 550,000 pod objects: encoded by
+msgspec's C encoder from one small struct per pod, as bytes the command
+writes straight to standard output.
+"""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
+
+import msgspec
 
 from ..calico.ipam.results import (
     AllocationFailure,
@@ -14,6 +20,7 @@ from ..calico.ipam.results import (
     TunnelAllocation,
 )
 from ..core.model import Pool
+from .style import PLAIN, Style
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ def _usage_rows(result: Simulation) -> list[list[str]]:
     return rows
 
 
-def to_text(result: Simulation) -> str:
+def to_text(result: Simulation, style: Style = PLAIN) -> str:
+    """The tables; with a colour *style*, borrowed blocks yellow and failures red."""
     out = []
     if result.tunnels:
         rows = [["NODE", "TUNNEL", "IP", "POOL", "BLOCK"]]
@@ -75,24 +83,43 @@ def to_text(result: Simulation) -> str:
     rows = [["NAME", "NAMESPACE", "IP", "NODE", "POOL", "BLOCK"]]
     rows += [[p.pod, p.namespace, p.ip, p.node, p.pool,
               p.block + (" (borrowed)" if p.borrowed else "")] for p in result.pods]
-    out += [table(rows) if result.pods else "No pods allocated.", ""]
+    pods = table(rows) if result.pods else "No pods allocated."
+    if style.enabled:  # colour after padding, so that the columns stay aligned
+        pods = pods.replace(" (borrowed)", style.update(" (borrowed)"))
+    out += [pods, ""]
     out.append(table(_usage_rows(result), border=True))
     if result.failures:
-        out += ["", f"{len(result.failures)} allocations would fail:"]
+        out += ["", style.error(f"{len(result.failures)} allocations would fail:")]
         for f in result.failures:
             who = f"pod {f.namespace}/{f.pod}" if f.pod else f"{f.kind} tunnel address"
-            out.append(f"  {who} on node {f.node}: {f.message}")
+            out.append(f"  {who} on node {f.node}: {style.destroy(f.message)}")
     return "\n".join(out) + "\n"
 
 
-def to_json(result: Simulation) -> str:
-    return json.dumps({
-        "pods": [{"namespace": p.namespace, "pod": p.pod, "node": p.node, "ip": p.ip,
-                  "pool": p.pool, "block": p.block} for p in result.pods],
+class _Pod(msgspec.Struct):
+    """One entry of ``pods`` (the documented fields, in their order)."""
+
+    namespace: str
+    pod: str
+    node: str
+    ip: str
+    pool: str
+    block: str
+
+
+def to_json_bytes(result: Simulation) -> bytes:
+    """The JSON document as UTF-8, indented by two spaces."""
+    document = {
+        "pods": [_Pod(p.namespace, p.pod, p.node, p.ip, p.pool, p.block) for p in result.pods],
         "blocks": [b.to_dict() for b in result.blocks],
         "tunnels": [t.to_dict() for t in result.tunnels],
         "failures": [f.to_dict() for f in result.failures],
-    }, indent=2) + "\n"
+    }
+    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+
+
+def to_json(result: Simulation) -> str:
+    return to_json_bytes(result).decode()
 
 
 FORMATS = MappingProxyType({"text": to_text, "json": to_json})

@@ -10,11 +10,20 @@ convertIpPoolFromStorage).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ipam_model.calico.ippool import (FieldError, apply_defaults, comparable,
-                                      decode_applied_spec, applied_spec_value, forces_replacement,
-                                      migration_fields, minimal, read_spec)
+from ipam_model.calico.ippool import (
+    FieldError,
+    applied_spec_value,
+    apply_defaults,
+    comparable,
+    decode_applied_spec,
+    forces_replacement,
+    migration_fields,
+    minimal,
+    read_spec,
+)
 from ipam_model.calico.validate import validate_pool
 
 SPECS = st.fixed_dictionaries({"cidr": st.sampled_from(["10.0.0.0/16", "fd00:10::/64"])}, optional={

@@ -10,10 +10,15 @@ import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from ipam_model.calico.validate import SPEC_FIELDS, apply_defaults, pool_from_spec, validate_pool
-from ipam_model.core.model import Finding, Location, Pool, PoolSpec, Severity
 from paths import DATA
+
+from ipam_model.calico.validate import (
+    SPEC_FIELDS,
+    apply_defaults,
+    pool_from_spec,
+    validate_pool,
+)
+from ipam_model.core.model import Finding, Location, Pool, PoolSpec, Severity
 
 POOLS_DIR = DATA / "pools"
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import netaddr
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ipam_model.core.cidr import _canonical_ipv4, _parse, cidr_problem, ip_text, parse_cidr
+from ipam_model.core.cidr import (
+    _canonical_ipv4,
+    _parse,
+    cidr_problem,
+    ip_text,
+    parse_cidr,
+)
 
 
 def test_upper_case_ipv6_and_host_bits():

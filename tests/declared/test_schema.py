@@ -7,10 +7,13 @@ mostly-invalid configs built from the schema's own vocabulary.
 """
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ipam_model.core.errors import InputError
 from ipam_model.declared import schema
+from ipam_model.declared.files import load_stack
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 200),
                     st.floats(allow_nan=False, allow_infinity=False, width=16),
@@ -56,3 +59,22 @@ def test_fast_gate_never_inserts_defaults():
 def test_booleans_are_not_integers_for_either_validator():
     config = {"pools": {"a": {"cidr": "10.0.0.0/24", "blockSize": True}}}
     assert not fast_accepts(config) and not schema._validator().is_valid(config)
+
+
+def test_every_schema_error_of_a_file_is_reported_in_document_order(tmp_path):
+    """One run names all of a file's schema problems, not only the first."""
+    path = tmp_path / "Pulumi.lab.yaml"
+    path.write_text("config:\n"
+                    "  calico-ipam:pools:\n"
+                    "    a: {cidr: 10.0.0.0/24, blocksize: 26}\n"
+                    "    b: {cidr: 10.1.0.0/24, blockSize: \"26\"}\n"
+                    "  calico-ipam:namespaces:\n"
+                    "    web: {expectedPods: many}\n")
+    with pytest.raises(InputError) as caught:
+        load_stack(path, "lab")
+    problems = caught.value.problems()
+    assert [p.location.line for p in problems] == [3, 4, 6]
+    assert 'did you mean "blockSize"' in problems[0].message
+    assert "write 26 without quotes" in problems[1].message
+    assert problems[2].location.yaml_path == "config.calico-ipam:namespaces.web.expectedPods"
+    assert str(caught.value) == str(problems[0])  # the first stays the one-line summary

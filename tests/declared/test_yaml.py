@@ -12,12 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from paths import DATA
 
 from ipam_model import cli
 from ipam_model.core.errors import InputError
 from ipam_model.declared.files import load_stack
 from ipam_model.declared.yaml import MAX_FILE_BYTES, load_yaml_text
-from paths import DATA
 
 MALFORMED = DATA / "stacks" / "malformed"
 FIXTURES = sorted(MALFORMED.glob("*.yaml"))
@@ -132,11 +132,10 @@ def test_anchors_without_merge_keys_are_expanded():
 
 import string  # noqa: E402
 
-from reference_loader import reference_load  # noqa: E402
-
 import yaml  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from reference_loader import reference_load  # noqa: E402
 
 from ipam_model.declared import yaml as stackfile
 

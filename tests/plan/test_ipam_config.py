@@ -1,4 +1,8 @@
 """ipamconfig/default in plan and drift: declared state like a pool (issue 10, point 2)."""
+import json
+
+from terraform_json import unmarshal_plan
+
 from ipam_model.calico.ipam_config import applied_value
 from ipam_model.core.ipam_config import IPAMConfig
 from ipam_model.core.live_state import LiveBlock, LiveIpamConfig, LiveState
@@ -49,10 +53,13 @@ def test_the_issues_cluster_is_no_longer_no_changes():
     assert "No changes" not in text and "1 to change" in text
 
 
-def test_plan_json_lists_the_ipamconfig_in_the_existing_shape():
-    import json
+def test_plan_json_lists_the_ipamconfig_as_a_terraform_resource():
     doc = json.loads(render(PlanView(build_plan(stack(), live(STRICT_4))), "json"))
-    (entry,) = [c for c in doc["resource_changes"] if c["address"] == "ipamconfig/default"]
+    unmarshal_plan(doc)  # what hashicorp/terraform-json accepts (tests/terraform_json.py)
+    (entry,) = [c for c in doc["resource_changes"]
+                if c["calico_ipam"]["address"] == "ipamconfig/default"]
+    assert (entry["type"], entry["address"]) == ("calico_ipam_config",
+                                                 'calico_ipam_config.ipamconfig["default"]')
     assert entry["change"]["actions"] == ["update"]
     assert entry["change"]["before"]["maxBlocksPerHost"] == 4
     assert entry["change"]["after"]["maxBlocksPerHost"] == 0

@@ -371,7 +371,7 @@ def run_cli(capsys, command, stacks, snapshot, *extra):
 def test_cli_stack_edit_is_planned_not_drift(tmp_path, capsys, old, new, shown):
     stacks, snapshot = applied_dev(tmp_path)
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
-    assert code == 0 and "No changes. The cluster matches stack dev." in out
+    assert code == 0 and "No changes. The cluster matches stack dev: 2 pools" in out
     edit_stack(stacks, old, new)
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--detailed-exitcode")
     assert code == 2
@@ -406,8 +406,12 @@ def test_cli_edit_outside_calico_ipam_is_drift_in_plan_and_drift(tmp_path, capsy
     assert "**Drift: 1 object changed outside calico-ipam.**" in out
     code, out = run_cli(capsys, "drift", stacks, snapshot, "--format", "json")
     (item,) = json.loads(out)["resource_drift"]
-    assert item["baseline"] == "applied-spec"
-    assert item["changes"] == [{"path": "natOutgoing", "applied": True, "live": False}]
+    assert item["calico_ipam"]["baseline"] == "applied-spec"
+    assert item["calico_ipam"]["changes"] == [{"path": "natOutgoing", "applied": True,
+                                               "live": False}]
+    assert item["change"]["actions"] == ["update"]
+    assert (item["change"]["before"], item["change"]["after"]) == ({"natOutgoing": True},
+                                                                   {"natOutgoing": False})
 
 
 def test_cli_pool_without_record_plan_shows_no_drift_drift_compares_with_stack(tmp_path, capsys):
@@ -438,7 +442,7 @@ def test_cli_plan_is_refused_by_check_errors(tmp_path, capsys, old, new, rule, w
     assert f"Error: {rule} " in out and where in out
     assert "pulumi up would stop before changing anything." in out
     code, out = run_cli(capsys, "plan", stacks, snapshot, "--format", "json")
-    assert rule in [e["rule"] for e in json.loads(out)["errors"]]
+    assert rule in [e["rule"] for e in json.loads(out)["calico_ipam"]["errors"]]
 
 
 def test_cli_plan_checks_routing_domain_against_loadable_siblings(tmp_path, capsys):

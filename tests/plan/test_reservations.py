@@ -1,6 +1,8 @@
 """ipreservation/<name> in plan and drift (issue 10, point 3)."""
 import json
 
+from terraform_json import unmarshal_plan
+
 from ipam_model.calico.ipreservation import read_reserved_cidrs
 from ipam_model.core.live_state import LiveBlock, LiveReservation, LiveState
 from ipam_model.core.model import APPLIED_SPEC_ANNOTATION, frozen_map
@@ -102,7 +104,10 @@ def test_plan_text_and_json_show_the_reservation():
     plan = build_plan(stack({"gw": {"reservedCIDRs": ["10.10.0.1/32"]}}), live())
     assert '+ ipreservation "gw"' in render(PlanView(plan), "text")
     doc = json.loads(render(PlanView(plan), "json"))
-    (entry,) = [c for c in doc["resource_changes"] if c["address"] == "ipreservation/gw"]
+    unmarshal_plan(doc)  # what hashicorp/terraform-json accepts (tests/terraform_json.py)
+    (entry,) = [c for c in doc["resource_changes"]
+                if c["calico_ipam"]["address"] == "ipreservation/gw"]
+    assert entry["type"] == "calico_ipreservation"
     assert entry["change"]["actions"] == ["create"]
     assert entry["change"]["after"] == {"reservedCIDRs": ["10.10.0.1/32"]}
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ipam_model.core.model import Location, Severity
 from ipam_model.rules import address_space as addrspace
 from ipam_model.rules.address_space import address_space_findings, classify
-from ipam_model.core.model import Location, Severity
 
 LOC = Location("stacks/Pulumi.dev.yaml", ("config", "calico-ipam:pools", "internal-pool", "cidr"), 12)
 

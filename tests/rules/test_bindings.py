@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
-from ipam_model.rules.bindings import binding_findings
-from ipam_model.declared.files import load_stacks
-from ipam_model.declared.build import stack_from_config
 from paths import ROOT
+
+from ipam_model.declared.build import stack_from_config
+from ipam_model.declared.files import load_stacks
+from ipam_model.rules.bindings import binding_findings
 
 POOLS = {
     "v4": {"cidr": "10.0.0.0/24"},

@@ -9,13 +9,17 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ipam_model.core.model import PoolSpec
-from ipam_model.rules.overlap import (find_overlaps, live_overlap_findings,
-    routing_domain_findings, stack_overlap_findings)
-from ipam_model.core.live_state import OWNER_TIGERA_OPERATOR, LivePool
-from ipam_model.declared.files import load_stack, load_stacks
 from paths import ROOT
+
+from ipam_model.core.live_state import OWNER_TIGERA_OPERATOR, LivePool
+from ipam_model.core.model import PoolSpec
+from ipam_model.declared.files import load_stack, load_stacks
+from ipam_model.rules.overlap import (
+    find_overlaps,
+    live_overlap_findings,
+    routing_domain_findings,
+    stack_overlap_findings,
+)
 
 REPO_STACKS = ROOT / "stacks"
 

@@ -1,6 +1,7 @@
 """views.findings: every format as its consumer (terminal, script, GitHub, code scanning) reads it."""
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import pkgutil
@@ -11,10 +12,17 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sarif_schema import (
+    SARIF_SCHEMA_FILE,
+    SARIF_SCHEMA_SHA256,
+    sarif_validator,
+    validate_sarif,
+)
 
 import ipam_model.views.findings as findings_views
 from ipam_model.catalogue import RULES, rule
 from ipam_model.cli import main
+from ipam_model.core import project
 from ipam_model.core.errors import InputError
 from ipam_model.core.model import Location, Severity
 from ipam_model.declared.files import load_stack
@@ -24,7 +32,8 @@ from ipam_model.views.findings import FORMATS, format_findings, format_input_err
 
 DEV = "stacks/Pulumi.dev.yaml"
 PROD = "stacks/Pulumi.prod.yaml"
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "json-report.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "json-report.md"
 
 
 def loc(file=DEV, line=27, column=13, *path):
@@ -289,62 +298,81 @@ def test_github_input_error_is_an_error_annotation_on_the_file_and_line():
 
 # -- sarif --------------------------------------------------------------------
 
-# The SARIF 2.1.0 requirements GitHub code scanning and the OASIS schema
-# place on what we emit (sarif-schema-2.1.0.json: sarifLog, run, tool,
-# reportingDescriptor, result, location, physicalLocation, region).
-SARIF_KEY_REQUIREMENTS = {
-    "type": "object",
-    "required": ["$schema", "version", "runs"],
-    "properties": {
-        "version": {"const": "2.1.0"},
-        "$schema": {"type": "string", "pattern": "sarif.*2\\.1\\.0"},
-        "runs": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["tool", "results"],
-            "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {
-                    "driver": {"type": "object", "required": ["name", "informationUri", "rules"],
-                               "properties": {
-                                   "name": {"type": "string", "minLength": 1},
-                                   "informationUri": {"type": "string", "format": "uri",
-                                                      "pattern": "^https://"},
-                                   "rules": {"type": "array", "items": {
-                                       "type": "object",
-                                       "required": ["id", "name", "shortDescription",
-                                                    "defaultConfiguration"],
-                                       "properties": {
-                                           "shortDescription": {"type": "object",
-                                                                "required": ["text"]},
-                                           "defaultConfiguration": {"type": "object", "properties": {
-                                               "level": {"enum": ["none", "note", "warning",
-                                                                  "error"]}}}}}}}}}},
-                "results": {"type": "array", "items": {
-                    "type": "object", "required": ["ruleId", "level", "message", "locations"],
-                    "properties": {
-                        "level": {"enum": ["none", "note", "warning", "error"]},
-                        "message": {"type": "object", "required": ["text"]},
-                        "ruleIndex": {"type": "integer", "minimum": 0},
-                        "locations": {"type": "array", "minItems": 1, "items": {
-                            "type": "object", "required": ["physicalLocation"],
-                            "properties": {"physicalLocation": {
-                                "type": "object", "required": ["artifactLocation", "region"],
-                                "properties": {
-                                    "artifactLocation": {"type": "object", "required": ["uri"],
-                                                         "properties": {"uri": {
-                                                             "type": "string",
-                                                             "pattern": "^[^/\\\\]"}}},
-                                    "region": {"type": "object", "required": ["startLine"],
-                                               "properties": {"startLine": {
-                                                   "type": "integer", "minimum": 1}}}}}}}}}}}}}}},
-}
+def sarif_log(findings, **kwargs) -> dict:
+    """The SARIF log of *findings*, held to the official schema and GitHub's needs."""
+    log = json.loads(format_findings(findings, "sarif", **kwargs))
+    validate_sarif(log)
+    return log
 
 
-def test_sarif_meets_the_key_requirements_of_sarif_2_1_0():
-    log = json.loads(format_findings(sample(), "sarif"))
-    jsonschema.Draft202012Validator(SARIF_KEY_REQUIREMENTS).validate(log)
+def test_the_vendored_sarif_schema_is_the_published_one():
+    digest = hashlib.sha256(SARIF_SCHEMA_FILE.read_bytes()).hexdigest()
+    assert digest == SARIF_SCHEMA_SHA256
+    schema = json.loads(SARIF_SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert schema["id"].endswith("/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json")
+
+
+def test_sarif_validates_against_the_official_schema():
+    validate_sarif(sarif_log(sample()))
+
+
+def test_the_schema_validation_can_fail():
+    log = sarif_log(sample())
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        sarif_validator().validate(log)
+    del log["runs"][0]["tool"]["driver"]["rules"][0]["help"]
+    log["runs"][0]["results"][0]["level"] = "error"
+    with pytest.raises(jsonschema.ValidationError, match="help"):
+        validate_sarif(log)
+
+
+def test_sarif_rules_have_help_and_a_link_into_the_readme_rule_table():
+    rules = sarif_log([])["runs"][0]["tool"]["driver"]["rules"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    by_id = {r["id"]: r for r in rules}
+    for described in rules:
+        rid = described["id"]
+        assert described["helpUri"] == f"{project.README_URL}#{rid.lower()}"
+        assert f'<a id="{rid.lower()}"></a>{rid} |' in readme  # the anchor exists
+        assert RULES[rid].help.why in described["help"]["text"]
+        assert RULES[rid].help.fix in described["help"]["markdown"]
+    overlap_help = by_id["CIP201"]["help"]["markdown"]
+    assert "**Why it matters.**" in overlap_help and "**How to fix.**" in overlap_help
+    # a Calico rule links the Calico source lines it follows, at the commit that was read
+    masked = by_id["CIP103"]["help"]["markdown"]
+    assert (f"[`api/pkg/apis/projectcalico/v3/ippool.go:95`](https://github.com/projectcalico/"
+            f"calico/blob/{project.CALICO_COMMIT}/api/pkg/apis/projectcalico/v3/ippool.go#L95)"
+            in masked)
+    assert "ippool.go:95" in by_id["CIP103"]["help"]["text"]
+
+
+def test_sarif_tool_is_this_project_with_its_version():
+    driver = sarif_log([])["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == project.URL
+    assert driver["version"] == project.VERSION
+
+
+def test_sarif_links_related_locations_from_the_message():
+    result = sarif_log([overlap()])["runs"][0]["results"][0]
+    related = result["relatedLocations"]
+    assert [r["id"] for r in related] == [0]
+    assert result["message"]["text"] == ("pools a (10.0.0.0/24) and b (10.0.0.128/25) overlap "
+                                         "(see [config.calico-ipam:pools.a.cidr](0))")
+
+
+def test_sarif_link_text_escapes_square_brackets():
+    finding = rule("CIP201").finding("m", "namespace/web", loc(), stack="dev", related=(
+        Location(DEV, ("config", "calico-ipam:namespaces", "web", "ipv4Pools", 0), 33, 9),))
+    message = sarif_log([finding])["runs"][0]["results"][0]["message"]
+    assert message["text"] == r"m (see [config.calico-ipam:namespaces.web.ipv4Pools\[0\]](0))"
+    # every [text](n) names a related location of the result (SARIF 2.1.0 §3.11.6)
+    for target in re.findall(r"\]\((\d+)\)", message["text"]):
+        assert int(target) == 0
 
 
 def test_sarif_rules_are_the_catalogue_and_results_point_into_it():
-    run = json.loads(format_findings(sample(), "sarif"))["runs"][0]
+    run = sarif_log(sample())["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert {r["id"] for r in rules} == set(RULES)
     for result in run["results"]:
@@ -358,7 +386,7 @@ def test_sarif_rules_are_the_catalogue_and_results_point_into_it():
 
 
 def test_sarif_results_carry_level_message_file_and_line():
-    run = json.loads(format_findings(sample(), "sarif"))["runs"][0]
+    run = sarif_log(sample())["runs"][0]
     assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
         ("CIP201", "error"), ("CIP301", "warning"), ("CIP501", "note")]
     overlap_result = run["results"][0]
@@ -372,7 +400,7 @@ def test_sarif_results_carry_level_message_file_and_line():
 
 def test_sarif_fingerprint_survives_a_line_move_but_not_a_different_subject():
     def fingerprint(finding):
-        run = json.loads(format_findings([finding], "sarif"))["runs"][0]
+        run = sarif_log([finding])["runs"][0]
         return run["results"][0]["partialFingerprints"]
 
     assert fingerprint(capacity(20)) == fingerprint(capacity(31))
@@ -382,14 +410,14 @@ def test_sarif_fingerprint_survives_a_line_move_but_not_a_different_subject():
 def test_sarif_uri_is_relative_with_forward_slashes_and_encoded():
     finding = rule("CIP301").finding("m", "pool/p", Location("my stacks\\Pulumi.dev.yaml", (),
                                                              2, None), stack="dev")
-    result = json.loads(format_findings([finding], "sarif"))["runs"][0]["results"][0]
+    result = sarif_log([finding])["runs"][0]["results"][0]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
         "my%20stacks/Pulumi.dev.yaml"
 
 
 def test_sarif_with_no_findings_is_still_a_valid_log():
-    log = json.loads(format_findings([], "sarif"))
-    jsonschema.Draft202012Validator(SARIF_KEY_REQUIREMENTS).validate(log)
+    log = sarif_log([])
+    validate_sarif(log)
     assert log["runs"][0]["results"] == []
 
 

@@ -5,20 +5,24 @@ Regenerate after an intended change: UPDATE_GOLDEN=1 pytest tests/views/test_pla
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from plan_helpers import V4, WEB, live, live_pool, stack, used
+from terraform_json import TerraformJSONError, unmarshal_plan
 
 import ipam_model.views.plan as plan_views
 from ipam_model.catalogue import rule
 from ipam_model.cli import main
 from ipam_model.core.live_state import LiveBlock
 from ipam_model.core.model import API_V3, Location, Severity, frozen_map
-from ipam_model.live.normalise import build_live_state
 from ipam_model.declared.files import load_stack
+from ipam_model.live.normalise import build_live_state
 from ipam_model.live.snapshot_file import load_snapshot
 from ipam_model.plan.build import build_plan
 from ipam_model.plan.build import drift_plan as drift_report
@@ -32,6 +36,7 @@ from ipam_model.views.plan import (
     summary_line,
     to_json_data,
 )
+from ipam_model.views.plan.json import RESOURCE_TYPES
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "plan"
 
@@ -113,26 +118,104 @@ def test_terraform_grammar_markers():
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in text
     replace = render(PlanView(build_plan(*CASES["replace"])), "text")
     assert "-/+ ippool \"web\"" in replace and "# forces replacement" in replace
-    assert summary_line(build_plan(*CASES["noop"])) == "No changes. The cluster matches stack dev."
+    assert summary_line(build_plan(*CASES["noop"])) == (
+        "No changes. The cluster matches stack dev: 1 pool (1 in use) and 1 namespace binding "
+        "unchanged.")
+
+
+def _changes_of(data: dict, *names: str) -> list[dict]:
+    return [c for c in data["resource_changes"] if c["calico_ipam"]["address"] in names]
 
 
 def test_json_actions_follow_terraform():
     actions = {}
-    for name in ("create", "update", "replace", "delete", "noop"):
+    for name in ("create", "update", "replace", "delete", "noop", "forget"):
         data = to_json_data(build_plan(*CASES[name]))
-        actions[name] = [c["change"]["actions"] for c in data["resource_changes"]
-                         if c["address"] in ("ippool/web", "ippool/old")]
+        actions[name] = [c["change"]["actions"] for c in _changes_of(data, "ippool/web",
+                                                                     "ippool/old")]
     assert actions["create"] == [["create"]]
     assert actions["update"] == [["update"]]
     assert actions["replace"] == [["delete", "create"]]
     assert ["delete"] in actions["delete"]
     assert actions["noop"] == [["no-op"]]
+    assert ["forget"] in actions["forget"]
     data = to_json_data(build_plan(*CASES["gate-cip601"]))
-    (error,) = data["errors"]
+    (error,) = data["calico_ipam"]["errors"]
     assert error["rule"] == "CIP601" and len(error["migration"]["steps"]) >= 8
-    change = [c for c in data["resource_changes"] if c["address"] == "ippool/web"][0]
+    (change,) = _changes_of(data, "ippool/web")
     assert change["change"]["replace_paths"] == [["blockSize"]]
-    assert change["in_use"]["allocated"] == 12
+    assert change["action_reason"] == "replace_because_cannot_update"
+    assert change["calico_ipam"]["in_use"]["allocated"] == 12
+    assert data["errored"] is True and data["applyable"] is False
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_json_is_a_plan_terraform_json_accepts(name):
+    """hashicorp/terraform-json's Unmarshal (tests/terraform_json.py, written from
+    plan.go, state.go and action.go) is what Go tools reading Terraform plans use."""
+    data = json.loads(render(PlanView(build_plan(*CASES[name])), "json"))
+    unmarshal_plan(data)
+    for change in data["resource_changes"] + data["resource_drift"]:
+        assert change["mode"] == "managed" and change["provider_name"] == "calico-ipam"
+        assert change["type"] == RESOURCE_TYPES[change["name"]]
+        assert change["address"] == (f'{change["type"]}.{change["name"]}'
+                                     f'[{json.dumps(change["index"])}]')
+        assert set(change["change"]) >= {"actions", "before", "after", "after_unknown"}
+
+
+def documented_plan_schema() -> dict:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "plan-json.md").read_text()
+    return json.loads(re.search(r"```json-schema\n(.*?)```", text, re.S).group(1))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_json_matches_the_documented_schema(name):
+    data = json.loads(render(PlanView(build_plan(*CASES[name])), "json"))
+    jsonschema.Draft202012Validator(documented_plan_schema()).validate(data)
+    drift = json.loads(render(PlanView(drift_report(*CASES[name]), Mode.DRIFT), "json"))
+    jsonschema.Draft202012Validator(documented_plan_schema()).validate(drift)
+    unmarshal_plan(drift)
+
+
+def test_terraform_json_refuses_what_it_should():
+    """The validator fails where terraform-json fails, so the test above can fail."""
+    good = to_json_data(build_plan(*CASES["update"]))
+    for bad_version in ("2.0", "", "0.0.9", "1.2-beta1", "one"):
+        with pytest.raises(TerraformJSONError):
+            unmarshal_plan({**good, "format_version": bad_version})
+    wrong_type = json.loads(json.dumps(good))
+    wrong_type["resource_changes"][0]["change"]["actions"] = "update"
+    with pytest.raises(TerraformJSONError, match="cannot unmarshal"):
+        unmarshal_plan(wrong_type)
+    wrong_type = json.loads(json.dumps(good))
+    wrong_type["planned_values"]["root_module"]["resources"][0]["schema_version"] = -1
+    with pytest.raises(TerraformJSONError):
+        unmarshal_plan(wrong_type)
+    with pytest.raises(TerraformJSONError, match="Actions"):
+        unmarshal_plan({**good, "resource_changes": [
+            {**good["resource_changes"][0], "change": {"actions": ["replace"]}}]})
+    assert unmarshal_plan({**good, "format_version": "0.1", "unknown_key": [1]})
+
+
+def test_json_planned_values_hold_every_object_the_plan_leaves():
+    data = to_json_data(build_plan(*CASES["delete"]))
+    deleted = {c["index"] for c in data["resource_changes"] if c["change"]["actions"] == ["delete"]}
+    planned = {r["index"] for r in data["planned_values"]["root_module"]["resources"]}
+    assert deleted and not deleted & planned
+    kept = {c["index"] for c in data["resource_changes"]
+            if c["change"]["actions"] != ["delete"]}
+    assert kept == planned
+
+
+def test_json_drift_is_terraforms_resource_drift():
+    data = to_json_data(build_plan(*CASES["drift"]))
+    assert data["resource_drift"]
+    for item in data["resource_drift"]:
+        extra = item["calico_ipam"]
+        assert item["change"]["actions"] in (["update"], ["delete"], ["create"])
+        if item["change"]["actions"] == ["update"]:
+            assert item["change"]["before"] == {c["path"]: c["applied"] for c in extra["changes"]}
+            assert item["change"]["after"] == {c["path"]: c["live"] for c in extra["changes"]}
 
 
 def test_markdown_and_github_carry_errors_and_migration():
@@ -284,3 +367,29 @@ def test_markdown_escapes_plan_text_as_check_does():
     md = render(PlanView(bare_plan([error], [item])), "markdown")
     assert "- `ippool/web`: a\\|b &lt;c&gt; \\\\d<br>e" in md.splitlines()
     assert "- **CIP605 namespace-missing** (&lt;input&gt;): x &lt;y&gt;" in md.splitlines()
+
+
+def test_text_colour_is_terraforms_and_only_decorates():
+    for name in ("create", "update", "replace", "delete", "gate-cip601", "drift"):
+        plan = build_plan(*CASES[name])
+        plain = render(PlanView(plan), "text")
+        coloured = render(PlanView(plan, color=True), "text")
+        assert "\x1b[" not in plain
+        assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    create = render(PlanView(build_plan(*CASES["create"]), color=True), "text")
+    assert '\x1b[32m+\x1b[0m ippool "web"' in create and "\x1b[32m+\x1b[0m cidr" in create
+    update = render(PlanView(build_plan(*CASES["update"]), color=True), "text")
+    assert "\x1b[33m~\x1b[0m natOutgoing" in update
+    refused = render(PlanView(build_plan(*CASES["gate-cip601"]), color=True), "text")
+    assert "\x1b[1;31mError:\x1b[0m CIP601" in refused
+    assert "\x1b[31m-\x1b[0m/\x1b[32m+\x1b[0m ippool" in refused
+
+
+def test_unchanged_pools_in_use_are_counted_and_listed_on_request():
+    plan = build_plan(*CASES["noop"])
+    text = render(PlanView(plan), "text")
+    assert "Pools in use (unchanged)" not in text
+    assert text.rstrip().endswith("No changes. The cluster matches stack dev: 1 pool (1 in use) "
+                                  "and 1 namespace binding unchanged.")
+    listed = render(PlanView(plan, show_unchanged=True), "text")
+    assert "Pools in use (unchanged):\n  ippool/web" in listed

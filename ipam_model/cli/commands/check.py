@@ -16,12 +16,14 @@ import sys
 from typing import Sequence
 
 from ...core.errors import InputError, UsageError
-from ...core.model import Stack, has_errors
+from ...core.model import Finding, Severity, Stack, has_errors
+from ...core.words import plural
 from ...declared.files import find_stack_file, list_stack_files, load_stack
 from ...rules.runner import check_stacks
 from ...views.findings import FORMATS, format_findings, input_error_finding
+from ..color import color_enabled
 from ..options import add_stacks_argument, context_stacks
-from ..output import use_color, write_output
+from ..output import write_output
 
 NAME = "check"
 HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"
@@ -41,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(workflow annotations) or sarif (code scanning)")
     parser.add_argument("--output", metavar="FILE",
                         help="write the report to FILE instead of standard output")
+    parser.add_argument("--min-severity", choices=[s.value for s in Severity], default="info",
+                        help="report only findings this severe or worse: error, warning or "
+                             "info (default: info, everything); the exit code still counts "
+                             "every error")
 
 
 def load_checked_stacks(stacks_dir: str, names: Sequence[str]
@@ -62,9 +68,10 @@ def load_checked_stacks(stacks_dir: str, names: Sequence[str]
 
 
 def report_input_errors(args: argparse.Namespace, errors: Sequence[InputError]) -> int:
-    for exc in errors:
-        print(f"calico-ipam check: error: {exc}", file=sys.stderr)
-    findings = [input_error_finding(exc) for exc in errors]
+    problems = [problem for exc in errors for problem in exc.problems()]
+    for problem in problems:
+        print(f"calico-ipam check: error: {problem}", file=sys.stderr)
+    findings = [input_error_finding(problem) for problem in problems]
     if args.output:
         write_output(args.output, format_findings(findings, args.format))
     elif args.format == "github":
@@ -78,10 +85,20 @@ def run(args: argparse.Namespace) -> int:
         return report_input_errors(args, errors)
     context = context_stacks(args.stacks, stacks) if args.stack else []
     findings = check_stacks(stacks, context=context)
-    color = args.format == "text" and not args.output and use_color(sys.stdout)
-    report = format_findings(findings, args.format, stacks=stacks, color=color)
+    shown = at_least(findings, Severity(args.min_severity))
+    color = args.format == "text" and not args.output and color_enabled(args)
+    report = format_findings(shown, args.format, stacks=stacks, color=color)
+    hidden = len(findings) - len(shown)
+    if hidden and args.format == "text":
+        report += (f"{plural(hidden, 'finding')} below {args.min_severity} not shown "
+                   "(--min-severity info shows them)\n")
     if args.output:
         write_output(args.output, report)
     else:
         sys.stdout.write(report)
     return 1 if has_errors(findings) else 0
+
+
+def at_least(findings: Sequence[Finding], severity: Severity) -> list[Finding]:
+    """The findings as severe as *severity* or worse (``--min-severity``)."""
+    return [f for f in findings if f.severity.rank <= severity.rank]

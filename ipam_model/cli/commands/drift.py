@@ -16,6 +16,7 @@ import sys
 
 from ...plan.build import drift_plan
 from ...views.plan import Mode, PlanView, drift_count, render
+from ..color import color_enabled
 from ..options import add_stack_arguments, load_inputs
 
 NAME = "drift"
@@ -38,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
     report = drift_plan(stack, live)
-    sys.stdout.write(render(PlanView(report, Mode.DRIFT), args.format))
+    view = PlanView(report, Mode.DRIFT, color=args.format == "text" and color_enabled(args),
+                    show_unchanged=args.show_unchanged)
+    sys.stdout.write(render(view, args.format))
     # A bound namespace that disappeared is drift too, not a failed run.
     return 2 if drift_count(report) else 0

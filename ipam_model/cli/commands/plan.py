@@ -11,6 +11,7 @@ import sys
 
 from ...plan.build import build_plan
 from ...views.plan import PlanView, render
+from ..color import color_enabled
 from ..options import (
     add_stack_arguments,
     context_stacks,
@@ -51,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     # Siblings only feed routing-domain overlaps; one that does not load is named and skipped.
     plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption),
                       context=context_stacks(args.stacks, [stack]))
-    sys.stdout.write(render(PlanView(plan), args.format))
+    view = PlanView(plan, color=args.format == "text" and color_enabled(args),
+                    show_unchanged=args.show_unchanged)
+    sys.stdout.write(render(view, args.format))
     if plan.errors:
         return 1
     if args.detailed_exitcode and plan.has_changes:

@@ -33,16 +33,22 @@ from ...core.model import Stack
 from ...declared.files import find_stack_file, load_stack
 from ...declared.scenario import PodStep, ReleaseStep, Scenario, load_scenario
 from ...plan.allocator import allocator_after
-from ...views.simulation import FORMATS, Simulation
+from ...views.simulation import FORMATS, Simulation, to_json_bytes, to_text
+from ..color import style_for
 from ..options import add_cluster_arguments, add_stacks_argument, read_live
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
+DESCRIPTION = ("Run a model of Calico's IPAM AutoAssign over one stack's pools: which block "
+               "each node claims and which address each pod gets, as Calico would hand them "
+               "out. Exit 0 when every allocation succeeds, 1 when Calico would refuse one "
+               "(listed with Calico's message), 2 on bad input.")
 ORDER = 60
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--stack", required=True, help="stack name (stacks/Pulumi.<NAME>.yaml)")
+    parser.add_argument("--stack", metavar="NAME", required=True,
+                        help="the stack to simulate (<stacks>/Pulumi.<NAME>.yaml)")
     add_stacks_argument(parser)
     parser.add_argument("--node", action="append", default=[], metavar="NAME",
                         help="a node to simulate (repeatable)")
@@ -60,7 +66,8 @@ def add_arguments(parser) -> None:
                              "calico-ipam snapshot or kubectl output (repeatable); used where "
                              "the stack declares none")
     add_cluster_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default: pods, tunnels and blocks as tables) or json")
 
 
 def _parse_pods(values) -> list[tuple[str, int]]:
@@ -181,5 +188,10 @@ def run(args) -> int:
     result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
                         tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),
                         sim.pool_usage())
-    sys.stdout.write(FORMATS[args.format](result))
+    if args.format == "json":  # bytes from the C encoder, straight to the stream
+        sys.stdout.flush()
+        sys.stdout.buffer.write(to_json_bytes(result))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(to_text(result, style_for(args)))
     return 1 if result.failures else 0

@@ -19,6 +19,10 @@ from ..output import atomic_file
 
 NAME = "snapshot"
 HELP = "dump live Calico IPAM state (pools, blocks, affinities, namespaces, nodes) to a file"
+DESCRIPTION = ("Read the cluster's IPPools, IPAMConfig, IPAM blocks, block affinities, "
+               "namespaces and nodes (get and list only) and write them as one file for "
+               "plan, drift and import --snapshot. Written only when the whole read "
+               "succeeded. Exit 0, 1 when reading the cluster failed, 2 on bad input.")
 ORDER = 50
 
 

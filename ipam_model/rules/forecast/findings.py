@@ -12,7 +12,7 @@ from typing import Iterable
 
 from ...core.gc import paused_gc
 from ...core.model import Finding, Stack
-from ...core.rules import I, Rule, Scope, W
+from ...core.rules import Help, I, Rule, Scope, W
 from ..capacity import capacity_findings, pool_capacity
 from ..registry import CheckContext, check
 from .build import forecast
@@ -22,13 +22,32 @@ from .model import Forecast
 CIP507 = Rule("CIP507", "block-size-recommendation", I,
               "The block size causes borrowing, refusals, block-limit overruns or large stranded "
               "waste, and a size that fixes it exists.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico's algorithm, simulated over the declared nodes and pods, shows "
+                        "this block size causing borrowing, refusals or many stranded "
+                        "addresses, and another size avoiding them.",
+                        "Use the recommended blockSize for a new pool; an existing pool needs "
+                        "the migration calico-ipam plan prints (blockSize cannot change in "
+                        "place).",
+                        calico=("libcalico-go/lib/ipam/ipam_block_reader_writer.go:630",)))
 CIP508 = Rule("CIP508", "pool-exhaustion", W,
               "The simulator predicts allocations failing before the declared load is met.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Calico's algorithm, simulated over the declared nodes and pods, runs "
+                        "out of blocks or addresses before the declared load is placed: those "
+                        "pods would not start.",
+                        "Grow the pool or use smaller blocks; `calico-ipam simulate --stack "
+                        "STACK` shows where allocation fails.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:566",)))
 CIP509 = Rule("CIP509", "predicted-borrowing", W,
               "The simulator predicts nodes borrowing addresses from other nodes' blocks.",
-              scope=Scope.STACK)
+              scope=Scope.STACK,
+              help=Help("Borrowed addresses are routed one by one (a /32 or /128 route to the "
+                        "borrowing node) instead of one route per block; at scale that bloats "
+                        "every routing table.",
+                        "Give the pool more blocks than nodes that use it (a larger pool or "
+                        "smaller blocks).",
+                        calico=("libcalico-go/lib/ipam/ipam.go:876",)))
 
 
 

@@ -73,12 +73,15 @@ def _group(ordered: Sequence[Finding], stacks: Sequence) -> list[StackGroup]:
         if f.stack is not None and f.stack not in files:
             files[f.stack] = None
     extra = sorted(n for n in files if n not in names)
+    by_stack: dict[str | None, list[Finding]] = {}
+    for f in ordered:  # one pass: 200 stacks x 16,000 findings must not be 3.2 M tests
+        by_stack.setdefault(f.stack, []).append(f)
     groups = []
     for name in names + extra:
-        mine = tuple(f for f in ordered if f.stack == name)
+        mine = tuple(by_stack.get(name, ()))
         file = files[name] or next((f.location.file for f in mine if f.location.file), None)
         groups.append(StackGroup(name, file, mine))
-    orphans = tuple(f for f in ordered if f.stack is None)
+    orphans = tuple(by_stack.get(None, ()))
     if orphans:
         groups.append(StackGroup(NO_STACK, None, orphans))
     return groups

@@ -1,29 +1,32 @@
-"""Findings as SARIF 2.1.0 for code-scanning upload (checkov/common/output/sarif.py)."""
+"""Findings as SARIF 2.1.0 for code-scanning upload (checkov/common/output/sarif.py).
+
+Held to the OASIS schema (sarif-schema-2.1.0.json, errata 01; vendored in
+tests/data/sarif) and to what GitHub code scanning reads: every rule has
+``help.text``/``help.markdown`` and a ``helpUri`` into the README's rule
+table, and a result links its related locations (the other pool of an
+overlap) from its message with SARIF's embedded links, ``[text](id)``
+(SARIF 2.1.0 §3.11.6).
+"""
 from __future__ import annotations
 
 import hashlib
-import json
-from importlib import metadata as _metadata
 from urllib.parse import quote
+
+import msgspec
 
 from ...catalogue import RULES
 from ...core.model import Finding, Location, Severity
+from ...core.project import URL, VERSION, rule_doc_url
+from ..rule_help import help_markdown, help_text
 from .report import TOOL_NAME, FindingsReport
 
 NAME = "sarif"
 ORDER = 50
-INFORMATION_URI = "https://calico-ipam.dev"  # the project's own domain, as in the schema $id
+INFORMATION_URI = URL
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-
-
-def _tool_version() -> str:
-    try:
-        return _metadata.version("calico-ipam")
-    except _metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0+unknown"
 
 
 def _uri(path: str) -> str:
@@ -57,14 +60,34 @@ def _rules() -> list[dict]:
         "name": r.name,
         "shortDescription": {"text": r.summary},
         "fullDescription": {"text": f"{r.summary} Source: {r.source}."},
+        "help": {"text": help_text(r), "markdown": help_markdown(r)},
+        "helpUri": rule_doc_url(r.id),
         "defaultConfiguration": {"level": _LEVEL[r.severity]},
         "properties": {"source": r.source},
     } for r in sorted(RULES.values(), key=lambda r: r.id)]
 
 
+def _link_text(text: str) -> str:
+    """Link text of a plain-text embedded link: ``\\``, ``[`` and ``]`` escaped (§3.11.6)."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _where(loc: Location) -> str:
+    """What a related location is called in the message: its YAML path, else file:line."""
+    return loc.yaml_path or (f"{loc.file}:{loc.line}" if loc.line else loc.file or "")
+
+
+def _message(f: Finding) -> str:
+    """The finding's message, then a link to each related location it has a file for."""
+    links = [f"[{_link_text(_where(loc))}]({i})" for i, loc in enumerate(f.related) if loc.file]
+    if not links:
+        return f.message
+    return f"{f.message} (see {', '.join(links)})"
+
+
 def _result(f: Finding, index: dict[str, int], stack_files: dict[str, str]) -> dict:
     result: dict = {"ruleId": f.rule, "level": _LEVEL[f.severity],
-                    "message": {"text": f.message}}
+                    "message": {"text": _message(f)}}
     if f.rule in index:
         result["ruleIndex"] = index[f.rule]
     file = f.location.file or stack_files.get(f.stack or "")
@@ -93,8 +116,8 @@ def render(report: FindingsReport) -> str:
         "version": SARIF_VERSION,
         "runs": [{
             "tool": {"driver": {"name": TOOL_NAME, "informationUri": INFORMATION_URI,
-                                "version": _tool_version(), "rules": rules}},
+                                "version": VERSION, "rules": rules}},
             "results": [_result(f, index, stack_files) for f in report.ordered],
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"

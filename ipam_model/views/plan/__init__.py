@@ -16,8 +16,11 @@ from .view import Mode, PlanView, drift_count, summary_line
 __all__ = ["FORMATS", "FORMAT_VERSION", "Mode", "PlanView", "drift_count", "migration_text",
            "render", "summary_line", "to_json_data"]
 
+# Modules of this package that are not formats. safety.py (the Pulumi program's
+# gates) imports the whole planner: snapshot and simulate must not load it for --format.
+HELPERS = ("migration", "safety", "view")
 # name -> render(PlanView): one module per format in this package.
-FORMATS = registry.formats(__name__, __path__)
+FORMATS = registry.formats(__name__, __path__, HELPERS)
 
 
 def render(view: PlanView, fmt: str) -> str:

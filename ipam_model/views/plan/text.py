@@ -18,8 +18,9 @@ from ...plan.model import (
     PoolChange,
     usage_text,
 )
+from ..style import ANSI, PLAIN, Style
 from .migration import migration_text
-from .view import PlanView
+from .view import PlanView, unchanged_counts
 
 NAME = "text"
 ORDER = 10
@@ -48,39 +49,40 @@ def value(v: Any) -> str:
 
 
 def attribute_lines(changes: tuple[AttributeChange, ...], indent: str,
-                    unchanged: int) -> list[str]:
+                    unchanged: int, style: Style = PLAIN) -> list[str]:
     """``+``/``-``/``~`` lines aligned on the attribute name, then how many
     unchanged attributes are hidden."""
     width = max((len(c.path) for c in changes), default=0)
     lines = []
     for c in changes:
         if c.before is None:
-            line = f"{indent}+ {c.path:<{width}} = {value(c.after)}"
+            line = f"{indent}{style.symbol('+')} {c.path:<{width}} = {value(c.after)}"
         elif c.after is None:
-            line = f"{indent}- {c.path:<{width}} = {value(c.before)} -> null"
+            line = f"{indent}{style.symbol('-')} {c.path:<{width}} = {value(c.before)} -> null"
         else:
-            line = f"{indent}~ {c.path:<{width}} = {value(c.before)} -> {value(c.after)}"
+            line = (f"{indent}{style.symbol('~')} {c.path:<{width}} = {value(c.before)} -> "
+                    f"{value(c.after)}")
         if c.forces_replacement:
-            line += " # forces replacement"
+            line += " " + style.destroy("# forces replacement")
         lines.append(line)
     if unchanged > 0:
         lines.append(f"{indent}  # ({plural(unchanged, 'unchanged attribute')} hidden)")
     return lines
 
 
-def _pool_body(change: PoolChange) -> list[str]:
+def _pool_body(change: PoolChange, style: Style) -> list[str]:
     if change.action is Action.CREATE:
         changes = tuple(AttributeChange(k, None, v) for k, v in change.after.items())
-        return attribute_lines(changes, "      ", 0)
+        return attribute_lines(changes, "      ", 0, style)
     if change.action is Action.FORGET:
         return [f"        {k} = {value(v)}" for k, v in change.before.items()]
     if change.action is Action.DELETE:
         changes = tuple(AttributeChange(k, v, None) for k, v in change.before.items())
-        return attribute_lines(changes, "      ", 0)
-    return attribute_lines(change.changes, "      ", change.unchanged)
+        return attribute_lines(changes, "      ", 0, style)
+    return attribute_lines(change.changes, "      ", change.unchanged, style)
 
 
-def _pool_text(change: PoolChange, stack: str) -> list[str]:
+def _pool_text(change: PoolChange, stack: str, style: Style) -> list[str]:
     header = _HEADER[change.action].format(stack=stack)
     reason = ""
     if change.action in (Action.DELETE, Action.FORGET):
@@ -89,8 +91,8 @@ def _pool_text(change: PoolChange, stack: str) -> list[str]:
     if change.adopt:
         lines.append("  # (adopted: the live pool has no ownership label; pulumi up adds "
                      "app.kubernetes.io/managed-by=calico-ipam)")
-    lines.append(f"  {change.action.symbol} ippool \"{change.name}\" {{")
-    lines += _pool_body(change)
+    lines.append(f"  {style.symbol(change.action.symbol)} ippool \"{change.name}\" {{")
+    lines += _pool_body(change, style)
     if change.action is not Action.CREATE:
         lines.append(f"        # in use: {usage_text(change.usage)}")
     lines.append("    }")
@@ -100,7 +102,7 @@ def _pool_text(change: PoolChange, stack: str) -> list[str]:
 _OBJECT_NOUN = {KIND_IPAM_CONFIG: "IPAMConfig", "ipreservation": "reservation"}
 
 
-def _object_text(change: ObjectChange, stack: str) -> list[str]:
+def _object_text(change: ObjectChange, stack: str, style: Style) -> list[str]:
     """The IPAMConfig or a reservation, in the pool's grammar."""
     if change.action is Action.FORGET:
         header = (f"will no longer be managed by stack {stack} (the "
@@ -113,26 +115,26 @@ def _object_text(change: ObjectChange, stack: str) -> list[str]:
     if change.adopt:
         lines.append(f"  # (adopted: the live {_OBJECT_NOUN[change.kind]} has no ownership "
                      "label; pulumi up adds app.kubernetes.io/managed-by=calico-ipam)")
-    lines.append(f"  {change.action.symbol} {change.kind} \"{change.name}\" {{")
+    lines.append(f"  {style.symbol(change.action.symbol)} {change.kind} \"{change.name}\" {{")
     if change.action is Action.CREATE:
         lines += attribute_lines(tuple(AttributeChange(k, None, v)
-                                       for k, v in change.after.items()), "      ", 0)
+                                       for k, v in change.after.items()), "      ", 0, style)
     elif change.action is Action.FORGET:
         lines += [f"        {k} = {value(v)}" for k, v in change.before.items()]
     elif change.action is Action.DELETE:
         lines += attribute_lines(tuple(AttributeChange(k, v, None)
-                                       for k, v in change.before.items()), "      ", 0)
+                                       for k, v in change.before.items()), "      ", 0, style)
     else:
-        lines += attribute_lines(change.changes, "      ", change.unchanged)
+        lines += attribute_lines(change.changes, "      ", change.unchanged, style)
     lines.append("    }")
     return lines
 
 
-def _ns_text(change: NamespaceChange) -> list[str]:
+def _ns_text(change: NamespaceChange, style: Style) -> list[str]:
     lines = [f"  # {change.address} {_NS_HEADER[change.action]}",
-             f"  {change.action.symbol} namespace \"{change.namespace}\" {{"]
+             f"  {style.symbol(change.action.symbol)} namespace \"{change.namespace}\" {{"]
     lines += attribute_lines(change.changes, "      ", len(change.after) - sum(
-        1 for c in change.changes if c.after is not None))
+        1 for c in change.changes if c.after is not None), style)
     if change.pods:
         lines.append(f"        # {plural(change.pods, 'existing pod')} "
                      "keep their addresses until restarted")
@@ -140,7 +142,7 @@ def _ns_text(change: NamespaceChange) -> list[str]:
     return lines
 
 
-def _drift_text(item: DriftItem) -> list[str]:
+def _drift_text(item: DriftItem, style: Style) -> list[str]:
     lines = [f"  # {item.address} {_DRIFT_VERB[item.kind]}"]
     if item.baseline == BASELINE_STACK and item.kind == "changed" and item.address.startswith(
             "ippool/"):
@@ -150,17 +152,17 @@ def _drift_text(item: DriftItem) -> list[str]:
         lines.append(f"    {item.message}")
     elif item.changes:
         kind, _, name = item.address.partition("/")
-        lines.append(f"  ~ {kind} \"{name}\" {{")
-        lines += attribute_lines(item.changes, "      ", 0)
+        lines.append(f"  {style.symbol('~')} {kind} \"{name}\" {{")
+        lines += attribute_lines(item.changes, "      ", 0, style)
         lines.append("    }")
     else:
         lines.append(f"    {item.message}")
     return lines
 
 
-def _finding_text(finding: Finding, plan: Plan) -> list[str]:
-    lines = [f"{_LABEL[finding.severity.value]}: {finding.rule} {finding.name}: "
-             f"{finding.message}"]
+def _finding_text(finding: Finding, plan: Plan, style: Style) -> list[str]:
+    label = style.severity(finding.severity, _LABEL[finding.severity.value] + ":")
+    lines = [f"{label} {finding.rule} {finding.name}: {finding.message}"]
     loc = finding.location
     if loc.file or loc.path:
         lines.append(f"  on {loc}")
@@ -174,39 +176,43 @@ def _warning_line(finding: Finding) -> str:
     return f"  - {finding.rule} {finding.name}: {finding.location}: {finding.message}"
 
 
-def _drift_section(plan: Plan) -> list[str]:
+def _drift_section(plan: Plan, style: Style) -> list[str]:
     if not plan.drift:
         return []
     out = ["Objects changed outside of calico-ipam:", "",
            "calico-ipam detected the following changes made outside of calico-ipam since "
            "the stack was last applied:", ""]
     for item in plan.drift:
-        out += _drift_text(item) + [""]
+        out += _drift_text(item, style) + [""]
     return out
 
 
-def _changes_section(plan: Plan) -> list[str]:
+def _changes_section(plan: Plan, style: Style) -> list[str]:
     if not plan.changes:
         return []
     out = ["calico-ipam will perform the following actions:", ""]
     for change in plan.changes:
         if isinstance(change, PoolChange):
-            out += _pool_text(change, plan.stack) + [""]
+            out += _pool_text(change, plan.stack, style) + [""]
         elif isinstance(change, ObjectChange):
-            out += _object_text(change, plan.stack) + [""]
+            out += _object_text(change, plan.stack, style) + [""]
         else:
-            out += _ns_text(change) + [""]
+            out += _ns_text(change, style) + [""]
     return out
 
 
-def _pools_section(plan: Plan) -> list[str]:
-    """Pools in use that stay, then the pools this stack does not manage."""
+def _pools_section(plan: Plan, show_unchanged: bool) -> list[str]:
+    """Pools in use that stay (listed only when asked: a 2,000-pool cluster would
+    print 2,000 lines), then the pools this stack does not manage."""
     out = []
     in_use = [c for c in plan.pools if c.usage.in_use and c.action is Action.NOOP]
-    if in_use:
+    if in_use and show_unchanged:
         out += ["Pools in use (unchanged):"]
         out += [f"  ippool/{c.name}  {c.after['cidr']}  {usage_text(c.usage)}" for c in in_use]
         out.append("")
+    elif plan.has_changes and unchanged_counts(plan):
+        out += [f"Unchanged: {unchanged_counts(plan)}"
+                + (" (--show-unchanged lists the pools in use)." if in_use else "."), ""]
     if plan.unmanaged:
         out += [f"Pools not managed by stack {plan.stack} (listed, never changed):"]
         for p in plan.unmanaged:
@@ -218,28 +224,31 @@ def _pools_section(plan: Plan) -> list[str]:
     return out
 
 
-def _findings_section(plan: Plan) -> list[str]:
+def _findings_section(plan: Plan, style: Style) -> list[str]:
     """Errors and the plan's own warnings in full; check's warnings as a short list."""
     out = []
     warnings = plan.check_warnings
     shown = [f for f in plan.all_findings if (f.rule not in ("CIP606", "CIP607")
                                               or f.is_error) and f not in warnings]
     for finding in shown:
-        out += _finding_text(finding, plan) + [""]
+        out += _finding_text(finding, plan, style) + [""]
     if warnings:
-        out += [f"Warnings (calico-ipam check --stack {plan.stack} explains them):"]
+        out += [style.update("Warnings") + f" (calico-ipam check --stack {plan.stack} "
+                "explains them):"]
         out += [_warning_line(f) for f in warnings] + [""]
     return out
 
 
 def render(view: PlanView) -> str:
-    plan = view.plan
-    out = [f"{view.title}: stack {plan.stack} against {plan.source}", ""]
-    out += _drift_section(plan)
-    out += _changes_section(plan)
-    out += _pools_section(plan)
-    out += _findings_section(plan)
-    out.append(view.summary)
+    plan, style = view.plan, ANSI if view.color else PLAIN
+    out = [style.bold(f"{view.title}: stack {plan.stack} against {plan.source}"), ""]
+    out += _drift_section(plan, style)
+    out += _changes_section(plan, style)
+    out += _pools_section(plan, view.show_unchanged)
+    out += _findings_section(plan, style)
+    summary = view.summary
+    calm = summary.startswith("No ") and not plan.errors
+    out.append(style.create(summary) if calm else style.bold(summary))
     if view.refusal:
-        out.append(view.refusal)
+        out.append(style.error(view.refusal))
     return "\n".join(out) + "\n"

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from ...core.words import plural
-from ...plan.model import Plan
+from ...plan.model import Action, Plan
 
 
 class Mode(enum.Enum):
@@ -18,12 +18,28 @@ class Mode(enum.Enum):
     DRIFT = "drift"  # calico-ipam drift: what changed outside calico-ipam
 
 
+def unchanged_counts(plan: Plan) -> str | None:
+    """``2 pools (1 in use) and 2 namespace bindings``: what the plan leaves as it is."""
+    pools = [c for c in plan.pools if c.action is Action.NOOP]
+    namespaces = sum(1 for c in plan.namespaces if c.action is Action.NOOP)
+    parts = []
+    if pools:
+        in_use = sum(1 for c in pools if c.usage.in_use)
+        parts.append(plural(len(pools), "pool") + (f" ({in_use} in use)" if in_use else ""))
+    if namespaces:
+        parts.append(plural(namespaces, "namespace binding"))
+    return " and ".join(parts) or None
+
+
 def summary_line(plan: Plan) -> str:
-    """The plan's verdict, Terraform's "Plan: 1 to add, ..." line."""
+    """The plan's verdict, Terraform's "Plan: 1 to add, ..." line; with no
+    changes, what matches (a count, not a line per pool)."""
     if not plan.has_changes:
         if plan.errors:  # pools that fail check are left out: nothing can match them
             return "No changes planned."
-        return f"No changes. The cluster matches stack {plan.stack}."
+        counts = unchanged_counts(plan)
+        return (f"No changes. The cluster matches stack {plan.stack}"
+                + (f": {counts} unchanged." if counts else "."))
     s = plan.summary
     text = f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy"
     if s["forget"]:
@@ -39,8 +55,13 @@ def drift_count(plan: Plan) -> int:
 
 @dataclass(frozen=True)
 class PlanView:
+    """``color``: Terraform's colours in text; ``show_unchanged``: list every
+    unchanged pool in use (``--show-unchanged``) instead of counting them."""
+
     plan: Plan
     mode: Mode = Mode.PLAN
+    color: bool = False
+    show_unchanged: bool = False
 
     @property
     def title(self) -> str:

@@ -2,11 +2,12 @@
 import socket
 
 import netaddr
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ipam_model.calico.ipam.chooser import NamespaceInfo, PoolChooser, selector_matches
-from ipam_model.core.cidr import ip_text as ip_str
 from ipam_model.calico.ipam.simulator import Simulator
+from ipam_model.core.cidr import ip_text as ip_str
 from ipam_model.core.model import Pool, PoolSpec
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from paths import DATA, ROOT
+from sarif_schema import validate_sarif
 
 from ipam_model.cli import main
-from paths import DATA, ROOT
 
 REPO = ROOT
 GOLDEN = DATA / "golden"
@@ -169,6 +170,7 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(tmp_path, capsys):
                        "--output", str(target))
     assert (code, out) == (0, "")
     log = json.loads(target.read_text())
+    validate_sarif(log)  # what GitHub's upload-sarif receives
     assert log["version"] == "2.1.0"
     assert sorted(tmp_path.iterdir()) == sorted([stacks, target])  # no temporary file left
 
@@ -242,6 +244,8 @@ def test_every_unreadable_stack_file_is_reported_in_one_run_and_nothing_else(tmp
     assert len(lines) == 2 and "Traceback" not in err
     assert "Pulumi.dup.yaml:4:5" in lines[0] and 'duplicate key "a"' in lines[0]
     assert "Pulumi.typo.yaml:3:" in lines[1] and 'did you mean "blockSize"' in lines[1]
-    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    log = json.loads(sarif.read_text())
+    validate_sarif(log)
+    results = log["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["CIP003", "CIP002"]
     assert not any("192.169.0.0/24" in r["message"]["text"] for r in results)
