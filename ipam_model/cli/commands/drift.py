@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     stack, live = load_inputs(args)
     report = drift_plan(stack, live)
     view = PlanView(report, Mode.DRIFT, color=args.format == "text" and color_enabled(args),
-                    show_unchanged=args.show_unchanged)
+                    show_unchanged=args.show_unchanged, live=live, stack=stack)
     sys.stdout.write(render(view, args.format))
     # A bound namespace that disappeared is drift too, not a failed run.
     return 2 if drift_count(report) else 0

@@ -17,6 +17,7 @@ from ..options import (
     context_stacks,
     load_inputs,
 )
+from ..output import write_output
 
 NAME = "plan"
 HELP = "show what pulumi up would change in the cluster (Terraform-style), with safety gates"
@@ -39,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-disruption", metavar="POOL", action="append", default=[],
                         help="lift the safety gates of this pool (repeatable); its gates are "
                              "reported as warnings")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the plan to FILE instead of standard output (--format html "
+                             "for a page to open in a browser or keep as a CI artifact)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,9 +56,14 @@ def run(args: argparse.Namespace) -> int:
     # Siblings only feed routing-domain overlaps; one that does not load is named and skipped.
     plan = build_plan(stack, live, allow_disruption=frozenset(args.allow_disruption),
                       context=context_stacks(args.stacks, [stack]))
-    view = PlanView(plan, color=args.format == "text" and color_enabled(args),
-                    show_unchanged=args.show_unchanged)
-    sys.stdout.write(render(view, args.format))
+    view = PlanView(plan, color=args.format == "text" and not args.output
+                    and color_enabled(args),
+                    show_unchanged=args.show_unchanged, live=live, stack=stack)
+    text = render(view, args.format)
+    if args.output:
+        write_output(args.output, text)
+    else:
+        sys.stdout.write(text)
     if plan.errors:
         return 1
     if args.detailed_exitcode and plan.has_changes:

@@ -33,9 +33,13 @@ from ...core.model import Stack
 from ...declared.files import find_stack_file, load_stack
 from ...declared.scenario import PodStep, ReleaseStep, Scenario, load_scenario
 from ...plan.allocator import allocator_after
+from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE
+from ...rules.forecast import forecast
+from ...views.html import IpamShown, NodeGroups, reservations_of, simulation_page
 from ...views.simulation import FORMATS, Simulation, to_json_bytes, to_text
 from ..color import style_for
 from ..options import add_cluster_arguments, add_stacks_argument, read_live
+from ..output import write_output
 
 NAME = "simulate"
 HELP = "run the Calico IPAM model: blocks and addresses per node and pod"
@@ -66,8 +70,11 @@ def add_arguments(parser) -> None:
                              "calico-ipam snapshot or kubectl output (repeatable); used where "
                              "the stack declares none")
     add_cluster_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="text (default: pods, tunnels and blocks as tables) or json")
+    parser.add_argument("--format", choices=[*FORMATS, "html"], default="text",
+                        help="text (default: pods, tunnels and blocks as tables), json, or "
+                             "html (a self-contained page: each pool's blocks, nodes and usage)")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write to FILE instead of standard output")
 
 
 def _parse_pods(values) -> list[tuple[str, int]]:
@@ -188,10 +195,37 @@ def run(args) -> int:
     result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
                         tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),
                         sim.pool_usage())
-    if args.format == "json":  # bytes from the C encoder, straight to the stream
+    if args.output:  # the whole output or nothing, never coloured
+        text = (_page(args, stack, nodes, result, sim.strict_affinity) if args.format == "html"
+                else to_json_bytes(result).decode() if args.format == "json"
+                else to_text(result))
+        write_output(args.output, text)
+    elif args.format == "html":
+        sys.stdout.write(_page(args, stack, nodes, result, sim.strict_affinity))
+    elif args.format == "json":  # bytes from the C encoder, straight to the stream
         sys.stdout.flush()
         sys.stdout.buffer.write(to_json_bytes(result))
         sys.stdout.buffer.flush()
     else:
         sys.stdout.write(to_text(result, style_for(args)))
     return 1 if result.failures else 0
+
+
+def _page(args, stack, nodes, result: Simulation, strict_affinity: bool) -> str:
+    """The HTML page: the run, its nodes by node group, the IPAM settings and
+    reservations it used and the forecast of the stack's declared load."""
+    groups = NodeGroups(stack.cluster.node_groups)
+    allocator = stack.allocator
+    if strict_affinity and not allocator.strict_affinity:
+        source = "strictAffinity from --strict-affinity"
+    elif allocator.origin == ORIGIN_DECLARED:
+        source = f"calico-ipam:ipamConfig of stack {stack.name}"
+    elif allocator.origin == ORIGIN_LIVE:
+        source = f"IPAMConfig of {allocator.source}"
+    else:
+        source = "Calico's defaults: no IPAMConfig declared or read"
+    ipam = IpamShown(strict_affinity, allocator.max_blocks_per_host, source)
+    return simulation_page(result, stack, nodes=[(n, groups.group_of(n, labels))
+                                                 for n, labels in nodes],
+                           ipam=ipam, forecast=forecast(stack),
+                           reservations=reservations_of(allocator.reserved))

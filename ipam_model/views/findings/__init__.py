@@ -16,6 +16,7 @@ from ...catalogue import RULES
 from ...core.errors import InputError
 from ...core.model import Finding
 from .. import registry
+from ..utilisation import PoolRow
 from .report import FindingsReport, StackGroup
 from .text import finding_line
 
@@ -27,14 +28,15 @@ FORMATS = registry.formats(__name__, __path__)
 
 
 def format_findings(findings: Iterable[Finding], fmt: str, *, stacks: Sequence = (),
-                    color: bool | None = None) -> str:
+                    color: bool | None = None, pools: Sequence[PoolRow] = ()) -> str:
     """*findings* in format *fmt*. ``stacks`` (Stack objects or names) makes
     stacks without findings show up in the summaries; ``color`` only affects
-    ``text`` and is off unless True."""
+    ``text`` and is off unless True; ``pools`` (utilisation rows) only
+    ``markdown``."""
     render = FORMATS.get(fmt)
     if render is None:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return render(FindingsReport.build(findings, stacks, bool(color)))
+    return render(FindingsReport.build(findings, stacks, bool(color), pools))
 
 
 def format_input_error(error: InputError, fmt: str) -> str:

@@ -9,6 +9,7 @@ from ..escape import (
     plural,
     severity_counts,
 )
+from ..utilisation import markdown_table
 from .report import NO_STACK, FindingsReport, where
 
 NAME = "markdown"
@@ -43,10 +44,21 @@ def _not_shown(left: tuple[Finding, ...]) -> str:
             "`calico-ipam check --format json` lists them all.\n")
 
 
+def _utilisation(report: FindingsReport) -> list[str]:
+    """Per pool, the declared load in Calico's model (the forecast): blocks,
+    used / stranded / free addresses and when the pool runs out."""
+    if not report.pools:
+        return []
+    return ["", "### Pool utilisation (forecast of the declared load)", "",
+            *markdown_table(report.pools, stacks=True, note="Runs out after")]
+
+
 def render(report: FindingsReport) -> str:
-    head = _head(report)
+    head = _head(report) + _utilisation(report)
     if not report.ordered:
         return "\n".join(head) + "\n\nNo findings.\n"
+    if report.pools:
+        head += ["", "### Findings"]
     head += ["", "| Severity | Stack | Rule | Location | Message |", "|---|---|---|---|---|"]
     text = "\n".join(head) + "\n"
     size = len(text.encode())

@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 
 from ...core.model import Finding, Location, Severity, sort_findings
 from ...core.words import severity_counts
+from ..utilisation import PoolRow
 
 TOOL_NAME = "calico-ipam"
 # The group of findings that belong to no single stack.
@@ -40,14 +41,15 @@ class FindingsReport:
     ordered: tuple[Finding, ...]
     groups: tuple[StackGroup, ...]
     color: bool = False
+    pools: tuple[PoolRow, ...] = ()   # utilisation per pool (markdown's table), when given
 
     @classmethod
     def build(cls, findings: Iterable[Finding], stacks: Sequence = (),
-              color: bool = False) -> "FindingsReport":
+              color: bool = False, pools: Sequence[PoolRow] = ()) -> "FindingsReport":
         """*stacks* (Stack objects or names) makes stacks without findings show
         up in the summaries."""
         ordered = tuple(sort_findings(findings))
-        return cls(ordered, tuple(_group(ordered, stacks)), color)
+        return cls(ordered, tuple(_group(ordered, stacks)), color, tuple(pools))
 
     def total(self, severity: Severity) -> int:
         return sum(1 for f in self.ordered if f.severity is severity)

@@ -12,9 +12,11 @@ from ...plan.model import (
     usage_text,
 )
 from ..escape import html_text, markdown_cell, markdown_code
+from ..html.plan import pool_pictures
+from ..utilisation import PoolRow, markdown_table
 from .migration import migration_text
 from .text import value
-from .view import PlanView
+from .view import Mode, PlanView
 
 NAME = "markdown"
 ORDER = 30
@@ -69,6 +71,22 @@ def _unmanaged(plan: Plan) -> list[str]:
     return out + ["", "</details>", ""]
 
 
+def _utilisation(view: PlanView) -> list[str]:
+    """Per pool, the live blocks and addresses (plan mode, when the live state is at hand)."""
+    if view.live is None or view.mode is not Mode.PLAN:
+        return []
+    pools, _ = pool_pictures(view.plan, view.live, stack=view.stack)
+    rows = [PoolRow(view.plan.stack, p.name, p.cidr.text, p.block_size, p.utilisation,
+                    "not managed by this stack" if p.greyed else
+                    f"{p.change.action.symbol.strip()} {p.change.word}"
+                    if p.change and p.change.action is not Action.NOOP else "no change")
+            for p in pools]
+    if not rows:
+        return []
+    return ["### Pool utilisation (live)", "", *markdown_table(rows, stacks=False, note="Plan"),
+            ""]
+
+
 def render(view: PlanView) -> str:
     plan = view.plan
     out = [f"## {view.title}: stack {markdown_code(plan.stack)} ({view.status})", "",
@@ -77,6 +95,7 @@ def render(view: PlanView) -> str:
     if plan.changes:
         out += ["| | address | change | in use |", "|---|---|---|---|"]
         out += [_change_row(c) for c in plan.changes] + [""]
+    out += _utilisation(view)
     if plan.drift:
         out += ["### Objects changed outside of calico-ipam", ""]
         out += [f"- {markdown_code(d.address)}: {markdown_cell(d.message)}" for d in plan.drift]

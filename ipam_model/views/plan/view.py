@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ...core.live_state import LiveState
+from ...core.model import Stack
 from ...core.words import plural
 from ...plan.model import Action, Plan
 
@@ -62,6 +64,10 @@ class PlanView:
     mode: Mode = Mode.PLAN
     color: bool = False
     show_unchanged: bool = False
+    # What the plan was made from, for the views that draw the address space
+    # (html; markdown's utilisation table): the live blocks and the stack.
+    live: LiveState | None = None
+    stack: Stack | None = None
 
     @property
     def title(self) -> str:
