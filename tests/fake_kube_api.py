@@ -48,15 +48,34 @@ def seed_objects(v3: bool) -> dict[str, list[dict]]:
 
 class FakeKubeAPI:
     """A tiny list-only Kubernetes API. ``faults[(path, n)]`` scripts the n-th
-    request (0-based) to that path: an HTTP status, "timeout" or "truncate"."""
+    request (0-based) to that path (``always[path]``: every request):
 
-    def __init__(self, objects: dict[str, list[dict]]):
+    - an HTTP status, "timeout" (answer after ``delay``), "truncate",
+      "html502"/"bare500" (a proxy's answer);
+    - "drip": headers at once, then the body one byte every ``drip`` seconds
+      (each byte arrives within the client's per-read timeout);
+    - "cycle": continue tokens that repeat (a, b, a, ...);
+    - "endless": a fresh continue token on every page, for ever;
+    - "echo-auth": HTTP 400 whose message quotes the Authorization header;
+    - "long-token": a continue token of 20 KiB;
+    - "deep": a page whose item nests 20,000 levels deep.
+
+    Bounded and self-stopping: it listens on 127.0.0.1 only, answers at most
+    ``max_requests`` requests (503 after that) and shuts itself down after
+    ``lifetime`` seconds, so a test that hangs cannot keep it alive."""
+
+    def __init__(self, objects: dict[str, list[dict]], *, lifetime: float = 120.0,
+                 max_requests: int = 20_000):
         self.objects = objects
         self.faults: dict[tuple[str, int], object] = {}
         self.always: dict[str, object] = {}
         self.requests: list[tuple[str, str, dict]] = []
+        self.headers: list[dict] = []
         self.counts: dict[str, int] = defaultdict(int)
         self.delay = 1.0
+        self.drip = 0.05
+        self.max_requests = max_requests
+        self.closed = threading.Event()
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -76,10 +95,46 @@ class FakeKubeAPI:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
                                        daemon=True)
         self.thread.start()
+        self.stopper = threading.Timer(lifetime, self.close)
+        self.stopper.daemon = True
+        self.stopper.start()
 
     def close(self):
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        self.stopper.cancel()
         self.server.shutdown()
         self.server.server_close()
+
+    def _drip(self, h, body: bytes):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        for i in range(len(body)):
+            if self.closed.is_set():
+                return
+            h.wfile.write(body[i:i + 1])
+            h.wfile.flush()
+            time.sleep(self.drip)
+
+    def _page(self, items: list, start: int, limit: int, fault, query: dict) -> dict:
+        page = items[start:start + limit]
+        meta = {"resourceVersion": "4242"}
+        token = query.get("continue", "")
+        if fault in ("cycle", "endless") and token:
+            page = []  # the later pages: empty, and never the last one
+        if fault == "cycle":
+            meta["continue"] = "b" if token == "a" else "a"
+        elif fault == "endless":
+            meta["continue"] = f"page-{int(token.removeprefix('page-') or 0) + 1}"
+        elif fault == "long-token":
+            meta["continue"] = "x" * (20 * 1024)
+        elif start + limit < len(items):
+            meta["continue"] = str(start + limit)
+            meta["remainingItemCount"] = len(items) - start - limit
+        return {"apiVersion": "v1", "kind": "List", "metadata": meta, "items": page}
 
     @staticmethod
     def _send(h, code: int, body: bytes, length: int | None = None):
@@ -101,7 +156,13 @@ class FakeKubeAPI:
         n = self.counts[path]
         self.counts[path] += 1
         self.requests.append(("GET", path, query))
+        self.headers.append(dict(h.headers))
+        if len(self.requests) > self.max_requests:
+            return self._status(h, 503, "ServiceUnavailable", "request limit of the fake API")
         fault = self.faults.get((path, n), self.always.get(path))
+        if fault == "echo-auth":
+            return self._status(h, 400, "BadRequest",
+                                f"bad request, Authorization: {h.headers.get('Authorization')}")
         if fault == "timeout":
             time.sleep(self.delay)
         elif fault in ("html502", "bare500"):  # a proxy in front of the API server
@@ -122,17 +183,17 @@ class FakeKubeAPI:
         if path not in self.objects:
             return self._status(h, 404, "NotFound", "the server could not find the requested resource")
         items = self.objects[path]
-        start = int(query.get("continue", "0") or 0)
+        token = query.get("continue", "0") or "0"
+        start = int(token) if token.isdigit() else 0
         limit = int(query.get("limit", "0") or 0) or len(items) or 1
-        page = items[start:start + limit]
-        meta = {"resourceVersion": "4242"}
-        if start + limit < len(items):
-            meta["continue"] = str(start + limit)
-            meta["remainingItemCount"] = len(items) - start - limit
-        body = json.dumps({"apiVersion": "v1", "kind": "List", "metadata": meta,
-                           "items": page}).encode()
+        body = json.dumps(self._page(items, start, limit, fault, query)).encode()
         if fault == "truncate":
             body = body[: len(body) // 2]
+        if fault == "deep":  # an item nested far deeper than any object
+            body = b'{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": [' + \
+                b"[" * 20000 + b"]" * 20000 + b"]}"
+        if fault == "drip":
+            return self._drip(h, body)
         self._send(h, 200, body)
 
 

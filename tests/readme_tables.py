@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ipam_model.catalogue import RULES
+from ipam_model.core.limits import LIMITS
 from ipam_model.declared.schema import stack_schema
 
 
@@ -58,9 +59,17 @@ def rules_table() -> str:
     return "\n".join(rows)
 
 
+def limits_table() -> str:
+    """Every bound calico-ipam enforces, from ``ipam_model.core.limits``."""
+    rows = ["| what | limit | why this value |", "|---|---|---|"]
+    rows += [f"| {limit.name} | {limit.text} | {limit.why} |" for limit in LIMITS]
+    return "\n".join(rows)
+
+
 def write_readme(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    for marker, table in (("config-table", config_table()), ("rules-table", rules_table())):
+    for marker, table in (("config-table", config_table()), ("rules-table", rules_table()),
+                          ("limits-table", limits_table())):
         text = re.sub(rf"(<!-- {marker}:start -->\n).*?(\n<!-- {marker}:end -->)",
                       lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
     path.write_text(text, encoding="utf-8")
@@ -73,3 +82,5 @@ if __name__ == "__main__":
         print(config_table())
         print()
         print(rules_table())
+        print()
+        print(limits_table())

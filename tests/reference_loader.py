@@ -39,7 +39,7 @@ class ReferenceBuilder:
             if node.tag != "tag:yaml.org,2002:seq":
                 self.fail(refused, node, path, rule="CIP004")
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        if node.tag not in stackfile._SAFE_TAGS:
+        if node.tag not in stackfile.SAFE_TAGS:
             self.fail(refused, node, path, rule="CIP004")
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -57,8 +57,12 @@ class ReferenceBuilder:
             if key_node.tag == "tag:yaml.org,2002:str":
                 key = key_node.value  # a string key is not counted as a value
             else:
+                # built at a made-up path for its checks, whose entry is dropped
+                # (unless a real key "<key>" recorded it)
+                known = path + ("<key>",) in self.source
                 key = self.build(key_node, path + ("<key>",))
-                self.source.pop(path + ("<key>",), None)
+                if not known:
+                    self.source.pop(path + ("<key>",), None)
             if not isinstance(key, str):
                 key = key_node.value if isinstance(key_node.value, str) else str(key)
             if key in out:

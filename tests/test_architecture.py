@@ -34,8 +34,9 @@ ALLOWED = {
 }
 TOP_LEVEL = {"__init__": set(ALLOWED), "__main__": {"cli"}}
 # Modules allowed to touch files, sockets, processes or the terminal.
-IO_EDGES = ("data/", "declared/files.py", "declared/yaml.py", "live/snapshot_file.py",
-            "live/kube/", "importer/files.py", "cli/")
+# core/input_file.py is the one bounded reader every input goes through (issue 9).
+IO_EDGES = ("data/", "core/input_file.py", "declared/files.py", "declared/yaml.py",
+            "live/snapshot_file.py", "live/kube/", "importer/files.py", "cli/")
 IO_CALLS = {"open", "print", "input"}
 IO_ATTRIBUTES = {("os", "replace"), ("os", "rename"), ("os", "unlink"), ("os", "remove"),
                  ("os", "fdopen"), ("os", "open"), ("os", "write"), ("os", "mkdir"),
@@ -166,7 +167,7 @@ def test_io_only_at_the_edges(path):
 
 def test_the_io_check_sees_io():
     """The edge check would catch a core module that opened a file."""
-    assert io_uses(PACKAGE / "declared" / "yaml.py")
+    assert io_uses(PACKAGE / "core" / "input_file.py")
     assert io_uses(PACKAGE / "cli" / "output.py")
 
 

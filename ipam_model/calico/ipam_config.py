@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from ..core import json_doc
 from ..core.ipam_config import (
     BOOL,
     COUNT,
@@ -24,6 +25,7 @@ from ..core.ipam_config import (
     ConfigField,
     IPAMConfig,
 )
+from ..core.limits import ANNOTATION_JSON_BYTES
 from ..core.words import show
 from .ippool import FieldError, read_bool
 
@@ -87,10 +89,11 @@ def applied_value(config: IPAMConfig) -> str:
 
 def decode_applied(raw: str) -> tuple[IPAMConfig | None, str | None]:
     """(config, None) from an applied-spec record, or (None, why it is unreadable)."""
-    try:
-        recorded = json.loads(raw)
-    except ValueError as exc:
-        return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
+    try:  # the one bounded decoder: annotation JSON is input like any other (issue 9)
+        recorded = json_doc.loads(raw, limit=ANNOTATION_JSON_BYTES)
+    except json_doc.JsonError as exc:
+        message = exc.message.removeprefix("not valid JSON: ")
+        return None, f"is not valid JSON ({message} at character {exc.pos})"
     if not isinstance(recorded, dict):
         return None, f"is not a JSON object (got {type(recorded).__name__})"
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from ..core import json_doc
 from ..core.cidr import Cidr, cidr_problem, parse_cidr
 from ..core.ippool import (
     BLOCK_SIZE,
@@ -35,6 +36,7 @@ from ..core.ippool import (
     Field,
     PoolSpec,
 )
+from ..core.limits import ANNOTATION_JSON_BYTES
 from ..core.words import show
 
 # IPPoolSpec's JSON field names; ``ipip`` and ``nat-outgoing`` are the deprecated
@@ -168,10 +170,11 @@ def applied_spec_value(spec: PoolSpec) -> str:
 
 def decode_applied_spec(raw: str) -> tuple[PoolSpec | None, str | None]:
     """(spec, None) from an applied-spec record, or (None, why it is unreadable)."""
-    try:
-        recorded = json.loads(raw)
-    except ValueError as exc:
-        return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
+    try:  # the one bounded decoder: annotation JSON is input like any other
+        recorded = json_doc.loads(raw, limit=ANNOTATION_JSON_BYTES)
+    except json_doc.JsonError as exc:
+        message = exc.message.removeprefix("not valid JSON: ")
+        return None, f"is not valid JSON ({message} at character {exc.pos})"
     if not isinstance(recorded, dict):
         return None, f"is not a JSON object (got {type(recorded).__name__})"
     try:

@@ -419,7 +419,8 @@ def _check_block_size(c: _Checker, spec: Mapping, version: int | None) -> int | 
         return DEFAULT_BLOCK_SIZE.get(version) if version else None
     if isinstance(raw, bool) or not isinstance(raw, int):
         hint = ""
-        if isinstance(raw, str) and raw.strip().isdigit():
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails (issue 9)
+        if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
             hint = f"; write it without quotes: blockSize: {int(raw.strip())}"
         elif isinstance(raw, float) and raw.is_integer():
             hint = f"; write it as a whole number: blockSize: {int(raw)}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -23,6 +24,7 @@ from ..core.project import NAME as TOOL_NAME
 from ..core.project import VERSION
 from . import commands
 from .color import add_color_argument
+from .output import STDOUT_NAME, OutputError, output_error
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,49 @@ def _print_error(command: str, exc: CalicoIpamError) -> None:
         print(f"calico-ipam {command}: error: {problem}", file=sys.stderr)
 
 
+class _GuardedStdout:
+    """Standard output whose failures (a full device, a closed pipe, text it
+    cannot encode) are an ``OutputError``: every command writes through it
+    (its text or its ``buffer``), so none of them can end in a traceback over
+    its output."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    @property
+    def buffer(self) -> "_GuardedStdout":
+        return _GuardedStdout(self._stream.buffer)
+
+    def write(self, text) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise output_error(STDOUT_NAME, exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError) as exc:
+            raise output_error(STDOUT_NAME, exc) from None
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ...
+        return getattr(self._stream, name)
+
+
+def _silence_stdout(stream) -> None:
+    """After the process's stdout failed, the interpreter's own flush at exit
+    must not print a second error: point the descriptor at /dev/null (Python's
+    documented recipe for SIGPIPE). A stream a caller put in place of stdout
+    (a test's capture) is left alone."""
+    if stream is not sys.__stdout__:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
@@ -126,16 +171,22 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code == 2:
             raise SystemExit(_error_exit(_chosen(argv), 2)) from None
         raise
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedStdout(real_stdout)
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()
+        return code
     except CalicoIpamError as exc:
+        if isinstance(exc, OutputError) and exc.to_stdout:
+            _silence_stdout(real_stdout)
         _print_error(args.command, exc)
         return _error_exit(args.command, exc.exit_code)
     except KeyboardInterrupt:
         print("calico-ipam: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 1
+    finally:
+        sys.stdout = real_stdout
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,11 +8,13 @@ neither is given and the process runs in a pod).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Sequence
 
 from ..core.errors import InputError, UsageError
+from ..core.limits import MAX_REQUEST_TIMEOUT, Limit
 from ..core.live_state import LiveState
 from ..core.model import Stack
 from ..declared.files import find_stack_file, load_siblings, load_stack
@@ -41,13 +43,40 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive_seconds(text: str) -> float:
+    """A finite number of seconds above 0 and at most ``MAX_REQUEST_TIMEOUT``
+    (``inf`` and ``nan`` are usage errors: they would let a request wait forever)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    if not math.isfinite(value) or not 0 < value <= MAX_REQUEST_TIMEOUT.value:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_REQUEST_TIMEOUT.value:g} seconds, "
+            f"got {text!r}")
     return value
+
+
+def bounded_count(limit: Limit, *, least: int = 0):
+    """An argparse type: a count written in ASCII digits, between *least* and
+    the limit (``int()`` would take ``²``-like digits of other scripts and
+    numbers no memory holds)."""
+    def parse(text: str) -> int:
+        return parse_count(text, limit, least=least, what=None)
+    parse.__name__ = "count"
+    return parse
+
+
+def parse_count(text: str, limit: Limit, *, least: int = 0, what: str | None) -> int:
+    """*text* as a count (see ``bounded_count``); the error names *what*."""
+    digits = text.strip()
+    prefix = f"{what}: " if what else ""
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"{prefix}not a whole number: {text!r}")
+    if len(digits) > len(str(limit.value)) or not least <= int(digits) <= limit.value:
+        raise argparse.ArgumentTypeError(
+            f"{prefix}must be between {least} and {limit.value:,} (the most calico-ipam "
+            f"models; see Limits in the README), got {text!r}")
+    return int(digits)
 
 
 def make_reader(args: argparse.Namespace) -> KubeReader:
@@ -82,8 +111,14 @@ def live_source(args: argparse.Namespace) -> LiveSource:
 
 
 def read_live(args: argparse.Namespace) -> LiveState:
-    """The live state the user pointed at (ClusterError/InputError on a failed or partial read)."""
-    return live_source(args).read()
+    """The live state the user pointed at (ClusterError/InputError on a failed or partial read).
+
+    What the reader skipped (objects of kinds calico-ipam does not read) is
+    said on stderr: a snapshot of the wrong kinds must not pass unnoticed."""
+    live = live_source(args).read()
+    for note in live.notes:
+        print(f"calico-ipam: note: {live.source}: {note}", file=sys.stderr)
+    return live
 
 
 def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:

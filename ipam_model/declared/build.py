@@ -9,6 +9,7 @@ from ..calico.ipreservation import validated_reservation
 from ..calico.validate import validated_pool
 from ..core.errors import CIP002, InputError
 from ..core.ipreservation import ReservedCidr
+from ..core.limits import MAX_NODES, MAX_PODS
 from ..core.locate import YamlPath, position_of
 from ..core.model import (
     CONFIG_NAMESPACE,
@@ -54,6 +55,7 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
     config = dict(config)
     _refuse_moved_keys(config, file, position)
     validate_config(config, file=file, to_yaml_path=config_yaml_path, position=position)
+    _check_totals(config, file, position)
 
     partial = Stack(name=name, file=file, cluster=ClusterSettings(), pool_specs=frozen_map(),
                     pool_metadata=frozen_map(), pools=frozen_map(), bindings=frozen_map(),
@@ -137,6 +139,29 @@ def _with_ipam(stack: Stack, config: Mapping[str, Any]) -> Stack:
                    ipam_config_spec=frozen_map(raw_config) if raw_config is not None else None,
                    reservation_specs=frozen_map(specs), reservations=frozen_map(reservations),
                    allocator=allocator)
+
+
+def _check_totals(config: Mapping[str, Any], file: str | None, position) -> None:
+    """The sums the schema cannot bound: nodes over all node groups and expected
+    pods over all namespaces (the forecast simulates each of them)."""
+    groups = (config.get("cluster") or {}).get("nodeGroups") or ()
+    totals = (
+        (MAX_NODES, "node groups", "nodes",
+         [(("cluster", "nodeGroups", i, "count"), g.get("count", 0)) for i, g in enumerate(groups)]),
+        (MAX_PODS, "namespaces' expectedPods", "pods",
+         [(("namespaces", ns, "expectedPods"), (entry or {}).get("expectedPods") or 0)
+          for ns, entry in (config.get("namespaces") or {}).items()]),
+    )
+    for limit, what, unit, parts in totals:
+        total = 0
+        for schema_path, count in parts:
+            total += count
+            if total > limit.value:
+                path = config_yaml_path(schema_path)
+                line, col = position(path)
+                raise InputError(f"the {what} add up to more than {limit.text} (the most "
+                                 f"calico-ipam models; see Limits in the README)", file=file,
+                                 path=path, line=line, column=col, rule=CIP002)
 
 
 def _cluster_settings(raw: Mapping[str, Any], stack: Stack) -> ClusterSettings:

@@ -13,8 +13,9 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..core.errors import CIP002, InputError, UsageError
+from ..core.errors import CIP001, CIP002, InputError, UsageError
 from ..core.gc import paused_gc
+from ..core.input_file import printable_path
 from ..core.model import CONFIG_NAMESPACE, Stack
 from ..core.words import a_kind, did_you_mean
 from .build import CONFIG_KEYS, stack_from_config
@@ -26,16 +27,40 @@ _STACK_FILE_RE = re.compile(r"^Pulumi\.(?P<name>[^/]+)\.ya?ml$")
 
 
 def list_stack_files(stacks_dir: str | os.PathLike) -> list[tuple[str, Path]]:
-    """(stack name, path) of every Pulumi.<name>.yaml in the directory, by name."""
+    """(stack name, path) of every Pulumi.<name>.yaml (or .yml) in the directory,
+    by name.
+
+    Whatever is named like a stack file is listed, whether or not it is a
+    readable file: a dangling link, a directory or a FIFO there is a mistake
+    that ``load_stack`` reports, never a stack silently left out of a check.
+    A name with both a .yaml and a .yml file is listed once; loading it
+    reports both.
+    """
     directory = Path(stacks_dir)
     if not directory.is_dir():
-        raise UsageError(f"stacks directory {os.fspath(stacks_dir)} does not exist")
-    found = []
-    for entry in directory.iterdir():
+        raise UsageError(f"stacks directory {printable_path(stacks_dir)} does not exist")
+    found: dict[str, Path] = {}
+    for entry in sorted(directory.iterdir()):
         match = _STACK_FILE_RE.match(entry.name)
-        if match and entry.is_file():
-            found.append((match.group("name"), entry))
-    return sorted(found)
+        if match:
+            found.setdefault(match.group("name"), entry)
+    return sorted(found.items())
+
+
+def _check_stack_file_name(path: Path, display: str) -> None:
+    """A stack file's name must be text, and name one file: both
+    Pulumi.<name>.yaml and Pulumi.<name>.yml is a stack declared twice."""
+    if printable_path(path.name) != path.name:
+        raise InputError("the file name is not UTF-8 text; name stack files "
+                         "Pulumi.<stack>.yaml with a stack name of letters, digits, '-', "
+                         "'_' and '.'", file=display, rule=CIP001)
+    stem, suffix = os.path.splitext(path.name)
+    if suffix in (".yaml", ".yml"):
+        other = path.with_name(stem + (".yml" if suffix == ".yaml" else ".yaml"))
+        if os.path.lexists(other):
+            raise InputError(f"{_display(other)} declares the same stack; keep one of the two "
+                             "files (which one Pulumi reads is not obvious to a reviewer)",
+                             file=display, rule=CIP001)
 
 
 def find_stack_file(stacks_dir: str | os.PathLike, name: str) -> Path:
@@ -45,16 +70,17 @@ def find_stack_file(stacks_dir: str | os.PathLike, name: str) -> Path:
         return stacks[name]
     known = ", ".join(stacks) or "none"
     hint = did_you_mean(name, stacks)
-    raise UsageError(f"no stack {name!r} in {os.fspath(stacks_dir)} (expected "
+    raise UsageError(f"no stack {name!r} in {printable_path(stacks_dir)} (expected "
                      f"Pulumi.{name}.yaml){hint}{' S' if hint else '; s'}tacks there: {known}")
 
 
 def _display(path: Path) -> str:
-    """Paths relative to the working directory read best in CI annotations."""
+    """Paths relative to the working directory read best in CI annotations;
+    bytes that are not UTF-8 are shown escaped, so any name can be printed."""
     try:
-        return os.path.relpath(path)
+        return printable_path(os.path.relpath(path))
     except ValueError:  # pragma: no cover - other drive on Windows
-        return os.fspath(path)
+        return printable_path(path)
 
 
 def load_stack(path: str | os.PathLike, name: str | None = None) -> Stack:
@@ -69,6 +95,7 @@ def _load_stack(path: str | os.PathLike, name: str | None) -> Stack:
     if name is None:
         match = _STACK_FILE_RE.match(path.name)
         name = match.group("name") if match else path.stem
+    _check_stack_file_name(path, display)
     ours, doc = read_stack_config(path, display)
     return stack_from_config(name, ours, file=display, source=doc.source)
 
@@ -141,7 +168,7 @@ def load_stacks(stacks_dir: str | os.PathLike, names: Iterable[str] = ()) -> lis
         return [load_stack(find_stack_file(stacks_dir, n), n) for n in names]
     files = list_stack_files(stacks_dir)
     if not files:
-        raise UsageError(f"no Pulumi.<stack>.yaml files in {os.fspath(stacks_dir)}")
+        raise UsageError(f"no Pulumi.<stack>.yaml files in {printable_path(stacks_dir)}")
     return [load_stack(path, name) for name, path in files]
 
 

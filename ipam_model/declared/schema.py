@@ -42,12 +42,37 @@ def _inline_refs(node, defs):
     return node
 
 
+def _is_integer(checker, instance) -> bool:
+    """An integer is an ``int`` as the YAML loader built it: JSON Schema counts
+    ``3.0`` as an integer, but ``count: 3.0`` would reach code that counts with
+    it (``range(3.0)``), and Calico's Go types would refuse it."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 @functools.lru_cache(maxsize=1)
 def _validator():
     schema = stack_schema()
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(_inline_refs(schema, schema.get("$defs", {})))
+    strict = jsonschema.validators.extend(
+        cls, type_checker=cls.TYPE_CHECKER.redefine("integer", _is_integer))
+    return strict(_inline_refs(schema, schema.get("$defs", {})))
+
+
+def _holds_a_float(value: Any) -> bool:
+    """Whether any value below *value* is a float (no field of the schema takes
+    one; the fast gate would let an integer-valued one pass)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            return True
+    return False
 
 
 def describe(value: Any) -> str:
@@ -72,6 +97,8 @@ def _type_hint(value: Any, expected: str) -> str:
             return f" (write {value.strip()} without quotes)"
         except ValueError:
             return ""
+    if isinstance(value, float) and expected == "integer" and value.is_integer():
+        return f" (write {int(value)})"
     if isinstance(value, str) and expected == "boolean" and value.lower() in ("true", "false",
                                                                                "yes", "no"):
         return f" (write {value.lower() in ('true', 'yes') and 'true' or 'false'} without quotes)"
@@ -130,6 +157,19 @@ def _fast_gate():
     return fastjsonschema.compile(body, use_default=False)
 
 
+def gate_accepts(config: Any) -> bool:
+    """Whether the compiled gate lets *config* skip jsonschema. A config with
+    a float never does: the gate counts ``3.0`` as an integer, and no field
+    takes a float, so jsonschema (with the strict integer type) must word it."""
+    if _holds_a_float(config):
+        return False
+    try:
+        _fast_gate()(config)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
 def validate_config(config: Mapping[str, Any], *, file: str | None,
                     to_yaml_path: Callable[[tuple], YamlPath],
                     position: Callable[[YamlPath], tuple[int | None, int | None]]) -> None:
@@ -141,11 +181,8 @@ def validate_config(config: Mapping[str, Any], *, file: str | None,
     ``namespaces``; ``to_yaml_path`` maps a schema path to the YAML path in
     the file and ``position`` gives its (line, column).
     """
-    try:
-        _fast_gate()(config)
+    if gate_accepts(config):
         return
-    except fastjsonschema.JsonSchemaException:
-        pass  # let jsonschema find and word the problem
     located = []
     for err in _validator().iter_errors(config):
         message, extra = _message(err)

@@ -11,7 +11,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from ..core.errors import InputError
-from ..declared.yaml import load_yaml_documents, read_yaml_bytes
+from ..core.input_file import printable_path
+from ..declared.yaml import load_yaml_documents, load_yaml_text, read_yaml_bytes
 from .build import Imported, ManifestObject, from_manifest_objects
 from .merge import merge_into
 
@@ -38,7 +39,8 @@ def read_manifests(path: str) -> list[ManifestObject]:
 
 
 def _read_manifest_file(path: str) -> list[ManifestObject]:
-    documents = load_yaml_documents(read_yaml_bytes(path), file=path)
+    file = printable_path(path)
+    documents = load_yaml_documents(read_yaml_bytes(path, display=file, pipe=True), file=file)
     objects = []
     for index, doc in enumerate(documents, 1):
         value = doc.data
@@ -47,8 +49,8 @@ def _read_manifest_file(path: str) -> list[ManifestObject]:
             items = value.get("items")
             if not isinstance(items, list):
                 raise InputError(f"document {index}: a {kind} needs an items list",
-                                 file=path, path=("items",), line=doc.line(("items",)))
-            objects += [ManifestObject(index, ("items", i), doc, item, path)
+                                 file=file, path=("items",), line=doc.line(("items",)))
+            objects += [ManifestObject(index, ("items", i), doc, item, file)
                         for i, item in enumerate(items)]
         elif isinstance(value, list):
             objects += [ManifestObject(index, (i,), doc, item, path)
@@ -61,8 +63,7 @@ def _read_manifest_file(path: str) -> list[ManifestObject]:
 def from_manifests(path: str) -> Imported:
     """IPPools and Namespaces' pool annotations from what ``kubectl apply -f``
     takes (``projectcalico.org/v3`` or ``crd.projectcalico.org/v1`` pools)."""
-    file = os.fspath(path)
-    return from_manifest_objects(read_manifests(file), file)
+    return from_manifest_objects(read_manifests(os.fspath(path)), printable_path(path))
 
 
 def _yaml() -> YAML:
@@ -74,11 +75,19 @@ def _yaml() -> YAML:
 
 
 def _read_existing(path: Path, y: YAML) -> Any:
-    """The existing stack file as a round-trip document (None when there is none)."""
-    if not path.exists():
+    """The existing stack file as a round-trip document (None when there is none).
+
+    It is read with the bounded reader and loaded by the one safe loader
+    first, so a hostile file (an alias that contains itself, deep nesting,
+    an alias bomb, a FIFO) is refused before ruamel.yaml, which has no such
+    limits, sees it."""
+    if not os.path.lexists(path):
         return None
+    file = printable_path(path)
+    raw = read_yaml_bytes(path, display=file)
+    load_yaml_text(raw, file=file)  # InputError with file, line and column
     try:
-        return y.load(path.read_text(encoding="utf-8"))
+        return y.load(raw.decode("utf-8-sig"))
     except Exception as exc:  # ruamel raises many types; the user needs one line
         # A marked error's first line is only its context ("while constructing
         # a mapping"); the problem and its position are what the user needs.
@@ -86,7 +95,7 @@ def _read_existing(path: Path, y: YAML) -> Any:
         mark = getattr(exc, "problem_mark", None)
         text = problem or str(exc).strip() or type(exc).__name__
         error = InputError(f"cannot read the existing stack file: {text.splitlines()[0]}",
-                           file=os.fspath(path), line=mark.line + 1 if mark else None,
+                           file=file, line=mark.line + 1 if mark else None,
                            column=mark.column + 1 if mark else None)
     raise error
 
@@ -97,8 +106,9 @@ def stack_file_text(path: str | os.PathLike, imported: Imported,
     new file when there is none). Nothing is written here."""
     path = Path(path)
     y = _yaml()
-    new = not path.exists()
-    doc = merge_into(_read_existing(path, y), imported, os.fspath(path), notes)
+    existing = _read_existing(path, y)
+    new = existing is None
+    doc = merge_into(existing, imported, printable_path(path), notes)
     buffer = io.StringIO()
     if new:
         buffer.write(f"# Imported by calico-ipam from {imported.source}.\n")

@@ -21,10 +21,11 @@ from ruamel.yaml.comments import CommentedMap
 from ..calico.ipam_config import minimal as minimal_ipam_config
 from ..calico.ipam_config import read_ipam_config
 from ..calico.ippool import FieldError, apply_defaults, same_value
-from ..core.errors import InputError
+from ..core.errors import CIP004, InputError
 from ..core.ipam_config import IPAM_CONFIG_FIELDS
 from ..core.ippool import FIELDS
 from ..core.model import CONFIG_NAMESPACE
+from ..declared.schema import describe
 from .build import Imported, ImportedPool, minimal_pool
 
 POOLS_KEY = f"{CONFIG_NAMESPACE}:pools"
@@ -36,10 +37,15 @@ FAMILY_KEYS = ("ipv4Pools", "ipv6Pools")
 
 
 def merge_into(doc: Any, imported: Imported, file: str, notes: list[str] | None = None) -> Any:
-    """The stack document with the import applied (``doc`` None: a new file)."""
+    """The stack document with the import applied (``doc`` None: a new file).
+
+    Raises InputError, and changes nothing, when the existing document cannot
+    take the import without changing what the user wrote elsewhere (see
+    ``refuse_unmergeable``)."""
     notes = [] if notes is None else notes
     doc = CommentedMap() if doc is None else doc
     config = _config(doc, file)
+    refuse_unmergeable(config, imported, file)
     if CLUSTER_KEY not in config:
         config[CLUSTER_KEY] = _cluster(imported)
     else:
@@ -61,6 +67,86 @@ def _config(doc: Any, file: str) -> CommentedMap:
     if not isinstance(config, CommentedMap):
         raise InputError("config is not a mapping", file=file, path=("config",))
     return config
+
+
+def refuse_unmergeable(config: CommentedMap, imported: Imported, file: str) -> None:
+    """Refuse what an import could only overwrite or alter elsewhere:
+
+    - a section it edits (``calico-ipam:pools``, ``:namespaces``,
+      ``:ipamConfig``, ``:reservations``, ``:cluster`` when it adds
+      ``liveChecks``), or an entry of one, that exists but is not a mapping: replacing
+      it would drop what the user wrote there without a word;
+    - a YAML anchor or alias in those sections: editing a value written once
+      and used in several places would change all of them (two namespaces
+      sharing one ``ipv4Pools`` list both change when one is imported).
+    """
+    edited = (  # (section, the entries the import edits, whether it edits the section)
+        (POOLS_KEY, [p.name for p in imported.pools], True),
+        (NAMESPACES_KEY, list(imported.bindings), True),
+        (IPAM_CONFIG_KEY, [], imported.ipam_config is not None),
+        (RESERVATIONS_KEY, [r.name for r in imported.reservations], bool(imported.reservations)),
+        (CLUSTER_KEY, [], _adopts(imported)),  # liveChecks may be added to it
+    )
+    for key, entries, edits in edited:
+        section = config.get(key)
+        if section is None or not edits:
+            continue
+        _refuse_non_mapping(section, ("config", key), file, config, key)
+        for name in entries:
+            entry = section.get(name)
+            if entry is not None:
+                _refuse_non_mapping(entry, ("config", key, name), file, section, name)
+        shared = _first_anchor(section, ("config", key))
+        if shared is not None:
+            path, node = shared
+            raise InputError(f"uses the YAML anchor &{node.anchor.value} here; import edits "
+                             "this section, and an edit would change every place the anchor "
+                             "is used: write the values out (no & or *) and import again",
+                             file=file, path=path, line=_line(node), rule=CIP004)
+
+
+def _refuse_non_mapping(value: Any, path: tuple, file: str, parent: Any, key: Any) -> None:
+    if isinstance(value, CommentedMap):
+        return
+    line = None
+    try:
+        line = parent.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        pass
+    raise InputError(f"is {_cut(describe(value))}, not a mapping; import would replace it, and what is written there would be "
+                     "lost: make it a mapping (or remove it) and import again",
+                     file=file, path=path, line=line)
+
+
+def _first_anchor(value: Any, path: tuple) -> tuple[tuple, Any] | None:
+    """The first node at or below *value* that carries a YAML anchor (an alias
+    is the same object as its anchor's node), without recursion."""
+    stack = [(path, value)]
+    seen: set[int] = set()
+    while stack:
+        here, node = stack.pop()
+        anchor = getattr(node, "anchor", None)
+        if anchor is not None and getattr(anchor, "value", None):
+            return here, node
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            stack.extend((here + (k,), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((here + (i,), v) for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+def _cut(text: str, most: int = 40) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+def _line(node: Any) -> int | None:
+    try:
+        return node.lc.line + 1
+    except AttributeError:
+        return None
 
 
 def _cluster(imported: Imported) -> CommentedMap:

@@ -43,6 +43,12 @@ SUPPORTED_KINDS = {
 }
 INSTALLATION = "Installation"
 
+# What the message for a file of other kinds suggests listing instead.
+READ_KINDS = ("IPPool", "IPAMConfig", "Namespace", "Node", "BlockAffinity", "IPAMBlock")
+READ_RESOURCES = ("ippools.crd.projectcalico.org", "ipamconfigs.crd.projectcalico.org",
+                  "namespaces", "nodes", "blockaffinities.crd.projectcalico.org",
+                  "ipamblocks.crd.projectcalico.org")
+
 
 class LiveCollector:
     """Normalises raw objects one at a time; ``result()`` builds the LiveState.
@@ -127,11 +133,20 @@ class LiveCollector:
             name = object_name(obj, file, where)
             self.ipam_configs[name] = normalise_ipam_config_object(obj, file, where)
 
+    def only_ignored(self) -> bool:
+        """Objects were read, and every one was of a kind calico-ipam does not read."""
+        return bool(self._ignored) and not (self.pools or self.namespaces or self.nodes
+                                            or self.blocks or self.affinities
+                                            or self.ipam_configs)
+
+    def ignored_kinds(self) -> str:
+        """The kinds left out, with their counts: ``Pod (3), Service (1)``."""
+        return ", ".join(f"{k} ({n})" for k, n in sorted(self._ignored.items()))
+
     def ignored_note(self) -> str | None:
         if not self._ignored:
             return None
-        kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self._ignored.items()))
-        return f"ignored objects of kinds calico-ipam does not read: {kinds}"
+        return f"ignored objects of kinds calico-ipam does not read: {self.ignored_kinds()}"
 
     def result(self, source: str, calico_api: str | None = None) -> LiveState:
         # IPAMConfig is a singleton named "default"; anything else is not read by Calico.

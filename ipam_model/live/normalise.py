@@ -19,7 +19,6 @@ takes both. YAML (one or several documents) is accepted too.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import replace
 from types import MappingProxyType
@@ -30,8 +29,10 @@ from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spe
 from ..calico.ipreservation import read_reserved_cidrs
 from ..calico.legacy import convert_v1_fields
 from ..calico.operator import installation_claim, marker
+from ..core import json_doc
 from ..core.cidr import ContainingIndex, parse_cidr
 from ..core.errors import InputError
+from ..core.limits import ANNOTATION_JSON_BYTES
 from ..core.live_state import (
     OWNER_CALICO_IPAM,
     OWNER_OTHER,
@@ -145,11 +146,12 @@ def _decoded_metadata(obj: Mapping, file: str | None, where: Where):
     owners = meta.get("ownerReferences") or []
     encoded = annotations.pop(METADATA_ANNOTATION, None)
     if encoded is not None:
-        try:
-            v3meta = json.loads(encoded)
-        except ValueError as exc:
-            raise input_error(f"annotation {METADATA_ANNOTATION} is not valid JSON ({exc.msg})",
-                        file, where) from None
+        try:  # the one bounded decoder: depth, integers, NaN, surrogates
+            v3meta = json_doc.loads(encoded, limit=ANNOTATION_JSON_BYTES)
+        except json_doc.JsonError as exc:
+            message = exc.message.removeprefix("not valid JSON: ")
+            raise input_error(f"annotation {METADATA_ANNOTATION} is not valid JSON ({message})",
+                              file, where) from None
         v3meta = _mapping(v3meta, f"annotation {METADATA_ANNOTATION}", file, where)
         labels.update(_str_map(v3meta.get("labels"), "metadata labels", file, where))
         annotations.update(_str_map(v3meta.get("annotations"), "metadata annotations", file, where))

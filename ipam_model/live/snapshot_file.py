@@ -8,12 +8,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Mapping, Sequence
 
-import yaml
-
-from ..core.errors import InputError
+from ..core.errors import CIP001, InputError
+from ..core.gc import paused_gc
+from ..core.input_file import open_input, printable_path, text_stream
+from ..core.json_doc import DEFAULT_DECODER, JsonError
+from ..core.limits import (
+    JSON_OBJECT_BYTES,
+    SNAPSHOT_JSON_BYTES,
+    SNAPSHOT_VALUES,
+    SNAPSHOT_YAML_BYTES,
+)
 from ..core.live_state import LiveState
 from ..core.model import API_CRD_V1, API_V3
-from .collector import LiveCollector
+from ..core.yaml_doc import YamlLimits, load_yaml_documents
+from .collector import READ_KINDS, READ_RESOURCES, LiveCollector
 from .normalise import Where
 
 SNAPSHOT_KIND = "CalicoIpamSnapshot"
@@ -29,17 +37,23 @@ class _JsonStream:
     Arrays under ``items`` are decoded element by element and handed to a
     callback; everything else is small and decoded in one piece. The file is
     read in chunks, so memory stays at one element plus what the callback keeps.
+    Every value goes through the one bounded decoder (``core.json_doc``):
+    depth, integer length, NaN and lone surrogates are refused with the line
+    and column, counted from the start of the file.
     """
 
     CHUNK = 1 << 20
 
-    def __init__(self, fh: IO[str], file: str):
+    def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None):
         self._fh = fh
+        self._raw = raw  # the BoundedInput below fh: it knows whether long digit runs came
         self._file = file
-        self._buf = ""
+        self._buf = first
         self._pos = 0
         self._eof = False
-        self._decoder = json.JSONDecoder()
+        self._decoder = DEFAULT_DECODER
+        self._line = 1      # the line and 0-based column of self._buf[0]
+        self._column = 0
 
     def _more(self, size: int | None = None) -> bool:
         if self._eof:
@@ -48,12 +62,30 @@ class _JsonStream:
         if not chunk:
             self._eof = True
             return False
+        self._drop(self._pos)
         self._buf = self._buf[self._pos:] + chunk
         self._pos = 0
         return True
 
-    def _error(self, message: str) -> InputError:
-        return InputError(f"not valid JSON: {message}", file=self._file)
+    def _drop(self, count: int) -> None:
+        """Account for the first *count* characters leaving the buffer."""
+        newlines = self._buf.count("\n", 0, count)
+        if newlines:
+            self._line += newlines
+            self._column = count - self._buf.rfind("\n", 0, count) - 1
+        else:
+            self._column += count
+
+    def _where(self, pos: int) -> tuple[int, int]:
+        newlines = self._buf.count("\n", 0, pos)
+        if newlines:
+            return self._line + newlines, pos - self._buf.rfind("\n", 0, pos)
+        return self._line, self._column + pos + 1
+
+    def _error(self, message: str, pos: int | None = None) -> InputError:
+        line, column = self._where(self._pos if pos is None else pos)
+        return InputError(f"not valid JSON: {message}", file=self._file, line=line,
+                          column=column, rule=CIP001)
 
     def peek(self) -> str:
         while True:
@@ -79,14 +111,22 @@ class _JsonStream:
         # time, so even a huge one costs a few passes, not one per chunk.
         while True:
             try:
-                value, end = self._decoder.raw_decode(self._buf, self._pos)
+                raw = self._raw
+                value, end = self._decoder.decode_at(
+                    self._buf, self._pos, long_digits=raw is None or raw.long_digits,
+                    escapes=raw is None or raw.escapes)
             except json.JSONDecodeError as exc:
                 if self._more(max(self.CHUNK, len(self._buf) - self._pos)):
                     continue
-                raise self._error(f"{exc.msg} (the file may be truncated)") from None
+                raise self._error(f"{exc.msg} (the file may be truncated)", exc.pos) from None
+            except JsonError as exc:  # outside the limits: more text cannot change that
+                raise self._error(exc.message, exc.pos) from None
             # A number at the very end of the buffer may continue in the next chunk.
             if end == len(self._buf) and not self._eof and self._more():
                 continue
+            if end - self._pos > JSON_OBJECT_BYTES.value:
+                raise self._error(f"one value is larger than {JSON_OBJECT_BYTES.text}, the "
+                                  "limit for one object", self._pos)
             self._pos = end
             return value
 
@@ -109,18 +149,20 @@ class _JsonStream:
     def stream_top(self, each: Callable[[int, Any], None]) -> dict:
         """One top-level object: its ``items`` go to *each*, the rest is returned."""
         if self.peek() != "{":
+            at = self._pos
             value = self.value()
             raise InputError(f"expected a JSON object at the top, got {type(value).__name__}",
-                             file=self._file)
+                             file=self._file, line=self._where(at)[0], rule=CIP001)
         self._pos += 1
         header: dict = {}
         if self.peek() == "}":
             self._pos += 1
             return header
         while True:
+            at = self._pos
             key = self.value()
             if not isinstance(key, str):
-                raise self._error("object keys must be strings")
+                raise self._error("object keys must be strings", at)
             self.expect(":")
             if key == "items" and self.peek() == "[":
                 header["items"] = self.stream_array(each)
@@ -157,8 +199,8 @@ def _check_header(header: Mapping, file: str, where: Where,
     return None, None
 
 
-def _read_json(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
-    stream = _JsonStream(fh, file)
+def _read_json(stream: _JsonStream, file: str,
+               collector: LiveCollector) -> tuple[str | None, str | None]:
     source = api = None
     doc = 0
     while not stream.at_end():
@@ -178,63 +220,82 @@ def _read_json(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | 
         source, api = s or source, a or api
         doc += 1
     if doc == 0:
-        raise InputError("the file is empty", file=file)
+        raise InputError("the file is empty", file=file, rule=CIP001)
     return source, api
 
 
-def _read_yaml(fh: IO[str], file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
+# YAML snapshots are kubectl output: large, so no source map; the stack files'
+# refusals (self-aliases, alias bombs, depth, long integers, unsafe tags) apply.
+SNAPSHOT_YAML = YamlLimits(what="snapshots", values=SNAPSHOT_VALUES, positions=False)
+
+
+def _read_yaml(text: str, file: str, collector: LiveCollector) -> tuple[str | None, str | None]:
     source = api = None
     docs = 0
-    try:
-        for n, doc in enumerate(yaml.load_all(fh, Loader=yaml.CSafeLoader)):
-            if doc is None:
-                continue
-            docs += 1
-            where: Where = (f"document {n}",) if n else ()
-            if isinstance(doc, Mapping) and "items" in doc:
-                items = doc["items"]
-                kind = doc.get("kind")
-                if kind != SNAPSHOT_KIND and not str(kind).endswith("List"):
-                    raise InputError(f"expected kind {SNAPSHOT_KIND} or List, got {kind!r}",
-                                     file=file, path=tuple(where) + ("kind",))
-                if not isinstance(items, list):
-                    raise InputError("items must be a list", file=file,
-                                     path=tuple(where) + ("items",))
-                for i, obj in enumerate(items):
-                    collector.add(obj, file, tuple(where) + ("items", i))
-                s, a = _check_header(doc, file, where, collector)
-                source, api = s or source, a or api
-            else:
-                collector.add(doc, file, where)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"not valid YAML: {problem}", file=file,
-                         line=mark.line + 1 if mark else None,
-                         column=mark.column + 1 if mark else None) from None
+    for n, document in enumerate(load_yaml_documents(text, file=file, limits=SNAPSHOT_YAML)):
+        doc = document.data
+        if doc is None:
+            continue
+        docs += 1
+        where: Where = (f"document {n}",) if n else ()
+        if isinstance(doc, Mapping) and "items" in doc:
+            items = doc["items"]
+            kind = doc.get("kind")
+            if kind != SNAPSHOT_KIND and not str(kind).endswith("List"):
+                raise InputError(f"expected kind {SNAPSHOT_KIND} or List, got {kind!r}",
+                                 file=file, path=tuple(where) + ("kind",))
+            if not isinstance(items, list):
+                raise InputError("items must be a list", file=file,
+                                 path=tuple(where) + ("items",))
+            for i, obj in enumerate(items):
+                collector.add(obj, file, tuple(where) + ("items", i))
+            s, a = _check_header(doc, file, where, collector)
+            source, api = s or source, a or api
+        else:
+            collector.add(doc, file, where)
     if docs == 0:
-        raise InputError("the file is empty", file=file)
+        raise InputError("the file is empty", file=file, rule=CIP001)
     return source, api
+
+
+def _read_one(path: str, collector: LiveCollector) -> tuple[str | None, str | None]:
+    """One snapshot file (or a pipe: ``--snapshot /dev/stdin``), JSON or YAML
+    by its first character; a byte-order mark is dropped."""
+    file = printable_path(path)
+    try:
+        raw = open_input(path, limit=SNAPSHOT_JSON_BYTES, pipe=True, display=file)
+    except InputError as exc:
+        problem = InputError(f"cannot read the snapshot: {exc.message}", file=file, rule=CIP001)
+    else:
+        problem = None
+    if problem is not None:
+        raise problem  # outside the except: one error, not two chained
+    with raw:
+        fh = text_stream(raw)
+        try:
+            first = fh.read(_JsonStream.CHUNK)
+            start = first.lstrip(" \t\r\n")[:1]
+            if not start:
+                raise InputError("the file is empty", file=file, rule=CIP001)
+            if start in ("{", "["):
+                return _read_json(_JsonStream(fh, file, first, raw), file, collector)
+            most = SNAPSHOT_YAML_BYTES.value
+            text = first + fh.read(most + 1 - len(first))
+            if len(text) > most or raw.count > most:
+                raise InputError(f"is larger than {SNAPSHOT_YAML_BYTES.text}, the limit for a "
+                                 "YAML snapshot; use calico-ipam snapshot or kubectl -o json",
+                                 file=file, rule=CIP001)
+            return _read_yaml(text, file, collector)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not UTF-8 text (byte {raw.count - len(exc.object) + exc.start} "
+                             "or near it)", file=file, rule=CIP001) from None
 
 
 def read_snapshot_files(paths: Sequence[str], collector: LiveCollector) -> tuple[str | None, str | None]:
     """Feed every object of *paths* (JSON or YAML) into *collector*."""
     source = api = None
     for path in paths:
-        try:
-            fh = open(path, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read the snapshot: {exc.strerror}", file=path) from None
-        with fh:
-            try:
-                first = fh.read(1)
-                while first and first in " \t\r\n\ufeff":
-                    first = fh.read(1)
-                fh.seek(0)
-                reader = _read_json if first in ("{", "[") else _read_yaml
-                s, a = reader(fh, path, collector)
-            except UnicodeDecodeError:
-                raise InputError("the file is not UTF-8 text", file=path) from None
+        s, a = _read_one(path, collector)
         source, api = s or source, a or api
     return source, api
 
@@ -243,8 +304,17 @@ def load_snapshot(path: str | Sequence[str]) -> LiveState:
     """A LiveState from a snapshot file or kubectl List output (one or several files)."""
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     collector = LiveCollector()
-    source, api = read_snapshot_files([os.fspath(p) for p in paths], collector)
-    label = ", ".join(os.path.basename(os.fspath(p)) for p in paths)
+    with paused_gc():  # many small acyclic objects (see core.gc)
+        source, api = read_snapshot_files([os.fspath(p) for p in paths], collector)
+    label = ", ".join(printable_path(os.path.basename(os.fspath(p))) for p in paths)
+    if collector.only_ignored():
+        # kubectl output of the wrong kinds (pods) is not an empty cluster:
+        # planned as one, every declared pool would look new.
+        raise InputError(f"holds only objects of kinds calico-ipam does not read "
+                         f"({collector.ignored_kinds()}), so it is not a cluster's IPAM state; "
+                         f"calico-ipam reads {', '.join(READ_KINDS)}: kubectl get "
+                         f"{','.join(READ_RESOURCES)} -o json",
+                         file=", ".join(printable_path(p) for p in paths), rule=CIP001)
     return collector.result(f"snapshot {label}" + (f" of {source}" if source else ""), api)
 
 

@@ -618,3 +618,10 @@ def test_canonical_cidr_is_netaddrs_masked_network_every_time(address, prefix, u
         assert ("CIP103" in [f.rule for f in found]) == host_bits
         if host_bits:
             assert expected in next(f.message for f in found if f.rule == "CIP103")
+
+
+def test_a_unicode_digit_block_size_is_a_finding_not_a_crash():
+    """Found by tests/test_fuzz.py (issue 9): "²".isdigit() is true, int("²") raises."""
+    findings = validate_pool("p", {"cidr": "10.0.0.0/24", "blockSize": "²"}, None)
+    assert [f.rule for f in findings] == ["CIP104"]
+    assert "without quotes" not in findings[0].message

@@ -37,17 +37,20 @@ CONFIGS = st.fixed_dictionaries(
 
 
 def fast_accepts(config) -> bool:
-    try:
-        schema._fast_gate()(config)
-        return True
-    except schema.fastjsonschema.JsonSchemaException:
-        return False
+    """The gate as validate_config uses it (issue 9: a float never passes it,
+    since only the strict integer type of jsonschema refuses ``3.0``)."""
+    return schema.gate_accepts(config)
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(CONFIGS)
 def test_fast_gate_accepts_exactly_what_jsonschema_accepts(config):
-    assert fast_accepts(config) == schema._validator().is_valid(config)
+    valid = schema._validator().is_valid(config)
+    if schema._holds_a_float(config):
+        # a float always goes to jsonschema (issue 9): the gate may only be stricter
+        assert not fast_accepts(config)
+    else:
+        assert fast_accepts(config) == valid
 
 
 def test_fast_gate_never_inserts_defaults():

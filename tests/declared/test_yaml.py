@@ -226,7 +226,7 @@ def test_fast_loader_matches_the_plain_one_on_random_documents(data, flow):
 @given(value=st.one_of(_SCALAR_TEXT, st.text(max_size=8)), plain_style=st.booleans())
 def test_resolver_shortcut_gives_pyyaml_tags(value, plain_style):
     implicit = (plain_style, not plain_style)
-    ours = stackfile._Loader("")
+    ours = stackfile.Loader("")
     theirs = yaml.CSafeLoader("")
     for _ in range(2):  # second call answers from the per-document memo
         assert (ours.resolve(yaml.ScalarNode, value, implicit)

@@ -543,9 +543,9 @@ def test_streaming_json_reader_is_independent_of_chunk_size(tmp_path_factory, ch
 
 @pytest.mark.parametrize("text,words", [
     ('{"kind": "CalicoIpamSnapshot", "version": 1, "items": [{"kind": "Node", "metadata": {"na',
-     "s.json: not valid JSON: Unterminated string"),
+     "s.json:1:86: not valid JSON: Unterminated string"),  # issue 9: line and column
     ('{"kind": "CalicoIpamSnapshot", "version": 1, "items": [{"kind": "Node", "metadata": {"name": "a"}}',
-     "s.json: not valid JSON: expected ']'"),
+     "s.json:1:99: not valid JSON: expected ']'"),
     ('{"kind": "CalicoIpamSnapshot", "version": 2, "items": []}',
      "s.json: version: unsupported CalicoIpamSnapshot version 2"),
     ('{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "a"}}, {"metadata": {}}]}',

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from ...core.errors import UsageError
@@ -27,7 +28,6 @@ DESCRIPTION = ("Adopt what exists: write calico-ipam:pools (and namespace bindin
 ORDER = 40
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to write")
     add_stacks_argument(parser)
@@ -41,7 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_live_arguments(parser)  # or these instead of --manifests
 
 
+# A stack name as the file name Pulumi.<stack>.yaml takes it: Pulumi's own
+# characters, and nothing that leaves the stacks directory ("../x", "a/b").
+_STACK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _check_stack_name(name: str) -> None:
+    if not _STACK_NAME.fullmatch(name) or name in (".", ".."):
+        raise UsageError(f"--stack {name!r}: a stack name is a plain file name part (letters, "
+                         "digits, '-', '_', '.'); import writes <stacks>/Pulumi.<stack>.yaml "
+                         "and nothing outside the stacks directory")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_stack_name(args.stack)
     live_given = any(getattr(args, a, None) for a in ("snapshot", "kubeconfig"))
     if bool(args.manifests) == bool(live_given):
         raise UsageError("give exactly one source: --manifests FILE, --snapshot FILE or "

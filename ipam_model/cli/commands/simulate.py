@@ -24,21 +24,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from argparse import ArgumentTypeError
 from dataclasses import replace
 
 from ...calico.ipam.cni import PodRequest
 from ...calico.ipam.from_stack import default_cni, node_names, simulator_for_stack
 from ...core.errors import UsageError
-from ...core.model import Stack
+from ...core.limits import MAX_NODES, MAX_PODS
+from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE, Stack
 from ...declared.files import find_stack_file, load_stack
 from ...declared.scenario import PodStep, ReleaseStep, Scenario, load_scenario
 from ...plan.allocator import allocator_after
-from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE
 from ...rules.forecast import forecast
 from ...views.html import IpamShown, NodeGroups, reservations_of, simulation_page
 from ...views.simulation import FORMATS, Simulation, to_json_bytes, to_text
 from ..color import style_for
-from ..options import add_cluster_arguments, add_stacks_argument, read_live
+from ..options import (
+    add_cluster_arguments,
+    add_stacks_argument,
+    bounded_count,
+    parse_count,
+    read_live,
+)
 from ..output import write_output
 
 NAME = "simulate"
@@ -56,8 +63,9 @@ def add_arguments(parser) -> None:
     add_stacks_argument(parser)
     parser.add_argument("--node", action="append", default=[], metavar="NAME",
                         help="a node to simulate (repeatable)")
-    parser.add_argument("--nodes", type=int, metavar="N",
-                        help="simulate N nodes of the stack's node groups")
+    parser.add_argument("--nodes", type=bounded_count(MAX_NODES, least=1), metavar="N",
+                        help=f"simulate N nodes of the stack's node groups (at most "
+                             f"{MAX_NODES.value:,})")
     parser.add_argument("--pods", action="append", default=[], metavar="NAMESPACE=COUNT",
                         help="create COUNT pods in NAMESPACE (repeatable)")
     parser.add_argument("--strict-affinity", action="store_true",
@@ -78,12 +86,22 @@ def add_arguments(parser) -> None:
 
 
 def _parse_pods(values) -> list[tuple[str, int]]:
+    """(namespace, count) pairs; counts in ASCII digits, their sum at most ``MAX_PODS``."""
     out = []
+    total = 0
     for value in values:
         ns, sep, count = value.partition("=")
-        if not sep or not ns or not count.strip().isdigit():
+        if not sep or not ns:
             raise UsageError(f"--pods {value!r}: expected NAMESPACE=COUNT, e.g. web=3")
-        out.append((ns, int(count)))
+        try:
+            number = parse_count(count, MAX_PODS, what=f"--pods {value!r}")
+        except ArgumentTypeError as exc:
+            raise UsageError(f"{exc}; expected NAMESPACE=COUNT, e.g. web=3") from None
+        total += number
+        if total > MAX_PODS.value:
+            raise UsageError(f"--pods: {total:,} pods in all, more than {MAX_PODS.text} (the "
+                             "most calico-ipam models; see Limits in the README)")
+        out.append((ns, number))
     return out
 
 
@@ -97,9 +115,7 @@ def _nodes(args, stack) -> list[tuple[str, dict]]:
             if not n.strip():
                 raise UsageError(f"--node {n!r}: a node needs a name")
         return [(n, labels_of.get(n, {})) for n in args.node]
-    if args.nodes is not None:
-        if args.nodes < 1:
-            raise UsageError(f"--nodes {args.nodes}: need at least one node")
+    if args.nodes is not None:  # 1..MAX_NODES: checked by its option type
         if not groups:
             return [(n, {}) for n in node_names("node", args.nodes)]
         out = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 
-from ...core.errors import UsageError
 from ...live.collector import LiveCollector
 from ...live.snapshot_file import SnapshotWriter
 from ...live.source import CollectorSink, TeeSink
@@ -57,8 +56,5 @@ def run(args) -> int:
 
 
 def _write_file(writer: SnapshotWriter, path: str, source: str, calico_api: str) -> None:
-    try:
-        with atomic_file(path) as out:
-            writer.write_to(out, source, calico_api)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    with atomic_file(path) as out:  # any failure: one OutputError, no file left behind
+        writer.write_to(out, source, calico_api)

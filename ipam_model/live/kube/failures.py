@@ -75,7 +75,13 @@ def classify(kind: Kind, exc: BaseException, *, where: str, source: str, scrub: 
     if isinstance(exc, httpx2.TransportError):
         return Decision("retry", f"{type(exc).__name__} listing {kind.resource}: "
                                  f"{describe(exc, scrub)}")
-    if isinstance(exc, (msgspec.DecodeError, msgspec.ValidationError, ValueError)):
+    if isinstance(exc, (UnicodeError, httpx2.InvalidURL)):
+        # the host cannot even be encoded ("12..0.0.1"): the kubeconfig's fault
+        return Decision("fail", f"the server address in the kubeconfig for {where} is not "
+                                f"usable ({describe(exc, scrub)}); {source}")
+    # msgspec ends a page nested too deep in RecursionError: a bad response too
+    if isinstance(exc, (msgspec.DecodeError, msgspec.ValidationError, ValueError,
+                        RecursionError)):
         return Decision("fail", f"the API server sent an invalid or truncated response for "
                                 f"{kind.resource}: {describe(exc, scrub)}")
     if isinstance(exc, ConfigError):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ...core.errors import ClusterError
+from ...core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_LIST_OBJECTS, READ_DEADLINE
 from ...core.live_state import LiveState
 from ...core.model import API_CRD_V1, API_V3
 from ..collector import LiveCollector
@@ -40,11 +41,12 @@ from .failures import (
     setup_failed,
 )
 from .kinds import OTHER_KINDS, POOLS_V1, POOLS_V3, Kind
+from .transport import ExecCredential, GuardedTransport, TokenFileCredential
 
 if TYPE_CHECKING:
     import httpx2
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = DEFAULT_REQUEST_TIMEOUT.value
 # Back-off waits go through this unless a reader is given its own sleep
 # (tests replace it so that retries never wait for real).
 DEFAULT_SLEEP = time.sleep
@@ -90,6 +92,7 @@ class KubeReader:
     timeout: float = DEFAULT_TIMEOUT
     backoff: float = 0.5
     on_progress: Progress | None = None
+    read_deadline: float = READ_DEADLINE.value
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, context: str | None = None,
@@ -136,11 +139,38 @@ class KubeReader:
         try:
             client = Client(config=self.cluster.config, transport=self.transport,
                             timeout=httpx2.Timeout(self.timeout))
+            self._guard(client)
         except Exception as exc:  # bad certificate data, unsupported auth provider, ...
-            problem = setup_failed(exc, self.cluster.where, self.cluster.scrub)
+            where = self.cluster.where
+            if self.cluster.file and self.cluster.file not in where:
+                where = f"{where} of kubeconfig {self.cluster.file}"
+            problem = setup_failed(exc, where, self.cluster.scrub)
         if problem is not None:  # raised here so the original is not its __context__
             raise ClusterError(problem)
         return client
+
+    def _guard(self, client) -> None:
+        """Every request through a ``GuardedTransport`` (deadlines, paging
+        bounds, the exec plugin with a timeout): lightkube keeps its httpx2
+        client, and the client its transports, in these attributes (lightkube
+        core/generic_client.py GenericClient.__init__, httpx2 Client)."""
+        http = client._client._client
+        user = self.cluster.config.user
+        credential = None
+        where, scrub = self.cluster.where, self.cluster.scrub
+        if user is not None and user.token_file is not None:  # lightkube's order
+            credential = TokenFileCredential(self.cluster.config.abs_file(user.token_file),
+                                             scrub=scrub, where=where)
+        elif user is not None and user.token is None and user.exec is not None:
+            credential = ExecCredential(user.exec, timeout=self.timeout, scrub=scrub,
+                                        where=where)
+        if credential is not None:
+            http.auth = None  # lightkube's would read any file whole, or wait for ever
+        guard = functools.partial(GuardedTransport.for_read, timeout=self.timeout,
+                                  credential=credential, read_deadline=self.read_deadline)
+        http._transport = guard(http._transport)
+        http._mounts = {pattern: None if mounted is None else guard(mounted)
+                        for pattern, mounted in http._mounts.items()}
 
     def _list(self, client, kind: Kind, sink: Sink) -> bool:
         """List *kind* into *sink*, retrying and restarting as ``classify`` decides;
@@ -181,6 +211,9 @@ class KubeReader:
             for item in client.list(resource_class(kind), chunk_size=self.page_size):
                 sink.add(slim_object(kind.kind, _as_dict(item), kind.api_version))
                 count += 1
+                if count > MAX_LIST_OBJECTS.value:
+                    raise ClusterError(f"{kind.resource} from {self.source}: more than "
+                                       f"{MAX_LIST_OBJECTS.text}; giving up")
                 if progress is not None and count % self.page_size == 0:
                     progress(kind.resource, count, False)
         except Exception as exc:

@@ -137,6 +137,27 @@ def test_scenario_and_flags_for_the_same_thing_are_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="--node/--nodes and the nodes of"):
         run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
                      "--node", "b"])
+@pytest.mark.parametrize("argv,words", [
+    (["--pods", "external-ns=²"], "--pods 'external-ns=²': not a whole number"),
+    (["--pods", "external-ns=99999999999"], "must be between 0 and 500,000"),
+    (["--pods", "external-ns=300000", "--pods", "internal-ns=300000"],
+     "600,000 pods in all, more than 500,000 pods"),
+    (["--nodes", "1000000000"], "argument --nodes: must be between 1 and 100,000"),
+    (["--nodes", "٣"], "argument --nodes: not a whole number"),
+    (["--nodes", "0"], "argument --nodes: must be between 1 and 100,000"),
+])
+def test_counts_are_bounded_usage_errors(capsys, argv, words):
+    """Issue 9: a count no memory holds, or digits of another script, is one
+    usage line (exit 2), never a crash or an hour of simulation."""
+    from ipam_model import cli
+    try:
+        code = cli.main(["simulate", "--stack", "dev", "--stacks", "stacks", *argv])
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and err.count("\n") == 1, err
+
+
 def _snapshot(tmp_path, spec):
     path = tmp_path / "cluster.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [

@@ -1,0 +1,96 @@
+"""Snapshot files as hostile input (issue 9, "Snapshot content", "Text",
+"Recursion", "Files"): kubectl output of kinds calico-ipam does not read is
+not an empty cluster, the ignored-kinds note is printed, a byte-order mark is
+not "truncated", and a pipe (``--snapshot /dev/stdin``) is read."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from paths import DATA, ROOT
+
+from ipam_model import cli
+from ipam_model.core.errors import InputError
+from ipam_model.live.snapshot_file import load_snapshot
+
+SNAPSHOT = DATA / "plan" / "snapshot.json"
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-0", "namespace": "web"}}
+
+
+def plan(capsys, snapshot, *extra):
+    code = cli.main(["plan", "--stack", "dev", "--stacks", str(ROOT / "stacks"),
+                     "--snapshot", str(snapshot), *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_file_of_pods_is_not_planned_as_an_empty_cluster(tmp_path, capsys):
+    path = tmp_path / "pods.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [POD, POD]}))
+    code, out, err = plan(capsys, path)
+    assert code == 1 and out == ""
+    assert "holds only objects of kinds calico-ipam does not read (Pod (2))" in err
+    assert "No changes" not in out + err and err.count("\n") == 1
+
+
+def test_the_ignored_kinds_note_is_printed(tmp_path, capsys):
+    data = json.loads(SNAPSHOT.read_text())
+    data["items"].append(POD)
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(data))
+    code, out, err = plan(capsys, path)
+    assert "note: snapshot snap.json" in err
+    assert "ignored objects of kinds calico-ipam does not read: Pod (1)" in err
+
+
+def test_a_byte_order_mark_is_read_like_the_file_without_it(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + SNAPSHOT.read_bytes())
+    assert sorted(load_snapshot(str(path)).pools) == sorted(load_snapshot(str(SNAPSHOT)).pools)
+
+
+@pytest.mark.parametrize("text,words", [
+    ('{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "\\udc00"}}]}',
+     r"bad.json:1:\d+: not valid JSON: a string holds a lone UTF-16 surrogate"),
+    ('{"kind": "List", "items": [' + "[" * 500 + "]" * 500 + "]}",
+     r"bad.json:1:\d+: not valid JSON: nested deeper than 100 levels"),
+    ('{"kind": "List", "items": [{"kind": "Node", "n": 1' + "0" * 5000 + "}]}",
+     r"bad.json:1:\d+: not valid JSON: an integer of 5,001 digits"),
+    ('{"kind": "List", "items": [{"kind": "Node", "n": NaN}]}',
+     r"bad.json:1:\d+: not valid JSON: NaN is not a JSON number"),
+    ("kind: List\nitems: &a [*a]\n", r"bad.json:2:\d+: .*refers to its own anchor"),
+    (b"\xff\xfe{}", r"bad.json: is not UTF-8 text"),
+])
+def test_hostile_snapshot_text_is_one_located_error(tmp_path, text, words):
+    path = tmp_path / "bad.json"
+    (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
+    with pytest.raises(InputError, match=words):
+        load_snapshot(str(path))
+
+
+def test_a_snapshot_from_a_pipe_is_read():
+    """``kubectl get ... -o json | calico-ipam plan --snapshot /dev/stdin``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", "import sys; from ipam_model.cli import main; "
+         "sys.exit(main())", "plan", "--stack", "dev", "--snapshot", "/dev/stdin"],
+        cwd=ROOT, env=env, input=SNAPSHOT.read_bytes(), capture_output=True, timeout=60)
+    assert result.returncode in (0, 1) and b"Traceback" not in result.stderr
+    assert b"Plan:" in result.stdout or b"No changes" in result.stdout, result.stderr
+
+
+def test_a_long_integer_across_two_reads_is_still_refused(tmp_path):
+    """The reader notes long digit runs as bytes arrive (1 MiB at a time); a
+    run split between two reads counts too."""
+    head = '{"kind": "List", "source": "'
+    number = "1" * 25
+    pad = (1 << 20) - len(head) - len('", "items": [{"kind": "Node", "n": ') - 10
+    text = head + "x" * pad + '", "items": [{"kind": "Node", "n": ' + number + "}]}"
+    assert text.index(number) < (1 << 20) < text.index(number) + len(number)
+    path = tmp_path / "split.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match="an integer of 25 digits is too long"):
+        load_snapshot(str(path))
