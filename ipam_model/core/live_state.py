@@ -33,6 +33,18 @@ class LivePool:
     owner: str = OWNER_OTHER
     owner_stack: str | None = None                   # our stack label, when ours
     deleting: bool = False                           # metadata.deletionTimestamp set
+    # Why ``owner`` was decided, in the user's terms ("label app.kubernetes.io/
+    # managed-by: tigera-operator"); empty for an unlabelled pool.
+    owner_reason: str = ""
+    # False when the Tigera operator might manage the pool but the source could
+    # not tell (it holds no list of Installations): warned, never refused.
+    owner_certain: bool = True
+    # spec.cidr as stored, when it is not the canonical form Calico writes
+    # ("FD00:0:0:0::/120"): the CRD's ``self == oldSelf`` rule compares the text.
+    stored_cidr: str | None = None
+    # The status condition Allocatable=False (kube-controllers' IP pool
+    # controller): (reason, message); Calico then assigns nothing from the pool.
+    not_allocatable: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,16 @@ class LiveReservation:
 
 
 @dataclass(frozen=True)
+class OperatorInstallation:
+    """The Tigera operator's Installation resource, reduced to its IP pools
+    (``spec.calicoNetwork.ipPools``: name and canonical CIDR)."""
+
+    name: str
+    pools: tuple[tuple[str, str], ...] = ()           # (name, CIDR) as listed
+    deleting: bool = False
+
+
+@dataclass(frozen=True)
 class PoolUsage:
     """In-use facts of one pool, from the IPAMBlocks inside its CIDR."""
 
@@ -141,6 +163,10 @@ class LiveState:
     # Blocks inside no live pool (calicoctl's "orphaned allocation blocks").
     orphaned_blocks: tuple[LiveBlock, ...] = ()
     notes: tuple[str, ...] = ()                      # what the reader skipped (unknown kinds)
+    # The operator's Installations, or None when the source did not list them
+    # (kubectl output, an older snapshot, no permission): ownership by the
+    # operator can then not be told for unlabelled pools.
+    installations: tuple[OperatorInstallation, ...] | None = None
 
     def usage_of(self, pool: str) -> PoolUsage:
         """The pool's in-use facts (nothing in use when no block lies in it)."""

@@ -199,3 +199,31 @@ def validate_config(config: Mapping[str, Any], *, file: str | None,
     raise InputError(first.message, file=file, path=first.location.path,
                      line=first.location.line, column=first.location.column, rule=CIP002,
                      also=tuple(errors[1:]))
+
+
+@functools.lru_cache(maxsize=None)
+def _document_validator(name: str):
+    schema = load_json(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate_document(schema_name: str, data: Any, *, file: str | None,
+                      position: Callable[[YamlPath], tuple[int | None, int | None]]) -> None:
+    """Raise one InputError for the first violation (in document order) of the
+    package schema *schema_name*; the YAML path is the schema path."""
+    located = []
+    for err in _document_validator(schema_name).iter_errors(data):
+        message, extra = _message(err)
+        path = tuple(err.absolute_path) + extra
+        line, col = position(path)
+        # in one object, a misspelt key explains a missing one: name it first
+        at = position(tuple(err.absolute_path))
+        rank = 0 if err.validator == "additionalProperties" else 1
+        located.append(((at[0] or 0, at[1] or 0, rank), message, path, line, col))
+    if not located:
+        return
+    located.sort(key=lambda item: item[0])
+    _, message, path, line, col = located[0]
+    raise InputError(message, file=file, path=path, line=line, column=col, rule=CIP002)

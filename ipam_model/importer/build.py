@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..calico.annotations import parse_pools_annotation
-from ..calico.ippool import apply_defaults, minimal
+from ..calico.ippool import FieldError, apply_defaults, minimal
+from ..calico.legacy import convert_v1_fields, is_v2_pool, v2_pool_as_v3
+from ..calico.operator import CHECK_COMMAND
 from ..calico.validate import validate_pool
 from ..core.errors import InputError
 from ..core.ipam_config import IPAMConfig
 from ..core.ippool import PoolSpec
 from ..core.ipreservation import ReservationSpec
-from ..core.live_state import OWNER_CALICO_IPAM, OWNER_OTHER, LiveState
+from ..core.live_state import (
+    OWNER_CALICO_IPAM,
+    OWNER_OTHER,
+    OWNER_TIGERA_OPERATOR,
+    LiveState,
+)
 from ..core.model import (
     API_CRD_V1,
     API_V3,
@@ -69,6 +76,10 @@ class Imported:
     ipam_config: IPAMConfig | None = None
     reservations: tuple[ImportedReservation, ...] = ()
     live_reservations: frozenset[str] | None = None
+    warnings: tuple[str, ...] = ()         # imported, but check this (owner unknown, ...)
+    # Manifests: pools that fail Calico's rules, "file:line: path: why" (the rest
+    # are imported, as kubectl apply creates them).
+    rejected: tuple[str, ...] = ()
     # From a cluster or snapshot (None for manifests, which say nothing about
     # namespaces or which pools exist): every live namespace and pool name, and
     # the namespaces without any pool annotation.
@@ -100,12 +111,14 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
     """Pools this stack owns plus unlabelled ones; namespaces whose pool
     annotations name only imported pools. Pools of other stacks, of the Tigera
     operator and pools being deleted are skipped (and listed)."""
-    pools, skipped = [], []
+    pools, skipped, uncertain = [], [], []
     for name, pool in sorted(live.pools.items()):
         if pool.deleting:
             skipped.append(f"pool {name} (being deleted)")
         elif pool.owner == OWNER_CALICO_IPAM and pool.owner_stack not in (stack_name, None):
             skipped.append(f"pool {name} (owned by stack {pool.owner_stack})")
+        elif pool.owner == OWNER_TIGERA_OPERATOR:
+            skipped.append(f"pool {name} (managed by the Tigera operator: {pool.owner_reason})")
         elif pool.owner not in (OWNER_CALICO_IPAM, OWNER_OTHER):
             skipped.append(f"pool {name} (managed by {pool.owner})")
         elif pool.owner == OWNER_CALICO_IPAM and pool.owner_stack is None:
@@ -113,12 +126,15 @@ def from_live(live: LiveState, stack_name: str) -> Imported:
         else:
             pools.append(ImportedPool(name, pool.spec, dict(pool.labels),
                                       dict(pool.annotations)))
+            if not pool.owner_certain:
+                uncertain.append(f"{name} ({pool.spec.cidr})")
     bindings, unannotated = _bindings(live, pools, skipped)
     ipam_config = _adoptable_ipam_config(live, stack_name, skipped)
     reservations = _adoptable_reservations(live, stack_name, skipped)
     return Imported(live.source, live.calico_api, tuple(pools), bindings, tuple(skipped),
                     ipam_config, reservations,
                     live_reservations=frozenset(live.reservations),
+                    warnings=tuple([_owner_warning(uncertain, live.source)] if uncertain else []),
                     live_namespaces=frozenset(live.namespaces),
                     unannotated_namespaces=frozenset(unannotated),
                     live_pools=frozenset(live.pools))
@@ -193,10 +209,15 @@ def _bindings(live: LiveState, pools: list[ImportedPool], skipped: list[str]
     return bindings, unannotated
 
 
-# --------------------------------------------------------------------------- from manifests
+def _owner_warning(pools: list[str], source: str) -> str:
+    """Unlabelled pools imported from a source that lists no Installations."""
+    return (f"{'pool' if len(pools) == 1 else 'pools'} {', '.join(pools)} imported without an "
+            f"ownership label, but {source} lists no Tigera operator Installations, so "
+            f"calico-ipam cannot tell whether the operator manages "
+            f"{'it' if len(pools) == 1 else 'them'}: if {CHECK_COMMAND} prints one of these "
+            "CIDRs, the operator manages that pool; remove it from the stack")
 
 
-# --------------------------------------------------------------------------- writing
 
 
 # --------------------------------------------------------------------------- from manifests
@@ -204,54 +225,193 @@ def _bindings(live: LiveState, pools: list[ImportedPool], skipped: list[str]
 @dataclass(frozen=True)
 class ManifestObject:
     """One object of a manifest file: its document number (from 1), its YAML
-    path inside the document (a List's item), the document, the object."""
+    path inside the document (a List's item), the document, the object, and
+    the file it came from (a directory holds several)."""
 
     document: int
     prefix: tuple
     doc: YamlDocument
     value: Any
+    file: str | None = None
 
     def error(self, file: str, message: str, sub: tuple = ()) -> InputError:
         where = self.prefix + tuple(sub)
-        return InputError(f"document {self.document}: {message}", file=file, path=where,
-                          line=self.doc.line(where))
+        return InputError(f"document {self.document}: {message}", file=self.file or file,
+                          path=where, line=self.doc.line(where))
 
 
 def from_manifest_objects(objects: Iterable[ManifestObject], file: str) -> Imported:
-    """IPPools from manifest objects. Every pool must pass Calico's rules; the
-    first problem is an InputError naming the file, the document and the YAML
-    path."""
-    pools: dict[str, ImportedPool] = {}
-    apis = set()
+    """What ``kubectl apply -f`` would create that calico-ipam declares: IPPools
+    and the pool annotations of Namespaces.
+
+    Every other kind is listed in ``skipped`` (a Calico v2 ``ipPool`` with
+    what it is in v3); a pool that fails Calico's rules is listed in
+    ``rejected`` with its file, line and YAML path, and the rest are still
+    imported, as ``kubectl apply`` creates the others. A document that is not
+    an object at all, an object without a kind and a pool defined twice stop
+    the import (InputError); so does a file in which nothing can be imported.
+    """
+    found = _Found(file)
     for obj in objects:
-        api, pool = _manifest_pool(obj, file)
-        if pool.name in pools:
-            raise obj.error(file, f"IPPool {pool.name} is defined twice", ("metadata", "name"))
-        apis.add(api)
-        pools[pool.name] = pool
-    api = API_CRD_V1 if apis == {API_CRD_V1} else API_V3
-    return Imported(f"manifests {os.path.basename(file)}", api, tuple(pools.values()))
+        found.add(obj)
+    return found.imported()
 
 
-def _manifest_pool(obj: ManifestObject, file: str) -> tuple[str, ImportedPool]:
-    """(apiVersion, pool) of one IPPool manifest, or the InputError for it."""
+class _Found:
+    """The objects of a manifest file, sorted into what is imported and why not."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.pools: dict[str, ImportedPool] = {}
+        self.apis: set[str] = set()
+        self.namespaces: list[tuple[ManifestObject, str, dict]] = []
+        self.other: dict[str, list[str]] = {}
+        self.skipped: list[str] = []
+        self.rejected: list[InputError] = []
+        self.warnings: list[str] = []
+
+    def add(self, obj: ManifestObject) -> None:
+        value = obj.value
+        if not isinstance(value, dict):
+            raise obj.error(self.file, "a manifest holds Kubernetes objects (mappings), not "
+                                       f"{type(value).__name__}")
+        kind, api = value.get("kind"), value.get("apiVersion")
+        if not isinstance(kind, str) or not kind:
+            raise obj.error(self.file, "kind is missing", ("kind",))
+        if kind == "IPPool":
+            self._pool(obj)
+        elif is_v2_pool(value):
+            self.skipped.append(_v2_message(obj, self.file))
+        elif kind == "Namespace" and api == "v1":
+            name = _name(value)
+            if name is None:
+                self.rejected.append(obj.error(self.file, "Namespace: metadata.name is missing",
+                                               ("metadata", "name")))
+            else:
+                self.namespaces.append((obj, name, _annotations(value)))
+        else:
+            self.other.setdefault(kind, []).append(
+                f"{_name(value) or '(no name)'} (document {obj.document})")
+
+    def _pool(self, obj: ManifestObject) -> None:
+        try:
+            api, pool, notes = _manifest_pool(obj, self.file)
+        except InputError as exc:
+            self.rejected.append(exc)
+            return
+        if pool.name in self.pools:
+            raise obj.error(self.file, f"IPPool {pool.name} is defined twice",
+                            ("metadata", "name"))
+        self.apis.add(api)
+        self.pools[pool.name] = pool
+        self.warnings += [f"IPPool {pool.name} (document {obj.document}): {n}, as Calico's "
+                          "crd.projectcalico.org/v1 reader does (Calico v3.32 removed these "
+                          "fields)" for n in notes]
+
+    def imported(self) -> Imported:
+        skipped = self.skipped + [
+            f"{len(names)} {kind} object{'s' if len(names) != 1 else ''}: "
+            + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            + " (calico-ipam imports IPPools and Namespaces' pool annotations)"
+            for kind, names in sorted(self.other.items())]
+        bindings = self._bindings(skipped)
+        if not self.pools:
+            if len(self.rejected) == 1 and not skipped:
+                raise self.rejected[0]  # the one pool of the file: its own error
+            raise InputError(_nothing_message([str(e) for e in self.rejected], skipped),
+                             file=self.file)
+        api = API_CRD_V1 if self.apis == {API_CRD_V1} else API_V3
+        return Imported(f"manifests {os.path.basename(self.file)}", api,
+                        tuple(self.pools.values()), bindings, tuple(skipped),
+                        warnings=tuple(self.warnings),
+                        rejected=tuple(str(e) for e in self.rejected))
+
+    def _bindings(self, skipped: list[str]) -> dict[str, dict[str, list[str]]]:
+        """Namespace pool annotations that name only imported pools."""
+        names = set(self.pools) | {p.spec.cidr for p in self.pools.values()}
+        bindings: dict[str, dict[str, list[str]]] = {}
+        for obj, ns, annotations in self.namespaces:
+            entry, why = _binding(annotations, names)
+            if why is not None:
+                skipped.append(f"the binding of namespace {ns} (document {obj.document}): {why}")
+            elif entry:
+                bindings[ns] = entry
+        return bindings
+
+
+def _name(value: Mapping) -> str | None:
+    meta = value.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get("namespace"), str) and name:
+        return f"{meta['namespace']}/{name}"
+    return name if isinstance(name, str) and name else None
+
+
+def _annotations(value: Mapping) -> dict:
+    meta = value.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    return annotations if isinstance(annotations, dict) else {}
+
+
+def _binding(annotations: Mapping, names: set[str]
+             ) -> tuple[dict[str, list[str]], str | None]:
+    """(ipv4Pools/ipv6Pools of one Namespace, or why they are not imported)."""
+    entry = {}
+    for key, field_name in ((IPV4_POOLS_ANNOTATION, "ipv4Pools"),
+                            (IPV6_POOLS_ANNOTATION, "ipv6Pools")):
+        raw = annotations.get(key)
+        if raw is None:
+            continue
+        value, problem = parse_pools_annotation(raw)
+        if problem is not None:
+            return {}, f"{key} {problem}"
+        if not value or not all(v in names for v in value):
+            return {}, f"{key} = {raw!r} does not name only pools of this file"
+        entry[field_name] = value
+    return entry, None
+
+
+def _nothing_message(rejected: list[str], skipped: list[str]) -> str:
+    parts = ["nothing to import: no IPPool in it could be imported"]
+    if rejected:
+        parts.append("rejected: " + "; ".join(rejected))
+    if skipped:
+        parts.append("skipped: " + "; ".join(skipped))
+    return ". ".join(parts)
+
+
+def _v2_message(obj: ManifestObject, file: str) -> str:
+    """A Calico v2 ipPool: what it is, and what calico-upgrade made of it."""
+    v3 = v2_pool_as_v3(obj.value)
+    text = (f"document {obj.document} is a Calico v2 ipPool (apiVersion v1, kind ipPool, the "
+            "calicoctl v1 API), which Calico v3 does not read")
+    if v3 is None:
+        return text + "; its metadata.cidr is not a valid CIDR"
+    return text + (f"; calico-upgrade would have written it as {{{v3}}}: convert the file and "
+                   "import it again")
+
+
+def _manifest_pool(obj: ManifestObject, file: str) -> tuple[str, ImportedPool, list[str]]:
+    """(apiVersion, pool, legacy fields converted) of one IPPool manifest, or the
+    InputError that rejects it."""
     value = obj.value
-    if not isinstance(value, dict):
-        raise obj.error(file, f"an IPPool manifest is a mapping, not {type(value).__name__}")
-    kind, api = value.get("kind"), value.get("apiVersion")
-    if kind != "IPPool":
-        raise obj.error(file, f"kind is {kind!r}; only IPPool manifests can be imported",
-                        ("kind",))
+    api = value.get("apiVersion")
     if api not in (API_V3, API_CRD_V1):
-        raise obj.error(file, f"apiVersion is {api!r}; expected {API_V3} or {API_CRD_V1}",
-                        ("apiVersion",))
+        raise obj.error(file, f"IPPool: apiVersion is {api!r}; expected {API_V3} or "
+                              f"{API_CRD_V1}", ("apiVersion",))
     metadata = value.get("metadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-        raise obj.error(file, "metadata.name is missing", ("metadata", "name"))
+        raise obj.error(file, "IPPool: metadata.name is missing", ("metadata", "name"))
     name = metadata["name"]
     spec = value.get("spec")
     if not isinstance(spec, dict):
         raise obj.error(file, f"IPPool {name}: spec is missing or not a mapping", ("spec",))
+    notes: list[str] = []
+    if api == API_CRD_V1:  # stored as written: Calico's CRD reader converts the v1 fields
+        try:
+            spec, notes = convert_v1_fields(spec)
+        except FieldError as exc:
+            raise obj.error(file, f"IPPool {name}: {exc}", ("spec",) + exc.path) from None
     user_meta = {k: metadata[k] for k in ("labels", "annotations") if metadata.get(k)}
     errors = [f for f in validate_pool(name, spec, user_meta or None,
                                        locate=lambda p: Location(file, p, None)) if f.is_error]
@@ -261,4 +421,4 @@ def _manifest_pool(obj: ManifestObject, file: str) -> tuple[str, ImportedPool]:
         sub = sub if sub[:1] == ("metadata",) else ("spec",) + sub
         raise obj.error(file, f"IPPool {name}: {first.message} ({first.rule})", sub)
     return api, ImportedPool(name, apply_defaults(spec), dict(user_meta.get("labels") or {}),
-                             dict(user_meta.get("annotations") or {}))
+                             dict(user_meta.get("annotations") or {})), notes

@@ -16,31 +16,53 @@ from ..declared.yaml import load_yaml_documents, load_yaml_text, read_yaml_bytes
 from .build import Imported, ManifestObject, from_manifest_objects
 from .merge import merge_into
 
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")  # what kubectl apply -f DIR reads
+
 
 def read_manifests(path: str) -> list[ManifestObject]:
-    """Every object of a manifest file; a List's items count as objects. Loaded
-    with the stack files' safe loader: duplicate keys, object-constructing tags
-    and alias bombs are refused."""
+    """Every object of what ``kubectl apply -f PATH`` takes: a file of YAML or JSON
+    documents, or a directory of such files (``.yaml``, ``.yml``, ``.json``, in
+    name order, not recursive: kubectl without ``-R``). A ``List`` (or any
+    ``...List`` kind) and a top-level sequence (calicoctl v1 output) count as
+    their items. Loaded with the stack files' safe loader: duplicate keys,
+    object-constructing tags and alias bombs are refused."""
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, n) for n in os.listdir(path)
+                       if n.endswith(MANIFEST_SUFFIXES) and os.path.isfile(os.path.join(path, n)))
+        if not files:
+            raise InputError("the directory holds no .yaml, .yml or .json file", file=path)
+        objects = []
+        for file in files:
+            objects += _read_manifest_file(file)
+        return objects
+    return _read_manifest_file(path)
+
+
+def _read_manifest_file(path: str) -> list[ManifestObject]:
     file = printable_path(path)
     documents = load_yaml_documents(read_yaml_bytes(path, display=file, pipe=True), file=file)
     objects = []
     for index, doc in enumerate(documents, 1):
         value = doc.data
-        if isinstance(value, dict) and value.get("kind") in ("List", "IPPoolList"):
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if isinstance(kind, str) and kind.endswith("List") and "items" in value:
             items = value.get("items")
             if not isinstance(items, list):
-                raise InputError(f"document {index}: a {value['kind']} needs an items list",
+                raise InputError(f"document {index}: a {kind} needs an items list",
                                  file=file, path=("items",), line=doc.line(("items",)))
-            objects += [ManifestObject(index, ("items", i), doc, item)
+            objects += [ManifestObject(index, ("items", i), doc, item, file)
                         for i, item in enumerate(items)]
-        else:
-            objects.append(ManifestObject(index, (), doc, value))
+        elif isinstance(value, list):
+            objects += [ManifestObject(index, (i,), doc, item, path)
+                        for i, item in enumerate(value)]
+        elif value is not None:
+            objects.append(ManifestObject(index, (), doc, value, path))
     return objects
 
 
 def from_manifests(path: str) -> Imported:
-    """IPPools from multi-document YAML (``projectcalico.org/v3`` or
-    ``crd.projectcalico.org/v1``, or a List of them)."""
+    """IPPools and Namespaces' pool annotations from what ``kubectl apply -f``
+    takes (``projectcalico.org/v3`` or ``crd.projectcalico.org/v1`` pools)."""
     return from_manifest_objects(read_manifests(os.fspath(path)), printable_path(path))
 
 

@@ -13,6 +13,7 @@ from ..core.live_state import (
     LivePool,
     LiveReservation,
     LiveState,
+    OperatorInstallation,
 )
 from ..core.model import API_CRD_V1, API_V3
 from .normalise import (
@@ -21,6 +22,7 @@ from .normalise import (
     input_error,
     normalise_affinity,
     normalise_block,
+    normalise_installation,
     normalise_ipam_config_object,
     normalise_namespace,
     normalise_node,
@@ -30,12 +32,16 @@ from .normalise import (
 )
 
 # kind -> the attribute of a collector it feeds. IPAMConfiguration is the
-# projectcalico.org/v3 name of IPAMConfig (calico-ipam-allocation.md §1.3).
+# projectcalico.org/v3 name of IPAMConfig (calico-ipam-allocation.md §1.3);
+# Installation is the Tigera operator's (operator.tigera.io/v1), read to tell
+# which pools the operator manages.
 SUPPORTED_KINDS = {
     "IPPool": "pools", "Namespace": "namespaces", "Node": "nodes", "IPAMBlock": "blocks",
     "BlockAffinity": "affinities", "IPAMConfig": "ipam_configs",
     "IPAMConfiguration": "ipam_configs", "IPReservation": "reservations",
+    "Installation": "installations",
 }
+INSTALLATION = "Installation"
 
 # What the message for a file of other kinds suggests listing instead.
 READ_KINDS = ("IPPool", "IPAMConfig", "Namespace", "Node", "BlockAffinity", "IPAMBlock")
@@ -48,7 +54,10 @@ class LiveCollector:
     """Normalises raw objects one at a time; ``result()`` builds the LiveState.
 
     ``start(kind)`` forgets what was collected of that kind, so a reader that
-    restarts a list (410 Gone, a retry) never keeps half of an old listing.
+    restarts a list (410 Gone, a retry) never keeps half of an old listing,
+    and records that the kind was listed (an empty list says "none"; a kind
+    never listed says nothing). ``skip(kind, why)`` undoes that for a list
+    that could not be read.
     """
 
     def __init__(self) -> None:
@@ -59,6 +68,8 @@ class LiveCollector:
         self.affinities: list[LiveAffinity] = []
         self.ipam_configs: dict[str, LiveIpamConfig] = {}
         self.reservations: dict[str, LiveReservation] = {}
+        self.installations: dict[str, OperatorInstallation] = {}
+        self.listed: set[str] = set()
         self.notes: list[str] = []
         self._ignored: Counter = Counter()
         self.pool_api: str | None = None
@@ -67,6 +78,17 @@ class LiveCollector:
         attr = SUPPORTED_KINDS[kind]
         value = getattr(self, attr)
         value.clear()
+        self.listed.add(kind)
+
+    def skip(self, kind: str, why: str) -> None:
+        """A list that could not be read (an optional kind): nothing of it is kept."""
+        getattr(self, SUPPORTED_KINDS[kind]).clear()
+        self.listed.discard(kind)
+        self.notes.append(f"{kind} objects were not read: {why}")
+
+    def mark_listed(self, kinds) -> None:
+        """Kinds a snapshot's header says were listed (its ``counts``)."""
+        self.listed.update(k for k in kinds if k in SUPPORTED_KINDS)
 
     def add(self, obj: Any, file: str | None = None, where: Where = ()) -> None:
         if not isinstance(obj, dict):
@@ -98,6 +120,9 @@ class LiveCollector:
             aff = normalise_affinity(obj, file, where)
             if aff is not None:
                 self.affinities.append(aff)
+        elif kind == INSTALLATION:
+            inst = normalise_installation(obj, file, where)
+            self.installations[inst.name] = inst
         elif kind == "IPReservation":
             reservation = normalise_reservation(obj, file, where)
             if reservation.name in self.reservations:
@@ -126,10 +151,15 @@ class LiveCollector:
     def result(self, source: str, calico_api: str | None = None) -> LiveState:
         # IPAMConfig is a singleton named "default"; anything else is not read by Calico.
         config = self.ipam_configs.get("default")
-        notes = [n for n in (self.ignored_note(),) if n]
+        notes = [*self.notes, *(n for n in (self.ignored_note(),) if n)]
+        # An Installation in the input answers the question even when the
+        # source never said it listed them (kubectl output holding one).
+        known = INSTALLATION in self.listed or bool(self.installations)
         return build_live_state(source, calico_api or self.pool_api or API_V3,
                                 self.pools.values(), self.namespaces.values(), self.nodes.values(),
                                 self.blocks, self.affinities, None, notes,
                                 calico_api_inferred=calico_api is None,
                                 ipam_config_object=config,
-                                reservations=self.reservations.values())
+                                reservations=self.reservations.values(),
+                                installations=tuple(self.installations.values()) if known
+                                else None)

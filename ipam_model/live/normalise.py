@@ -20,12 +20,15 @@ takes both. YAML (one or several documents) is accepted too.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from ..calico.ipam_config import read_ipam_config
 from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
 from ..calico.ipreservation import read_reserved_cidrs
+from ..calico.legacy import convert_v1_fields
+from ..calico.operator import installation_claim, marker
 from ..core import json_doc
 from ..core.cidr import ContainingIndex, parse_cidr
 from ..core.errors import InputError
@@ -43,6 +46,7 @@ from ..core.live_state import (
     LivePool,
     LiveReservation,
     LiveState,
+    OperatorInstallation,
     PoolUsage,
 )
 from ..core.model import (
@@ -56,12 +60,10 @@ from ..core.model import (
 
 METADATA_ANNOTATION = "projectcalico.org/metadata"
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
-# The Tigera operator labels the pools it creates with managed-by=tigera-operator
-# (tigera/operator pkg/controller/ippool/pool_controller.go) and names the first
-# pool of each family like this (defaults.go).
-OPERATOR_MANAGED_BY = "tigera-operator"
-OPERATOR_GROUP = "operator.tigera.io"
-OPERATOR_DEFAULT_POOL_NAMES = frozenset({"default-ipv4-ippool", "default-ipv6-ippool"})
+# The IP pool controller of kube-controllers sets this status condition;
+# Calico's pool list skips a pool whose status is False (libcalico-go
+# lib/clientv3/client.go filterIPPool, used by GetEnabledPools).
+ALLOCATABLE_CONDITION = "Allocatable"
 
 
 Where = tuple  # YAML path of the object inside its file, for messages
@@ -160,33 +162,51 @@ def _decoded_metadata(obj: Mapping, file: str | None, where: Where):
     return meta, labels, annotations, owners
 
 
-def pool_owner(name: str, labels: Mapping[str, str], owners: Sequence[Mapping]) -> tuple[str, str | None]:
-    """(owner, stack) of a live pool.
+def pool_owner(labels: Mapping[str, str], owners: Sequence[Mapping]
+               ) -> tuple[str, str | None, str]:
+    """(owner, stack, why) of a live pool from its own metadata.
 
     The operator comes first: it reverts edits to its pools, so a pool it owns
-    must never be claimed even if it also carries our label.
+    must never be claimed even if it also carries our label. The name decides
+    nothing (``calico.operator``); an unlabelled pool is "other" here, and
+    ``build_live_state`` gives it to the operator when the Installation lists
+    its CIDR.
     """
-    for ref in owners:
-        if isinstance(ref, dict) and str(ref.get("apiVersion", "")).startswith(OPERATOR_GROUP + "/"):
-            return OWNER_TIGERA_OPERATOR, None
+    operator = marker(labels, owners)
+    if operator is not None:
+        return OWNER_TIGERA_OPERATOR, None, operator
     managed_by = labels.get(OWNERSHIP_LABEL)
-    if managed_by == OPERATOR_MANAGED_BY:
-        return OWNER_TIGERA_OPERATOR, None
     if managed_by == OWNERSHIP_VALUE:
-        return OWNER_CALICO_IPAM, labels.get(STACK_LABEL)
-    # The operator adopts unlabelled pools under its default names; calico-node
-    # uses the same names on manifest installs. Either way not ours to change.
-    if name in OPERATOR_DEFAULT_POOL_NAMES:
-        return OWNER_TIGERA_OPERATOR, None
-    return OWNER_OTHER, None
+        return OWNER_CALICO_IPAM, labels.get(STACK_LABEL), f"label {OWNERSHIP_LABEL}: {managed_by}"
+    if managed_by:
+        return OWNER_OTHER, None, f"label {OWNERSHIP_LABEL}: {managed_by}"
+    return OWNER_OTHER, None, ""
+
+
+def claim_by_operator(pool: LivePool, installations: Sequence[OperatorInstallation] | None
+                      ) -> LivePool:
+    """The pool with the operator's claim applied: the operator's when an
+    Installation lists its CIDR (even over our label: the operator would adopt
+    it and revert our edits); ownership uncertain when no Installation list was
+    read and nothing marks the pool."""
+    if pool.owner == OWNER_TIGERA_OPERATOR:
+        return pool
+    if installations is None:
+        return pool if pool.owner == OWNER_CALICO_IPAM else replace(pool, owner_certain=False)
+    claim = installation_claim(pool.spec.cidr, installations)
+    if claim is None:
+        return pool
+    return replace(pool, owner=OWNER_TIGERA_OPERATOR, owner_stack=None, owner_reason=claim)
 
 
 def normalise_pool_spec(spec: Any, file: str | None = None, where: Where = ()) -> PoolSpec:
     """An IPPoolSpec with Calico's read-time defaults applied (clientv3
-    convertIpPoolFromStorage, calico-ippool-rules.md §1)."""
+    convertIpPoolFromStorage, calico-ippool-rules.md §1), the APIv1 leftovers
+    ``ipip``/``nat-outgoing`` converted as Calico's CRD reader does
+    (``calico.legacy``)."""
     spec = _mapping(spec, "spec", file, where)
     try:
-        return read_spec(spec)
+        return read_spec(convert_v1_fields(spec)[0])
     except FieldError as exc:
         raise input_error(str(exc), file, tuple(where) + ("spec",) + exc.path) from None
 
@@ -211,16 +231,62 @@ def normalise_pool(obj: Mapping, file: str | None = None, where: Where = ()) -> 
     obj = _mapping(obj, "IPPool", file, where)
     name = object_name(obj, file, where)
     meta, labels, annotations, owners = _decoded_metadata(obj, file, where)
-    owner, stack = pool_owner(name, labels, owners)
+    owner, stack, reason = pool_owner(labels, owners)
+    spec = normalise_pool_spec(obj.get("spec"), file, where)
+    stored = _mapping(obj.get("spec"), "spec", file, where).get("cidr")
     return LivePool(
         name=name,
-        spec=normalise_pool_spec(obj.get("spec"), file, where),
+        spec=spec,
         labels=frozen_map(labels),
         annotations=frozen_map(annotations),
         owner=owner,
         owner_stack=stack,
         deleting=bool(meta.get("deletionTimestamp")),
+        owner_reason=reason,
+        stored_cidr=stored if stored != spec.cidr else None,
+        not_allocatable=_not_allocatable(obj.get("status"), file, tuple(where) + ("status",)),
     )
+
+
+def _not_allocatable(status: Any, file: str | None, where: Where) -> tuple[str, str] | None:
+    """(reason, message) of the condition Allocatable=False, or None.
+
+    kube-controllers' IP pool controller sets it (reasons PoolDisabled,
+    Terminating, CIDROverlap: kube-controllers/pkg/controllers/ippool/
+    pool_controller.go:191-305) and ``filterIPPool`` skips such a pool
+    (libcalico-go lib/clientv3/client.go:221-239)."""
+    status = _mapping(status, "status", file, where)
+    conditions = status.get("conditions") or []
+    if not isinstance(conditions, list):
+        raise input_error("status.conditions must be a list", file, where + ("conditions",))
+    for i, cond in enumerate(conditions):
+        cond = _mapping(cond, "a status condition", file, where + ("conditions", i))
+        if cond.get("type") == ALLOCATABLE_CONDITION and cond.get("status") == "False":
+            return str(cond.get("reason") or ""), str(cond.get("message") or "")
+    return None
+
+
+def normalise_installation(obj: Mapping, file: str | None = None, where: Where = ()
+                           ) -> OperatorInstallation:
+    """A Tigera operator Installation, reduced to the pools it declares."""
+    obj = _mapping(obj, "Installation", file, where)
+    name = object_name(obj, file, where)
+    meta = _mapping(obj.get("metadata"), "metadata", file, where)
+    spec = _mapping(obj.get("spec"), "spec", file, tuple(where) + ("spec",))
+    where = tuple(where) + ("spec", "calicoNetwork")
+    network = _mapping(spec.get("calicoNetwork"), "spec.calicoNetwork", file, where)
+    listed = network.get("ipPools") or []
+    if not isinstance(listed, list):
+        raise input_error("spec.calicoNetwork.ipPools must be a list", file, where + ("ipPools",))
+    pools = []
+    for i, entry in enumerate(listed):
+        entry = _mapping(entry, "an Installation IP pool", file, where + ("ipPools", i))
+        cidr, pool_name = entry.get("cidr"), entry.get("name") or ""
+        if not isinstance(cidr, str) or not isinstance(pool_name, str):
+            raise input_error("an Installation IP pool needs a cidr (and a name) that are "
+                              "strings", file, where + ("ipPools", i))
+        pools.append((pool_name, cidr))
+    return OperatorInstallation(name, tuple(pools), bool(meta.get("deletionTimestamp")))
 
 
 def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveBlock:
@@ -460,13 +526,18 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
                      notes: Sequence[str] = (), *,
                      calico_api_inferred: bool = False,
                      ipam_config_object: LiveIpamConfig | None = None,
-                     reservations: Iterable[LiveReservation] = ()) -> LiveState:
+                     reservations: Iterable[LiveReservation] = (),
+                     installations: Sequence[OperatorInstallation] | None = None) -> LiveState:
     """The LiveState of what a reader found. ``ipam_config_object`` is the
     cluster's IPAMConfig ``default``; without one Calico uses ``ipam_config``
-    or, when that is None too, its defaults (ipam.go GetIPAMConfig)."""
+    or, when that is None too, its defaults (ipam.go GetIPAMConfig).
+    ``installations`` None means the source did not list Installations:
+    ownership by the operator is then uncertain for unlabelled pools."""
     if ipam_config_object is not None:
         ipam_config = ipam_config_object.spec
-    pool_map = {p.name: p for p in sorted(pools, key=lambda p: p.name)}
+    installations = tuple(installations) if installations is not None else None
+    pool_map = {p.name: claim_by_operator(p, installations)
+                for p in sorted(pools, key=lambda p: p.name)}
     blocks = tuple(blocks)
     affinities = tuple(affinities)
     usage, orphans = _usage(pool_map, blocks, affinities)
@@ -485,6 +556,7 @@ def build_live_state(source: str, calico_api: str, pools: Iterable[LivePool],
         usage=frozen_map(usage),
         orphaned_blocks=tuple(orphans),
         notes=tuple(notes),
+        installations=installations,
     )
 
 

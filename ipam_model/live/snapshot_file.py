@@ -27,8 +27,8 @@ from .normalise import Where
 SNAPSHOT_KIND = "CalicoIpamSnapshot"
 SNAPSHOT_VERSION = 1
 # Writing order of a snapshot; also the kinds the cluster reader lists.
-KIND_ORDER = ("IPPool", "IPAMConfig", "IPReservation", "Namespace", "Node", "BlockAffinity",
-              "IPAMBlock")
+KIND_ORDER = ("IPPool", "Installation", "IPAMConfig", "IPReservation", "Namespace", "Node",
+              "BlockAffinity", "IPAMBlock")
 
 
 class _JsonStream:
@@ -178,10 +178,14 @@ class _JsonStream:
         return self.peek() == ""
 
 
-def _check_header(header: Mapping, file: str, where: Where) -> tuple[str | None, str | None]:
-    """(source, calicoApi) of a snapshot header; List headers give (None, None)."""
+def _check_header(header: Mapping, file: str, where: Where,
+                  collector: LiveCollector) -> tuple[str | None, str | None]:
+    """(source, calicoApi) of a snapshot header; List headers give (None, None).
+    The kinds in its ``counts`` were listed (an empty list means none exist)."""
     kind = header.get("kind")
     if kind == SNAPSHOT_KIND:
+        if isinstance(header.get("counts"), dict):
+            collector.mark_listed(header["counts"])
         if header.get("version") != SNAPSHOT_VERSION:
             raise InputError(f"unsupported {SNAPSHOT_KIND} version {header.get('version')!r} "
                              f"(this calico-ipam reads version {SNAPSHOT_VERSION})",
@@ -212,7 +216,7 @@ def _read_json(stream: _JsonStream, file: str,
                 raise InputError("items must be a list", file=file, path=tuple(where) + ("items",))
         else:
             collector.add(header, file, where)
-        s, a = _check_header(header, file, where)
+        s, a = _check_header(header, file, where, collector)
         source, api = s or source, a or api
         doc += 1
     if doc == 0:
@@ -245,7 +249,7 @@ def _read_yaml(text: str, file: str, collector: LiveCollector) -> tuple[str | No
                                  path=tuple(where) + ("items",))
             for i, obj in enumerate(items):
                 collector.add(obj, file, tuple(where) + ("items", i))
-            s, a = _check_header(doc, file, where)
+            s, a = _check_header(doc, file, where, collector)
             source, api = s or source, a or api
         else:
             collector.add(doc, file, where)
@@ -367,6 +371,14 @@ class SnapshotWriter:
             spool.seek(0)
             spool.truncate()
         self._counts[kind] = 0
+
+    def skip(self, kind: str, why: str) -> None:
+        """A kind that could not be read is left out of ``counts`` too: the
+        snapshot then says nothing about it."""
+        spool = self._spools.pop(kind, None)
+        if spool is not None:
+            spool.close()
+        self._counts.pop(kind, None)
 
     def add(self, obj: Mapping) -> None:
         kind = obj["kind"]

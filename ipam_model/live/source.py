@@ -26,10 +26,12 @@ class LiveSource(Protocol):
 
 class Sink(Protocol):
     """Takes raw objects kind by kind; ``start(kind)`` again means that kind's
-    list restarted and what it got of that kind so far must be forgotten."""
+    list restarted and what it got of that kind so far must be forgotten;
+    ``skip(kind, why)`` that an optional kind could not be read at all."""
 
     def start(self, kind: str) -> None: ...
     def add(self, obj: dict) -> None: ...
+    def skip(self, kind: str, why: str) -> None: ...
 
 
 class CollectorSink:
@@ -43,6 +45,9 @@ class CollectorSink:
 
     def add(self, obj: dict) -> None:
         self.collector.add(obj, None, (obj["kind"], obj.get("metadata", {}).get("name", "?")))
+
+    def skip(self, kind: str, why: str) -> None:
+        self.collector.skip(kind, why)
 
 
 class TeeSink:
@@ -58,3 +63,7 @@ class TeeSink:
     def add(self, obj: dict) -> None:
         for sink in self.sinks:
             sink.add(obj)
+
+    def skip(self, kind: str, why: str) -> None:
+        for sink in self.sinks:
+            sink.skip(kind, why)

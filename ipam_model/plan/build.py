@@ -23,9 +23,13 @@ from .model import Plan
 from .namespaces import CIP605, diff_namespaces
 from .notes import (
     CIP610,
+    CIP622,
+    CIP623,
     api_version_notes,
     live_overlap_notes,
+    not_allocatable_notes,
     orphaned_block_notes,
+    selector_notes,
     unmanaged_notes,
 )
 from .object_drift import object_drift
@@ -61,9 +65,10 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
     config, reservations = diff_ipam_config(stack, live), diff_reservations(stack, live)
     found = gates(GateInputs(stack, live, pools.changes, spaces, after), allow) + tuple(
         lift(g, allow) for g in config.gates + reservations.gates)
-    notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, pools.unmanaged),
+    notes = [*pools.findings, *spaces.findings, *unmanaged_notes(stack, live, pools.unmanaged),
              *api_version_notes(stack, live), *live_overlap_notes(stack, live),
-             *orphaned_block_notes(stack, live), *config.findings, *reservations.findings]
+             *orphaned_block_notes(stack, live), *not_allocatable_notes(stack, live),
+             *selector_notes(stack, live, after), *config.findings, *reservations.findings]
     # check reports a pool that fails Calico's rules too: keep one copy.
     seen = {identity(f) for f in checks}
     return Plan(
@@ -79,11 +84,12 @@ def _plan(stack: Stack, live: LiveState, allow: frozenset[str], checks: Sequence
 def drift_plan(stack: Stack, live: LiveState) -> Plan:
     """A plan holding only what changed outside calico-ipam: the drift (against
     what was applied, the stack file standing in where the cluster holds no
-    record), bound namespaces that disappeared (CIP605) and blocks left
-    outside every pool (CIP610). Pending changes, gates and check belong to
+    record), bound namespaces that disappeared (CIP605), blocks left
+    outside every pool (CIP610) and live pools Calico no longer allocates
+    from (CIP622) or whose selector breaks pool selection (CIP623). Pending changes, gates and check belong to
     ``plan``."""
     plan = _plan(stack, live, frozenset(), (), with_drift=False)
-    kept = {CIP605.id, CIP610.id}
+    kept = {CIP605.id, CIP610.id, CIP622.id, CIP623.id}
     return replace(plan, pools=(), namespaces=(), gates=(), checks=(), objects=(),
                    findings=tuple(f for f in plan.findings if f.rule in kept),
                    drift=tuple(drift(stack, live, stack_is_applied=True))

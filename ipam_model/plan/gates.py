@@ -8,7 +8,9 @@ Calico's documentation prescribes, unless the user names the pool in
 * CIP602: deleting a pool with allocated addresses;
 * CIP603: disabling or deleting a pool a namespace annotation still names
   (Calico does not fall back to other pools);
-* CIP604: a binding change that leaves a namespace with no usable pool.
+* CIP604: a binding change that leaves a namespace with no usable pool;
+* CIP621: a pool created over IPAM blocks of another block size (Calico
+  refuses it; ``--allow-disruption`` cannot lift it).
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from typing import Iterable, Iterator, Mapping
 from ..calico.annotations import POOL_ANNOTATIONS
 from ..core.cidr import parse_cidr
 from ..core.live_state import LiveState
-from ..core.model import Location, Severity, Stack
-from ..core.rules import E, Help, Rule, Scope
-from ..core.words import show
+from ..core.model import API_CRD_V1, API_V3, Location, Severity, Stack
+from ..core.rules import Help, E, Help, Rule, Scope
+from ..core.words import plural, show
 from . import migrations
 from .model import Action, Gate, Migration, PoolChange, usage_text
 from .namespaces import NamespaceDiff
@@ -64,6 +66,20 @@ CIP604 = Rule("CIP604", "namespace-without-pool", E,
                         "its new pods fail to get addresses.",
                         "Bind the namespace to an enabled pool of every family it uses.",
                         calico=("libcalico-go/lib/ipam/ipam.go:301",)))
+CIP621 = Rule("CIP621", "block-size-conflict", E,
+              "A pool would be created over IPAM blocks of another block size: Calico "
+              "refuses it.",
+              scope=Scope.LIVE,
+              help=Help("Calico refuses to create a pool over IPAM blocks of another block "
+                        "size; through crd.projectcalico.org/v1 nothing checks and one pool "
+                        "would hold blocks of two sizes.",
+                        "Release or migrate the blocks listed (`calicoctl ipam show "
+                        "--show-blocks`), or choose a CIDR that holds none; "
+                        "`--allow-disruption` does not lift it.",
+                        calico=("libcalico-go/lib/clientv3/ippool.go:99",
+                                "libcalico-go/lib/clientv3/ippool.go:103")))
+# Calico's own refusals: no --allow-disruption makes pulumi up succeed.
+UNLIFTABLE = frozenset({CIP621.id})
 
 
 
@@ -84,10 +100,11 @@ def gates(inputs: GateInputs, allow: frozenset[str]) -> tuple[Gate, ...]:
     found = []
     for name, change in inputs.pools.items():
         found += replace_in_use(inputs, change)
+        found += block_size_conflict(inputs, change)
         found += delete_in_use(inputs, change)
         found += disable_bound(inputs, change)
     found += namespace_without_pool(inputs)
-    return tuple(lift(g, allow) for g in found)
+    return tuple(g if g.finding.rule in UNLIFTABLE else lift(g, allow) for g in found)
 
 
 def lift(gate: Gate, allow: frozenset[str]) -> Gate:
@@ -114,6 +131,9 @@ def replace_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:
     name = change.name
     fields = " and ".join(f"{c.path} {show(c.before, None)} -> {show(c.after, None)}"
                           for c in change.changes if c.forces_replacement)
+    if _same_network_rewritten(change):
+        fields += (" (the same network written differently: the CRD's rule self == oldSelf "
+                   "compares the stored text)")
     return [_gate(inputs.stack, CIP601, (
         f"pool {name}: {fields} would replace the pool, but it is in use: "
         f"{usage_text(change.usage)}. Calico forbids changing {'/'.join(change.replace_paths)} "
@@ -121,6 +141,67 @@ def replace_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:
         "first strands those pods"), f"pool/{name}", {name},
         inputs.stack.pool_location(name, change.replace_paths[0]),
         migrations.replace(inputs.stack, inputs.live, change, inputs.spaces.effective))]
+
+
+def _same_network_rewritten(change: PoolChange) -> bool:
+    before, after = change.before["cidr"], change.after["cidr"]
+    return before != after and parse_cidr(before).text == after
+
+
+def block_size_conflict(inputs: GateInputs, change: PoolChange) -> list[Gate]:
+    """CIP621: a pool created (or re-created by a replacement) over IPAM blocks of
+    another size. clientv3 refuses the create ("IPPool blocksSize conflicts with
+    existing allocations that use a different blockSize", libcalico-go
+    lib/clientv3/ippool.go:71-108, every block of the family overlapping the
+    CIDR); through crd.projectcalico.org/v1 nothing checks and one pool would
+    hold blocks of two sizes. Calico's delete releases the empty blocks of the
+    pool it deletes (ippool.go:162-225 Delete, :211 calling ipam.go:1725
+    ReleasePoolAffinities), so a
+    replacement through projectcalico.org/v3 leaves only the blocks with
+    addresses in use. ``--allow-disruption`` does not lift it: Calico refuses."""
+    if change.action not in (Action.CREATE, Action.REPLACE):
+        return []
+    stack, name = inputs.stack, change.name
+    spec = stack.pools[name].spec
+    cidr = parse_cidr(spec.cidr)
+    old = parse_cidr(change.before["cidr"]) if change.action is Action.REPLACE else None
+    released = stack.cluster.calico_api == API_V3  # by clientv3's Delete
+    conflicts = []
+    for block in inputs.live.blocks:
+        b = block.parsed or parse_cidr(block.cidr)
+        if (b is None or b.version != cidr.version or b.prefixlen == spec.block_size
+                or b.first > cidr.last or cidr.first > b.last):
+            continue
+        if old is not None and released and block.allocated == 0 and old.contains(b):
+            continue
+        conflicts.append(block)
+    if not conflicts:
+        return []
+    sizes = sorted({parse_cidr(b.cidr).prefixlen for b in conflicts})
+    listed = ", ".join(f"{b.cidr} ({_block_owner(inputs.live, b)}, "
+                       f"{plural(b.allocated, 'address', 'addresses')} allocated)"
+                       for b in conflicts[:5])
+    more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+    verb = "created" if change.action is Action.CREATE else "re-created by the replacement"
+    consequence = (
+        "Calico refuses to create it: \"IPPool blocksSize conflicts with existing allocations "
+        "that use a different blockSize\"" if stack.cluster.calico_api == API_V3 else
+        f"through {API_CRD_V1} nothing checks this, and the pool would hold IPAM blocks of two "
+        "sizes, which Calico's migration guide calls corruption")
+    message = (f"pool {name} ({spec.cidr}, blockSize {spec.block_size}) would be {verb} over "
+               f"{plural(len(conflicts), 'IPAM block')} of block size "
+               f"{'/'.join(map(str, sizes))}: {listed}{more}; {consequence}. "
+               "--allow-disruption cannot lift this gate")
+    return [_gate(stack, CIP621, message, f"pool/{name}", {name},
+                  stack.pool_location(name, "blockSize"),
+                  migrations.release_blocks(stack, name, spec.cidr, conflicts, sizes))]
+
+
+def _block_owner(live: LiveState, block) -> str:
+    inside = [n for n, p in live.pools.items() if parse_cidr(p.spec.cidr).contains(
+        block.parsed or parse_cidr(block.cidr))]
+    where = f"in live pool {inside[0]}" if inside else "in no live pool"
+    return where + (f", affine to {block.node}" if block.node else "")
 
 
 def delete_in_use(inputs: GateInputs, change: PoolChange) -> list[Gate]:

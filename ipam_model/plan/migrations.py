@@ -77,15 +77,21 @@ def taken_cidrs(stack: Stack, live: LiveState) -> list[str]:
     taken = [p.spec.cidr for p in live.pools.values()]
     taken += [p.spec.cidr for p in stack.pools.values()]
     taken += list(stack.cluster.service_cidrs) + list(stack.cluster.node_cidrs)
+    # Blocks outside every pool (a deleted pool's): a pool over them of another
+    # block size is refused by Calico (CIP621), of the same size would take
+    # over their allocations.
+    taken += [b.cidr for b in live.orphaned_blocks]
     return [c for c in taken if parse_cidr(c) is not None]
 
 
 def names_pool(entry: str, change: PoolChange) -> bool:
-    """Whether an annotation entry names the changed pool, by name or by its CIDR."""
+    """Whether an annotation entry names the changed pool, by name or by its CIDR
+    (compared as networks: the stored CIDR may not be canonical)."""
     if entry == change.name:
         return True
     cidr = parse_cidr(entry) if "/" in entry else None
-    return cidr is not None and change.before is not None and cidr.text == change.before["cidr"]
+    before = parse_cidr(change.before["cidr"]) if change.before is not None else None
+    return cidr is not None and before is not None and cidr.text == before.text
 
 
 def namespaces_naming(effective: Mapping[str, Mapping[int, list]], change: PoolChange
@@ -226,3 +232,32 @@ def rebind(stack: Stack, name: str, ns: str, family: int, verb: str) -> Migratio
         MigrationStep(f"Restart the pods of {ns} after the rebinding so that they leave {name}",
                       (f"kubectl -n {ns} rollout restart deployment",)),
         MigrationStep("Run the plan again", (f"calico-ipam plan --stack {stack.name}",))))
+
+
+def release_blocks(stack: Stack, name: str, cidr: str, blocks, sizes: list[int]) -> Migration:
+    """Blocks of another size in the way of a pool: empty them, let Calico release
+    them, or declare the pool with their size."""
+    usage = PoolUsage(allocated=sum(b.allocated for b in blocks), blocks=len(blocks),
+                      nodes=tuple(sorted({b.node for b in blocks if b.node})),
+                      by_namespace=_pods_by_namespace(blocks))
+    steps = []
+    if usage.allocated:
+        steps.append(restart_step(f"the blocks of block size {'/'.join(map(str, sizes))}",
+                                  cidr, usage))
+    steps += [
+        MigrationStep("Empty blocks are released by Calico's kube-controllers (IPAM garbage "
+                      "collection, after its grace period) or when their pool is deleted with "
+                      "calicoctl; check that none is left in " + cidr, (VERIFY,)),
+        MigrationStep(f"Or declare {name} with blockSize {sizes[0]}, the size of the blocks "
+                      "already there, or with a CIDR that holds none of them"),
+        MigrationStep("Run the plan again", (f"calico-ipam plan --stack {stack.name}",))]
+    return Migration("release the blocks of another size", DOCS + "change-block-size",
+                     tuple(steps))
+
+
+def _pods_by_namespace(blocks) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for block in blocks:
+        for ns, n in block.by_namespace.items():
+            out[ns] = out.get(ns, 0) + n
+    return out

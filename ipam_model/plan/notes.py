@@ -4,18 +4,22 @@ Pools this stack lists but never changes (CIP606/CIP607), the IPPool API the
 stack applies against the one the cluster serves (CIP612), declared pools
 overlapping live pools the stack does not declare (CIP205): Calico refuses
 to create a pool overlapping an existing one, and where nothing validates
-(``crd.projectcalico.org/v1``) pods get duplicate addresses; and IPAM blocks
-that lie in no live pool (CIP610).
+(``crd.projectcalico.org/v1``) pods get duplicate addresses; IPAM blocks
+that lie in no live pool (CIP610); live pools Calico does not allocate from
+(status Allocatable=False, CIP622) or whose selector breaks pool selection
+for every unannotated pod (CIP623).
 """
 from __future__ import annotations
 
+from ..calico.selector import SelectorError, parse_selector
+from ..core.cidr import parse_cidr
 from ..core.live_state import OWNER_TIGERA_OPERATOR, LiveState
 from ..core.model import API_CRD_V1, API_V3, Finding, Severity, Stack
-from ..core.rules import Help, Rule, Scope, W
+from ..core.rules import Help, Help, E, Help, Rule, Scope, W
 from ..core.words import plural
 from ..rules.overlap import live_overlap_findings
 from .model import UnmanagedPool
-from .pools import CIP606, CIP607
+from .pools import CIP606, CIP607, After
 
 CIP610 = Rule("CIP610", "blocks-outside-pools", W,
               "Live IPAM blocks lie outside every pool (orphaned allocations).",
@@ -24,6 +28,26 @@ CIP610 = Rule("CIP610", "blocks-outside-pools", W,
                         "their addresses are still allocated and can collide with a new pool.",
                         "Find them with `calicoctl ipam check`, and release leaked addresses "
                         "with `calicoctl ipam release` once their pods are gone."))
+CIP622 = Rule("CIP622", "pool-not-allocatable", W,
+              "A live pool's status says Allocatable=False (an overlap): Calico assigns no "
+              "address from it.",
+              scope=Scope.LIVE,
+              help=Help("Calico skips a pool whose status condition says Allocatable=False "
+                        "(kube-controllers sets it on overlapping pools): pods that name it "
+                        "fail, others get addresses elsewhere.",
+                        "Remove the overlap: disable or migrate one of the overlapping pools.",
+                        calico=("libcalico-go/lib/clientv3/client.go:234",)))
+CIP623 = Rule("CIP623", "live-selector-invalid", E,
+              "A live pool's selector does not parse: Calico's pool selection fails for "
+              "every pod without a pool annotation.",
+              scope=Scope.LIVE,
+              help=Help("Calico evaluates every enabled Automatic pool's nodeSelector and "
+                        "namespaceSelector for a pod without a pool annotation; one that does "
+                        "not parse fails the pool selection, so those pods get no address.",
+                        "Fix or remove the selector (calicoctl patch ippool), or declare the "
+                        "pool here with a valid one.",
+                        calico=("libcalico-go/lib/ipam/ipam.go:324",
+                                "libcalico-go/lib/ipam/ipam.go:336")))
 CIP612 = Rule("CIP612", "calico-api-mismatch", W,
               "The stack's calicoApi is not the IPPool API the cluster serves: pulumi up would "
               "fail, or bypass Calico's validation.",
@@ -40,13 +64,18 @@ CIP612 = Rule("CIP612", "calico-api-mismatch", W,
 _OWNER_WORDS = {"tigera-operator": "the Tigera operator"}
 
 
-def unmanaged_notes(stack: Stack, unmanaged: tuple[UnmanagedPool, ...]) -> list[Finding]:
+def unmanaged_notes(stack: Stack, live: LiveState,
+                    unmanaged: tuple[UnmanagedPool, ...]) -> list[Finding]:
+    """CIP606/CIP607: the pools listed but never changed, with why they are not ours."""
     out = []
     for pool in unmanaged:
         note = CIP607 if pool.owner == OWNER_TIGERA_OPERATOR else CIP606
         owner = {**_OWNER_WORDS,
                  "calico-ipam": f"stack {pool.owner_stack or '(no stack label)'}"}.get(
                      pool.owner, "nobody known (no calico-ipam ownership label)")
+        current = live.pools.get(pool.name)
+        if current is not None and current.owner_reason and pool.owner != "calico-ipam":
+            owner += f" ({current.owner_reason})"
         out.append(note.finding(
             f"live pool {pool.name} ({pool.cidr}) is managed by {owner}; stack {stack.name} "
             "lists it and never changes it", f"pool/{pool.name}", stack=stack.name))
@@ -88,8 +117,78 @@ def api_version_notes(stack: Stack, live: LiveState) -> list[Finding]:
 
 
 def live_overlap_notes(stack: Stack, live: LiveState) -> list[Finding]:
-    """CIP205: declared pools overlapping live pools this stack does not declare."""
-    return live_overlap_findings(stack, live.pools)
+    """CIP205: declared pools overlapping live pools this stack does not declare;
+    an error for a pool pulumi up creates (Calico refuses it), a warning for one
+    it updates in place (Calico checks overlaps only on create)."""
+    existing = frozenset(n for n, pool in stack.pools.items()
+                         if n in live.pools and live.pools[n].spec.cidr == pool.spec.cidr)
+    return live_overlap_findings(stack, live.pools, existing)
+
+
+# A condition the pool's own spec explains is no news: disabled, being deleted.
+_EXPLAINED = {"PoolDisabled": lambda p: p.spec.disabled, "Terminating": lambda p: p.deleting}
+
+
+def not_allocatable_notes(stack: Stack, live: LiveState) -> list[Finding]:
+    """CIP622: live pools whose status says Allocatable=False for a reason their
+    spec does not explain (CIDROverlap): Calico assigns nothing from them."""
+    out = []
+    for name, pool in live.pools.items():
+        if pool.not_allocatable is None:
+            continue
+        reason, message = pool.not_allocatable
+        if _EXPLAINED.get(reason, lambda p: False)(pool):
+            continue
+        out.append(CIP622.finding(
+            f"live pool {name} ({pool.spec.cidr}) has the status condition Allocatable=False "
+            f"({reason or 'no reason'}: {message or 'no message'}), set by Calico's "
+            "kube-controllers: Calico assigns no address from it, and pods whose annotation "
+            f"names it fail with \"the given pool ({pool.spec.cidr}) does not exist, or is not "
+            "enabled\"" + (". Overlapping pools: disable or migrate one of them"
+                            if reason == "CIDROverlap" else ""),
+            f"pool/{name}", _pool_or_pools(stack, name), stack=stack.name))
+    return out
+
+
+def selector_notes(stack: Stack, live: LiveState, after: After) -> list[Finding]:
+    """CIP623: a pool that, once the plan is applied, is enabled, Automatic and
+    has a node- or namespaceSelector Calico cannot parse: pool selection then
+    fails for every pod without a pool annotation of its family
+    (libcalico-go lib/ipam/ipam.go:318-347 in determinePools, pools.go:36-66)."""
+    out = []
+    for name, (spec, deleting) in sorted(after.items()):
+        current = live.pools.get(name)
+        if (spec.disabled or deleting or spec.assignment_mode != "Automatic"
+                or (current is not None and current.not_allocatable is not None)):
+            continue
+        for field, text in (("nodeSelector", spec.node_selector),
+                            ("namespaceSelector", spec.namespace_selector)):
+            problem = _selector_problem(text)
+            if problem is None:
+                continue
+            version = parse_cidr(spec.cidr).version
+            out.append(CIP623.finding(
+                f"live pool {name} ({spec.cidr}) has {field} {text!r}, which Calico cannot "
+                f"parse ({problem}): Calico's pool selection fails on it for every pod without "
+                f"a pool annotation that asks for an IPv{version} address, on every node. Fix "
+                f"the selector or disable the pool (calicoctl patch ippool {name} --patch "
+                "'{\"spec\": {\"disabled\": true}}')", f"pool/{name}",
+                _pool_or_pools(stack, name), stack=stack.name))
+            break
+    return out
+
+
+def _selector_problem(text: str) -> str | None:
+    try:
+        parse_selector(text)
+    except SelectorError as exc:
+        return str(exc)
+    return None
+
+
+def _pool_or_pools(stack: Stack, name: str):
+    return stack.pool_location(name) if name in stack.pool_specs else stack.locate(
+        "calico-ipam:pools")
 
 
 def orphaned_block_notes(stack: Stack, live: LiveState, shown: int = 5) -> list[Finding]:

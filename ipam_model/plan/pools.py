@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..calico.ippool import comparable
+from ..calico.operator import CHECK_COMMAND
 from ..calico.validate import validate_pool
 from ..core.cidr import parse_cidr
 from ..core.ippool import PoolSpec
@@ -24,7 +25,7 @@ from ..core.live_state import (
     LiveState,
 )
 from ..core.model import Finding, Severity, Stack
-from ..core.rules import Help, I, Rule, Scope
+from ..core.rules import Help, I, Rule, Scope, W
 from .compare import declared_metadata, owned, spec_changes
 from .model import Action, PoolChange, UnmanagedPool
 
@@ -43,6 +44,28 @@ CIP607 = Rule("CIP607", "operator-managed-pool", I,
                         "and undoes any other change.",
                         "Change the pool in the operator's Installation resource, or stop the "
                         "operator managing it before declaring it here."))
+CIP624 = Rule("CIP624", "stored-cidr-not-canonical", W,
+              "A live pool stores its CIDR in a non-canonical form: the CRD refuses the "
+              "canonical text as a CIDR change, so the pool must be replaced.",
+              scope=Scope.LIVE,
+              help=Help("The IPPool CRD's rule self == oldSelf compares the stored CIDR text, "
+                        "so applying the canonical form of the same network is refused as a "
+                        "CIDR change.",
+                        "Replace the pool (the plan's migration when it is in use), or keep "
+                        "the stored text in the stack.",
+                        calico=("api/pkg/apis/projectcalico/v3/ippool.go:105",)))
+CIP620 = Rule("CIP620", "pool-owner-unknown", W,
+              "The live state cannot tell whether the Tigera operator manages a pool this "
+              "stack adopts: check the operator's Installation.",
+              scope=Scope.LIVE,
+              help=Help("Without the operator's Installation in the live state calico-ipam "
+                        "cannot tell a pool the Tigera operator manages from one calico-node "
+                        "created on a manifest install; the operator reverts edits to its "
+                        "pools.",
+                        "Run `kubectl get installations.operator.tigera.io default -o "
+                        "jsonpath='{.spec.calicoNetwork.ipPools[*].cidr}'`: if it prints the "
+                        "pool's CIDR, remove the pool from the stack. A calico-ipam snapshot "
+                        "records the Installations and settles it."))
 
 
 After = Mapping[str, tuple[PoolSpec, bool]]  # pool name -> (spec, being deleted), once applied
@@ -68,6 +91,8 @@ def diff_pools(stack: Stack, live: LiveState) -> PoolDiff:
         change, refusal = _declared_pool(stack, live, name)
         if change is not None:
             changes[name] = change
+            findings += _owner_unknown(stack, live, name)
+            findings += _stored_cidr(stack, live, name)
         if refusal is not None:
             findings.append(refusal)
     unmanaged = []
@@ -106,9 +131,10 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
     if current.owner == OWNER_TIGERA_OPERATOR:
         return None, CIP607.finding(
             f"pool {name} is declared in stack {stack.name} but the live pool {name} "
-            f"({current.spec.cidr}) is managed by the Tigera operator, which reverts edits; "
-            "calico-ipam never modifies it. Change the pool in the operator's Installation "
-            "resource, or declare a pool with another name", f"pool/{name}", location,
+            f"({current.spec.cidr}) is managed by the Tigera operator ({current.owner_reason}), "
+            "which reverts edits; calico-ipam never modifies it. Change the pool in the "
+            "operator's Installation (spec.calicoNetwork.ipPools), or remove it from there "
+            "and from the cluster before declaring it here", f"pool/{name}", location,
             stack=stack.name, severity=Severity.ERROR)
     if current.owner == OWNER_CALICO_IPAM and current.owner_stack != stack.name:
         other = current.owner_stack or "(no stack label)"
@@ -118,6 +144,11 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
             "pool: rename it here or remove it from one stack", f"pool/{name}", location,
             stack=stack.name, severity=Severity.ERROR)
     before = comparable(current.spec)
+    if current.stored_cidr is not None:
+        # Stored as "FD00:0:0:0::/120": render sends the canonical text, and the
+        # CRD's rule "self == oldSelf" compares text, so the apply is refused
+        # ("CIDR cannot be changed"): a replacement, however equal the networks.
+        before["cidr"] = current.stored_cidr
     meta_before, meta_after = declared_metadata(pool, current)
     if meta_after:
         before, after = {**before, **meta_before}, {**after, **meta_after}
@@ -130,6 +161,39 @@ def _declared_pool(stack: Stack, live: LiveState, name: str
         action = Action.UPDATE
     return PoolChange(name, action, before, after, changes, live.usage_of(name),
                       not owned(current, stack), location), None
+
+
+def _owner_unknown(stack: Stack, live: LiveState, name: str) -> list[Finding]:
+    """CIP620: the stack adopts an unlabelled live pool, and the live state holds
+    no list of the operator's Installations to rule the operator out."""
+    current = live.pools.get(name)
+    if current is None or current.owner_certain:
+        return []
+    return [CIP620.finding(
+        f"stack {stack.name} adopts live pool {name} ({current.spec.cidr}), which has no "
+        f"ownership label, but {live.source} lists no Tigera operator Installations, so "
+        "calico-ipam cannot tell whether the operator manages it (the name decides nothing: "
+        "calico-node creates default-ipv4-ippool on manifest installs). Check with "
+        f"{CHECK_COMMAND}: if it prints {current.spec.cidr}, the operator manages the pool and "
+        "reverts calico-ipam's changes, so remove it from this stack; if the command says "
+        "the resource type is unknown, no operator runs. A calico-ipam snapshot (or kubectl "
+        "output that includes kubectl get installations.operator.tigera.io -o yaml) settles it",
+        f"pool/{name}", stack.pool_location(name), stack=stack.name)]
+
+
+def _stored_cidr(stack: Stack, live: LiveState, name: str) -> list[Finding]:
+    """CIP624: the live pool's CIDR text is not what Calico writes (it bypassed
+    the API server's normalisation: clientv3 ippool.go validateAndSetDefaults)."""
+    current = live.pools.get(name)
+    if current is None or current.stored_cidr is None:
+        return []
+    return [CIP624.finding(
+        f"live pool {name} stores its CIDR as {current.stored_cidr!r}, not in the canonical "
+        f"form {current.spec.cidr} that Calico's API server writes and calico-ipam renders; "
+        "the IPPool CRD's rule \"self == oldSelf\" compares the text, so applying "
+        f"{current.spec.cidr} is refused (\"CIDR cannot be changed; follow IP pool migration "
+        "guide to avoid corruption.\"): the plan replaces the pool", f"pool/{name}",
+        stack.pool_location(name, "cidr"), stack=stack.name)]
 
 
 def _undeclared_own_pool(stack: Stack, live: LiveState, current: LivePool) -> PoolChange:

@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, Sequence, TypeVar
 
 from ..core.cidr import cidr_problem, parse_cidr
 from ..core.live_state import LivePool
-from ..core.model import Finding, Stack
+from ..core.model import Finding, Severity, Stack
 from ..core.rules import E, Help, Rule, Scope
 from .registry import CheckContext, check
 
@@ -248,11 +248,15 @@ def routing_domain_findings(stacks: Sequence[Stack]) -> list[Finding]:
     return findings
 
 
-def live_overlap_findings(stack: Stack, live_pools: Mapping[str, LivePool]) -> list[Finding]:
+def live_overlap_findings(stack: Stack, live_pools: Mapping[str, LivePool],
+                          existing: frozenset[str] = frozenset()) -> list[Finding]:
     """CIP205: live pools the stack does not declare that overlap a declared pool.
 
     A live pool with the name of a declared pool is that pool (a CIDR change
-    there is the planner's business, not an overlap).
+    there is the planner's business, not an overlap). Calico checks overlaps
+    only when a pool is created (clientv3 ippool.go validateAndSetDefaults,
+    ``old == nil``): a declared pool in ``existing`` (live already, with this
+    CIDR, so pulumi up updates it in place) gets a warning, not an error.
     """
     declared = declared_pool_cidrs(stack)
     entries: list[tuple[str, tuple]] = [(cidr, ("declared", name, cidr)) for name, cidr in declared]
@@ -275,9 +279,19 @@ def live_overlap_findings(stack: Stack, live_pools: Mapping[str, LivePool]) -> l
             notes.append("being deleted, still occupies its CIDR")
         message = (f"pool {name} ({cidr}) {relation(cidr, live_cidr)} live pool {live_name} "
                    f"({live_cidr}), which exists in the cluster but is not declared in "
-                   f"{_stack_label(stack)} ({', '.join(notes)}); "
-                   + _CALICO_REJECTS.format(new=name, old=live_name, old_cidr=live_cidr)
-                   + ", and if both exist pods can get duplicate addresses")
+                   f"{_stack_label(stack)} ({', '.join(notes)}); ")
+        if name in existing:
+            message += (f"both pools exist already, so Calico, which checks overlaps only when "
+                        f"a pool is created, lets pulumi up update {name} in place; but "
+                        "overlapping pools can hand out duplicate addresses (Calico's "
+                        "kube-controllers marks the newer one Allocatable=False): disable or "
+                        f"migrate one of them")
+            findings.append(CIP205.finding(
+                message, f"pool/{name}", stack.pool_location(name, "cidr"), stack=stack.name,
+                severity=Severity.WARNING))
+            continue
+        message += (_CALICO_REJECTS.format(new=name, old=live_name, old_cidr=live_cidr)
+                    + ", and if both exist pods can get duplicate addresses")
         findings.append(CIP205.finding(
             message, f"pool/{name}", stack.pool_location(name, "cidr"), stack=stack.name))
     return findings

@@ -51,16 +51,67 @@ def test_import_example_manifests_then_render_equals_them(tmp_path):
 
 
 def test_import_snapshot_then_plan_shows_no_changes(tmp_path):
+    """snapshot.json holds no Installation list: the unlabelled
+    default-ipv4-ippool is imported like any unlabelled pool (calico-node
+    creates it on manifest installs), with a warning saying how to check."""
     live = load_snapshot(str(SNAPSHOT))
     out = tmp_path / "Pulumi.dev.yaml"
     imported = from_live(live, "dev")
-    assert [p.name for p in imported.pools] == ["external-pool", "internal-pool"]
-    assert any("default-ipv4-ippool" in s for s in imported.skipped)
+    assert [p.name for p in imported.pools] == ["default-ipv4-ippool", "external-pool",
+                                                "internal-pool"]
+    assert not imported.skipped
+    assert [w.split(" imported")[0] for w in imported.warnings] == [
+        "pools default-ipv4-ippool (192.168.0.0/16), external-pool (172.16.0.0/26), "
+        "internal-pool (192.169.0.0/24)"]
+    assert "kubectl get installations.operator.tigera.io default" in imported.warnings[0]
     assert imported.bindings == {"external-ns": {"ipv4Pools": ["external-pool"]},
                                  "internal-ns": {"ipv4Pools": ["internal-pool"]}}
     write_stack_file(out, imported)
     plan = build_plan(load_stack(out, "dev"), live)
     assert not plan.has_changes and not plan.errors
+    assert [f.subject for f in plan.findings if f.rule == "CIP620"] == [
+        "pool/default-ipv4-ippool", "pool/external-pool", "pool/internal-pool"]
+
+
+def _with_installation(tmp_path, cidrs):
+    inst = {"apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+            "metadata": {"name": "default"},
+            "spec": {"calicoNetwork": {"ipPools": [{"cidr": c} for c in cidrs]}}}
+    extra = tmp_path / "installation.json"
+    extra.write_text(json.dumps({"kind": "List", "items": [inst]}))
+    return load_snapshot([str(SNAPSHOT), str(extra)])
+
+
+def test_import_skips_the_pool_an_installation_declares(tmp_path):
+    imported = from_live(_with_installation(tmp_path, ["192.168.0.0/16"]), "dev")
+    assert [p.name for p in imported.pools] == ["external-pool", "internal-pool"]
+    assert imported.skipped == (
+        "pool default-ipv4-ippool (managed by the Tigera operator: the Installation default "
+        "lists 192.168.0.0/16 under spec.calicoNetwork.ipPools)",)
+    assert not imported.warnings
+
+
+def test_manifest_install_cluster_imports_its_only_pool_and_plan_accepts_it(tmp_path):
+    """A manifest install (no operator: the Installation list is empty): its only
+    pool, calico-node's default-ipv4-ippool, is imported, and declaring it gives
+    neither CIP607 nor advice about an Installation that does not exist."""
+    pool = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+            "metadata": {"name": "default-ipv4-ippool"},
+            "spec": {"cidr": "192.168.0.0/16", "blockSize": 26, "ipipMode": "Always",
+                     "natOutgoing": True, "nodeSelector": "all()"}}
+    snap = tmp_path / "kubespray.json"
+    snap.write_text(json.dumps({"kind": "CalicoIpamSnapshot", "version": 1,
+                                "calicoApi": "crd.projectcalico.org/v1",
+                                "counts": {"IPPool": 1, "Installation": 0}, "items": [pool]}))
+    live = load_snapshot(str(snap))
+    imported = from_live(live, "prod")
+    assert [p.name for p in imported.pools] == ["default-ipv4-ippool"]
+    assert not imported.skipped and not imported.warnings
+    out = tmp_path / "Pulumi.prod.yaml"
+    write_stack_file(out, imported)
+    plan = build_plan(load_stack(out, "prod"), live)
+    assert not plan.has_changes and not plan.errors
+    assert not [f for f in plan.findings if "Installation" in f.message]
 
 
 def _snapshot_with_ipam(tmp_path, owner_stack=None):
@@ -130,12 +181,14 @@ def test_minimal_pool_leaves_out_defaults():
 
 
 @pytest.mark.parametrize("text,where", [
-    ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.0.0.0/24}\n"
-     "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\n"
-     "spec:\n  cidr: 10.1.0.0/24\n  blockSize: 40\n", ("document 2", "spec.blockSize", "bad.yaml:11:")),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", ("document 1", "kind")),
     ("apiVersion: projectcalico.org/v3\nkind: IPPool\nspec: {cidr: 10.0.0.0/24}\n",
      ("document 1", "metadata.name")),
+    ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\n"
+     "spec:\n  cidr: 10.1.0.0/24\n  blockSize: 40\n", ("document 1", "spec.blockSize", "bad.yaml:6:")),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+     ("nothing to import", "1 ConfigMap object: a (document 1)")),
+    ("- 1\n", ("document 1", "not int")),
+    ("apiVersion: v1\nmetadata: {name: a}\n", ("document 1", "kind is missing")),
 ])
 def test_malformed_manifests_name_file_document_and_path(tmp_path, text, where):
     bad = tmp_path / "bad.yaml"
@@ -150,6 +203,138 @@ def test_malformed_manifests_name_file_document_and_path(tmp_path, text, where):
     assert not out.exists()
 
 
+MIXED = """\
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: a}
+spec: {cidr: 10.0.0.0/24}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: b}
+spec:
+  cidr: 10.1.0.0/24
+  blockSize: 40
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: web
+  annotations: {cni.projectcalico.org/ipv4pools: '["a"]', team: x}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: batch
+  annotations: {cni.projectcalico.org/ipv4pools: '["b"]'}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: plain}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: web}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: calico-config, namespace: kube-system}
+"""
+
+
+def test_manifests_take_what_kubectl_apply_takes(tmp_path, capsys):
+    """A pool failing Calico's rules is reported with file, line and path; the
+    rest is imported, the Namespaces' pool annotations too; every other kind is
+    listed. Exit 1 as kubectl apply fails when one object is refused."""
+    src = tmp_path / "app.yaml"
+    src.write_text(MIXED)
+    imported = from_manifests(str(src))
+    assert [p.name for p in imported.pools] == ["a"]
+    assert imported.bindings == {"web": {"ipv4Pools": ["a"]}}
+    assert len(imported.rejected) == 1
+    assert imported.rejected[0].startswith(f"{src}:11: spec.blockSize: document 2: IPPool b:")
+    assert imported.skipped == (
+        "1 ConfigMap object: kube-system/calico-config (document 7) (calico-ipam imports "
+        "IPPools and Namespaces' pool annotations)",
+        "1 Deployment object: web/web (document 6) (calico-ipam imports IPPools and "
+        "Namespaces' pool annotations)",
+        "the binding of namespace batch (document 4): cni.projectcalico.org/ipv4pools = "
+        "'[\"b\"]' does not name only pools of this file")
+    out = tmp_path / "stacks" / "Pulumi.x.yaml"
+    code = main(["import", "--stack", "x", "--manifests", str(src), "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and out.exists()
+    assert "  rejected " in err and "  skipped 1 Deployment object" in err
+    stack = load_stack(out, "x")
+    assert list(stack.pools) == ["a"] and list(stack.bindings) == ["web"]
+
+
+def test_manifests_directory_like_kubectl_apply_f_dir(tmp_path):
+    d = tmp_path / "manifests"
+    d.mkdir()
+    (d / "b-pools.yaml").write_text(POOLS.read_text())
+    (d / "a-ns.json").write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": "external-ns",
+            "annotations": {"cni.projectcalico.org/ipv4pools": "[\"external-pool\"]"}}}))
+    (d / "notes.txt").write_text("not a manifest")
+    imported = from_manifests(str(d))
+    assert sorted(p.name for p in imported.pools) == ["external-pool", "internal-pool"]
+    assert imported.bindings == {"external-ns": {"ipv4Pools": ["external-pool"]}}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="holds no .yaml, .yml or .json file"):
+        from_manifests(str(empty))
+
+
+def test_legacy_v1_fields_are_read_as_calicos_crd_reader_reads_them(tmp_path):
+    """libcalico-go v3.31.7 backend/k8s/resources/ippool.go:58-86
+    (IPPoolv1v3Converter.ConvertFromK8s): ipip disabled -> Never, mode
+    cross-subnet -> CrossSubnet, else Always (over ipipMode); natOutgoing =
+    nat-outgoing || natOutgoing. Through the API server (projectcalico.org/v3)
+    the same fields are refused (CIP118)."""
+    cases = [({"enabled": True, "mode": "cross-subnet"}, "CrossSubnet"),
+             ({"enabled": True}, "Always"), ({"enabled": True, "mode": "always"}, "Always"),
+             ({"enabled": False, "mode": "cross-subnet"}, "Never")]
+    docs = []
+    for i, (ipip, _) in enumerate(cases):
+        docs.append(yaml.safe_dump({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+            "metadata": {"name": f"p{i}"},
+            "spec": {"cidr": f"10.{i}.0.0/16", "ipipMode": "Always", "ipip": ipip,
+                     "nat-outgoing": i % 2 == 0}}))
+    src = tmp_path / "legacy.yaml"
+    src.write_text("---\n".join(docs))
+    imported = from_manifests(str(src))
+    got = {p.name: (p.spec.ipip_mode, p.spec.nat_outgoing) for p in imported.pools}
+    assert got == {f"p{i}": (mode, i % 2 == 0) for i, (_, mode) in enumerate(cases)}
+    assert any("read as ipipMode: CrossSubnet" in w for w in imported.warnings)
+    v3 = tmp_path / "v3.yaml"
+    v3.write_text(docs[0].replace("crd.projectcalico.org/v1", "projectcalico.org/v3"))
+    with pytest.raises(InputError, match="CIP118"):
+        from_manifests(str(v3))
+
+
+def test_a_calico_v2_ippool_gets_a_message_saying_so(tmp_path):
+    """Calico v2's calicoctl v1 API (apiVersion v1, kind ipPool, the CIDR in
+    metadata): Calico v3 reads none of it; the message shows what
+    calico-upgrade made of it (lib/upgrade/converters/ippool.go:34-107)."""
+    src = tmp_path / "v2.yaml"
+    src.write_text("- apiVersion: v1\n  kind: ipPool\n  metadata: {cidr: 192.168.0.0/16}\n"
+                   "  spec:\n    ipip: {enabled: true, mode: cross-subnet}\n"
+                   "    nat-outgoing: true\n")
+    with pytest.raises(InputError) as exc:
+        from_manifests(str(src))
+    message = str(exc.value)
+    assert "document 1 is a Calico v2 ipPool (apiVersion v1, kind ipPool" in message
+    assert ("{apiVersion: projectcalico.org/v3, kind: IPPool, metadata: {name: "
+            "192-168-0-0-16}, spec: {cidr: 192.168.0.0/16, ipipMode: CrossSubnet, "
+            "natOutgoing: true}}") in message
+
+
 def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
     stacks = tmp_path / "stacks"
     assert main(["import", "--stack", "dev", "--stacks", str(stacks),
@@ -157,7 +342,9 @@ def test_cli_import_then_plan_detailed_exitcode(tmp_path, capsys):
     args = ["plan", "--stack", "dev", "--stacks", str(stacks), "--snapshot", str(SNAPSHOT),
             "--detailed-exitcode"]
     assert main(args) == 0
-    assert ("No changes. The cluster matches stack dev: 2 pools and 2 namespace bindings "
+    # 3 pools: the snapshot's unlabelled default-ipv4-ippool is imported too (its
+    # name says nothing about the operator, issue 10 point 1)
+    assert ("No changes. The cluster matches stack dev: 3 pools and 2 namespace bindings "
             "unchanged.") in capsys.readouterr().out
     path = stacks / "Pulumi.dev.yaml"
     path.write_text(path.read_text().replace("natOutgoing: true", "natOutgoing: false", 1))

@@ -183,13 +183,105 @@ def test_ownership(metadata, owner, stack):
     assert (pool.owner, pool.owner_stack) == (owner, stack)
 
 
-def test_operator_default_pool_names_are_not_ours_unless_labelled():
-    assert normalise_pool(v1_pool(name="default-ipv4-ippool")).owner == OWNER_TIGERA_OPERATOR
-    assert normalise_pool(v1_pool(name="default-ipv6-ippool",
-                                  spec={"cidr": "fd00::/48"})).owner == OWNER_TIGERA_OPERATOR
+def _installation(cidrs, name="default", **meta):
+    return {"apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+            "metadata": {"name": name, **meta},
+            "spec": {"calicoNetwork": {"ipPools": [
+                {"name": f"p{i}", "cidr": c} for i, c in enumerate(cidrs)]}}}
+
+
+def _state(*objects, listed_installations=True):
+    c = LiveCollector()
+    if listed_installations:
+        c.start("Installation")
+    for obj in objects:
+        c.add(obj)
+    return c.result("test")
+
+
+def test_the_name_default_ipv4_ippool_alone_decides_nothing():
+    """calico-node creates default-ipv4-ippool on manifest installs (calico.yaml,
+    kubespray) where no operator runs: without the operator's markers the pool
+    is nobody's in particular, never the operator's by its name."""
+    for name, cidr in (("default-ipv4-ippool", "192.168.0.0/16"),
+                       ("default-ipv6-ippool", "fd00::/48")):
+        pool = _state(v1_pool(name=name, spec={"cidr": cidr})).pools[name]
+        assert (pool.owner, pool.owner_certain) == (OWNER_OTHER, True)
     adopted = v1_pool(name="default-ipv4-ippool",
                       meta={"labels": {"app.kubernetes.io/managed-by": "calico-ipam"}})
     assert normalise_pool(adopted).owner == OWNER_CALICO_IPAM
+
+
+def test_an_installation_listing_the_cidr_gives_the_pool_to_the_operator():
+    """tigera/operator pool_controller.go:242-283: an unlabelled pool that equals
+    a pool of the Installation "default" is adopted; one that only shares its
+    CIDR is refused ("Cannot update an IP pool not owned by the operator",
+    :301-306). Either way the Installation declares the CIDR. CIDRs are compared
+    in canonical form (normalizeCIDR, defaults.go:75)."""
+    pool = v1_pool(name="default-ipv6-ippool", spec={"cidr": "fd00:0:0::/48"})
+    state = _state(pool, _installation(["FD00::/48"]))
+    got = state.pools["default-ipv6-ippool"]
+    assert got.owner == OWNER_TIGERA_OPERATOR
+    assert got.owner_reason == ("the Installation default lists fd00::/48 under "
+                                "spec.calicoNetwork.ipPools (as p0)")
+    # even a pool carrying our label: the operator would adopt it and revert edits
+    ours = v1_pool(name="web", meta={"labels": {"app.kubernetes.io/managed-by": "calico-ipam",
+                                                "calico-ipam.io/stack": "dev"}})
+    assert _state(ours, _installation(["172.16.0.0/26"])).pools["web"].owner == \
+        OWNER_TIGERA_OPERATOR
+    # another CIDR, or an Installation the operator does not read: not claimed
+    assert _state(ours, _installation(["10.0.0.0/8"])).pools["web"].owner == OWNER_CALICO_IPAM
+    other = _state(v1_pool(name="x"), _installation(["172.16.0.0/26"], name="secondary"))
+    assert other.pools["x"].owner == OWNER_OTHER
+
+
+def test_ownership_is_uncertain_when_the_source_holds_no_installation_list():
+    """kubectl List output of IPPools says nothing about the operator: the
+    unlabelled pool is 'other' but uncertain (warned and explained, never
+    refused); our own and the operator's labelled pools are certain."""
+    state = _state(v1_pool(name="default-ipv4-ippool", spec={"cidr": "192.168.0.0/16"}),
+                   v1_pool(name="mine", spec={"cidr": "10.1.0.0/24"},
+                           meta={"labels": {"app.kubernetes.io/managed-by": "calico-ipam"}}),
+                   v1_pool(name="op", spec={"cidr": "10.2.0.0/24"},
+                           labels={"app.kubernetes.io/managed-by": "tigera-operator"}),
+                   listed_installations=False)
+    assert state.installations is None
+    assert [(n, p.owner, p.owner_certain) for n, p in state.pools.items()] == [
+        ("default-ipv4-ippool", OWNER_OTHER, False), ("mine", OWNER_CALICO_IPAM, True),
+        ("op", OWNER_TIGERA_OPERATOR, True)]
+    assert state.pools["op"].owner_reason == "label app.kubernetes.io/managed-by: tigera-operator"
+    # an Installation object in the input answers the question by itself
+    with_inst = _state(v1_pool(name="default-ipv4-ippool", spec={"cidr": "192.168.0.0/16"}),
+                       _installation(["192.168.0.0/16"]), listed_installations=False)
+    assert with_inst.pools["default-ipv4-ippool"].owner == OWNER_TIGERA_OPERATOR
+
+
+def test_snapshot_counts_say_which_kinds_were_listed(tmp_path):
+    pool = v1_pool(name="default-ipv4-ippool", spec={"cidr": "192.168.0.0/16"})
+    for counts, certain in (({"IPPool": 1, "Installation": 0}, True), ({"IPPool": 1}, False)):
+        snap = tmp_path / "s.json"
+        snap.write_text(json.dumps({"kind": "CalicoIpamSnapshot", "version": 1,
+                                    "counts": counts, "items": [pool]}))
+        assert load_snapshot(str(snap)).pools["default-ipv4-ippool"].owner_certain is certain
+
+
+@pytest.mark.parametrize("spec,path", [
+    ({"calicoNetwork": []}, "spec.calicoNetwork"),
+    ({"calicoNetwork": {"ipPools": {"cidr": "10.0.0.0/8"}}}, "spec.calicoNetwork.ipPools"),
+    ({"calicoNetwork": {"ipPools": [{"cidr": 10}]}}, "spec.calicoNetwork.ipPools[0]"),
+    ({"calicoNetwork": {"ipPools": ["10.0.0.0/8"]}}, "spec.calicoNetwork.ipPools[0]"),
+])
+def test_malformed_installation_is_named(spec, path):
+    obj = {"kind": "Installation", "metadata": {"name": "default"}, "spec": spec}
+    with pytest.raises(InputError, match=r"s\.json: items\[2\]\." + path.replace("[", r"\[")
+                       .replace("]", r"\]").replace(".", r"\.")):
+        normalise.normalise_installation(obj, "s.json", ("items", 2))
+
+
+def test_installation_without_calico_network_lists_no_pools():
+    inst = normalise.normalise_installation({"kind": "Installation",
+                                             "metadata": {"name": "default"}, "spec": {}})
+    assert inst.pools == ()
 
 
 def test_deleting_pool():
@@ -539,6 +631,39 @@ def test_block_with_corrupt_allocation_names_the_ordinal(bad, message):
         normalise.normalise_block(block, "snap.json", ("items", 3))
 
 
+def test_stored_legacy_v1_fields_are_read_as_calico_reads_them():
+    """A crd.projectcalico.org/v1 pool stored with the APIv1 fields (written
+    before v3.32 with kubectl): Calico's CRD reader converts them
+    (libcalico-go v3.31.7 backend/k8s/resources/ippool.go:58-86)."""
+    pool = normalise_pool(v1_pool(spec={"cidr": "10.20.0.0/16", "ipipMode": "Never",
+                                        "ipip": {"enabled": True, "mode": "cross-subnet"},
+                                        "nat-outgoing": True}))
+    assert (pool.spec.ipip_mode, pool.spec.nat_outgoing) == ("CrossSubnet", True)
+    with pytest.raises(InputError, match=r"spec\.ipip: ipip must be a mapping"):
+        normalise_pool(v1_pool(spec={"cidr": "10.20.0.0/16", "ipip": "yes"}))
+
+
+def test_status_condition_allocatable_false_is_read():
+    """kube-controllers marks an overlapping pool Allocatable=False
+    (pool_controller.go:280-293); Calico's pool list then skips it
+    (lib/clientv3/client.go:221-239)."""
+    obj = v1_pool(spec={"cidr": "10.20.0.0/16"})
+    obj["status"] = {"conditions": [
+        {"type": "Allocatable", "status": "False", "reason": "CIDROverlap",
+         "message": "CIDR overlaps another pool; disabled to prevent IP allocation conflicts."}]}
+    assert normalise_pool(obj).not_allocatable == (
+        "CIDROverlap", "CIDR overlaps another pool; disabled to prevent IP allocation conflicts.")
+    obj["status"]["conditions"][0]["status"] = "True"
+    assert normalise_pool(obj).not_allocatable is None
+    obj["status"] = {"conditions": {"type": "Allocatable"}}
+    with pytest.raises(InputError, match=r"status\.conditions must be a list"):
+        normalise_pool(obj)
+
+
+def test_non_canonical_stored_cidr_is_kept_for_the_plan():
+    pool = normalise_pool(v1_pool(spec={"cidr": "FD00:0:0:0::/120"}))
+    assert (pool.spec.cidr, pool.stored_cidr) == ("fd00::/120", "FD00:0:0:0::/120")
+    assert normalise_pool(v1_pool(spec={"cidr": "fd00::/120"})).stored_cidr is None
 # --------------------------------------------------------------------------- IPAMConfig, IPReservation
 
 def _kubectl_list(tmp_path, *items):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from plan_helpers import V4, WEB, live, live_pool, stack, used
 
 from ipam_model.calico.validate import apply_defaults
-from ipam_model.core.model import frozen_map
+from ipam_model.core.model import Severity, frozen_map
 from ipam_model.plan.build import build_plan
 from ipam_model.plan.drift import drift
 from ipam_model.plan.migrations import propose_temporary_cidr
@@ -196,10 +196,12 @@ def test_drift_in_ci_without_records_compares_with_the_stack():
     assert drift(s, live([live_pool("web", dict(WEB, natOutgoing=True))],
                          {"web": {V4: '["web"]'}}), stack_is_applied=True) == []
     # plan: without a record nothing is known; the differences are proposed changes
-    # and the overlap is the error CIP205.
+    # and the overlap is CIP205, a warning: web exists already and is updated in
+    # place, and Calico checks overlaps only on create.
     assert drift(s, lv) == []
     plan = build_plan(s, lv)
-    assert not plan.drift and "CIP205" in [f.rule for f in plan.errors]
+    assert not plan.drift and [f.severity for f in plan.findings if f.rule == "CIP205"] == [
+        Severity.WARNING]
 
 
 # --------------------------------------------------------------------------- drift vs pending edits

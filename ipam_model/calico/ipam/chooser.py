@@ -32,13 +32,29 @@ from .messages import (
 WORKLOAD = "Workload"
 TUNNEL = "Tunnel"
 
+# calico-node's tunnel address types, in the order it assigns them, with the
+# pool field that turns them on and their family.
+TUNNEL_TYPES = (("ipip", "ipip_mode", 4), ("vxlan", "vxlan_mode", 4),
+                ("vxlan-v6", "vxlan_mode", 6))
+
 # Labels Kubernetes puts on every Node / Namespace; selectors may use them.
 NODE_NAME_LABEL = "kubernetes.io/hostname"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 class Refused(Exception):
-    """Ends one request with Calico's message (the exception's text)."""
+    """Ends one request with Calico's message (the exception's text).
+
+    ``partial``: AutoAssign came back with fewer addresses but no error
+    (exhausted pools, strict affinity: libcalico-go lib/ipam/ipam.go
+    autoAssign breaks out and returns the assignments). The CNI plugin then
+    still asks for the other family, and releases it (cni-plugin
+    pkg/ipamplugin/ipam_plugin.go:412-450). Any other refusal is an error:
+    AutoAssign returns before the next family (ipam.go:111-152)."""
+
+    def __init__(self, message: str, partial: bool = False):
+        super().__init__(message)
+        self.partial = partial
 
 
 @dataclass(frozen=True)
@@ -157,6 +173,17 @@ class PoolChooser:
             out.append(cidr)
         return out
 
+    def requested(self, version: int, namespace: NamespaceInfo | None,
+                  pod_pools: Sequence[str] | None) -> None:
+        """ResolvePools on what the request asks for (the pod's annotation, else
+        the namespace's, else the CNI config's pools); Refused as the CNI plugin
+        fails before any assignment (ipam_plugin.go:313-330, for both families)."""
+        if pod_pools is None and namespace is not None:
+            pod_pools = (namespace.ipv4_pools if version == 4 else namespace.ipv6_pools) or None
+        entries = pod_pools if pod_pools is not None else self.cni_pools[version]
+        if entries:
+            self._resolve(entries, version)
+
     def choose(self, version: int, node: str, node_labels: Mapping[str, str],
                namespace: NamespaceInfo | None, requested: Sequence[str] | None,
                use: str) -> tuple[list[PoolInfo], frozenset[str]]:
@@ -214,16 +241,22 @@ class PoolChooser:
             raise Refused(msg_no_pool_for_use(use))
         return allowed
 
-    def tunnel_pools(self, node: str, node_labels: Mapping[str, str]) -> dict[str, list[PoolInfo]]:
-        """calico-node allocateip: per encapsulation, enabled pools that select the node."""
-        out: dict[str, list[PoolInfo]] = {}
+    def tunnel_pools(self, node: str, node_labels: Mapping[str, str]
+                     ) -> dict[str, tuple[int, list[PoolInfo]]]:
+        """calico-node allocateip (node/pkg/allocateip/allocateip.go:255,
+        determineEnabledPoolCIDRs :669-760): per tunnel type in Calico's order,
+        the address family and the enabled pools that select the node, allow
+        Tunnel and have the encapsulation on. IPIP is IPv4 only; VXLAN has an
+        IPv4 and an IPv6 type (handle ``vxlan-v6-tunnel-addr-<node>``).
+        WireGuard needs a node's public key and is not modelled."""
+        out: dict[str, tuple[int, list[PoolInfo]]] = {}
         matches = self.node_pools(node, node_labels)
-        for kind, attr in (("ipip", "ipip_mode"), ("vxlan", "vxlan_mode")):
+        for kind, attr, version in TUNNEL_TYPES:
             pools = [p for p in self.infos
-                     if p.enabled and p.version == 4 and getattr(p.pool.spec, attr) != "Never"
+                     if p.enabled and p.version == version and getattr(p.pool.spec, attr) != "Never"
                      and TUNNEL in p.pool.spec.allowed_uses and p.name in matches]
             if pools:
-                out[kind] = pools
+                out[kind] = (version, pools)
         return out
 
 

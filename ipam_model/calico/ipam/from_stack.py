@@ -6,6 +6,7 @@ from typing import Iterable, Mapping
 
 from ...core.model import Pool, Stack, frozen_map
 from .chooser import WORKLOAD, NamespaceInfo
+from .cni import CniConfig
 from .simulator import Simulator
 
 
@@ -27,9 +28,18 @@ def node_names(group_name: str, count: int) -> list[str]:
     return [f"{group_name}-{i}" for i in range(count)]
 
 
-def simulator_for_stack(stack: Stack, *, strict_affinity: bool | None = None) -> Simulator:
-    """A Simulator with the stack's pools and namespaces and the IPAMConfig and
-    reservations its allocator reads (``stack.allocator``)."""
+def default_cni(pools: Iterable[Pool]) -> CniConfig:
+    """The CNI config a stack implies: one address per family that has an
+    enabled Workload pool (as the Tigera operator renders assign_ipv4/6 from
+    its pools; Calico's plugin alone assigns IPv4 only)."""
+    return CniConfig.for_families(families_in_use(pools))
+
+
+def simulator_for_stack(stack: Stack, *, strict_affinity: bool | None = None,
+                        cni: CniConfig | None = None) -> Simulator:
+    """A Simulator with the stack's pools and namespaces, the IPAMConfig and
+    reservations its allocator reads (``stack.allocator``), and the default
+    pools of the CNI config *cni* (if any)."""
     allocator = stack.allocator
     return Simulator(stack.pools.values(),
                      strict_affinity=allocator.strict_affinity if strict_affinity is None
@@ -37,4 +47,6 @@ def simulator_for_stack(stack: Stack, *, strict_affinity: bool | None = None) ->
                      max_blocks_per_host=allocator.max_blocks_per_host,
                      auto_allocate_blocks=allocator.auto_allocate_blocks,
                      reserved=[r.cidr for r in allocator.reserved],
-                     namespaces=namespaces_from_bindings(stack.bindings))
+                     namespaces=namespaces_from_bindings(stack.bindings),
+                     cni_ipv4_pools=cni.ipv4_pools if cni else (),
+                     cni_ipv6_pools=cni.ipv6_pools if cni else ())

@@ -8,6 +8,8 @@ from typing import Sequence
 MSG_NO_QUALIFIED_POOL = "cannot find a qualified ippool"
 MSG_BLOCK_LIMIT = "cannot allocate new block due to per host block limit"
 MSG_STRICT = "No more free affine blocks and strict affinity enabled"
+# AssignIP (the ipAddrs annotation): ipam.go:978 (its trailing newline left out).
+MSG_NOT_IN_POOL = "The provided IP address is not in a configured pool"
 # findOrClaimBlock with autoAllocateBlocks false (libcalico-go lib/ipam/ipam.go:639).
 MSG_NO_CLAIM = "failed to find or claim a block"
 
@@ -41,3 +43,17 @@ def msg_bad_pool_entry(entry: str) -> str:
 def msg_wrong_family(network: str, version: int) -> str:
     """ResolvePools: a pool of the other address family."""
     return f'"{network}" isn\'t a IPv{version} address'
+
+
+def msg_affinity_mismatch(block: str, affinity: str | None) -> str:
+    """allocationBlock.assign with strict affinity: another node's block, or one
+    without affinity."""
+    if affinity is None:
+        return f"Attempt to assign from block {block} with no affinity"
+    return "Block host affinity does not match"
+
+
+def msg_already_assigned(ip: str) -> str:
+    """allocationBlock.assign of a taken address: ErrorResourceAlreadyExists
+    (libcalico-go lib/errors/errors.go:108-110), as ipam_test.go:4280 expects it."""
+    return f"resource already exists: {ip} with error: Address already assigned in block"

@@ -61,10 +61,14 @@ from .chooser import (
     PoolInfo,
     Refused,
 )
+from .cni import CniConfig, PodRequest, cni_add
 from .messages import (
     MSG_BLOCK_LIMIT,
     MSG_NO_CLAIM,
+    MSG_NOT_IN_POOL,
     MSG_STRICT,
+    msg_affinity_mismatch,
+    msg_already_assigned,
     msg_exhausted,
     msg_partial,
 )
@@ -73,7 +77,8 @@ from .results import AllocationFailure, BlockUsage, PodAllocation, TunnelAllocat
 
 class _Block:
     __slots__ = ("info", "index", "base", "size", "affinity", "fresh", "released",
-                 "allocated", "list_key", "cidr", "reserved", "capacity")
+                 "allocated", "list_key", "cidr", "skipped", "reserved", "capacity",
+                 "reserved_taken")
 
     def __init__(self, info: PoolInfo, index: int, affinity: str | None,
                  reserved: list[tuple[int, int]] = ()):
@@ -82,16 +87,20 @@ class _Block:
         self.size = info.block_addresses
         self.base = info.base + index * self.size
         self.affinity = affinity  # node name, or None
-        # Calico's ``unallocated`` queue is [fresh, fresh+1, ..., size-1] + released.
+        # Calico's ``unallocated`` queue is [fresh, fresh+1, ..., size-1] + released,
+        # less ``skipped``: ordinals from fresh on taken out of turn (ipAddrs).
         self.fresh = 0
         self.released: collections.deque[int] = collections.deque()
         self.allocated = 0
         self.list_key = info.list_key(index)
         self.cidr = info.block_cidr(index)
+        self.skipped: set[int] | None = None
         # Reserved ordinals as sorted [first, last] spans: skipped, never taken; they
         # stay in Calico's queue, so the order of the others is unchanged.
         self.reserved = list(reserved)
         self.capacity = self.size - sum(b - a + 1 for a, b in self.reserved)
+        # reserved ordinals assigned by AssignIP (ipAddrs), which ignores reservations
+        self.reserved_taken: set[int] | None = None
 
     @property
     def free(self) -> int:
@@ -99,15 +108,48 @@ class _Block:
         return self.capacity - self.allocated
 
     def take(self) -> int:
-        if self.reserved:
-            self._skip_reserved()
-        if self.fresh < self.size:
+        """The head of the queue (allocationBlock.autoAssign), past reserved
+        ordinals and those taken out of turn."""
+        skipped = self.skipped
+        while True:
+            if self.reserved:
+                self._skip_reserved()
+            if self.fresh >= self.size:
+                break
             ordinal = self.fresh
             self.fresh += 1
-        else:
-            ordinal = self.released.popleft()
+            if skipped and ordinal in skipped:
+                skipped.discard(ordinal)
+                continue
+            self.allocated += 1
+            return ordinal
         self.allocated += 1
-        return ordinal
+        return self.released.popleft()
+
+    def take_at(self, ordinal: int) -> bool:
+        """Take *ordinal* wherever it is in the queue (allocationBlock.assign);
+        False when it is allocated already. A reserved ordinal can be taken so
+        (AssignIP does not read reservations); it never counted as free."""
+        if self.reserved and self._is_reserved(ordinal):
+            taken = self.reserved_taken
+            if taken is None:
+                taken = self.reserved_taken = set()
+            if ordinal in taken:
+                return False
+            taken.add(ordinal)
+            self.allocated += 1
+            self.capacity += 1
+            return True
+        if ordinal in self.released:  # freed before: in the queue's tail
+            self.released.remove(ordinal)
+        elif ordinal >= self.fresh and not (self.skipped and ordinal in self.skipped):
+            if self.skipped is None:
+                self.skipped = set()
+            self.skipped.add(ordinal)
+        else:
+            return False
+        self.allocated += 1
+        return True
 
     def _skip_reserved(self) -> None:
         for first, last in self.reserved:
@@ -116,9 +158,16 @@ class _Block:
             elif first > self.fresh:
                 break
 
+    def _is_reserved(self, ordinal: int) -> bool:
+        return any(first <= ordinal <= last for first, last in self.reserved)
+
     def give_back(self, ordinal: int) -> None:
-        self.released.append(ordinal)
         self.allocated -= 1
+        if self.reserved_taken and ordinal in self.reserved_taken:
+            self.reserved_taken.discard(ordinal)  # back to reserved: never auto-assigned
+            self.capacity -= 1
+            return
+        self.released.append(ordinal)
 
     def copy(self) -> "_Block":
         twin = _Block.__new__(_Block)
@@ -126,7 +175,9 @@ class _Block:
         twin.affinity, twin.fresh, twin.allocated = self.affinity, self.fresh, self.allocated
         twin.released = collections.deque(self.released)
         twin.list_key, twin.cidr = self.list_key, self.cidr
-        twin.reserved, twin.capacity = self.reserved, self.capacity  # never changed: shared
+        twin.skipped = set(self.skipped) if self.skipped else None
+        twin.reserved, twin.capacity = self.reserved, self.capacity  # reserved: shared
+        twin.reserved_taken = set(self.reserved_taken) if self.reserved_taken else None
         return twin
 
 
@@ -308,7 +359,12 @@ class Simulator(IpamSettings):
 
     def add_node(self, name: str, labels: Mapping[str, str] | None = None
                  ) -> list[TunnelAllocation | AllocationFailure]:
-        """Start a node: register its labels and assign its tunnel addresses."""
+        """Start a node: register its labels and assign its tunnel addresses.
+
+        calico-node assigns them in Calico's order (IPIP, VXLAN, VXLAN IPv6)
+        and stops at the first failure, releasing what this pass assigned
+        (allocateip.go:222-282 reconcileTunnelAddrs): the node then has none.
+        """
         node = self._nodes.get(name)
         if node is None or node.removed:
             fresh = _Node(name, labels or {})
@@ -318,21 +374,25 @@ class Simulator(IpamSettings):
                 self._routes = {k: v for k, v in self._routes.items() if k[0] != name}
             node = self._nodes[name] = fresh
         results: list[TunnelAllocation | AllocationFailure] = []
-        for kind, pools in self._chooser.tunnel_pools(name, node.labels).items():
+        assigned = []
+        for kind, (version, pools) in self._chooser.tunnel_pools(name, node.labels).items():
             if (name, kind) in self._tunnels:
                 continue
             try:
-                allowed = self._chooser.choose(4, name, node.labels, None,
+                allowed = self._chooser.choose(version, name, node.labels, None,
                                                [p.cidr for p in pools], TUNNEL)
-                block, ordinal, borrowed = self._assign(node, allowed, 4)
+                block, ordinal, borrowed = self._assign(node, allowed, version)
             except Refused as exc:
+                for done in assigned:
+                    block, ordinal, _ = self._tunnels.pop((name, done))
+                    self._free(block, ordinal)
                 failure = AllocationFailure(None, None, name, str(exc), kind)
                 self.failures.append(failure)
-                results.append(failure)
-                continue
-            tunnel = TunnelAllocation(name, kind, ip_text(block.base + ordinal, 4),
+                return [failure]
+            tunnel = TunnelAllocation(name, kind, ip_text(block.base + ordinal, version),
                                       block.info.name, block.cidr, borrowed)
             self._tunnels[(name, kind)] = (block, ordinal, tunnel)
+            assigned.append(kind)
             results.append(tunnel)
         return results
 
@@ -358,30 +418,54 @@ class Simulator(IpamSettings):
     def allocate(self, namespace: str, pod: str, node: str, *,
                  pools: Sequence[str] | None = None, version: int = 4
                  ) -> PodAllocation | AllocationFailure:
-        """CNI ADD for one pod: one address of ``version``.
+        """One AutoAssign of one address of ``version`` for a pod (one family;
+        ``add_pod`` is the whole CNI ADD).
 
         ``pools`` is the pod's ``cni.projectcalico.org/ipv4pools`` annotation
         (names or CIDRs); it overrides the namespace's annotation.
         """
-        n = self._nodes.get(node)
-        if n is None or n.removed:
-            self.add_node(node)
-            n = self._nodes[node]
         try:
-            route = self._routes.get((node, namespace, version)) if pools is None else None
-            if route is None:
-                ns = self.namespaces.get(namespace)
-                if ns is None:
-                    ns = self.namespaces[namespace] = NamespaceInfo(namespace)
-                route = self._chooser.choose(version, node, n.labels, ns, pools, WORKLOAD)
-                if pools is None:
-                    self._routes[(node, namespace, version)] = route
-            block, ordinal, borrowed = self._assign(n, route, version)
+            return self.auto_assign(namespace, pod, node, pools, version)
         except Refused as exc:
             failure = AllocationFailure(namespace, pod, node, str(exc))
             self.failures.append(failure)
             return failure
-        result = PodAllocation(namespace, pod, node, ip_text(block.base + ordinal, version),
+
+    def add_pod(self, pod: PodRequest, cni: CniConfig) -> list[PodAllocation] | AllocationFailure:
+        """CNI ADD for one pod (``cni.cni_add``): its addresses of every family
+        it asks for, or Calico's refusal with nothing kept."""
+        return cni_add(self, pod, cni)
+
+    def namespace_info(self, namespace: str) -> NamespaceInfo:
+        ns = self.namespaces.get(namespace)
+        if ns is None:
+            ns = self.namespaces[namespace] = NamespaceInfo(namespace)
+        return ns
+
+    def _node(self, node: str) -> _Node:
+        n = self._nodes.get(node)
+        if n is None or n.removed:
+            self.add_node(node)
+            n = self._nodes[node]
+        return n
+
+    def auto_assign(self, namespace: str, pod: str, node: str, pools: Sequence[str] | None,
+                    version: int) -> PodAllocation:
+        """AutoAssign of one address; raises Refused with Calico's message."""
+        n = self._node(node)
+        route = self._routes.get((node, namespace, version)) if pools is None else None
+        if route is None:
+            route = self._chooser.choose(version, node, n.labels, self.namespace_info(namespace),
+                                         pools, WORKLOAD)
+            if pools is None:
+                self._routes[(node, namespace, version)] = route
+        block, ordinal, borrowed = self._assign(n, route, version)
+        return self._record(namespace, pod, node, block, ordinal, borrowed)
+
+    def _record(self, namespace: str, pod: str, node: str, block: _Block, ordinal: int,
+                borrowed: bool) -> PodAllocation:
+        result = PodAllocation(namespace, pod, node, ip_text(block.base + ordinal,
+                                                             block.info.version),
                                block.info.name, block.cidr, borrowed)
         key = (namespace, pod)
         entry = self._pods.get(key)
@@ -390,6 +474,31 @@ class Simulator(IpamSettings):
         else:
             entry.append((block, ordinal, result))
         return result
+
+    def assign_ip(self, namespace: str, pod: str, node: str, version: int,
+                  address: int) -> PodAllocation:
+        """AssignIP of one given address (the ipAddrs annotation: libcalico-go
+        lib/ipam/ipam.go:961-1100 as released): the first enabled pool holding
+        it, its block claimed for the node if nobody has it (no block limit),
+        strict affinity refusing another node's block."""
+        n = self._node(node)
+        info = next((p for p in self._chooser.infos if p.enabled and p.version == version
+                     and p.base <= address < p.base + p.num_blocks * p.block_addresses), None)
+        if info is None:
+            raise Refused(MSG_NOT_IN_POOL)
+        state = self._pools[info.name]
+        index = (address - info.base) // info.block_addresses
+        block = state.blocks.get(index)
+        if block is None:
+            block = self._claim(state, index, n)
+        elif self.strict_affinity and block.affinity != node:
+            raise Refused(msg_affinity_mismatch(block.cidr, block.affinity))
+        if not block.take_at(address - block.base):
+            raise Refused(msg_already_assigned(ip_text(address, version)))
+        if block.allocated == block.capacity:
+            state.mark_full(index)
+        return self._record(namespace, pod, node, block, address - block.base,
+                            block.affinity != node)
 
     def release(self, namespace: str, pod: str) -> list[PodAllocation]:
         """CNI DEL: free the pod's addresses at once (Calico up to v3.32)."""
@@ -435,13 +544,14 @@ class Simulator(IpamSettings):
                 block = self._claim(state, index, node)
                 return block, self._take(block), False
         if self.strict_affinity:
-            raise Refused(msg_partial(version, MSG_STRICT))
+            raise Refused(msg_partial(version, MSG_STRICT), partial=True)
         for info in allowed:  # borrowing: first existing block with space in the walk
             state = self._pools[info.name]
             block = state.first_with_space(state.start(node.name))
             if block is not None:
                 return block, self._take(block), True
-        raise Refused(msg_partial(version, msg_exhausted([p.cidr for p in allowed])))
+        raise Refused(msg_partial(version, msg_exhausted([p.cidr for p in allowed])),
+                      partial=True)
 
     def _claim(self, state: _PoolState, index: int, node: _Node) -> _Block:
         reserved = state.reserved_ordinals(index) if self.reserved else ()
@@ -460,7 +570,7 @@ class Simulator(IpamSettings):
     def _free(self, block: _Block, ordinal: int) -> None:
         was_full = block.allocated == block.capacity
         block.give_back(ordinal)
-        if was_full:
+        if was_full and block.allocated < block.capacity:  # a reserved one gives no room
             self._pools[block.info.name].mark_space(block.index)
         if block.allocated == 0:
             owner = self._nodes.get(block.affinity) if block.affinity else None

@@ -31,9 +31,11 @@ ORDER = 40
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", metavar="NAME", required=True, help="the stack to write")
     add_stacks_argument(parser)
-    parser.add_argument("--manifests", metavar="FILE",
-                        help="multi-document IPPool YAML (projectcalico.org/v3 or "
-                             "crd.projectcalico.org/v1) instead of a cluster or snapshot")
+    parser.add_argument("--manifests", metavar="PATH",
+                        help="what kubectl apply -f takes (a YAML/JSON file or a directory "
+                             "of them): its IPPools (projectcalico.org/v3 or "
+                             "crd.projectcalico.org/v1) and Namespaces' pool annotations; "
+                             "other kinds are listed as skipped")
     parser.add_argument("--output", metavar="FILE",
                         help="the stack file to write (default: <stacks>/Pulumi.<stack>.yaml)")
     options.add_live_arguments(parser)  # or these instead of --manifests
@@ -59,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
                          "--kubeconfig PATH")
     if args.manifests:
         imported = from_manifests(args.manifests)
+        read_notes: tuple[str, ...] = ()
     else:
-        imported = from_live(options.read_live(args), args.stack)
+        live = options.read_live(args)
+        imported = from_live(live, args.stack)
+        read_notes = live.notes  # kinds the reader does not read, lists it could not read
     output = args.output or os.path.join(args.stacks, f"Pulumi.{args.stack}.yaml")
     notes: list[str] = []
     write_output(output, stack_file_text(output, imported, notes), make_parents=True)
@@ -70,8 +75,12 @@ def run(args: argparse.Namespace) -> int:
              if imported.reservations else "")
           + f", {len(imported.bindings)} namespace binding"
           f"{'s' if len(imported.bindings) != 1 else ''} from {imported.source}.")
-    for note in imported.skipped:
+    for note in imported.rejected:
+        print(f"  rejected {note}", file=sys.stderr)
+    for note in (*read_notes, *imported.skipped):
         print(f"  skipped {note}", file=sys.stderr)
+    for note in imported.warnings:
+        print(f"  warning: {note}", file=sys.stderr)
     for note in notes:
         print(f"  {note}", file=sys.stderr)
     if getattr(args, "manifests", None):
@@ -83,4 +92,5 @@ def run(args: argparse.Namespace) -> int:
               f"as changes.")
     else:
         print(f"Next: calico-ipam plan --stack {args.stack} should show no changes.")
-    return 0
+    # Like kubectl apply: the other objects are in; the rejected ones make it fail.
+    return 1 if imported.rejected else 0

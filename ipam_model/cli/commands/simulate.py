@@ -2,12 +2,15 @@
 
 Nodes start first (tunnel addresses), then the pods requested with
 ``--pods NAMESPACE=COUNT`` are created round-robin over the nodes in the
-order given; a pod gets one address per family that has an enabled Workload
-pool. Nodes: ``--node NAME`` (repeatable), else ``--nodes N`` taken
-from the stack's node groups (``<group>-<i>``, the last group extended when N
-is larger), else every node of every node group. Without ``--pods`` each
-namespace's ``expectedPods`` is used. Exit 0 when every allocation
-succeeded, 1 when Calico would refuse some (listed with Calico's message).
+order given; each pod is one CNI ADD (``calico.ipam.cni``): one address per
+family that has an enabled Workload pool, or none when Calico refuses one of
+them. Nodes: ``--node NAME`` (repeatable), else ``--nodes N`` taken from the
+stack's node groups (``<group>-<i>``, the last group extended when N is
+larger), else every node of every node group. Without ``--pods`` each
+namespace's ``expectedPods`` is used. ``--scenario FILE`` (``declared.scenario``)
+gives the CNI config, the nodes and pod events with annotations instead.
+Exit 0 when every allocation succeeded, 1 when Calico would refuse some
+(listed with Calico's message).
 
 The allocator reads an IPAMConfig and the IPReservations: the stack's
 ``calico-ipam:ipamConfig`` and ``calico-ipam:reservations``. With
@@ -24,11 +27,13 @@ import sys
 from argparse import ArgumentTypeError
 from dataclasses import replace
 
-from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
+from ...calico.ipam.cni import PodRequest
+from ...calico.ipam.from_stack import default_cni, node_names, simulator_for_stack
 from ...core.errors import UsageError
 from ...core.limits import MAX_NODES, MAX_PODS
 from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE, Stack
 from ...declared.files import find_stack_file, load_stack
+from ...declared.scenario import PodStep, ReleaseStep, Scenario, load_scenario
 from ...plan.allocator import allocator_after
 from ...rules.forecast import forecast
 from ...views.html import IpamShown, NodeGroups, reservations_of, simulation_page
@@ -65,6 +70,9 @@ def add_arguments(parser) -> None:
                         help="create COUNT pods in NAMESPACE (repeatable)")
     parser.add_argument("--strict-affinity", action="store_true",
                         help="simulate IPAMConfig strictAffinity: true")
+    parser.add_argument("--scenario", metavar="FILE",
+                        help="a scenario file: the CNI config, nodes, and pod events with "
+                             "their annotations (see the README)")
     parser.add_argument("--snapshot", metavar="FILE", action="append",
                         help="read the cluster's IPAMConfig and IPReservations from a "
                              "calico-ipam snapshot or kubectl output (repeatable); used where "
@@ -134,30 +142,71 @@ def _with_live_allocator(args: argparse.Namespace, stack: Stack) -> Stack:
     return stack
 
 
-def run(args) -> int:
-    stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
-    pods = _parse_pods(args.pods)
-    for ns in dict.fromkeys(ns for ns, _ in pods):
+
+def _steps(args, stack, scenario: Scenario | None) -> list[PodStep | ReleaseStep]:
+    """The pod events: the scenario's, --pods, or each namespace's expectedPods."""
+    if scenario is not None and scenario.steps is not None:
+        if args.pods:
+            raise UsageError(f"--pods and the pods of {scenario.file}: give one of them")
+        steps = list(scenario.steps)
+    elif args.pods:
+        steps = [PodStep(ns, count=n) for ns, n in _parse_pods(args.pods)]
+    else:
+        return [PodStep(ns, count=b.expected_pods) for ns, b in sorted(stack.bindings.items())
+                if b.expected_pods]
+    for ns in dict.fromkeys(s.namespace for s in steps if isinstance(s, PodStep)):
         if ns not in stack.bindings:
             # legitimate (Calico's Automatic pools), but usually a typo
             print(f"calico-ipam simulate: note: namespace {ns} is not declared in stack "
                   f"{stack.name}; its pods get Calico's Automatic pools (declared: "
                   f"{', '.join(sorted(stack.bindings)) or 'none'})", file=sys.stderr)
-    if not args.pods:
-        pods = [(ns, b.expected_pods) for ns, b in sorted(stack.bindings.items())
-                if b.expected_pods]
-    nodes = _nodes(args, stack)
+    return steps
+
+
+def _scenario_nodes(args, stack, scenario: Scenario | None) -> list[tuple[str, dict]]:
+    if scenario is None or scenario.nodes is None:
+        return _nodes(args, stack)
+    if args.node or args.nodes is not None:
+        raise UsageError(f"--node/--nodes and the nodes of {scenario.file}: give one of them")
+    labels_of = {n: dict(g.labels) for g in stack.cluster.node_groups
+                 for n in node_names(g.name, g.count)}
+    return [(name, dict(labels) if labels is not None else labels_of.get(name, {}))
+            for name, labels in scenario.nodes]
+
+
+def _pod_names(step: PodStep, used: dict[str, int]) -> list[str]:
+    """<name>, or <name>-<i> for several; unnamed pods number on per namespace."""
+    if step.name is not None:
+        return [step.name] if step.count == 1 else [f"{step.name}-{i}" for i in range(step.count)]
+    start = used.get(step.namespace, 0)
+    used[step.namespace] = start + step.count
+    return [f"{step.namespace}-{i}" for i in range(start, start + step.count)]
+
+
+def run(args) -> int:
+    stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
+    scenario = load_scenario(args.scenario) if args.scenario else None
+    steps = _steps(args, stack, scenario)
+    nodes = _scenario_nodes(args, stack, scenario)
     stack = _with_live_allocator(args, stack)  # after the usage errors: they come first
-    sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None)
+    cni = scenario.cni if scenario is not None and scenario.cni is not None else \
+        default_cni(stack.pools.values())
+    sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None,
+                              cni=cni)
     for name, labels in nodes:
         sim.add_node(name, labels)
-    families = families_in_use(stack.pools.values())  # dual stack: one address per family
-    k = 0
-    for ns, count in pods:
-        for i in range(count):
-            for version in families:
-                sim.allocate(ns, f"{ns}-{i}", nodes[k % len(nodes)][0], version=version)
-            k += 1
+    k, used = 0, {}
+    for step in steps:
+        if isinstance(step, ReleaseStep):
+            if not sim.release(step.namespace, step.name):  # CNI DEL of nothing: a no-op
+                print(f"calico-ipam simulate: note: {scenario.file}: release "
+                      f"{step.namespace}/{step.name}: no such pod holds an address at that "
+                      "point", file=sys.stderr)
+            continue
+        for pod in _pod_names(step, used):
+            node = step.node or nodes[k % len(nodes)][0]
+            k += step.node is None
+            sim.add_pod(PodRequest(step.namespace, pod, node, step.annotations), cni)
 
     result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
                         tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),

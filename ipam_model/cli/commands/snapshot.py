@@ -1,7 +1,8 @@
 """``calico-ipam snapshot``: dump live Calico IPAM state to a file.
 
-The file holds the raw IPPools, IPAMConfig, Namespaces, Nodes, BlockAffinities
-and IPAMBlocks (managed fields and node status dropped) and can be given to
+The file holds the raw IPPools, the Tigera operator's Installations, IPAMConfig,
+Namespaces, Nodes, BlockAffinities and IPAMBlocks (managed fields and node
+status dropped; ``counts`` names every kind that was listed) and can be given to
 ``plan``/``drift``/``import`` with ``--snapshot``. It is written only when the
 whole read succeeded, and every object was checked by the normaliser first.
 """

@@ -38,12 +38,14 @@ class Decision:
     - ``fail``: end the whole read with ``exception()``.
 
     ``reason`` says why, in words fit for a message; ``error`` is set only when
-    the failure already was one of our own errors and is passed on unchanged.
+    the failure already was one of our own errors and is passed on unchanged;
+    ``forbidden`` marks a 403 (an optional kind is then skipped, not fatal).
     """
 
     action: Action
     reason: str = ""
     error: CalicoIpamError | None = None
+    forbidden: bool = False
 
     def exception(self) -> CalicoIpamError:
         """The error a ``fail`` decision ends the read with."""
@@ -101,7 +103,7 @@ def _classify_status(kind: Kind, code: int, exc: BaseException, where: str,
         return Decision("fail", f"permission denied: the credentials of {where} may not list "
                                 f"{kind.resource} (API group \"{kind.group}\", resource "
                                 f"\"{kind.plural}\", verb \"list\"); grant read access with "
-                                f"{RBAC_MANIFEST}")
+                                f"{RBAC_MANIFEST}", forbidden=True)
     if code == 401:
         return Decision("fail", f"the API server rejected the credentials of {where} "
                                 f"(401 Unauthorized) while listing {kind.resource}")

@@ -19,6 +19,10 @@ class Kind:
     group: str
     version: str
     plural: str
+    # An optional kind's absence (not served, not permitted) is an answer,
+    # not a failure: the Tigera operator's Installation exists only where the
+    # operator runs.
+    optional: bool = False
 
     @property
     def api_version(self) -> str:
@@ -31,9 +35,14 @@ class Kind:
 
 POOLS_V3 = Kind("IPPool", "projectcalico.org", "v3", "ippools")
 POOLS_V1 = Kind("IPPool", CALICO_CRD_GROUP, "v1", "ippools")
+# Which pools the operator manages (calico.operator): tigera/operator
+# api/v1/installation_types.go, the cluster-scoped singleton "default".
+INSTALLATIONS = Kind("Installation", "operator.tigera.io", "v1", "installations",
+                     optional=True)
 # After the pools, smallest lists first: a permission problem shows up before
 # the 100,000 blocks were fetched.
 OTHER_KINDS = (
+    INSTALLATIONS,
     Kind("IPAMConfig", CALICO_CRD_GROUP, "v1", "ipamconfigs"),
     Kind("Namespace", "", "v1", "namespaces"),
     Kind("Node", "", "v1", "nodes"),

@@ -1,10 +1,12 @@
 """Reading live Calico IPAM state from the Kubernetes API (read-only).
 
 ``KubeReader`` lists IPPools (``projectcalico.org/v3`` when the cluster serves
-it, else ``crd.projectcalico.org/v1``), IPAMConfigs, Namespaces, Nodes,
-BlockAffinities and IPAMBlocks through lightkube's sync client, page by page.
-Every failure ends the whole read with one ``ClusterError``: a plan is never
-built from part of a cluster. Nothing secret from the kubeconfig (token,
+it, else ``crd.projectcalico.org/v1``), the Tigera operator's Installations,
+IPAMConfigs, Namespaces, Nodes, BlockAffinities and IPAMBlocks through
+lightkube's sync client, page by page. Every failure ends the whole read with
+one ``ClusterError``: a plan is never built from part of a cluster. The one
+exception is an optional kind (Installations): not served means no operator,
+no permission means ownership by the operator cannot be told (a note). Nothing secret from the kubeconfig (token,
 password, client key or certificate) reaches a message: exception text from
 lightkube and httpx2 is scrubbed before it is wrapped.
 
@@ -122,7 +124,7 @@ class KubeReader:
             else:
                 raise ClusterError(not_served(POOLS_V1, self.source))
             for kind in OTHER_KINDS:
-                if not self._list(client, kind, sink):
+                if not self._list(client, kind, sink) and not kind.optional:
                     raise ClusterError(not_served(kind, self.source))
         finally:
             client.close()
@@ -181,7 +183,10 @@ class KubeReader:
             if decision is None:
                 return True
             if decision.action == "not_served":
-                return False
+                return False  # an optional kind stays listed: none exist
+            if decision.action == "fail" and decision.forbidden and kind.optional:
+                sink.skip(kind.kind, decision.reason)
+                return True
             if decision.action == "fail":
                 raise decision.exception()
             if decision.action == "retry":

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ...calico.ipam.chooser import selector_matches
+from ...calico.ipam.chooser import TUNNEL_TYPES, selector_matches
 from ...core.ippool import BLOCK_SIZE_RANGE
 from ...core.model import Pool, Stack
 from ..capacity import PoolCapacity, with_headroom
@@ -237,7 +237,7 @@ def pool_demands(stack: Stack, capacities: Sequence[PoolCapacity]
                 share = math.ceil(with_headroom(cap.expected_pods,
                                                 stack.cluster.headroom_percent) / cap.nodes)
                 demand = min(g.max_pods, share)
-            demand += 1 if tunnel_pool.get(gname) == cap.name else 0
+            demand += tunnel_pool.get(gname, []).count(cap.name)
             if cap.nodes:  # a pool cannot give a node more than its fair share
                 demand = min(demand, cap.addresses // cap.nodes)
             demands.append((g.count, max(1, demand)))
@@ -245,19 +245,21 @@ def pool_demands(stack: Stack, capacities: Sequence[PoolCapacity]
     return out
 
 
-def _tunnel_pools(stack: Stack) -> dict[str, str]:
-    """Per node group: the pool its nodes' tunnel address comes from (the first
-    enabled IPv4 tunnel pool in name order that selects the group)."""
-    tunnel_pool = {}
+def _tunnel_pools(stack: Stack) -> dict[str, list[str]]:
+    """Per node group: the pools its nodes' tunnel addresses come from, one per
+    tunnel type (IPIP, VXLAN, VXLAN IPv6: the first enabled pool in name order
+    of that family with the encapsulation on that allows Tunnel and selects the
+    group, as ``chooser.tunnel_pools`` and calico-node pick them)."""
+    tunnel_pool: dict[str, list[str]] = {}
     for g in stack.cluster.node_groups:
-        for name in sorted(stack.pools):
-            spec = stack.pools[name].spec
-            if (not spec.disabled and stack.pools[name].version == 4
-                    and "Tunnel" in spec.allowed_uses
-                    and (spec.ipip_mode != "Never" or spec.vxlan_mode != "Never")
-                    and selector_matches(spec.node_selector, dict(g.labels))):
-                tunnel_pool[g.name] = name
-                break
+        for _, attr, version in TUNNEL_TYPES:
+            for name in sorted(stack.pools):
+                spec = stack.pools[name].spec
+                if (not spec.disabled and stack.pools[name].version == version
+                        and "Tunnel" in spec.allowed_uses and getattr(spec, attr) != "Never"
+                        and selector_matches(spec.node_selector, dict(g.labels))):
+                    tunnel_pool.setdefault(g.name, []).append(name)
+                    break
     return tunnel_pool
 
 

@@ -201,9 +201,9 @@ def _route_requests(units: list[_Unit], shapes: dict[tuple, list], infos: dict,
     reach: dict[tuple, set[str]] = {}
     annotated: dict[tuple, frozenset[str]] = {}
     for u in units:
-        for kind, pools in chooser.tunnel_pools(u.name, u.labels).items():
-            _, route = chooser.choose(4, u.name, u.labels, None, [p.cidr for p in pools],
-                                      TUNNEL)
+        for kind, (version, pools) in chooser.tunnel_pools(u.name, u.labels).items():
+            _, route = chooser.choose(version, u.name, u.labels, None,
+                                      [p.cidr for p in pools], TUNNEL)
             u.tunnels.append(route)
         if u.count == 0 or u.max_pods <= 0:
             continue

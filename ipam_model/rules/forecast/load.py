@@ -6,13 +6,15 @@ How the load is built:
   labels; every node starts first (tunnel addresses), in group order;
 * pods: each namespace's ``expectedPods``, namespaces in name order, placed
   round-robin over the nodes, never more than a group's ``maxPods`` on a
-  node; a pod gets one address per family that has an enabled Workload pool.
+  node; a pod gets one address per family that has an enabled Workload pool,
+  or none when Calico refuses one of them (the CNI ADD, as ``simulate`` runs it).
 """
 from __future__ import annotations
 
 import copy
 
 from ...calico.ipam.chooser import NODE_NAME_LABEL
+from ...calico.ipam.cni import CniConfig, PodRequest
 from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...calico.ipam.results import AllocationFailure
 from ...calico.ipam.simulator import Simulator
@@ -30,6 +32,7 @@ class Load:
     def __init__(self, stack: Stack):
         self.sim: Simulator = simulator_for_stack(stack)
         self.families = families_in_use(stack.pools.values())
+        self.cni = CniConfig.for_families(self.families)
         self.nodes: list[tuple[str, str, int]] = []  # (node, group, max_pods)
         self.labels: dict[str, dict] = {}
         self.pods_on: dict[str, int] = {}
@@ -64,11 +67,15 @@ class Load:
                 self.tunnel_failures.append(r)
 
     def run_pod(self, namespace: str, node: str) -> list:
-        """One pod on ``node``: one allocation per family in use."""
+        """One pod on ``node``: the CNI ADD of one address per family in use
+        (``calico.ipam.cni``, as ``simulate`` runs it): its allocations, or
+        ``[failure]`` with nothing kept (a dual-stack pod whose IPv4 fails
+        releases its IPv6)."""
         self.serial += 1
         self.allocations += len(self.families)
-        pod = f"{namespace}-{self.serial}"
-        return [self.sim.allocate(namespace, pod, node, version=v) for v in self.families]
+        got = self.sim.add_pod(PodRequest(namespace, f"{namespace}-{self.serial}", node),
+                               self.cni)
+        return got if isinstance(got, list) else [got]
 
     def place(self, namespace: str) -> list | None:
         """One more pod on the next node with room; None when every node is full."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 
-from ...calico.ipam.chooser import WORKLOAD, NamespaceInfo, Refused
+from ...calico.ipam.chooser import TUNNEL_TYPES, WORKLOAD, NamespaceInfo, Refused
 from ...calico.ipam.simulator import Simulator
 from ...core.model import NodeGroup, Stack
 from .load import Budget, Load, Placement, first_failure
@@ -236,7 +236,8 @@ def more_nodes(load: Load, group: NodeGroup, namespaces: list[str], budget: Budg
                ) -> tuple[int | None, str | None, bool]:
     """(nodes of ``group`` that still start and run a pod of every namespace, or None;
     the first failure; exact?). Replayed on a copy of the load within the budget."""
-    per_node = len(load.families) * len(namespaces) + 2  # tunnels: at most ipip + vxlan
+    # tunnels: at most ipip + vxlan + vxlan-v6 (chooser.TUNNEL_TYPES)
+    per_node = len(load.families) * len(namespaces) + len(TUNNEL_TYPES)
     if not budget.spend_on_copy(load.allocations, per_node):
         return 0, None, False
     load = load.fork()

@@ -2,9 +2,12 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ipam_model.calico.ipam.cni import IP_ADDRS_ANNOTATION as IP_ADDRS
+from ipam_model.calico.ipam.cni import CniConfig, PodRequest
 from ipam_model.calico.ipam.naive import NaiveSimulator
 from ipam_model.calico.ipam.results import PodAllocation
 from ipam_model.calico.ipam.simulator import Simulator
+from ipam_model.core.cidr import parse_cidr
 from ipam_model.core.model import Pool, PoolSpec
 
 
@@ -41,6 +44,51 @@ def test_fast_allocator_equals_naive_oracle(scenario):
     assert fast.blocks() == naive.blocks()
 
 
+@st.composite
+def pod_scenarios(draw):
+    """Dual stack, tunnels, pod annotations (ipAddrs, pools) and releases."""
+    v4_prefix = draw(st.integers(26, 28))
+    pools = [Pool("p4", PoolSpec(f"10.0.0.0/{v4_prefix}", draw(st.integers(v4_prefix, 30)),
+                                 ipip_mode=draw(st.sampled_from(["Never", "Always"])))),
+             Pool("p6", PoolSpec("fd00::/122", draw(st.integers(122, 126)),
+                                 vxlan_mode=draw(st.sampled_from(["Never", "Always"]))))]
+    nodes = [f"n{i}" for i in range(draw(st.integers(1, 6)))]
+    address = st.one_of(st.integers(0, (1 << (32 - v4_prefix)) + 3).map(
+        lambda i: f'["10.0.0.{i}"]'), st.integers(0, 70).map(lambda i: f'["fd00::{i:x}"]'))
+    annotation = st.one_of(st.none(), address.map(lambda a: {IP_ADDRS: a}),
+                           st.just({"cni.projectcalico.org/ipv6pools": '["p6"]'}),
+                           st.just({"cni.projectcalico.org/ipFamilies": '["IPv6"]'}))
+    ops = draw(st.lists(st.tuples(st.sampled_from(nodes), st.booleans(), annotation),
+                        max_size=80))
+    # IPReservations, which AutoAssign honours and AssignIP (ipAddrs) ignores
+    reserved = [parse_cidr(f"10.0.0.{draw(st.integers(0, 63)) & ~3}/30")
+                for _ in range(draw(st.integers(0, 2)))]
+    return pools, ops, draw(st.booleans()), draw(st.integers(0, 3)), reserved
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pod_scenarios())
+def test_fast_pod_adds_equal_naive_oracle(scenario):
+    """The CNI ADD (shared plugin logic) over both block algorithms: the same
+    addresses, refusals and blocks, tunnels and released families included."""
+    pools, ops, strict, limit, reserved = scenario
+    cni = CniConfig(assign_ipv4=True, assign_ipv6=True)
+    settings_ = dict(strict_affinity=strict, max_blocks_per_host=limit, reserved=reserved)
+    fast, naive = Simulator(pools, **settings_), NaiveSimulator(pools, **settings_)
+    alive = []
+    for i, (node, release, annotations) in enumerate(ops):
+        if release and alive:
+            victim = alive.pop(i % len(alive))
+            fast.release("default", victim)
+            naive.release("default", victim)
+            continue
+        request = PodRequest("default", f"pod{i}", node, annotations or {})
+        a, b = fast.add_pod(request, cni), naive.add_pod(request, cni)
+        assert a == b
+        if isinstance(a, list):
+            alive.append(f"pod{i}")
+    assert fast.blocks() == naive.blocks()
+    assert fast.failures == naive.failures
 @st.composite
 def reserved_scenarios(draw):
     """Scenarios with IPReservations (some blocks wholly, some partly reserved, some

@@ -222,6 +222,37 @@ def test_a_fork_may_start_a_node_of_the_same_name_with_other_labels():
     assert [t.pool for t in sim.tunnels()] == ["a"] and fork.tunnels() == []
 
 
+@pytest.mark.parametrize("model", ["fast", "naive"])
+def test_ipv6_vxlan_pools_give_a_node_a_vxlan_v6_tunnel_address(model):
+    """calico-node assigns a VXLAN IPv6 tunnel address from the enabled IPv6
+    pools with vxlanMode on that allow Tunnel and select the node
+    (node/pkg/allocateip/allocateip.go:255 AttributeTypeVXLANV6, :737-740;
+    handle vxlan-v6-tunnel-addr-<node>, :451-452), after IPIP and VXLAN."""
+    from ipam_model.calico.ipam.naive import NaiveSimulator
+    pools = [Pool("v4", PoolSpec("10.0.0.0/24", 26, ipip_mode="Always")),
+             Pool("v6", PoolSpec("fd00::/120", 122, vxlan_mode="Always")),
+             Pool("v6-off", PoolSpec("fd01::/120", 122, vxlan_mode="Always", disabled=True))]
+    sim = (Simulator if model == "fast" else NaiveSimulator)(pools)
+    got = sim.add_node("node1")
+    assert [(t.kind, t.pool) for t in got] == [("ipip", "v4"), ("vxlan-v6", "v6")]
+    assert got[1].ip.startswith("fd00::") and got[1].to_dict()["type"] == "vxlan-v6"
+
+
+@pytest.mark.parametrize("model", ["fast", "naive"])
+def test_a_failed_tunnel_address_releases_the_others_of_the_pass(model):
+    """reconcileTunnelAddrs returns at the first error and its deferred cleanup
+    releases every tunnel address it assigned in that pass
+    (allocateip.go:222-282): the node is left with none."""
+    from ipam_model.calico.ipam.naive import NaiveSimulator
+    pools = [Pool("v4", PoolSpec("10.0.0.0/24", 26, ipip_mode="Always")),
+             Pool("v6", PoolSpec("fd00::/128", 128, vxlan_mode="Always"))]
+    sim = (Simulator if model == "fast" else NaiveSimulator)(pools)
+    assert [t.kind for t in sim.add_node("node1")] == ["ipip", "vxlan-v6"]
+    [failure] = sim.add_node("node2")
+    assert (failure.kind, failure.node) == ("vxlan-v6", "node2")
+    assert "No IPs available in pools: [fd00::/128]" in failure.message
+    node2 = [b for b in sim.blocks() if b.affinity == "host:node2"]
+    assert [(b.cidr.endswith("/26"), b.allocated) for b in node2] == [(True, 0)]
 # ------------------------------------------------------------------ IPReservations
 
 def _reserved(*texts):

@@ -79,6 +79,64 @@ def test_cli_pods_of_an_undeclared_namespace_are_flagged(capsys):
     assert "payments " not in captured.err and "'payments'" not in captured.err
 
 
+def _scenario(tmp_path, text):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_scenario_pod_annotations_ip_addrs_and_release(tmp_path, capsys):
+    """The dev example with pod-level annotations: a pod's ipv4pools overrides
+    its namespace's (cni-plugin pkg/k8s/k8s.go:219-231), ipAddrs takes the
+    address asked for (AssignIP), and a released pod's address goes to the
+    back of its block's queue."""
+    path = _scenario(tmp_path, """\
+nodes: [{name: node1}]
+pods:
+  - {namespace: external-ns, count: 2}
+  - namespace: external-ns
+    name: moved
+    annotations: {cni.projectcalico.org/ipv4pools: '["internal-pool"]'}
+  - namespace: internal-ns
+    name: fixed
+    annotations: {cni.projectcalico.org/ipAddrs: '["192.169.0.77"]'}
+  - {release: external-ns/external-ns-0}
+  - {namespace: external-ns}
+""")
+    rc = run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
+                      "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    got = {p["pod"]: (p["pool"], p["ip"]) for p in out["pods"]}
+    assert got == {"external-ns-1": ("external-pool", "172.16.0.34"),
+                   "moved": ("internal-pool", "192.169.0.208"),
+                   "fixed": ("internal-pool", "192.169.0.77"),
+                   # .33 (freed) went to the back of the queue: the next is .35
+                   "external-ns-2": ("external-pool", "172.16.0.35")}
+
+
+def test_scenario_cni_config_asking_for_ipv6_without_an_ipv6_pool(tmp_path, capsys):
+    """A CNI config with assign_ipv6 "true" on an IPv4-only stack: every pod's
+    IPv6 request fails ("cannot find a qualified ippool") and its IPv4 address
+    is released with it: the pod holds nothing."""
+    path = _scenario(tmp_path, 'cni: {assign_ipv6: "true"}\npods: [{namespace: external-ns}]\n')
+    rc = run_command(["--stack", "dev", "--stacks", "stacks", "--node", "node1",
+                      "--scenario", path, "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1 and out["pods"] == []
+    assert [f["message"] for f in out["failures"]] == ["cannot find a qualified ippool"]
+    assert {b["cidr"]: b["allocated"] for b in out["blocks"]}["172.16.0.32/29"] == 1  # tunnel
+
+
+def test_scenario_and_flags_for_the_same_thing_are_a_usage_error(tmp_path):
+    from ipam_model.core.errors import UsageError
+    path = _scenario(tmp_path, "nodes: [{name: a}]\npods: [{namespace: external-ns}]\n")
+    with pytest.raises(UsageError, match="--pods and the pods of"):
+        run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
+                     "--pods", "external-ns=1"])
+    with pytest.raises(UsageError, match="--node/--nodes and the nodes of"):
+        run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
+                     "--node", "b"])
 @pytest.mark.parametrize("argv,words", [
     (["--pods", "external-ns=²"], "--pods 'external-ns=²': not a whole number"),
     (["--pods", "external-ns=99999999999"], "must be between 0 and 500,000"),
@@ -134,3 +192,15 @@ def test_simulate_without_a_cluster_says_it_assumed_calicos_defaults(capsys):
     assert run_command(["--stack", "dev", "--node", "node1", "--pods", "external-ns=1"]) == 0
     err = capsys.readouterr().err
     assert "Calico's default IPAMConfig (the stack declares no calico-ipam:ipamConfig)" in err
+
+
+def test_scenario_release_of_a_pod_that_holds_nothing_is_noted(tmp_path, capsys):
+    """CNI DEL of an unknown pod is a no-op in Calico; a scenario naming one is
+    most likely a typo, so it is said (and the run goes on)."""
+    path = _scenario(tmp_path, "nodes: [{name: node1}]\npods:\n  - {namespace: external-ns}\n"
+                               "  - {release: external-ns/external-ns-7}\n")
+    rc = run_command(["--stack", "dev", "--stacks", "stacks", "--scenario", path,
+                      "--format", "json"])
+    captured = capsys.readouterr()
+    assert rc == 0 and len(json.loads(captured.out)["pods"]) == 1
+    assert "release external-ns/external-ns-7: no such pod" in captured.err

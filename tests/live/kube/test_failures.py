@@ -29,7 +29,7 @@ from ipam_model.live.kube.failures import (
 from ipam_model.live.kube.kinds import OTHER_KINDS, POOLS_V1, POOLS_V3
 
 BLOCKS = OTHER_KINDS[-1]
-NODES = OTHER_KINDS[2]
+NODES = next(k for k in OTHER_KINDS if k.kind == "Node")
 SECRET = "tok-SEKRIT-4f9a1c7e2b8d"
 SCRUB = Scrubber({SECRET})
 SOURCE = "cluster 10.0.0.1:6443 (context lab)"

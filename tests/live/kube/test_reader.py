@@ -103,6 +103,68 @@ def test_injected_mock_transport_works_without_a_server(tmp_path):
     assert len(state.blocks) == 4 and state.calico_api == API_CRD_V1
 
 
+# --------------------------------------------------------------------------- the operator
+
+def _unlabel_operator_pool(api):
+    for pool in api.objects[PATHS["IPPool"]]:
+        if pool["metadata"]["name"] == "default-ipv4-ippool":
+            pool["metadata"].pop("labels", None)
+            pool["metadata"].get("annotations", {}).pop("projectcalico.org/metadata", None)
+
+
+def test_no_installation_crd_means_no_operator(api, tmp_path):
+    """A manifest install (calico.yaml, kubespray) serves no operator.tigera.io
+    API: the 404 is an answer, and calico-node's default-ipv4-ippool is not the
+    operator's."""
+    _unlabel_operator_pool(api)
+    state = reader(write_kubeconfig(tmp_path, api.url)).read()
+    assert list_requests(api, PATHS["Installation"])  # asked, got 404
+    assert state.installations == ()
+    pool = state.pools["default-ipv4-ippool"]
+    assert (pool.owner, pool.owner_certain) == (OWNER_OTHER, True)
+
+
+def test_installation_listing_the_pool_cidr_gives_it_to_the_operator(api, tmp_path):
+    _unlabel_operator_pool(api)
+    api.objects[PATHS["Installation"]] = [{
+        "apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+        "metadata": {"name": "default"},
+        "spec": {"calicoNetwork": {"ipPools": [{"name": "default-ipv4-ippool",
+                                                 "cidr": "192.168.0.0/16"}]}}}]
+    state = reader(write_kubeconfig(tmp_path, api.url)).read()
+    assert state.pools["default-ipv4-ippool"].owner == OWNER_TIGERA_OPERATOR
+
+
+def test_forbidden_installations_leave_ownership_uncertain_not_failed(api, tmp_path):
+    """Read-only RBAC without the operator.tigera.io rule must not break drift
+    jobs: the Installations are skipped with a note, unlabelled pools become
+    uncertain."""
+    _unlabel_operator_pool(api)
+    api.always[PATHS["Installation"]] = 403
+    state = reader(write_kubeconfig(tmp_path, api.url)).read()
+    assert state.installations is None
+    assert state.pools["default-ipv4-ippool"].owner_certain is False
+    assert any(n.startswith("Installation objects were not read: permission denied")
+               for n in state.notes)
+
+
+def test_snapshot_records_a_skipped_installation_list_as_unknown(api, tmp_path, capsys):
+    _unlabel_operator_pool(api)
+    api.always[PATHS["Installation"]] = 403
+    out = tmp_path / "snap.json"
+    code, _, _ = run_cli(["snapshot", "--kubeconfig", str(write_kubeconfig(tmp_path, api.url)),
+                          "--output", str(out)], capsys)
+    assert code == 0
+    import json
+    header = json.loads(out.read_text().split("\n", 1)[0] + "\"items\":[]}")
+    assert "Installation" not in header["counts"]
+    del api.always[PATHS["Installation"]]
+    code, _, _ = run_cli(["snapshot", "--kubeconfig", str(write_kubeconfig(tmp_path, api.url)),
+                          "--output", str(out)], capsys)
+    assert json.loads(out.read_text().split("\n", 1)[0] + "\"items\":[]}")["counts"][
+        "Installation"] == 0
+
+
 # --------------------------------------------------------------------------- failures
 
 def test_403_names_verb_resource_and_rbac_manifest(api, tmp_path):

@@ -44,3 +44,23 @@ def test_budget_pays_for_a_copy_only_when_a_step_can_follow():
     assert not budget.spend_on_copy(8, 3) and budget.left == 10
     assert budget.spend_on_copy(8, 2) and budget.left == 2
     assert not budget.spend(3) and budget.spend(2) and budget.left == 0
+
+
+def test_a_dual_stack_pod_whose_ipv4_fails_holds_no_ipv6_as_in_simulate():
+    """The forecast runs each pod as simulate does (the CNI ADD of
+    calico/ipam/cni.py): when the IPv4 pool is exhausted the pod's IPv6 address
+    is released (cni-plugin pkg/ipamplugin/ipam_plugin.go:412-450), so the
+    IPv6 pool is not used up by pods that never started."""
+    from dataclasses import replace
+
+    from ipam_model.core.model import Pool, PoolSpec
+
+    base = make_stack(cidr="10.0.0.0/30", bs=30, nodes=1, expected=6)
+    v6 = Pool("v6", PoolSpec("fd00::/120", 122))
+    stack = replace(base, pools={**base.pools, "v6": v6})
+    load = Load(stack)
+    results = load.results["app"]
+    assert [len(r) for r in results] == [2, 2, 2, 2, 1, 1]
+    assert all(first_failure(r) for r in results[4:])
+    [v6_block] = [b for b in load.sim.blocks() if ":" in b.cidr]
+    assert v6_block.allocated == 4
