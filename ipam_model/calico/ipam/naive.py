@@ -206,7 +206,8 @@ class NaiveSimulator(IpamSettings):
         out = []
         for cidr, b in self._blocks.items():
             free = self._num_free(cidr)
-            reserved = sum(1 for o in range(b["size"]) if self._is_reserved(b, o))
+            # a reserved address taken by ipAddrs counts as allocated, not twice
+            reserved = sum(1 for o in b["unallocated"] if self._is_reserved(b, o))
             out.append(BlockUsage(cidr, b["pool"], f"host:{b['affinity']}" if b["affinity"]
                                   else None, b["size"] - len(b["unallocated"]), free,
                                   reserved))

@@ -196,6 +196,8 @@ def test_ip_addrs_may_take_a_reserved_address_and_autoassign_still_skips_it(mode
     sim = model([Pool("p", PoolSpec("10.0.0.0/29", 29))], reserved=[parse_cidr("10.0.0.0/30")])
     fixed = sim.add_pod(pod("fixed", **{IPAM_ADDRS: '["10.0.0.1"]'}), CniConfig())
     assert [a.ip for a in fixed] == ["10.0.0.1"]
+    [held] = sim.blocks()  # the taken reserved address is allocated, not counted twice
+    assert (held.allocated, held.free, held.reserved) == (1, 4, 3)
     sim.release("default", "fixed")
     ips = [sim.add_pod(pod(f"p{i}"), CniConfig()) for i in range(5)]
     assert [r[0].ip for r in ips[:4]] == ["10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7"]
