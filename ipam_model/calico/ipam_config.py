@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from ..core import json_doc
 from ..core.ipam_config import (
     BOOL,
     COUNT,
@@ -25,9 +24,8 @@ from ..core.ipam_config import (
     ConfigField,
     IPAMConfig,
 )
-from ..core.limits import ANNOTATION_JSON_BYTES
 from ..core.words import show
-from .ippool import FieldError, read_bool
+from .ippool import FieldError, decode_applied_record, read_bool
 
 
 def read_ipam_config(spec: Mapping) -> IPAMConfig:
@@ -89,13 +87,9 @@ def applied_value(config: IPAMConfig) -> str:
 
 def decode_applied(raw: str) -> tuple[IPAMConfig | None, str | None]:
     """(config, None) from an applied-spec record, or (None, why it is unreadable)."""
-    try:  # the one bounded decoder: annotation JSON is input like any other (issue 9)
-        recorded = json_doc.loads(raw, limit=ANNOTATION_JSON_BYTES)
-    except json_doc.JsonError as exc:
-        message = exc.message.removeprefix("not valid JSON: ")
-        return None, f"is not valid JSON ({message} at character {exc.pos})"
-    if not isinstance(recorded, dict):
-        return None, f"is not a JSON object (got {type(recorded).__name__})"
+    recorded, why = decode_applied_record(raw)
+    if recorded is None:
+        return None, why
     try:
         return read_ipam_config(recorded), None
     except FieldError as exc:

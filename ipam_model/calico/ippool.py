@@ -168,8 +168,9 @@ def applied_spec_value(spec: PoolSpec) -> str:
     return json.dumps(spec.to_calico(), sort_keys=True, separators=(",", ":"))
 
 
-def decode_applied_spec(raw: str) -> tuple[PoolSpec | None, str | None]:
-    """(spec, None) from an applied-spec record, or (None, why it is unreadable)."""
+def decode_applied_record(raw: str) -> tuple[dict | None, str | None]:
+    """(object, None) from an applied-spec annotation (of a pool or the
+    IPAMConfig), or (None, why it is unreadable)."""
     try:  # the one bounded decoder: annotation JSON is input like any other
         recorded = json_doc.loads(raw, limit=ANNOTATION_JSON_BYTES)
     except json_doc.JsonError as exc:
@@ -177,6 +178,14 @@ def decode_applied_spec(raw: str) -> tuple[PoolSpec | None, str | None]:
         return None, f"is not valid JSON ({message} at character {exc.pos})"
     if not isinstance(recorded, dict):
         return None, f"is not a JSON object (got {type(recorded).__name__})"
+    return recorded, None
+
+
+def decode_applied_spec(raw: str) -> tuple[PoolSpec | None, str | None]:
+    """(spec, None) from an applied-spec record, or (None, why it is unreadable)."""
+    recorded, why = decode_applied_record(raw)
+    if recorded is None:
+        return None, why
     try:
         return read_spec(recorded), None
     except FieldError as exc:
