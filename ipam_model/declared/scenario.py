@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from ..calico.ipam.cni import CniConfig
 from ..core.errors import InputError
+from ..core.limits import MAX_PODS
 from ..core.model import frozen_map
 from .schema import validate_document
 from .yaml import load_yaml_file
@@ -33,7 +34,6 @@ from .yaml import load_yaml_file
 SCHEMA = "scenario.schema.json"
 # All pods of a scenario together, as ``simulate --pods`` bounds its sum: the
 # simulation holds every pod in memory.
-MAX_SCENARIO_PODS = 500_000
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def scenario_from(data: Mapping[str, Any], file: str) -> Scenario:
     if "pods" in data:
         steps = tuple(_step(item) for item in data["pods"])
         total = sum(s.count for s in steps if isinstance(s, PodStep))
-        if total > MAX_SCENARIO_PODS:
+        if total > MAX_PODS.value:
             raise InputError(f"the scenario creates {total:,} pods in all, more than "
-                             f"{MAX_SCENARIO_PODS:,}: simulate fewer", file=file, path=("pods",))
+                             f"{MAX_PODS.value:,}: simulate fewer", file=file, path=("pods",))
     return Scenario(file, cni, nodes, steps)
 
 

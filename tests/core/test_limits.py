@@ -9,6 +9,7 @@ from paths import ROOT
 from readme_tables import limits_table
 
 from ipam_model.core import limits
+from ipam_model.data import load_json
 from ipam_model.declared.schema import stack_schema
 
 
@@ -38,3 +39,10 @@ def test_the_schema_maxima_are_the_limits():
     ipam = stack_schema()["properties"]["ipamConfig"]["properties"]
     assert ipam["maxBlocksPerHost"]["maximum"] == limits.MAX_BLOCKS_PER_HOST.value
     assert cluster["headroomPercent"]["maximum"] == limits.MAX_HEADROOM_PERCENT.value
+
+
+def test_the_scenario_schema_maxima_are_the_pod_limit():
+    """simulate --scenario bounds its pods by the same limit as simulate --pods."""
+    pods = load_json("scenario.schema.json")["properties"]["pods"]
+    assert pods["maxItems"] == limits.MAX_PODS.value
+    assert pods["items"]["else"]["properties"]["count"]["maximum"] == limits.MAX_PODS.value
