@@ -9,10 +9,10 @@ file, and reports a declared object missing from the cluster as deleted.
 """
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from ..calico.ipam_config import changed_fields, decode_applied
+from ..calico.ippool import decode_applied_record
 from ..calico.ipreservation import read_reserved_cidrs
 from ..core.ipam_config import IPAMConfig
 from ..core.live_state import LiveState
@@ -73,11 +73,10 @@ def ipam_config_drift(stack: Stack, live: LiveState, stack_is_applied: bool
 
 
 def _recorded(raw: str) -> tuple[dict | None, str | None]:
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return None, f"is not valid JSON ({exc.msg} at character {exc.pos})"
-    if not isinstance(value, dict) or not isinstance(value.get(FIELD), list):
+    value, problem = decode_applied_record(raw)  # the one bounded decoder of these records
+    if value is None:
+        return None, problem
+    if not isinstance(value.get(FIELD), list):
         return None, f"is not an IPReservation spec with a {FIELD} list"
     spec, invalid = read_reserved_cidrs(value[FIELD])
     return {FIELD: sorted(spec.reserved_cidrs) + sorted(invalid)}, None

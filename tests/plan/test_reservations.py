@@ -1,4 +1,5 @@
 """ipreservation/<name> in plan and drift (issue 10, point 3)."""
+import dataclasses
 import json
 
 from terraform_json import unmarshal_plan
@@ -119,3 +120,17 @@ def test_drift_of_an_owned_reservation_edited_outside_calico_ipam():
     (item,) = [i for i in edited.drift if i.address == "ipreservation/gw"]
     assert item.changes[0].before == ["10.10.0.1/32"]
     assert item.changes[0].after == ["10.10.0.1/32", "10.10.0.7/32"]
+
+
+def test_a_hostile_applied_record_is_reported_not_a_crash():
+    """The record is cluster input: deep nesting (RecursionError in the standard decoder)
+    and non-JSON go through the one bounded decoder and become one drift line."""
+    for raw, words in (("[" * 5000 + "]" * 5000, "is not valid JSON"),
+                       ("{not json", "is not valid JSON"),
+                       ("[1]", "is not a JSON object"),
+                       ('{"reservedCIDRs": 3}', "is not an IPReservation spec")):
+        hostile = dataclasses.replace(reservation("gw", ["10.10.0.1/32"], OURS),
+                                      annotations=frozen_map({APPLIED_SPEC_ANNOTATION: raw}))
+        edited = drift_plan(stack({"gw": {"reservedCIDRs": ["10.10.0.1/32"]}}), live(hostile))
+        (item,) = [i for i in edited.drift if i.address == "ipreservation/gw"]
+        assert words in item.message and "edited outside calico-ipam" in item.message

@@ -27,13 +27,14 @@ plugin logic over their own block algorithms.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Mapping, Protocol, Sequence
 
 import netaddr
 
+from ...core import json_doc
 from ...core.cidr import parse_cidr
+from ...core.limits import ANNOTATION_JSON_BYTES
 from ...core.model import IPV4_POOLS_ANNOTATION, IPV6_POOLS_ANNOTATION, frozen_map
 from ..annotations import parse_pools_annotation
 from .chooser import PoolChooser, Refused
@@ -90,14 +91,20 @@ class AllocationModel(Protocol):
     def release(self, namespace: str, pod: str): ...
 
 
+def _annotation_json(raw: str):
+    """A pod annotation's JSON through the one bounded decoder (depth, size,
+    integer length): annotations are input like any other."""
+    return json_doc.loads(raw, limit=ANNOTATION_JSON_BYTES)
+
+
 def families(cni: CniConfig, annotations: Mapping[str, str]) -> tuple[int, ...]:
     """The families a pod asks for: ipFamilies over the network config."""
     raw = annotations.get(IP_FAMILIES_ANNOTATION)
     if not raw:
         return cni.families
     try:
-        values = json.loads(raw)
-    except ValueError:
+        values = _annotation_json(raw)
+    except json_doc.JsonError:
         raise Refused(f"error parsing ipFamilies: {raw}") from None
     if not isinstance(values, list) or not all(v in ("IPv4", "IPv6") for v in values):
         raise Refused(f"error parsing ipFamilies: {raw}")
@@ -121,10 +128,11 @@ def ip_addrs(raw: str) -> list[tuple[int, int]]:
     plugin's refusals (validateAndExtractIPs, k8s.go:861-921)."""
     key = IP_ADDRS_ANNOTATION
     try:
-        values = json.loads(raw)
-    except ValueError as exc:
+        values = _annotation_json(raw)
+    except json_doc.JsonError as exc:
+        problem = exc.message.removeprefix("not valid JSON: ")
         raise Refused(f"failed to parse IPs {raw} for annotation \"{key}\": failed to parse "
-                      f"'{raw}' as JSON: {exc.msg}") from None
+                      f"'{raw}' as JSON: {problem}") from None
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise Refused(f"failed to parse IPs {raw} for annotation \"{key}\": failed to parse "
                       f"'{raw}' as JSON: not a list of strings")

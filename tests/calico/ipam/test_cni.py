@@ -173,6 +173,16 @@ def test_ip_addrs_refusals_are_calicos(raw, message):
     assert str(exc.value).startswith(message)
 
 
+def test_deeply_nested_pod_annotations_are_refused_like_bad_json():
+    """Pod annotations come from a scenario file: nesting that would exhaust the
+    standard decoder's recursion is the plugin's parse error, not a crash."""
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(Refused, match="failed to parse IPs"):
+        ip_addrs(deep)
+    with pytest.raises(Refused, match="error parsing ipFamilies"):
+        families(CniConfig(), {"cni.projectcalico.org/ipFamilies": deep})
+
+
 def test_ipv4_mapped_ipv6_is_an_ipv4_address():
     assert ip_addrs('["::ffff:10.0.0.1"]') == [(4, 0x0A000001)]
 
