@@ -2,7 +2,8 @@
 
 Nodes start first (tunnel addresses), then the pods requested with
 ``--pods NAMESPACE=COUNT`` are created round-robin over the nodes in the
-order given; each pod is one CNI ADD (``calico.ipam.cni``): one address per
+order given, never more on a node than its node group's ``maxPods`` (the
+kubelet refuses the rest: they are counted on stderr, not simulated); each pod is one CNI ADD (``calico.ipam.cni``): one address per
 family that has an enabled Workload pool, or none when Calico refuses one of
 them. Nodes: ``--node NAME`` (repeatable), else ``--nodes N`` taken from the
 stack's node groups (``<group>-<i>``, the last group extended when N is
@@ -29,6 +30,7 @@ from dataclasses import replace
 
 from ...calico.ipam.cni import PodRequest
 from ...calico.ipam.from_stack import default_cni, node_names, simulator_for_stack
+from ...calico.ipam.placement import RoundRobin
 from ...core.errors import UsageError
 from ...core.limits import MAX_NODES, MAX_PODS
 from ...core.model import ORIGIN_DECLARED, ORIGIN_LIVE, Stack
@@ -105,29 +107,40 @@ def _parse_pods(values) -> list[tuple[str, int]]:
     return out
 
 
-def _nodes(args, stack) -> list[tuple[str, dict]]:
+# A simulated node: its name, its labels and its node group's maxPods (None: a
+# node outside the node groups, which takes any number of pods).
+Node = tuple[str, dict, "int | None"]
+
+
+def _declared_nodes(stack) -> dict[str, Node]:
+    """Every node of the stack's node groups, by name (a name in two groups: the last)."""
+    return {n: (n, dict(g.labels), g.max_pods) for g in stack.cluster.node_groups
+            for n in node_names(g.name, g.count)}
+
+
+def _nodes(args, stack) -> list[Node]:
     groups = stack.cluster.node_groups
     if args.node and args.nodes is not None:
         raise UsageError("use either --node NAME... or --nodes N, not both")
-    labels_of = {n: dict(g.labels) for g in groups for n in node_names(g.name, g.count)}
+    declared = _declared_nodes(stack)
     if args.node:
         for n in args.node:
             if not n.strip():
                 raise UsageError(f"--node {n!r}: a node needs a name")
-        return [(n, labels_of.get(n, {})) for n in args.node]
+        return [declared.get(n, (n, {}, None)) for n in args.node]
     if args.nodes is not None:  # 1..MAX_NODES: checked by its option type
         if not groups:
-            return [(n, {}) for n in node_names("node", args.nodes)]
-        out = []
-        for g in groups:
-            out += [(n, dict(g.labels)) for n in node_names(g.name, g.count)]
+            return [(n, {}, None) for n in node_names("node", args.nodes)]
+        out = [(n, dict(g.labels), g.max_pods) for g in groups
+               for n in node_names(g.name, g.count)]
         last = groups[-1]
         extra = args.nodes - len(out)
         if extra > 0:
-            out += [(f"{last.name}-{last.count + i}", dict(last.labels)) for i in range(extra)]
+            out += [(f"{last.name}-{last.count + i}", dict(last.labels), last.max_pods)
+                    for i in range(extra)]
         return out[:args.nodes]
-    out = [(n, dict(g.labels)) for g in groups for n in node_names(g.name, g.count)]
-    return out or [("node-0", {})]
+    out = [(n, dict(g.labels), g.max_pods) for g in groups for n in node_names(g.name, g.count)]
+    return out or [("node-0", {}, None)]
 
 
 def _with_live_allocator(args: argparse.Namespace, stack: Stack) -> Stack:
@@ -163,15 +176,56 @@ def _steps(args, stack, scenario: Scenario | None) -> list[PodStep | ReleaseStep
     return steps
 
 
-def _scenario_nodes(args, stack, scenario: Scenario | None) -> list[tuple[str, dict]]:
+def _scenario_nodes(args, stack, scenario: Scenario | None) -> list[Node]:
     if scenario is None or scenario.nodes is None:
         return _nodes(args, stack)
     if args.node or args.nodes is not None:
         raise UsageError(f"--node/--nodes and the nodes of {scenario.file}: give one of them")
-    labels_of = {n: dict(g.labels) for g in stack.cluster.node_groups
-                 for n in node_names(g.name, g.count)}
-    return [(name, dict(labels) if labels is not None else labels_of.get(name, {}))
-            for name, labels in scenario.nodes]
+    declared = _declared_nodes(stack)
+    out = []
+    for name, labels in scenario.nodes:
+        _, group_labels, max_pods = declared.get(name, (name, {}, None))
+        out.append((name, dict(labels) if labels is not None else group_labels, max_pods))
+    return out
+
+
+def _run_steps(sim, cni, placement: RoundRobin, steps, scenario: Scenario | None
+               ) -> dict[str, int]:
+    """Create and delete the pods; the pods per namespace that no node had room for."""
+    used: dict[str, int] = {}
+    node_of: dict[tuple[str, str], str] = {}  # (namespace, pod) -> node, for releases
+    unplaced: dict[str, int] = {}
+    for step in steps:
+        if isinstance(step, ReleaseStep):
+            if not sim.release(step.namespace, step.name):  # CNI DEL of nothing: a no-op
+                print(f"calico-ipam simulate: note: {scenario.file}: release "
+                      f"{step.namespace}/{step.name}: no such pod holds an address at that "
+                      "point", file=sys.stderr)
+            else:
+                placement.release(node_of.pop((step.namespace, step.name), ""))
+            continue
+        for pod in _pod_names(step, used):
+            if step.node is not None:  # the user's choice, as kubectl would run it
+                node = step.node
+                placement.count_pod(node)
+            elif (node := placement.next_node()) is None:
+                unplaced[step.namespace] = unplaced.get(step.namespace, 0) + 1
+                continue
+            node_of[(step.namespace, pod)] = node
+            sim.add_pod(PodRequest(step.namespace, pod, node, step.annotations), cni)
+    return unplaced
+
+
+def _warn_unplaced(unplaced: dict[str, int], nodes: list[Node]) -> None:
+    """Pods beyond every node's maxPods: the kubelet refuses them, so Calico never
+    sees them; say so, since the output lists only the pods that ran."""
+    if not unplaced:
+        return
+    room = sum(m for _, _, m in nodes if m is not None)
+    counts = ", ".join(f"{n:,} of {ns}" for ns, n in sorted(unplaced.items()))
+    print(f"calico-ipam simulate: warning: {sum(unplaced.values()):,} pods not placed "
+          f"({counts}): every node already runs its node group's maxPods ({len(nodes):,} "
+          f"nodes, {room:,} pods in all); they get no address", file=sys.stderr)
 
 
 def _pod_names(step: PodStep, used: dict[str, int]) -> list[str]:
@@ -193,21 +247,12 @@ def run(args) -> int:
         default_cni(stack.pools.values())
     sim = simulator_for_stack(stack, strict_affinity=True if args.strict_affinity else None,
                               cni=cni)
-    for name, labels in nodes:
+    placement = RoundRobin()
+    for name, labels, max_pods in nodes:
         sim.add_node(name, labels)
-    k, used = 0, {}
-    for step in steps:
-        if isinstance(step, ReleaseStep):
-            if not sim.release(step.namespace, step.name):  # CNI DEL of nothing: a no-op
-                print(f"calico-ipam simulate: note: {scenario.file}: release "
-                      f"{step.namespace}/{step.name}: no such pod holds an address at that "
-                      "point", file=sys.stderr)
-            continue
-        for pod in _pod_names(step, used):
-            node = step.node or nodes[k % len(nodes)][0]
-            k += step.node is None
-            sim.add_pod(PodRequest(step.namespace, pod, node, step.annotations), cni)
-
+        placement.add_node(name, max_pods)
+    unplaced = _run_steps(sim, cni, placement, steps, scenario)
+    _warn_unplaced(unplaced, nodes)
     result = Simulation(tuple(sim.pods()), tuple(sim.blocks()), tuple(sim.tunnels()),
                         tuple(sim.failures), tuple(stack.pools[n] for n in sorted(stack.pools)),
                         sim.pool_usage())
@@ -242,6 +287,6 @@ def _page(args, stack, nodes, result: Simulation, strict_affinity: bool) -> str:
         source = "Calico's defaults: no IPAMConfig declared or read"
     ipam = IpamShown(strict_affinity, allocator.max_blocks_per_host, source)
     return simulation_page(result, stack, nodes=[(n, groups.group_of(n, labels))
-                                                 for n, labels in nodes],
+                                                 for n, labels, _ in nodes],
                            ipam=ipam, forecast=forecast(stack),
                            reservations=reservations_of(allocator.reserved))

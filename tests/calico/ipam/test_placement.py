@@ -1,0 +1,52 @@
+"""Round-robin placement under maxPods (calico/ipam/placement.py)."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ipam_model.calico.ipam.placement import RoundRobin
+
+
+def water_filled(max_pods: list[int], pods: int) -> list[int]:
+    """Pods per node after *pods* round-robin pods, counted by whole turns: after
+    r turns node i runs min(maxPods_i, r); the pods of the last, partial turn go to
+    the first nodes that still have room."""
+    counts = [0] * len(max_pods)
+    left = min(pods, sum(max_pods))
+    turn = 0
+    while left:
+        turn += 1
+        for i, cap in enumerate(max_pods):
+            if left and cap >= turn:
+                counts[i] += 1
+                left -= 1
+    return counts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=8), st.integers(0, 60))
+def test_pods_fill_the_nodes_turn_by_turn_never_beyond_max_pods(max_pods, pods):
+    placement = RoundRobin()
+    for i, cap in enumerate(max_pods):
+        placement.add_node(f"n{i}", cap)
+    placed = [placement.next_node() for _ in range(pods)]
+    room = sum(max_pods)
+    assert placed[room:] == [None] * max(0, pods - room)  # the rest: no node has room
+    counts = [placed.count(f"n{i}") for i in range(len(max_pods))]
+    assert counts == water_filled(max_pods, pods)
+
+
+def test_a_node_without_max_pods_takes_every_pod_the_others_cannot():
+    placement = RoundRobin()
+    placement.add_node("small", 1)
+    placement.add_node("outside-the-groups", None)
+    assert [placement.next_node() for _ in range(4)] == [
+        "small", "outside-the-groups", "outside-the-groups", "outside-the-groups"]
+
+
+def test_a_release_frees_a_slot_and_a_pinned_pod_takes_one():
+    placement = RoundRobin()
+    placement.add_node("a", 2)
+    placement.add_node("b", 2)
+    placement.count_pod("b")           # a scenario pod with node: b
+    assert [placement.next_node() for _ in range(4)] == ["a", "b", "a", None]
+    placement.release("a")
+    assert placement.next_node() == "a" and placement.next_node() is None
