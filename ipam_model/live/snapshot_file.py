@@ -11,7 +11,7 @@ from typing import IO, Any, Callable, Mapping, Sequence
 from ..core.errors import CIP001, InputError
 from ..core.gc import paused_gc
 from ..core.input_file import open_input, printable_path, text_stream
-from ..core.json_doc import DEFAULT_DECODER, JsonError
+from ..core.json_doc import DEFAULT_DECODER, UNDECIDED, JsonError
 from ..core.limits import (
     JSON_OBJECT_BYTES,
     SNAPSHOT_JSON_BYTES,
@@ -43,6 +43,7 @@ class _JsonStream:
     """
 
     CHUNK = 1 << 20
+    WRONG_GUESSES = 1000  # then items are read one by one (see stream_array)
 
     def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None):
         self._fh = fh
@@ -54,6 +55,7 @@ class _JsonStream:
         self._decoder = DEFAULT_DECODER
         self._line = 1      # the line and 0-based column of self._buf[0]
         self._column = 0
+        self._wrong_guesses = 0
 
     def _more(self, size: int | None = None) -> bool:
         if self._eof:
@@ -130,18 +132,52 @@ class _JsonStream:
             self._pos = end
             return value
 
+    def _guessed_value(self, separator: str) -> Any:
+        """The next value when it ends where *separator* (the text between
+        the two items before) says, decoded at C speed; else ``UNDECIDED``,
+        and ``value`` reads it. A wrong guess (the separator inside a string,
+        or a nested one) is never a wrong value: ``decode_span`` answers only
+        for a span that is exactly one value."""
+        buf, pos = self._buf, self._pos
+        end = buf.find(separator, pos, pos + JSON_OBJECT_BYTES.value) + 1
+        if end <= 0:
+            return UNDECIDED  # not in this buffer (or too far): read by value()
+        raw = self._raw
+        value = self._decoder.decode_span(buf, pos, end,
+                                          long_digits=raw is None or raw.long_digits,
+                                          escapes=raw is None or raw.escapes)
+        if value is UNDECIDED:
+            self._wrong_guesses += 1
+        else:
+            self._pos = end
+        return value
+
     def stream_array(self, each: Callable[[int, Any], None]) -> int:
         self.expect("[")
         index = 0
         if self.peek() == "]":
             self._pos += 1
             return 0
+        # Items are usually written alike ("}\n,{" in a snapshot, "},\n    {"
+        # from kubectl): the text from one item's last character to the next
+        # one's first says where the following items end. A file where that
+        # keeps failing is read value by value, as before.
+        separator = ""
         while True:
-            each(index, self.value())
+            buf = self._buf
+            value = UNDECIDED
+            if separator and self._wrong_guesses <= self.WRONG_GUESSES:
+                value = self._guessed_value(separator)
+            if value is UNDECIDED:
+                value = self.value()
+            end = self._pos
+            each(index, value)
             index += 1
             ch = self.peek()
             if ch == ",":
                 self._pos += 1
+                if self.peek() and self._buf is buf:  # both ends in one buffer
+                    separator = buf[end - 1:self._pos + 1]
                 continue
             self.expect("]")
             return index
