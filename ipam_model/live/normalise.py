@@ -504,14 +504,15 @@ def _usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
            affinities: Iterable[LiveAffinity]) -> tuple[dict[str, PoolUsage], list[LiveBlock]]:
     """(``compute_usage``, the blocks inside no pool) in one pass over the blocks."""
     index = ContainingIndex((p.spec.cidr, p.name) for p in pools.values())
-    allocated: Counter = Counter()
-    block_count: Counter = Counter()
+    allocated = dict.fromkeys(pools, 0)
+    block_count = dict.fromkeys(pools, 0)
     nodes: dict[str, set] = {name: set() for name in pools}
-    by_ns: dict[str, Counter] = {name: Counter() for name in pools}
+    by_ns: dict[str, dict[str, int]] = {name: {} for name in pools}
     orphans = []
+    find = index.find_cidr
     for block in blocks:
         parsed = block.parsed or parse_cidr(block.cidr)
-        pool = index.find_cidr(parsed) if parsed is not None else None
+        pool = find(parsed) if parsed is not None else None
         if pool is None:
             orphans.append(block)
             continue
@@ -521,7 +522,9 @@ def _usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
         if node:
             nodes[pool].add(node)
         if block.by_namespace:  # most blocks on a big cluster: skip an empty update
-            by_ns[pool].update(block.by_namespace)
+            counts = by_ns[pool]
+            for ns, n in block.by_namespace.items():
+                counts[ns] = counts.get(ns, 0) + n
     for aff in affinities:
         if aff.type != "host":
             continue

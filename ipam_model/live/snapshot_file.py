@@ -134,10 +134,11 @@ class _JsonStream:
 
     def _guessed_value(self, separator: str) -> Any:
         """The next value when it ends where *separator* (the text between
-        the two items before) says, decoded at C speed; else ``UNDECIDED``,
-        and ``value`` reads it. A wrong guess (the separator inside a string,
-        or a nested one) is never a wrong value: ``decode_span`` answers only
-        for a span that is exactly one value."""
+        the two items before) says, decoded at C speed, the position then
+        moved past the separator to the next item; else ``UNDECIDED``, and
+        ``value`` reads it. A wrong guess (the separator inside a string, or
+        a nested one) is never a wrong value: ``decode_span`` answers only for
+        a span that is exactly one value."""
         buf, pos = self._buf, self._pos
         end = buf.find(separator, pos, pos + JSON_OBJECT_BYTES.value) + 1
         if end <= 0:
@@ -148,8 +149,8 @@ class _JsonStream:
                                           escapes=raw is None or raw.escapes)
         if value is UNDECIDED:
             self._wrong_guesses += 1
-        else:
-            self._pos = end
+        else:  # the separator holds the comma and ends with the next item's first character
+            self._pos = end + len(separator) - 2
         return value
 
     def stream_array(self, each: Callable[[int, Any], None]) -> int:
@@ -164,12 +165,14 @@ class _JsonStream:
         # keeps failing is read value by value, as before.
         separator = ""
         while True:
-            buf = self._buf
-            value = UNDECIDED
             if separator and self._wrong_guesses <= self.WRONG_GUESSES:
                 value = self._guessed_value(separator)
-            if value is UNDECIDED:
-                value = self.value()
+                if value is not UNDECIDED:
+                    each(index, value)
+                    index += 1
+                    continue
+            buf = self._buf
+            value = self.value()
             end = self._pos
             each(index, value)
             index += 1
