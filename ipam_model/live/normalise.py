@@ -296,8 +296,11 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     Tunnel addresses (handles ipip-/vxlan-/wireguard-tunnel-addr-<node>) have
     no namespace: they count as allocated but for no namespace.
     """
-    obj = _mapping(obj, "IPAMBlock", file, where)
-    spec = _mapping(obj.get("spec"), "spec", file, where)
+    if type(obj) is not dict:
+        obj = _mapping(obj, "IPAMBlock", file, where)
+    spec = obj.get("spec")
+    if type(spec) is not dict:
+        spec = _mapping(spec, "spec", file, where)
     where = tuple(where) + ("spec",)
     raw_cidr = spec.get("cidr")
     parsed = parse_cidr(raw_cidr)

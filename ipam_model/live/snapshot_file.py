@@ -180,7 +180,9 @@ class _JsonStream:
             if ch == ",":
                 self._pos += 1
                 if self.peek() and self._buf is buf:  # both ends in one buffer
-                    separator = buf[end - 1:self._pos + 1]
+                    between = buf[end - 1:self._pos + 1]
+                    if between[1:-1].strip(" \t\r\n") == ",":
+                        separator = between
                 continue
             self.expect("]")
             return index

@@ -4,16 +4,20 @@ not an empty cluster, the ignored-kinds note is printed, a byte-order mark is
 not "truncated", and a pipe (``--snapshot /dev/stdin``) is read."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from paths import DATA, ROOT
 
 from ipam_model import cli
 from ipam_model.core.errors import InputError
+from ipam_model.live import snapshot_file
 from ipam_model.live.snapshot_file import load_snapshot
 
 SNAPSHOT = DATA / "plan" / "snapshot.json"
@@ -94,3 +98,82 @@ def test_a_long_integer_across_two_reads_is_still_refused(tmp_path):
     path.write_text(text)
     with pytest.raises(InputError, match="an integer of 25 digits is too long"):
         load_snapshot(str(path))
+
+
+# The streaming reader guesses where an item ends from the separator before
+# it and decodes the guess with msgspec (issue 11, point 5). Whatever the
+# layout, the items and every refusal must be those of the item-by-item reader.
+
+ITEM_LAYOUTS = [{"separators": (",", ":")}, {}, {"indent": 4}, {"ensure_ascii": False}]
+HOSTILE_ITEMS = ['{"kind": "Node", "n": NaN}', '{"kind": "Node", "n": 1' + "0" * 30 + "}",
+                 '{"kind": "Node", "s": "\\ud800"}', '{"kind": "Node", "d": ' + "[" * 101
+                 + "]" * 101 + "}", '{"kind": "Node", "n": 1e400}', '{"kind": "Node" "x": 1}',
+                 '{"kind": "Node", "s": "}\\n,{"}', '{"kind": "Node", "s": "},{\\"a\\": 1"}']
+ITEMS = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**64) | st.floats(allow_nan=False)
+    | st.text(alphabet="ab{}[],:\"\\\n é", max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text("abk", max_size=3),
+                                                                inner, max_size=3),
+    max_leaves=12)
+
+
+def stream_items(text: str, *, guess: bool):
+    """(items, refusal) as the streaming reader hands them over."""
+    stream = snapshot_file._JsonStream(io.StringIO(text), "s.json")
+    if not guess:
+        stream.WRONG_GUESSES = -1  # never guess: the reader as it was, value by value
+    items: list = []
+    try:
+        stream.stream_top(lambda i, obj: items.append(repr(obj)))
+    except InputError as exc:
+        return items, str(exc)
+    return items, None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ITEMS | st.sampled_from(HOSTILE_ITEMS), min_size=1, max_size=8),
+       st.sampled_from([",", ",\n", "\n,", ",\n    ", " , "]), st.sampled_from(ITEM_LAYOUTS),
+       st.integers(1, 200))
+def test_guessed_items_are_the_items_and_refusals_of_the_item_by_item_reader(
+        items, separator, layout, chunk):
+    text = '{"kind": "List", "items": [' + separator.join(
+        item if isinstance(item, str) and item in HOSTILE_ITEMS else json.dumps(item, **layout)
+        for item in items) + "]}"
+    old = snapshot_file._JsonStream.CHUNK
+    snapshot_file._JsonStream.CHUNK = chunk
+    try:
+        fast, slow = stream_items(text, guess=True), stream_items(text, guess=False)
+    finally:
+        snapshot_file._JsonStream.CHUNK = old
+    assert fast == slow
+    if slow[1] is None:
+        assert slow[0] == [repr(item) for item in json.loads(text)["items"]]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_ITEMS)
+@pytest.mark.parametrize("separator", [",\n", "\n,"])
+def test_a_hostile_item_among_guessed_ones_is_refused_as_before(hostile, separator):
+    good = [json.dumps({"kind": "Node", "metadata": {"name": f"n{i}"}}) for i in range(3)]
+    text = '{"kind": "List", "items": [' + separator.join(good + [hostile] + good) + "]}"
+    fast, slow = stream_items(text, guess=True), stream_items(text, guess=False)
+    assert fast == slow
+    assert len(fast[0]) == 7 or fast[1] is not None  # the two strings and 1e400 are items
+
+
+def test_a_snapshot_written_by_calico_ipam_is_read_by_guesses(tmp_path, monkeypatch):
+    """The fast path is the one real snapshots take (``write_snapshot``: one
+    object a line): only the header and the first item are read value by value."""
+    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i}",
+                                                               "labels": {"zone": "a"}}}
+             for i in range(40)]
+    path = tmp_path / "snap.json"
+    with open(path, "w", encoding="utf-8") as out:
+        snapshot_file.write_snapshot(snapshot_file.RawSnapshot("s", "projectcalico.org/v3",
+                                                               nodes), out)
+    calls = []
+    real = snapshot_file._JsonStream.value
+    monkeypatch.setattr(snapshot_file._JsonStream, "value",
+                        lambda self: calls.append(1) or real(self))
+    state = load_snapshot(str(path))
+    assert sorted(state.nodes) == sorted(f"n{i}" for i in range(40))
+    assert len(calls) <= 12 + 1  # 6 header keys, 5 header values, the first item
