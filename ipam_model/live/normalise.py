@@ -301,22 +301,22 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     spec = obj.get("spec")
     if type(spec) is not dict:
         spec = _mapping(spec, "spec", file, where)
-    where = tuple(where) + ("spec",)
+    where = tuple(where)  # the paths below it are built only for a message
     raw_cidr = spec.get("cidr")
     parsed = parse_cidr(raw_cidr)
     if parsed is None:  # _canonical_cidr raises the detailed message
-        _canonical_cidr(raw_cidr, "cidr", file, where + ("cidr",))
+        _canonical_cidr(raw_cidr, "cidr", file, where + ("spec", "cidr"))
     allocations = spec.get("allocations") or []
     attributes = spec.get("attributes") or []
     size = parsed.size
     refs = _refs(allocations, attributes, size)
     if refs is None:  # not the usual shape: the full check names what is wrong
-        _check_allocations(allocations, attributes, size, file, where)
+        _check_allocations(allocations, attributes, size, file, where + ("spec",))
         refs = [ref for ref in allocations if ref is not None]
     affinity = spec.get("affinity")
     if affinity is not None and not isinstance(affinity, str):
         raise input_error(f"affinity must be a string, got {affinity!r}", file,
-                          where + ("affinity",))
+                          where + ("spec", "affinity"))
     by_namespace, borrowed, tunnels = _owners(allocations, refs, attributes, affinity or "",
                                               file, where)
     deleted = spec.get("deleted")
@@ -325,7 +325,7 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
                      # a fresh dict nothing else holds: read-only without a copy
                      by_namespace=MappingProxyType(by_namespace) if by_namespace else _EMPTY_MAP,
                      deleted=deleted if type(deleted) is bool
-                     else _bool(deleted, "deleted", False, file, where),
+                     else _bool(deleted, "deleted", False, file, where + ("spec",)),
                      borrowed=borrowed, tunnels=tunnels, parsed=parsed)
 
 
@@ -366,7 +366,7 @@ def _owners(allocations: list, refs: list[int], attributes: list, affinity: str,
             file: str | None, where: Where) -> tuple[dict[str, int], int, int]:
     """Who holds a block's allocated ordinals (*refs*: the allocated entries,
     in order), from the attributes they point at: (pods per namespace,
-    borrowed addresses, tunnel addresses).
+    borrowed addresses, tunnel addresses). *where* is the block's path.
 
     Borrowed as ``calicoctl ipam show --show-borrowed`` counts it: the
     allocation's ``node`` attribute differs from the block's host (every
@@ -397,7 +397,7 @@ def _owners(allocations: list, refs: list[int], attributes: list, affinity: str,
         if not 0 <= ref < n_attrs:
             ordinal = allocations.index(ref)
             raise input_error(f"allocation {ordinal} points at attribute {ref!r}, which does "
-                              "not exist", file, where + ("allocations", ordinal))
+                              "not exist", file, where + ("spec", "allocations", ordinal))
         attr = attributes[ref]
         secondary = attr.get("secondary") if isinstance(attr, dict) else None
         if not isinstance(secondary, dict):

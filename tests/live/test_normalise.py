@@ -768,8 +768,9 @@ def plain_block(obj, file=None, where=()):
         secondary = attributes[ref].get("secondary") if isinstance(attributes[ref], dict) else None
         if not isinstance(secondary, dict):
             continue
-        if secondary.get("namespace") and isinstance(secondary["namespace"], str):
-            by_namespace[secondary["namespace"]] = by_namespace.get(secondary["namespace"], 0) + count
+        namespace = secondary.get("namespace")
+        if namespace and isinstance(namespace, str):
+            by_namespace[namespace] = by_namespace.get(namespace, 0) + count
         if secondary.get("node") and isinstance(secondary["node"], str) \
                 and secondary["node"] != host:
             borrowed += count
