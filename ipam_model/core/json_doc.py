@@ -117,6 +117,7 @@ class JsonDecoder:
         self._fast = json.JSONDecoder(parse_constant=_no_constant)
         self._strict = json.JSONDecoder(parse_constant=_no_constant, parse_int=self._int)
         self._c_decode = None  # msgspec's, imported on first use (decode_span)
+        self._c_refusals: tuple = ()
 
     def decode_span(self, text: str, pos: int, end: int, long_digits: bool = True,
                     escapes: bool = True) -> Any:
@@ -140,16 +141,14 @@ class JsonDecoder:
             import msgspec  # 35 ms to import: only for the commands that read snapshots
 
             decode = self._c_decode = msgspec.json.Decoder().decode
-            self._c_errors = (msgspec.DecodeError, msgspec.ValidationError)
+            self._c_refusals = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
         try:
             # The span ends right after a value's last character and starts at
             # one's first, so success means it is exactly one value: the same
             # tokens as Python's decoder reads from pos, hence the same value
             # (msgspec refuses what Python would turn into inf: 1e400).
             return decode(span)
-        except self._c_errors:
-            return UNDECIDED
-        except RecursionError:
+        except self._c_refusals:
             return UNDECIDED
 
     def _int(self, literal: str) -> int:
