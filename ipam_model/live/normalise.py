@@ -384,8 +384,12 @@ def _owners(allocations: list, refs: list[int], attributes: list, affinity: str,
         # The usual block has a handful of attributes: list.count per index is
         # several times cheaper than a Counter. If the counts miss some
         # allocations, a reference points outside: the general path names it.
-        per_attr = {i: n for i in range(n_attrs) if (n := refs.count(i))}
-        if sum(per_attr.values()) != len(refs):
+        per_attr, counted = {}, 0
+        for i in range(n_attrs):
+            if n := refs.count(i):
+                per_attr[i] = n
+                counted += n
+        if counted != len(refs):
             per_attr = None
     if per_attr is None:
         per_attr = Counter(refs)  # first allocated first: the first bad one is named
