@@ -43,9 +43,12 @@ class _JsonStream:
     """
 
     CHUNK = 1 << 20
-    WRONG_GUESSES = 1000  # then items are read one by one (see stream_array)
+    # Guessing stops once more than this many guesses, and a quarter of them,
+    # missed: a miss costs a search of the buffer besides reading the item.
+    WRONG_GUESSES = 64
 
-    def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None):
+    def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None,
+                 guess: bool = True):
         self._fh = fh
         self._raw = raw  # the BoundedInput below fh: it knows whether long digit runs came
         self._file = file
@@ -55,7 +58,8 @@ class _JsonStream:
         self._decoder = DEFAULT_DECODER
         self._line = 1      # the line and 0-based column of self._buf[0]
         self._column = 0
-        self._wrong_guesses = 0
+        self._guess = guess  # False: every item is read by value(), as before the guesses
+        self._guesses = self._wrong_guesses = 0
 
     def _more(self, size: int | None = None) -> bool:
         if self._eof:
@@ -140,9 +144,11 @@ class _JsonStream:
         a nested one) is never a wrong value: ``decode_span`` answers only for
         a span that is exactly one value."""
         buf, pos = self._buf, self._pos
+        self._guesses += 1
         end = buf.find(separator, pos, pos + JSON_OBJECT_BYTES.value) + 1
-        if end <= 0:
-            return UNDECIDED  # not in this buffer (or too far): read by value()
+        if end <= 0:  # not in this buffer (or too far): read by value()
+            self._wrong_guesses += 1
+            return UNDECIDED
         raw = self._raw
         value = self._decoder.decode_span(buf, pos, end,
                                           long_digits=raw is None or raw.long_digits,
@@ -165,7 +171,8 @@ class _JsonStream:
         # keeps failing is read value by value, as before.
         separator = ""
         while True:
-            if separator and self._wrong_guesses <= self.WRONG_GUESSES:
+            if separator and self._guess and (self._wrong_guesses <= self.WRONG_GUESSES
+                                              or self._wrong_guesses * 4 <= self._guesses):
                 value = self._guessed_value(separator)
                 if value is not UNDECIDED:
                     each(index, value)

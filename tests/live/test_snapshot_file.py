@@ -119,9 +119,7 @@ ITEMS = st.recursive(
 
 def stream_items(text: str, *, guess: bool):
     """(items, refusal) as the streaming reader hands them over."""
-    stream = snapshot_file._JsonStream(io.StringIO(text), "s.json")
-    if not guess:
-        stream.WRONG_GUESSES = -1  # never guess: the reader as it was, value by value
+    stream = snapshot_file._JsonStream(io.StringIO(text), "s.json", guess=guess)
     items: list = []
     try:
         stream.stream_top(lambda i, obj: items.append(repr(obj)))
@@ -158,6 +156,20 @@ def test_a_hostile_item_among_guessed_ones_is_refused_as_before(hostile, separat
     fast, slow = stream_items(text, guess=True), stream_items(text, guess=False)
     assert fast == slow
     assert len(fast[0]) == 7 or fast[1] is not None  # the two strings and 1e400 are items
+
+
+def test_guessing_stops_where_the_items_are_written_unlike_each_other():
+    """Separators that alternate make every guess miss (and search the buffer):
+    after WRONG_GUESSES misses the items are read one by one, the same items."""
+    items = [{"kind": "Node", "metadata": {"name": f"n{i}"}} for i in range(400)]
+    text = '{"kind": "List", "items": [' + "".join(
+        (", " if i % 2 else ",\n") * (i > 0) + json.dumps(item)
+        for i, item in enumerate(items)) + "]}"
+    stream = snapshot_file._JsonStream(io.StringIO(text), "s.json")
+    got: list = []
+    stream.stream_top(lambda i, obj: got.append(obj))
+    assert got == items
+    assert stream._wrong_guesses == snapshot_file._JsonStream.WRONG_GUESSES + 1
 
 
 def test_a_snapshot_written_by_calico_ipam_is_read_by_guesses(tmp_path, monkeypatch):
