@@ -320,13 +320,13 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     by_namespace, borrowed, tunnels = _owners(allocations, refs, attributes, affinity or "",
                                               file, where)
     deleted = spec.get("deleted")
-    return LiveBlock(cidr=parsed.text, affinity=affinity or None, size=size,
-                     allocated=len(refs),
-                     # a fresh dict nothing else holds: read-only without a copy
-                     by_namespace=MappingProxyType(by_namespace) if by_namespace else _EMPTY_MAP,
-                     deleted=deleted if type(deleted) is bool
-                     else _bool(deleted, "deleted", False, file, where + ("spec",)),
-                     borrowed=borrowed, tunnels=tunnels, parsed=parsed)
+    return LiveBlock.counted(
+        cidr=parsed.text, affinity=affinity or None, size=size, allocated=len(refs),
+        # a fresh dict nothing else holds: read-only without a copy
+        by_namespace=MappingProxyType(by_namespace) if by_namespace else _EMPTY_MAP,
+        deleted=deleted if type(deleted) is bool
+        else _bool(deleted, "deleted", False, file, where + ("spec",)),
+        borrowed=borrowed, tunnels=tunnels, parsed=parsed)
 
 
 def _refs(allocations, attributes, size: int) -> list[int] | None:
