@@ -126,14 +126,16 @@ class JsonDecoder:
         else ``UNDECIDED``. Nothing is refused here: whatever a limit could
         concern is left to ``decode_at``, so the two never answer differently
         (tests/core/test_json_doc.py compares them)."""
-        if not (pos < end <= len(text)) or text[pos] in _WHITESPACE \
-                or text[end - 1] in _WHITESPACE or (end < len(text) and text[end] not in _AFTER):
-            return UNDECIDED  # not a span decode_at could end at
-        if text.count("{", pos, end) + text.count("[", pos, end) > self.max_depth:
-            return UNDECIDED  # could nest too deep: decode_at measures it
-        if escapes and _SURROGATE_ESCAPE.search(text, pos, end):
-            return UNDECIDED  # msgspec refuses lone surrogates with its own words
+        if not pos < end <= len(text):
+            return UNDECIDED
         span = text[pos:end]
+        if span[0] in _WHITESPACE or span[-1] in _WHITESPACE \
+                or (end < len(text) and text[end] not in _AFTER):
+            return UNDECIDED  # not a span decode_at could end at
+        if span.count("{") + span.count("[") > self.max_depth:
+            return UNDECIDED  # could nest too deep: decode_at measures it
+        if escapes and _SURROGATE_ESCAPE.search(span):
+            return UNDECIDED  # msgspec refuses lone surrogates with its own words
         if long_digits and _ZERO_RUN in span.translate(_DIGITS_TO_ZERO):
             return UNDECIDED  # a long integer, perhaps: decode_at refuses it
         decode = self._c_decode

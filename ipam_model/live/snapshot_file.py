@@ -43,8 +43,8 @@ class _JsonStream:
     """
 
     CHUNK = 1 << 20
-    # Guessing stops once more than this many guesses, and a quarter of them,
-    # missed: a miss costs a search of the buffer besides reading the item.
+    # Guessing stops once more than this many guesses, and a quarter of the
+    # items, missed: a miss costs a search of the buffer besides reading the item.
     WRONG_GUESSES = 64
 
     def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None,
@@ -59,7 +59,7 @@ class _JsonStream:
         self._line = 1      # the line and 0-based column of self._buf[0]
         self._column = 0
         self._guess = guess  # False: every item is read by value(), as before the guesses
-        self._guesses = self._wrong_guesses = 0
+        self._wrong_guesses = 0
 
     def _more(self, size: int | None = None) -> bool:
         if self._eof:
@@ -144,15 +144,13 @@ class _JsonStream:
         a nested one) is never a wrong value: ``decode_span`` answers only for
         a span that is exactly one value."""
         buf, pos = self._buf, self._pos
-        self._guesses += 1
         end = buf.find(separator, pos, pos + JSON_OBJECT_BYTES.value) + 1
         if end <= 0:  # not in this buffer (or too far): read by value()
             self._wrong_guesses += 1
             return UNDECIDED
         raw = self._raw
-        value = self._decoder.decode_span(buf, pos, end,
-                                          long_digits=raw is None or raw.long_digits,
-                                          escapes=raw is None or raw.escapes)
+        value = self._decoder.decode_span(buf, pos, end, raw is None or raw.long_digits,
+                                          raw is None or raw.escapes)
         if value is UNDECIDED:
             self._wrong_guesses += 1
         else:  # the separator holds the comma and ends with the next item's first character
@@ -170,14 +168,16 @@ class _JsonStream:
         # one's first says where the following items end. A file where that
         # keeps failing is read value by value, as before.
         separator = ""
+        guessing = self._guess
         while True:
-            if separator and self._guess and (self._wrong_guesses <= self.WRONG_GUESSES
-                                              or self._wrong_guesses * 4 <= self._guesses):
+            if separator and guessing:
                 value = self._guessed_value(separator)
                 if value is not UNDECIDED:
                     each(index, value)
                     index += 1
                     continue
+                guessing = (self._wrong_guesses <= self.WRONG_GUESSES
+                            or self._wrong_guesses * 4 <= index)
             buf = self._buf
             value = self.value()
             end = self._pos
