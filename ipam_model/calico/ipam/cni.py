@@ -204,5 +204,8 @@ def _add(model: AllocationModel, pod: PodRequest, cni: CniConfig) -> list[PodAll
                 raise
             short = short or exc  # the other family is still asked for, then released
     if short is not None:
-        raise short
+        try:
+            raise short
+        finally:  # the frame would hold the exception that holds the frame: a cycle
+            del short
     return got
