@@ -75,6 +75,7 @@ def selector_matches(text: str, labels: Mapping[str, str]) -> bool:
 
 
 _NODE = "\x00node\x00"  # stands for the node name in cached messages
+_UNSEEN = object()
 
 
 class PoolInfo:
@@ -134,6 +135,7 @@ class PoolChooser:
         # are cached by that set; messages carry a placeholder for the name.
         self._cache: dict = {}
         self._node_match: dict[str, frozenset[str]] = {}
+        self._resolved: dict[tuple, str | None] = {}  # requested(): entries -> refusal
 
     def fork(self) -> "PoolChooser":
         """A chooser over the same pools whose caches grow apart from this one's (a
@@ -142,6 +144,7 @@ class PoolChooser:
         twin.infos, twin.by_name, twin.cni_pools = self.infos, self.by_name, self.cni_pools
         twin._cache = dict(self._cache)
         twin._node_match = dict(self._node_match)
+        twin._resolved = self._resolved  # answers about the same pools: shared
         return twin
 
     def forget(self, node: str) -> None:
@@ -182,7 +185,19 @@ class PoolChooser:
             pod_pools = (namespace.ipv4_pools if version == 4 else namespace.ipv6_pools) or None
         entries = pod_pools if pod_pools is not None else self.cni_pools[version]
         if entries:
-            self._resolve(entries, version)
+            # The answer depends on the entries only (the pools never change):
+            # every pod of a namespace asks the same.
+            key = (version, tuple(entries))
+            problem = self._resolved.get(key, _UNSEEN)
+            if problem is _UNSEEN:
+                try:
+                    self._resolve(entries, version)
+                    problem = None
+                except Refused as exc:
+                    problem = str(exc)
+                self._resolved[key] = problem
+            if problem is not None:
+                raise Refused(problem)
 
     def choose(self, version: int, node: str, node_labels: Mapping[str, str],
                namespace: NamespaceInfo | None, requested: Sequence[str] | None,
