@@ -130,6 +130,11 @@ class PoolChooser:
         ordered = sorted(pools, key=lambda p: p.name)  # GetEnabledPools: pool-name order
         self.infos = [PoolInfo(p, i) for i, p in enumerate(ordered)]
         self.by_name = {info.name: info for info in self.infos}
+        # Per family: the enabled pools in name order, and by CIDR (the pools never change).
+        self._enabled = {v: [p for p in self.infos if p.enabled and p.version == v]
+                         for v in (4, 6)}
+        self._enabled_by_cidr = {v: {p.cidr: p for p in pools}
+                                 for v, pools in self._enabled.items()}
         self.cni_pools = {4: tuple(cni_ipv4_pools), 6: tuple(cni_ipv6_pools)}
         # Choices depend on a node only through the pools selecting it, so they
         # are cached by that set; messages carry a placeholder for the name.
@@ -142,6 +147,7 @@ class PoolChooser:
         forked simulator may start a node of the same name with other labels)."""
         twin = object.__new__(PoolChooser)
         twin.infos, twin.by_name, twin.cni_pools = self.infos, self.by_name, self.cni_pools
+        twin._enabled, twin._enabled_by_cidr = self._enabled, self._enabled_by_cidr
         twin._cache = dict(self._cache)
         twin._node_match = dict(self._node_match)
         twin._resolved = self._resolved  # answers about the same pools: shared
@@ -220,7 +226,7 @@ class PoolChooser:
         return hit
 
     def _choose(self, version, node_matches, namespace, requested, use):
-        enabled = [p for p in self.infos if p.enabled and p.version == version]
+        enabled = self._enabled[version]
         if requested is None:
             if namespace is not None:
                 ns_pools = namespace.ipv4_pools if version == 4 else namespace.ipv6_pools
@@ -230,7 +236,7 @@ class PoolChooser:
         requested_cidrs = self._resolve(requested, version) if requested else []
         if not enabled:
             raise Refused(MSG_NO_QUALIFIED_POOL)
-        by_cidr = {p.cidr: p for p in enabled}
+        by_cidr = self._enabled_by_cidr[version]
         chosen = []
         for cidr in requested_cidrs:
             if cidr not in by_cidr:

@@ -74,6 +74,9 @@ def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered
 # Units, request shapes, routes
 
 
+_NO_REQUESTS = (0, 0, 0)
+
+
 class _Unit:
     """Nodes that Calico treats alike: one node group, or one node when a
     nodeSelector names nodes by hostname."""
@@ -82,23 +85,29 @@ class _Unit:
         self.name, self.labels, self.count, self.max_pods = name, labels, count, max_pods
         self.tunnels: list[frozenset[str]] = []             # one route per tunnel address
         self.pods: dict[frozenset[str], list[int]] = {}     # route -> [declared, with headroom]
-        self._by_pool: dict[str, list[int]] | None = None
+        self._by_pool: dict[str, list[int]] | None = None   # pool -> pods, then tunnels
 
     def requests(self, route: frozenset[str], declared: bool) -> int:
         """Requests of one node of the unit whose route shares a pool with ``route``."""
         i = 0 if declared else 1
         if len(route) == 1:
-            if self._by_pool is None:
-                self._by_pool = {}
+            # One pool (every bound in ``claims``): the unit's requests per pool,
+            # counted once when the routes are complete.
+            by_pool = self._by_pool
+            if by_pool is None:
+                by_pool = self._by_pool = {}
                 for r, n in self.pods.items():
                     for p in r:
-                        entry = self._by_pool.setdefault(p, [0, 0])
+                        entry = by_pool.setdefault(p, [0, 0, 0])
                         entry[0] += n[0]
                         entry[1] += n[1]
+                for t in self.tunnels:
+                    for p in t:
+                        by_pool.setdefault(p, [0, 0, 0])[2] += 1
             (p,) = route
-            pods = self._by_pool.get(p, (0, 0))[i]
-        else:
-            pods = sum(n[i] for r, n in self.pods.items() if r & route)
+            entry = by_pool.get(p, _NO_REQUESTS)
+            return min(self.max_pods, entry[i]) + entry[2]
+        pods = sum(n[i] for r, n in self.pods.items() if r & route)
         return min(self.max_pods, pods) + sum(1 for t in self.tunnels if t & route)
 
 
