@@ -106,6 +106,14 @@ def parse_cidr(text) -> Cidr | None:
     """The CIDR *text* denotes, or None when Go's net.ParseCIDR would refuse it."""
     if type(text) is not str:
         return None
+    return _cidr_of(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cidr_of(text: str) -> Cidr | None:
+    """parse_cidr's answer, kept: every rule reads a stack's pool CIDRs (about
+    twenty readings of each in ``check``). A Cidr is immutable, so sharing it
+    is safe; the bound keeps a snapshot's many block CIDRs from piling up."""
     fast = _canonical_ipv4(text)
     if fast is not None:
         return fast

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ipam_model.core.cidr import (
     _canonical_ipv4,
+    _cidr_of,
     _parse,
     cidr_problem,
     ip_text,
@@ -120,6 +121,7 @@ def test_parsing_leaves_no_reference_cycle(text):
     gc.disable()
     try:
         _parse.cache_clear()
+        _cidr_of.cache_clear()
         parse_cidr(text)
         cidr_problem(text)
         assert gc.collect() == 0
