@@ -52,6 +52,8 @@ def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered
     nothing = Clearance(pool_level, False)
     if any(c.reserved for c in capacities):
         return nothing  # the bounds assume whole blocks of S addresses; reservations break that
+    if not stack.allocator.auto_allocate_blocks:
+        return nothing  # no node claims a block: the first request of each fails
     units = _units(stack)
     if units is None:
         return nothing

@@ -1,5 +1,6 @@
 """The fast path of forecast_findings: it may skip the simulator only when the full
 forecast would report nothing, and it never changes the findings."""
+from dataclasses import replace
 from pathlib import Path
 from unittest.mock import patch
 
@@ -63,7 +64,8 @@ def small_stacks(draw):
         bindings[f"ns{i}"] = Binding(
             f"ns{i}", chosen, v6, expected_pods=draw(st.integers(0, 300)),
             labels=frozen_map({"team": draw(st.sampled_from("xy"))}))
-    ipam = allocator(draw(st.booleans()), draw(st.sampled_from([0, 1, 2, 3])))
+    ipam = allocator(draw(st.booleans()), draw(st.sampled_from([0, 1, 2, 3])),
+                     auto_allocate_blocks=draw(st.sampled_from([True, True, True, False])))
     cluster = ClusterSettings(node_groups=groups,
                               headroom_percent=draw(st.sampled_from([0, 20, 50])))
     return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
@@ -171,3 +173,15 @@ def test_the_given_capacity_findings_decide_what_is_already_explained():
     assert any(f.rule == "CIP502" for f in static)
     assert not [f for f in forecast_findings(stack, capacity=static) if f.rule == "CIP509"]
     assert [f for f in forecast_findings(stack, capacity=[]) if f.rule == "CIP509"]
+
+
+def test_without_auto_allocated_blocks_the_simulator_decides():
+    """autoAllocateBlocks false: no node claims a block, so every first request fails
+    (ipam.go:569-639); the proof, which counts claims, must not clear the stack."""
+    stack = roomy_stack()
+    stack = replace(stack, allocator=allocator(strict=True, auto_allocate_blocks=False))
+    assert not clearance(stack).stack
+    found = forecast_findings(stack)
+    assert {(f.rule, f.subject) for f in found} == {
+        ("CIP508", "stack/t"), ("CIP508", "namespace/app"), ("CIP508", "namespace/payments")}
+    assert forecast_findings(stack) == forecast_findings(stack, fast=False)
