@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ...calico.ipam.chooser import (
     NODE_NAME_LABEL,
@@ -63,7 +63,8 @@ def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered
     borrowing = _pools_that_may_borrow(routes)
     if borrowing and stack.allocator.strict_affinity:
         return nothing  # step 4: borrowing is a refusal there
-    if not _borrowing_routes_fit(routes, borrowing):
+    dry = _routes_that_may_run_dry(routes, borrowing)
+    if dry and not _dry_routes_are_explained(stack, routes, dry, pool_level, covered):
         return nothing
     if not _no_node_reaches_block_limit(routes, borrowing):
         return nothing
@@ -129,29 +130,41 @@ def _units(stack: Stack) -> list[_Unit] | None:
     return units
 
 
-def _request_shapes(stack: Stack) -> dict[tuple, list]:
-    """(family, shape) -> [a namespace, declared pods, with headroom].
+def _shape_keys(stack: Stack):
+    """(namespace, binding, [(family, shape)] for each family in use) of every
+    namespace that expects pods.
 
     A route depends on the namespace only through its annotation, or without one
     through its labels and name when a namespaceSelector may test them: namespaces
-    of one shape share every route, so their pods are counted together.
+    of one shape share every route. A shape is ``(entries,)`` when annotated,
+    ``(None, ...)`` when not.
     """
-    headroom = stack.cluster.headroom_percent
     families = families_in_use(stack.pools.values())
     ns_selectors = any(p.spec.namespace_selector for p in stack.pools.values())
-    shapes: dict[tuple, list] = {}
     for ns, b in stack.bindings.items():
         if not b.expected_pods:
             continue
-        declared = b.expected_pods
-        wanted = declared + math.ceil(declared * headroom / 100)
+        keys = []
         for v in families:
             entries = b.ipv4_pools if v == 4 else b.ipv6_pools
             shape = ((tuple(entries),) if entries else
                      (None, tuple(sorted(b.labels.items())), ns) if ns_selectors else (None,))
-            entry = shapes.get((v, shape))
+            keys.append((v, shape))
+        yield ns, b, keys
+
+
+def _request_shapes(stack: Stack) -> dict[tuple, list]:
+    """(family, shape) -> [a namespace, declared pods, with headroom]: the pods of
+    namespaces of one shape (``_shape_keys``) are counted together."""
+    headroom = stack.cluster.headroom_percent
+    shapes: dict[tuple, list] = {}
+    for ns, b, keys in _shape_keys(stack):
+        declared = b.expected_pods
+        wanted = declared + math.ceil(declared * headroom / 100)
+        for key in keys:
+            entry = shapes.get(key)
             if entry is None:
-                shapes[(v, shape)] = [ns, declared, wanted]
+                shapes[key] = [ns, declared, wanted]
             else:
                 entry[1] += declared
                 entry[2] += wanted
@@ -167,6 +180,7 @@ class _Routes:
     units: list[_Unit]
     shapes: dict[tuple, list]
     reach: dict[tuple, set[str]]      # (family, shape) -> pools its pods may use
+    by_shape: dict[tuple, set[frozenset[str]]]  # (family, shape) -> its pods' routes
     through: dict[str, list[int]]     # pool -> [declared, with headroom] pod requests
     tunnels_in: dict[str, int]        # pool -> tunnel requests whose route contains it
 
@@ -185,8 +199,9 @@ def _route_table(stack: Stack, units: list[_Unit], shapes: dict[tuple, list]) ->
     """Each request's route from Calico's pool choice, or None if one is refused."""
     chooser = PoolChooser(stack.pools.values())
     infos = namespaces_from_bindings({e[0]: stack.bindings[e[0]] for e in shapes.values()})
+    by_shape: dict[tuple, set[frozenset[str]]] = {}
     try:
-        reach = _route_requests(units, shapes, infos, chooser)
+        reach = _route_requests(units, shapes, infos, chooser, by_shape)
     except Refused:
         return None
     through: dict[str, list[int]] = {}
@@ -202,13 +217,15 @@ def _route_table(stack: Stack, units: list[_Unit], shapes: dict[tuple, list]) ->
             for p in t:
                 tunnels_in[p] = tunnels_in.get(p, 0) + u.count
     return _Routes(chooser, stack.allocator.effective_max_blocks_per_host, units, shapes, reach,
-                   through, tunnels_in)
+                   by_shape, through, tunnels_in)
 
 
 def _route_requests(units: list[_Unit], shapes: dict[tuple, list], infos: dict,
-                    chooser: PoolChooser) -> dict[tuple, set[str]]:
-    """Fill in each unit's tunnel routes and pod requests per route; return the pools
-    each shape's pods may use. Raises ``Refused`` as Calico would refuse a request."""
+                    chooser: PoolChooser, by_shape: dict[tuple, set[frozenset[str]]]
+                    ) -> dict[tuple, set[str]]:
+    """Fill in each unit's tunnel routes and pod requests per route, and each shape's
+    routes (``by_shape``); return the pools each shape's pods may use. Raises
+    ``Refused`` as Calico would refuse a request."""
     reach: dict[tuple, set[str]] = {}
     annotated: dict[tuple, frozenset[str]] = {}
     for u in units:
@@ -226,6 +243,7 @@ def _route_requests(units: list[_Unit], shapes: dict[tuple, list], infos: dict,
                 if key[1][0] is not None:
                     annotated[key] = route
             reach.setdefault(key, set()).update(route)
+            by_shape.setdefault(key, set()).add(route)
             entry = u.pods.setdefault(route, [0, 0])
             entry[0] += declared
             entry[1] += wanted
@@ -269,29 +287,84 @@ def _pools_that_may_borrow(routes: _Routes) -> set[str]:
             if i.enabled and routes.claims(i.name, False)[0] > i.num_blocks}
 
 
-def _borrowing_routes_fit(routes: _Routes, borrowing: set[str]) -> bool:
-    """Step 4: whether nothing fails in the pools that may borrow.
+def _routes_that_may_run_dry(routes: _Routes, borrowing: set[str]) -> set[frozenset[str]]:
+    """Step 4: the routes where requests may fail in the pools that may borrow.
 
     A pool where U > B may borrow (CIP509, reported unless CIP502 explains
     it; under strictAffinity a refusal: no proof). Nothing fails there still
     when: a route with another pool never gets to borrow (that pool keeps
     unclaimed blocks); a route of such pools only runs dry once every
     address of its pools is taken, so the requests touching it must fit in
-    them; and since every claim in p comes before p's first borrow, a node
-    holds at most ceil((its requests through p - 1) / S) p blocks when one
-    more request comes, which must stay below maxBlocksPerHost over the route
-    (checked with step 2, ``_no_node_reaches_block_limit``).
+    them (the routes where they may not are returned, for step 5); and since
+    every claim in p comes before p's first borrow, a node holds at most
+    ceil((its requests through p - 1) / S) p blocks when one more request
+    comes, which must stay below maxBlocksPerHost over the route (checked
+    with step 2, ``_no_node_reaches_block_limit``).
     """
     by_name = routes.chooser.by_name
     tunnels = [(u.count, t) for u in routes.units for t in u.tunnels]
+    dry = set()
     for route in {r for u in routes.units if u.count for r in (*u.pods, *u.tunnels)}:
         if route <= borrowing:  # the borrowing loop finds a free address
             requests = (sum(routes.shapes[key][2] for key, pools in routes.reach.items()
                             if pools & route)
                         + sum(c for c, t in tunnels if t & route))
-            if requests > sum(by_name[p].num_blocks * by_name[p].block_addresses
-                              for p in route):
-                return False
+            if requests > _addresses(routes, route):
+                dry.add(route)
+    return dry
+
+
+def _addresses(routes: _Routes, pools: Iterable[str]) -> int:
+    by_name = routes.chooser.by_name
+    return sum(by_name[p].num_blocks * by_name[p].block_addresses for p in pools)
+
+
+def _dry_routes_are_explained(stack: Stack, routes: _Routes, dry: set[frozenset[str]],
+                              pool_level: frozenset[str], covered: Covered) -> bool:
+    """Step 5: whether every finding a route running dry may cause is one the
+    static rules already explain.
+
+    Requests fail only on the routes of step 4; what they may cause is CIP509
+    and CIP507 on those pools and CIP508 on the namespaces drawing from them.
+    With CIP502 on every such pool, the pool findings are left out, and so is
+    a namespace's CIP508 once one of its pods got its addresses (it then drew
+    from a pool CIP502 explains), or when CIP503/CIP504 reports it. The
+    proof holds when: no tunnel goes through those pools; only annotated
+    namespaces run dry there (an annotation's route is the same on every node); no
+    other pool's CIDR is part of theirs (a refusal is charged to each pool whose
+    CIDR its message quotes); and every such namespace not reported itself
+    either finds the nodes full (the pods of the namespaces placed before it,
+    in name order, reach the nodes' maxPods: it gets no pod, so none fails,
+    and no more pods fit) or finds, on each of its dry routes, a free address
+    for its first pod (those namespaces' pods touching the route's pools are
+    fewer than its addresses; a pod asks once per family). A failed pod keeps
+    nothing and was counted as a request in steps 1 and 4: the other routes'
+    bounds stand.
+    """
+    dry_pools = frozenset().union(*dry)
+    if not dry_pools <= pool_level:
+        return False
+    if any(t & dry_pools for u in routes.units if u.count for t in u.tunnels):
+        return False
+    texts = [routes.chooser.by_name[p].cidr for p in dry_pools]
+    if any(pool.spec.cidr in text for name, pool in stack.pools.items()
+           if name not in dry_pools for text in texts):
+        return False
+    if any(key[1][0] is None and not dry.isdisjoint(own)
+           for key, own in routes.by_shape.items()):
+        return False
+    slots = sum(g.count * g.max_pods for g in stack.cluster.node_groups)
+    before, touching = 0, {route: 0 for route in dry}  # pods placed so far, per dry route
+    for ns, b, keys in sorted(_shape_keys(stack), key=lambda item: item[0]):
+        reach = [frozenset(routes.reach.get(key, ())) for key in keys]
+        mine = [r for key in keys for r in routes.by_shape.get(key, ()) if r in dry]
+        if (mine and before < slots and not covered(f"namespace/{ns}", "CIP503", "CIP504")
+                and any(touching[r] >= _addresses(routes, r) for r in mine)):
+            return False
+        before += b.expected_pods
+        for route in dry:
+            if any(r & route for r in reach):
+                touching[route] += b.expected_pods
     return True
 
 
