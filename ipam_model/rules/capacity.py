@@ -129,6 +129,7 @@ class _StackView:
     def __init__(self, stack: Stack):
         self.stack = stack
         self.resolver = PoolResolver((n, p.spec.cidr) for n, p in stack.pools.items())
+        self._resolved: dict[tuple, list[str]] = {}
         groups = stack.cluster.node_groups
         # pool name -> node groups its nodeSelector matches.
         self.selected = {name: tuple(g for g in groups
@@ -146,12 +147,16 @@ class _StackView:
 
         Entries that do not resolve are bindings.py's findings; here they add no capacity.
         """
-        out = []
-        for entry in entries:
-            name = self.resolver.resolve(entry)
-            if name is not None and name not in out:
-                out.append(name)
-        return out
+        key = tuple(entries)
+        hit = self._resolved.get(key)
+        if hit is None:  # namespaces repeat the same few lists
+            hit = []
+            for entry in key:
+                name = self.resolver.resolve(entry)
+                if name is not None and name not in hit:
+                    hit.append(name)
+            self._resolved[key] = hit
+        return list(hit)
 
     def node_groups_using(self, name: str) -> tuple[NodeGroup, ...]:
         """Node groups whose nodes may take a block of pool *name*.
@@ -308,9 +313,15 @@ def _address_findings(view: _StackView, capacities: Iterable[PoolCapacity]) -> l
         for _, ns, used, pods in (d for d in demands if d[0] == version):
             by_set[used].append((ns, pods))
         reported: list[frozenset[str]] = []
+        totals = {used: sum(p for _, p in group) for used, group in by_set.items()}
         for pools in sorted(set(by_set) | set(_components(by_set)),
                             key=lambda s: (len(s), sorted(s))):
             if any(r <= pools for r in reported):
+                continue
+            # Most sets fit: decide that from the totals before listing the members.
+            pods = sum(n for used, n in totals.items() if used <= pools)
+            if (with_headroom(pods, stack.cluster.headroom_percent)
+                    <= sum(capacity[n].assignable for n in pools)):
                 continue
             members = sorted((m for used, group in by_set.items() if used <= pools
                               for m in group), key=lambda m: order[m[0]])
