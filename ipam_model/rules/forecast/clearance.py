@@ -227,7 +227,9 @@ def _route_requests(units: list[_Unit], shapes: dict[tuple, list], infos: dict,
     routes (``by_shape``); return the pools each shape's pods may use. Raises
     ``Refused`` as Calico would refuse a request."""
     reach: dict[tuple, set[str]] = {}
-    annotated: dict[tuple, frozenset[str]] = {}
+    # An annotation names its pools whatever the node: the annotated shapes' requests
+    # per route are the same on every unit, worked out on the first that runs pods.
+    annotated: dict[frozenset[str], list[int]] | None = None
     for u in units:
         for kind, (version, pools) in chooser.tunnel_pools(u.name, u.labels).items():
             _, route = chooser.choose(version, u.name, u.labels, None,
@@ -235,19 +237,30 @@ def _route_requests(units: list[_Unit], shapes: dict[tuple, list], infos: dict,
             u.tunnels.append(route)
         if u.count == 0 or u.max_pods <= 0:
             continue
-        for key, (ns, declared, wanted) in shapes.items():
-            # An annotation names its pools whatever the node: one look-up serves all.
-            route = annotated.get(key) if key[1][0] is not None else None
-            if route is None:
-                route = chooser.choose(key[0], u.name, u.labels, infos[ns], None, WORKLOAD)[1]
+        if annotated is None:
+            annotated = {}
+            for key, (ns, declared, wanted) in shapes.items():
                 if key[1][0] is not None:
-                    annotated[key] = route
-            reach.setdefault(key, set()).update(route)
-            by_shape.setdefault(key, set()).add(route)
-            entry = u.pods.setdefault(route, [0, 0])
-            entry[0] += declared
-            entry[1] += wanted
+                    route = chooser.choose(key[0], u.name, u.labels, infos[ns], None,
+                                           WORKLOAD)[1]
+                    _add_requests(annotated, route, declared, wanted)
+                    reach.setdefault(key, set()).update(route)
+                    by_shape.setdefault(key, set()).add(route)
+        u.pods = {route: list(n) for route, n in annotated.items()}
+        for key, (ns, declared, wanted) in shapes.items():
+            if key[1][0] is None:
+                route = chooser.choose(key[0], u.name, u.labels, infos[ns], None, WORKLOAD)[1]
+                _add_requests(u.pods, route, declared, wanted)
+                reach.setdefault(key, set()).update(route)
+                by_shape.setdefault(key, set()).add(route)
     return reach
+
+
+def _add_requests(pods: dict[frozenset[str], list[int]], route: frozenset[str],
+                  declared: int, wanted: int) -> None:
+    entry = pods.setdefault(route, [0, 0])
+    entry[0] += declared
+    entry[1] += wanted
 
 
 # --------------------------------------------------------------------------
