@@ -69,7 +69,8 @@ def clearance(stack: Stack, capacities: Sequence[PoolCapacity], covered: Covered
     if not _no_node_reaches_block_limit(routes, borrowing):
         return nothing
     clear = _pools_without_block_size_problem(stack, capacities, routes, borrowing, covered,
-                                              pool_level)
+                                              pool_level, _released_by_refusals(stack, routes,
+                                                                                dry))
     return Clearance(frozenset(clear), all(c.name in clear for c in capacities))
 
 
@@ -263,6 +264,27 @@ def _add_requests(pods: dict[frozenset[str], list[int]], route: frozenset[str],
     entry[1] += wanted
 
 
+def _released_by_refusals(stack: Stack, routes: _Routes, dry: set[frozenset[str]]
+                          ) -> dict[str, int]:
+    """Step 5 for step 3: a pod refused on a dry route gives back what its other
+    family got (cni-plugin ipam_plugin.go:412-450), a free address in a claimed
+    block beyond step 3's "below S per node": at most one per pod of those
+    namespaces, in each pool of their other routes."""
+    out: dict[str, int] = {}
+    if not dry:
+        return out
+    for _, b, keys in _shape_keys(stack):
+        own = [routes.by_shape.get(key, ()) for key in keys]
+        if not any(r in dry for rs in own for r in rs):
+            continue
+        for rs in own:
+            for route in rs:
+                if route not in dry:
+                    for p in route:
+                        out[p] = out.get(p, 0) + b.expected_pods
+    return out
+
+
 # --------------------------------------------------------------------------
 # The proof, step by step
 
@@ -430,7 +452,8 @@ def _may_reach_limit(routes: _Routes, u: _Unit, route: frozenset[str],
 
 def _pools_without_block_size_problem(stack: Stack, capacities: Sequence[PoolCapacity],
                                       routes: _Routes, borrowing: set[str], covered: Covered,
-                                      pool_level: frozenset[str]) -> set[str]:
+                                      pool_level: frozenset[str], released: dict[str, int]
+                                      ) -> set[str]:
     """Step 3: the pools for which CIP507 and CIP509 cannot fire.
 
     With 1 and 2 for every pool and route and no route refused outright,
@@ -438,8 +461,9 @@ def _pools_without_block_size_problem(stack: Stack, capacities: Sequence[PoolCap
     refuses" problem is absent. CIP507's other problems are exact from the
     declaration (blocks < nodes, a node at its demand beyond the block limit)
     or bounded: stranded space is below S per node holding addresses (at most
-    f nodes of the declared load), and the unclaimed blocks are at least
-    B - U of the declared load's U.
+    f nodes of the declared load), plus the addresses refused pods gave back
+    (``released``, step 5), and the unclaimed blocks are at least B - U of
+    the declared load's U.
     """
     demands = pool_demands(stack, capacities)
     clear = set(pool_level)
@@ -449,13 +473,13 @@ def _pools_without_block_size_problem(stack: Stack, capacities: Sequence[PoolCap
         if cap.name in borrowing:  # CIP509, unless CIP502 explains it
             continue
         if covered(f"pool/{cap.name}", "CIP505") or _stranding_is_harmless(
-                stack, cap, demands[cap.name], routes):
+                stack, cap, demands[cap.name], routes, released.get(cap.name, 0)):
             clear.add(cap.name)
     return clear
 
 
 def _stranding_is_harmless(stack: Stack, cap: PoolCapacity, groups: list[tuple[int, int]],
-                           routes: _Routes) -> bool:
+                           routes: _Routes, released: int = 0) -> bool:
     """No CIP507 for a pool that neither borrows nor refuses: its geometry fits the
     nodes, and what it strands is either small or leaves room for the headroom."""
     pool = stack.pools[cap.name]
@@ -473,4 +497,5 @@ def _stranding_is_harmless(stack: Stack, cap: PoolCapacity, groups: list[tuple[i
     used = routes.through.get(cap.name, [0, 0])[0] + routes.tunnels_in.get(cap.name, 0)
     threshold = (1 << (width - pool.prefixlen)) * STRANDED_SHARE_PERCENT // 100
     growth = -(-used * stack.cluster.headroom_percent // 100)
-    return holders * (size - 1) <= threshold or (blocks - claimed) * size >= growth
+    return (holders * (size - 1) + released <= threshold
+            or (blocks - claimed) * size >= growth)
