@@ -2,12 +2,12 @@
 
 Serves a synthetic cluster on 127.0.0.1 (1,000 Nodes with a kubelet-sized
 status, 2,000 IPAMBlocks of 64 addresses with 110 pods per node, 2,000 block
-affinities, 3,000 namespaces, 20 IPPools, the IPAMConfig) with ``limit`` /
+affinities, 3,000 namespaces, 20 IPPools, the IPAMConfig, no IPReservations) with ``limit`` /
 ``continue`` paging and the discovery documents kubectl needs, then measures,
 alternating, in fresh processes against the same server:
 
 (a) ``calico-ipam snapshot --kubeconfig KC --output FILE`` as a user runs it;
-(b) ``kubectl get <the same six lists> -o json --chunk-size=500 > FILE``, the
+(b) ``kubectl get <the same seven lists> -o json --chunk-size=500 > FILE``, the
     way one dumps the same objects by hand (discovery cache warmed first, which
     favours kubectl).
 
@@ -43,6 +43,7 @@ RESOURCES = [  # (path, kind, plural) of the lists calico-ipam reads, all cluste
     (f"/apis/{CRD}/v1/ipamconfigs", "IPAMConfig", "ipamconfigs"),
     ("/api/v1/namespaces", "Namespace", "namespaces"),
     ("/api/v1/nodes", "Node", "nodes"),
+    (f"/apis/{CRD}/v1/ipreservations", "IPReservation", "ipreservations"),
     (f"/apis/{CRD}/v1/blockaffinities", "BlockAffinity", "blockaffinities"),
     (f"/apis/{CRD}/v1/ipamblocks", "IPAMBlock", "ipamblocks"),
 ]
@@ -122,7 +123,8 @@ def cluster(nodes: int) -> dict[str, list[dict]]:
     config = [{"apiVersion": f"{CRD}/v1", "kind": "IPAMConfig", "metadata": {"name": "default"},
                "spec": {"strictAffinity": False, "autoAllocateBlocks": True}}]
     by_kind = {"IPPool": pools, "IPAMConfig": config, "Namespace": namespaces,
-               "Node": [node(n) for n in range(nodes)], "BlockAffinity": affinities,
+               "Node": [node(n) for n in range(nodes)], "IPReservation": [],
+               "BlockAffinity": affinities,
                "IPAMBlock": blocks}
     return {path: by_kind[kind] for path, kind, _ in RESOURCES}
 
@@ -254,7 +256,7 @@ def main(argv=None) -> int:
                       "--chunk-size=500"] if kubectl else None
             total = sum(map(len, objects.values()))
             print(f"fake API {api.url}: {args.nodes:,} nodes, {len(objects[RESOURCES[-1][0]]):,} "
-                  f"IPAMBlocks, {total:,} objects in six lists, pages of 500")
+                  f"IPAMBlocks, {total:,} objects in seven lists, pages of 500")
             if theirs:
                 run(theirs, directory / "kubectl.json", env)  # warm kubectl's discovery cache
             snap, kube = [], []

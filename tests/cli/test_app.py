@@ -79,8 +79,9 @@ def test_usage_errors_of_result_commands_exit_1(capsys):
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_the_heavy_commands_run_with_the_cyclic_collector_paused(name, monkeypatch):
-    # check, plan, drift and simulate build hundreds of thousands of objects;
-    # the collector resumes when the command returns.
+    # check, plan, drift, simulate and snapshot build hundreds of thousands of
+    # objects (snapshot: the decoded pages); the collector resumes when the
+    # command returns.
     seen = []
     monkeypatch.setattr(command_module(name), "run", lambda args: seen.append(gc.isenabled()))
     monkeypatch.setattr(sys, "argv", ["calico-ipam", name])
@@ -89,4 +90,5 @@ def test_the_heavy_commands_run_with_the_cyclic_collector_paused(name, monkeypat
     assert gc.isenabled()
     args._run(args)
     assert seen == [not COMMANDS[name].pause_gc] and gc.isenabled()
-    assert COMMANDS[name].pause_gc is (name in ("check", "plan", "drift", "simulate"))
+    assert COMMANDS[name].pause_gc is (name in ("check", "plan", "drift", "simulate",
+                                                   "snapshot"))
