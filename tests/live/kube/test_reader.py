@@ -9,6 +9,7 @@ of the cluster.
 from __future__ import annotations
 
 import base64
+import ssl
 
 import httpx2
 import pytest
@@ -33,7 +34,7 @@ from ipam_model.core.live_state import (
     OWNER_TIGERA_OPERATOR,
 )
 from ipam_model.core.model import API_CRD_V1, API_V3
-from ipam_model.live.kube.reader import KubeReader
+from ipam_model.live.kube.reader import KubeReader, without_unused_tls
 
 
 def run_cli(argv, capsys):
@@ -101,6 +102,34 @@ def test_injected_mock_transport_works_without_a_server(tmp_path):
     state = KubeReader.from_kubeconfig(str(kc), "lab",
                                        transport=httpx2.MockTransport(handler)).read()
     assert len(state.blocks) == 4 and state.calico_api == API_CRD_V1
+
+
+def test_no_ca_bundle_is_loaded_for_an_http_server(api, tmp_path, monkeypatch):
+    """An http:// server has no TLS: the client is built without reading the
+    system's CA bundle (lightkube config/client_adapter.py verify_cluster
+    would, for nothing). An https:// server is still verified against it, and
+    a cluster entry naming its own CA keeps it."""
+    loaded = []
+    real = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations",
+                        lambda self, *a, **kw: (loaded.append(a or kw), real(self, *a, **kw)))
+    plain = reader(write_kubeconfig(tmp_path, api.url))
+    assert len(plain.read().blocks) == 4 and loaded == []
+    assert without_unused_tls(plain.cluster.config).cluster.insecure
+    assert not plain.cluster.config.cluster.insecure  # the reader's own config is unchanged
+
+    secure = reader(write_kubeconfig(tmp_path, "https://127.0.0.1:1"))
+    assert without_unused_tls(secure.cluster.config) is secure.cluster.config
+    secure._connect().close()
+    assert loaded  # the https client verifies against the CA bundle
+
+    kc = write_kubeconfig(tmp_path, api.url)
+    doc = yaml.safe_load(kc.read_text())
+    doc["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(
+        b"-----BEGIN CERTIFICATE-----").decode()
+    kc.write_text(yaml.safe_dump(doc))
+    own_ca = reader(kc, context="lab")
+    assert without_unused_tls(own_ca.cluster.config) is own_ca.cluster.config
 
 
 # --------------------------------------------------------------------------- the operator
