@@ -429,7 +429,9 @@ class SnapshotWriter:
         kind = obj["kind"]
         spool = self._spools.get(kind)
         if spool is None:
-            spool = self._spools[kind] = tempfile.TemporaryFile("w+b")
+            # a buffer of many lines: a block's line is larger than the default 8 KiB,
+            # which would make one write call per block
+            spool = self._spools[kind] = tempfile.TemporaryFile("w+b", buffering=self.COPY_CHUNK)
         spool.write(b"," + object_json(obj) + b"\n")
         self._counts[kind] += 1
 
