@@ -1,6 +1,7 @@
 """Snapshot files: reading them (JSON or YAML, kubectl Lists too) and writing them atomically."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -380,18 +381,13 @@ def object_json(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode("ascii")
 
 
-_ENCODERS: list = []
-
-
+@functools.lru_cache(maxsize=None)
 def _encoders() -> tuple[Callable[[Any], bytes], Callable[[Any], bytes]]:
     """msgspec's JSON encoder (keys sorted, as ``sort_keys``) and its msgpack
     encoder; imported on the first object, as only ``snapshot`` writes one."""
-    if not _ENCODERS:
-        import msgspec
+    import msgspec
 
-        _ENCODERS.extend((msgspec.json.Encoder(order="sorted").encode,
-                          msgspec.msgpack.Encoder().encode))
-    return _ENCODERS[0], _ENCODERS[1]
+    return msgspec.json.Encoder(order="sorted").encode, msgspec.msgpack.Encoder().encode
 
 
 class SnapshotWriter:
