@@ -131,6 +131,7 @@ def test_an_object_is_written_as_json_dumps_writes_it(obj):
     {"i": 2 ** 64}, {"i": -2 ** 63 - 1}, {"i": 10 ** 30}, {"a": {1: "x", 2: "y"}},
     {"z": [{"b": None, "a": True}], "a": []}, {"s": "\x00\x01\x1f\b\f\n\r\t\"\\/<>&"},
     {"len203": "x" * 203}, {"n": 203}, {"n": 52171},  # 0xcb in msgpack, no float: json writes
+    {'"': 1, "A": 2, "\\": 3, "]": 4, "\x01": 5, "\n": 6, " ": 7},  # sorted as written, unescaped
 ])
 def test_what_msgspec_writes_differently_is_written_by_json(obj):
     assert object_json(obj) == json_line(obj)
