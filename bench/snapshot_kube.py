@@ -277,6 +277,9 @@ def main(argv=None) -> int:
                 run(theirs, directory / "kubectl.json", env)  # warm kubectl's discovery cache
             snap, kube = [], []
             for _ in range(args.repeat):
+                # each client writes a new file: kubectl's is truncated before its
+                # clock starts (the redirect), so the last snapshot goes before ours
+                (directory / "snapshot.json").unlink()
                 snap.append(run(ours, directory / "stdout.txt", env))
                 if theirs:
                     kube.append(run(theirs, directory / "kubectl.json", env))
