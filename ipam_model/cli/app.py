@@ -37,7 +37,7 @@ class CommandInfo:
     # Runs with the cyclic collector paused: the command builds hundreds of
     # thousands of acyclic objects (blocks, findings, allocations, decoded API
     # pages) and each burst made the collector rescan all of them (simulate of
-    # 550,000 pods: 20% of its time; snapshot of 1,000 nodes: 40%); reference
+    # 550,000 pods: 20% of its time; snapshot of 1,000 nodes: a third); reference
     # counting frees them, and the process ends with the command.
     pause_gc: bool = False
 
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         # Run as the program (the console script, python -m ipam_model): all
         # the command made ends with the process, and the interpreter's last
-        # collections would only scan it (0.05 s after a snapshot). A caller
+        # collections would only scan it (0.02-0.05 s after a snapshot). A caller
         # passing *argv* (a test) keeps its collector as it was.
         atexit.register(gc.freeze)
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     # long-lived objects that each collection would scan again. When it
     # resumes, what the command made is set aside first (frozen, then handed
     # to the oldest generation): resuming would otherwise begin with one
-    # collection of every object made while paused (0.1 s after a snapshot),
+    # collection of every object made while paused (0.05 s after a snapshot),
     # just before the process ends.
     try:
         with paused_gc():
