@@ -412,7 +412,8 @@ def _owners(allocations: list, refs: list[int], attributes: list, affinity: str,
         node = secondary.get("node")
         if node and isinstance(node, str) and node != host:
             borrowed += count
-        if secondary.get("type") in _TUNNEL_TYPES:
+        kind = secondary.get("type")  # a string in Calico (map[string]string)
+        if isinstance(kind, str) and kind in _TUNNEL_TYPES:
             tunnels += count
     return by_namespace, borrowed, tunnels
 

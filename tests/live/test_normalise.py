@@ -845,3 +845,27 @@ def _attrs(*namespaces):
                                         "attributes": _attrs("web")}})
 def test_block_counts_are_those_of_the_plain_reading(obj):
     assert outcome(normalise_block, obj) == outcome(plain_block, obj)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                           max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["namespace", "node", "pod", "type", "x"]), JSON_VALUES),
+       JSON_VALUES)
+def test_any_json_in_a_blocks_attributes_is_read_or_refused_never_a_crash(secondary, attr):
+    """Calico writes an attribute's secondary as map[string]string, but a pasted or
+    hand-edited block may hold any JSON there: each is counted or skipped, or the
+    block refused with an InputError, never a TypeError (``secondary.type: []``
+    was "unhashable type: 'list'")."""
+    obj = {"kind": "IPAMBlock", "spec": {
+        "cidr": "10.0.0.0/30", "affinity": "host:a", "allocations": [0, 1, None, None],
+        "attributes": [{"handle_id": "h", "secondary": secondary}, attr]}}
+    try:
+        block = normalise_block(obj)
+    except InputError:
+        return
+    assert block.allocated == 2 and 0 <= block.tunnels <= 2 and 0 <= block.borrowed <= 2
