@@ -13,10 +13,12 @@ from ipam_model.core.model import (
 )
 
 
-def allocator(strict=False, max_blocks_per_host=0) -> AllocatorSettings:
+def allocator(strict=False, max_blocks_per_host=0, auto_allocate_blocks=True
+              ) -> AllocatorSettings:
     """The IPAMConfig a test stack declares (calico-ipam:ipamConfig)."""
     return AllocatorSettings(IPAMConfig(strict_affinity=strict,
-                                        max_blocks_per_host=max_blocks_per_host),
+                                        max_blocks_per_host=max_blocks_per_host,
+                                        auto_allocate_blocks=auto_allocate_blocks),
                              ORIGIN_DECLARED)
 
 

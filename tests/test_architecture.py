@@ -49,8 +49,9 @@ IO_MODULES = {"socket", "subprocess", "tempfile", "shutil"}
 PURE_NAMES = {("socket", "inet_ntop"), ("socket", "inet_pton"), ("socket", "AF_INET"),
               ("socket", "AF_INET6")}
 # Optional heavy dependencies that may be imported where they are needed.
-# (msgspec: lightkube's decoder, whose errors the reader classifies.)
-LAZY_OK = {"lightkube", "httpx2", "msgspec"}
+# (msgspec: lightkube's decoder, whose errors the reader classifies; jsonschema
+# only words a config the compiled gate refused; deepdiff only when a pool changed.)
+LAZY_OK = {"lightkube", "httpx2", "msgspec", "jsonschema", "deepdiff"}
 MAX_FUNCTION_LINES = 60
 
 

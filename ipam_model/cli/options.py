@@ -1,27 +1,26 @@
-"""Shared command-line options (pip's cmdoptions style): stacks, live state, output.
+"""Shared command-line options (pip's cmdoptions style): stacks, live state, counts.
 
 ``plan``, ``drift``, ``import`` and ``snapshot`` take the cluster the same way:
 ``--snapshot FILE`` (a ``calico-ipam snapshot`` file or kubectl List output;
 repeatable) or ``--kubeconfig PATH`` / ``--context CTX`` (in-cluster when
 neither is given and the process runs in a pod).
+
+Nothing here loads a stack: the options that do (``--stack`` with the live
+source, the sibling stacks) are in ``stack_options``, so ``snapshot`` does
+not import the stack loader, its schema and the rules.
 """
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-from typing import Sequence
 
-from ..core.errors import InputError, UsageError
+from ..core.errors import UsageError
 from ..core.limits import MAX_REQUEST_TIMEOUT, Limit
 from ..core.live_state import LiveState
-from ..core.model import Stack
-from ..declared.files import find_stack_file, load_siblings, load_stack
 from ..live.kube.reader import DEFAULT_TIMEOUT, KubeReader
 from ..live.snapshot_file import SnapshotFiles
 from ..live.source import LiveSource
-from ..views.plan import FORMATS
 from .progress import progress_line
 
 
@@ -119,37 +118,3 @@ def read_live(args: argparse.Namespace) -> LiveState:
     for note in live.notes:
         print(f"calico-ipam: note: {live.source}: {note}", file=sys.stderr)
     return live
-
-
-def context_stacks(stacks_dir: str | os.PathLike, checked: Sequence[Stack]) -> list[Stack]:
-    """The directory's other stacks, for routing-domain overlaps only.
-
-    A sibling that does not load is left out here: it is not what the user
-    asked about, and checking it directly reports its problem. It is named on
-    stderr, though: its pools may share the routing domain, and a silent skip
-    would pass an overlap (CIP202) nobody checked.
-    """
-    def skipped(name: str, exc: InputError) -> None:
-        print(f"calico-ipam: warning: skipped stack {name}, which does not load ({exc}); "
-              f"routing-domain overlaps with stack {name} were not checked", file=sys.stderr)
-
-    return load_siblings(stacks_dir, {s.name for s in checked}, on_unreadable=skipped)
-
-
-def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", metavar="NAME", required=True,
-                        help="the stack to compare with the cluster "
-                             "(<stacks>/Pulumi.<NAME>.yaml)")
-    add_stacks_argument(parser)
-    add_live_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="text (default), json (a Terraform JSON plan, docs/plan-json.md), "
-                             "markdown (job summary) or github (workflow annotations)")
-    parser.add_argument("--show-unchanged", action="store_true",
-                        help="list every unchanged pool in use (default: count them)")
-
-
-def load_inputs(args: argparse.Namespace):
-    stack = load_stack(find_stack_file(args.stacks, args.stack), args.stack)
-    live = read_live(args)  # ClusterError/InputError on any failed or partial read
-    return stack, live

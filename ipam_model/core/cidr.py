@@ -106,6 +106,14 @@ def parse_cidr(text) -> Cidr | None:
     """The CIDR *text* denotes, or None when Go's net.ParseCIDR would refuse it."""
     if type(text) is not str:
         return None
+    return _cidr_of(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cidr_of(text: str) -> Cidr | None:
+    """parse_cidr's answer, kept: every rule reads a stack's pool CIDRs (about
+    twenty readings of each in ``check``). A Cidr is immutable, so sharing it
+    is safe; the bound keeps a snapshot's many block CIDRs from piling up."""
     fast = _canonical_ipv4(text)
     if fast is not None:
         return fast
@@ -172,9 +180,8 @@ def _parse(text: str) -> Cidr | str:
             return "has more than one '/'"
         return _bare_address(text)
     address, prefix = text.split("/")
-    try:
-        ip = netaddr.IPAddress(address, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+    ip = _address(address)
+    if ip is None:
         return f"address part {_show(address)} is not a valid IPv4 or IPv6 address"
     if not prefix or not all("0" <= ch <= "9" for ch in prefix):
         return f"prefix length {_show(prefix)} is not a number"
@@ -194,10 +201,29 @@ def _parse(text: str) -> Cidr | str:
                 cidr_text(network, length, ip.version))
 
 
-def _bare_address(text: str) -> str:
+def _address(text: str) -> netaddr.IPAddress | None:
+    """The address in strict notation (inet_pton's), or None.
+
+    netaddr keeps the exception it raises in a local of the raising frame, so
+    every refusal leaves exception, traceback and frames (with all their
+    callers' locals, up to the loaded stacks) in a reference cycle that only
+    the cyclic collector frees, rescanning everything alive to find it.
+    Naming the family (only IPv6 text has a colon) spares the failed IPv4
+    attempt of netaddr's guess for every IPv6 address; a refusal's chain of
+    tracebacks is cut here."""
     try:
-        ip = netaddr.IPAddress(text, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return netaddr.IPAddress(text, 6 if ":" in text else 4, flags=netaddr.INET_PTON)
+    except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
+        error: BaseException | None = exc
+        while error is not None:
+            error.__traceback__ = None
+            error = error.__context__
+        return None
+
+
+def _bare_address(text: str) -> str:
+    ip = _address(text)
+    if ip is None:
         return "is not a CIDR such as 10.244.0.0/16 or fd00:10:244::/56"
     return (f"is a bare IP address without a prefix length; write it in CIDR notation, "
             f"e.g. {ip}/{FAMILY_BITS[ip.version]}")

@@ -94,6 +94,11 @@ class BoundedInput(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def size_hint(self) -> int | None:
+        """A regular file's size as the file system reports it (None for a pipe);
+        a buffer size only: the bound is ``readinto``'s."""
+        return None if self._pipe else os.fstat(self._fd).st_size
+
     def _wait(self) -> None:
         """On a pipe, wait for data (or its end) at most ``PIPE_IDLE`` seconds."""
         deadline = time.monotonic() + PIPE_IDLE.value
@@ -183,12 +188,18 @@ def read_input(path: str | os.PathLike, *, limit: Limit, display: str | None = N
     """All bytes of one input (see ``open_input``), at most *limit* of them."""
     with open_input(path, limit=limit, display=display, pipe=pipe, rule=rule) as raw:
         chunks = []
-        buffer = bytearray(_CHUNK)
+        # A regular file's size is known: a buffer of that (and one byte more, to
+        # see the end) instead of a megabyte zeroed for every small stack file.
+        # The bound is readinto's, whatever the file claims.
+        hint = raw.size_hint()
+        # (at least 64 KiB: a /proc file says 0 and still has bytes)
+        buffer = bytearray(_CHUNK if hint is None else min(_CHUNK, max(hint + 1, 1 << 16)))
+        view = memoryview(buffer)
         while True:
             n = raw.readinto(buffer)
             if not n:
                 return b"".join(chunks)
-            chunks.append(bytes(buffer[:n]))
+            chunks.append(bytes(view[:n]))
 
 
 def text_stream(raw: BinaryIO) -> io.TextIOWrapper:

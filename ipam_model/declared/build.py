@@ -57,9 +57,10 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
     validate_config(config, file=file, to_yaml_path=config_yaml_path, position=position)
     _check_totals(config, file, position)
 
+    positions = frozen_map(source)  # one read-only copy for both stacks
     partial = Stack(name=name, file=file, cluster=ClusterSettings(), pool_specs=frozen_map(),
                     pool_metadata=frozen_map(), pools=frozen_map(), bindings=frozen_map(),
-                    source=frozen_map(source))
+                    source=positions)
     cluster = _cluster_settings(config.get("cluster") or {}, partial)
     pool_specs, pool_metadata, pools, pool_findings = {}, {}, {}, {}
     for pool_name, entry in (config.get("pools") or {}).items():
@@ -87,7 +88,7 @@ def stack_from_config(name: str, config: Mapping[str, Any], *, file: str | None 
         )
     stack = Stack(name=name, file=file, cluster=cluster, pool_specs=frozen_map(pool_specs),
                   pool_metadata=frozen_map(pool_metadata), pools=frozen_map(pools),
-                  bindings=frozen_map(bindings), source=frozen_map(source),
+                  bindings=frozen_map(bindings), source=positions,
                   pool_findings=frozen_map(pool_findings))
     return _with_ipam(stack, config)
 

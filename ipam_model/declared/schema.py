@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import fastjsonschema
-import jsonschema
+
+if TYPE_CHECKING:  # imported where a config is worded: nearly every config passes the gate
+    import jsonschema
 
 from ..core.errors import CIP002, InputError
 from ..core.model import YamlPath
@@ -51,6 +53,8 @@ def _is_integer(checker, instance) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _validator():
+    import jsonschema
+
     schema = stack_schema()
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -203,6 +207,8 @@ def validate_config(config: Mapping[str, Any], *, file: str | None,
 
 @functools.lru_cache(maxsize=None)
 def _document_validator(name: str):
+    import jsonschema
+
     schema = load_json(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)

@@ -100,7 +100,9 @@ class LiveCollector:
         if kind not in SUPPORTED_KINDS:
             self._ignored[kind] += 1
             return
-        if kind == "IPPool":
+        if kind == "IPAMBlock":  # most objects of a cluster
+            self.blocks.append(normalise_block(obj, file, where))
+        elif kind == "IPPool":
             pool = normalise_pool(obj, file, where)
             if pool.name in self.pools:
                 raise input_error(f"IPPool {pool.name!r} appears twice", file, where)
@@ -114,8 +116,6 @@ class LiveCollector:
         elif kind == "Node":
             node = normalise_node(obj, file, where)
             self.nodes[node.name] = node
-        elif kind == "IPAMBlock":
-            self.blocks.append(normalise_block(obj, file, where))
         elif kind == "BlockAffinity":
             aff = normalise_affinity(obj, file, where)
             if aff is not None:

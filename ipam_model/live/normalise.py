@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..calico.ipam_config import read_ipam_config
 from ..calico.ippool import FieldError, decode_applied_spec, read_bool, read_spec
@@ -71,6 +71,7 @@ Where = tuple  # YAML path of the object inside its file, for messages
 # and read-only, without a fresh dict and proxy per object.
 _EMPTY_MAP = MappingProxyType({})
 _ALLOCATION_TYPES = frozenset({int, type(None)})
+_INT = frozenset({int})
 _FEW_ATTRIBUTES = 8  # up to this many, a block's allocations are counted per attribute index
 # The ``type`` of a node's tunnel addresses (libcalico-go/lib/backend/model/block.go:39-43).
 _TUNNEL_TYPES = frozenset({"ipipTunnelAddress", "vxlanTunnelAddress", "vxlanV6TunnelAddress",
@@ -295,28 +296,49 @@ def normalise_block(obj: Mapping, file: str | None = None, where: Where = ()) ->
     Tunnel addresses (handles ipip-/vxlan-/wireguard-tunnel-addr-<node>) have
     no namespace: they count as allocated but for no namespace.
     """
-    obj = _mapping(obj, "IPAMBlock", file, where)
-    spec = _mapping(obj.get("spec"), "spec", file, where)
-    where = tuple(where) + ("spec",)
+    if type(obj) is not dict:
+        obj = _mapping(obj, "IPAMBlock", file, where)
+    spec = obj.get("spec")
+    if type(spec) is not dict:
+        spec = _mapping(spec, "spec", file, where)
+    where = tuple(where)  # the paths below it are built only for a message
     raw_cidr = spec.get("cidr")
     parsed = parse_cidr(raw_cidr)
     if parsed is None:  # _canonical_cidr raises the detailed message
-        _canonical_cidr(raw_cidr, "cidr", file, where + ("cidr",))
+        _canonical_cidr(raw_cidr, "cidr", file, where + ("spec", "cidr"))
     allocations = spec.get("allocations") or []
     attributes = spec.get("attributes") or []
-    _check_allocations(allocations, attributes, parsed.size, file, where)
-    allocated = len(allocations) - allocations.count(None)
+    size = parsed.size
+    refs = _refs(allocations, attributes, size)
+    if refs is None:  # not the usual shape: the full check names what is wrong
+        _check_allocations(allocations, attributes, size, file, where + ("spec",))
+        refs = [ref for ref in allocations if ref is not None]
     affinity = spec.get("affinity")
     if affinity is not None and not isinstance(affinity, str):
         raise input_error(f"affinity must be a string, got {affinity!r}", file,
-                          where + ("affinity",))
-    owners = _owners(allocations, attributes, allocated, affinity or "", file, where)
-    return LiveBlock(cidr=parsed.text, affinity=affinity or None, size=parsed.size,
-                     allocated=allocated,
-                     by_namespace=(frozen_map(owners.by_namespace) if owners.by_namespace
-                                   else _EMPTY_MAP),
-                     deleted=_bool(spec.get("deleted"), "deleted", False, file, where),
-                     borrowed=owners.borrowed, tunnels=owners.tunnels, parsed=parsed)
+                          where + ("spec", "affinity"))
+    by_namespace, borrowed, tunnels = _owners(allocations, refs, attributes, affinity or "",
+                                              file, where)
+    deleted = spec.get("deleted")
+    return LiveBlock.counted(
+        cidr=parsed.text, affinity=affinity or None, size=size, allocated=len(refs),
+        # a fresh dict nothing else holds: read-only without a copy
+        by_namespace=MappingProxyType(by_namespace) if by_namespace else _EMPTY_MAP,
+        deleted=deleted if type(deleted) is bool
+        else _bool(deleted, "deleted", False, file, where + ("spec",)),
+        borrowed=borrowed, tunnels=tunnels, parsed=parsed)
+
+
+def _refs(allocations, attributes, size: int) -> list[int] | None:
+    """The allocated entries of a well-formed block (each an attribute index),
+    or None when ``_check_allocations`` must look: not lists, too many
+    entries, or an entry that is neither null nor an int. Nulls are dropped
+    first, so the type check sees only the allocated few."""
+    if type(allocations) is not list or type(attributes) is not list or len(allocations) > size:
+        return None
+    refs = [ref for ref in allocations if ref is not None]
+    # True and 1.0 equal the index 1: only exact ints are indices.
+    return refs if set(map(type, refs)) <= _INT else None
 
 
 def _check_allocations(allocations, attributes, size: int, file: str | None,
@@ -340,16 +362,11 @@ def _check_allocations(allocations, attributes, size: int, file: str | None,
                                   "does not exist", file, where + ("allocations", ordinal))
 
 
-class _Owners(NamedTuple):
-    by_namespace: Counter   # allocated ordinals per pod namespace
-    borrowed: int           # allocated by a node that is not the block's host
-    tunnels: int            # tunnel addresses (no namespace)
-
-
-def _owners(allocations: list, attributes: list, allocated: int, affinity: str,
-            file: str | None, where: Where) -> _Owners:
-    """Who holds a block's allocated ordinals, from the attributes they point at:
-    pods per namespace, borrowed addresses and tunnel addresses.
+def _owners(allocations: list, refs: list[int], attributes: list, affinity: str,
+            file: str | None, where: Where) -> tuple[dict[str, int], int, int]:
+    """Who holds a block's allocated ordinals (*refs*: the allocated entries,
+    in order), from the attributes they point at: (pods per namespace,
+    borrowed addresses, tunnel addresses). *where* is the block's path.
 
     Borrowed as ``calicoctl ipam show --show-borrowed`` counts it: the
     allocation's ``node`` attribute differs from the block's host (every
@@ -358,41 +375,47 @@ def _owners(allocations: list, attributes: list, allocated: int, affinity: str,
     show.go:45 getBorrowedIPs). Tunnel addresses carry a ``type`` attribute
     (libcalico-go/lib/backend/model/block.go IPAMBlockAttributeType*).
     """
+    by_namespace: dict[str, int] = {}
+    if not refs:
+        return by_namespace, 0, 0
     n_attrs = len(attributes)
     per_attr = None
     if n_attrs <= _FEW_ATTRIBUTES:
         # The usual block has a handful of attributes: list.count per index is
         # several times cheaper than a Counter. If the counts miss some
         # allocations, a reference points outside: the general path names it.
-        per_attr = {i: n for i in range(n_attrs) if (n := allocations.count(i))}
-        if sum(per_attr.values()) != allocated:
+        per_attr, counted = {}, 0
+        for i in range(n_attrs):
+            if n := refs.count(i):
+                per_attr[i] = n
+                counted += n
+        if counted != len(refs):
             per_attr = None
     if per_attr is None:
-        per_attr = Counter(allocations)
-        per_attr.pop(None, None)
-    by_namespace: Counter = Counter()
+        per_attr = Counter(refs)  # first allocated first: the first bad one is named
     # the block's owner as show.go:74-83 takes it from the affinity ("host:node-2")
     parts = affinity.split(":") if affinity else [""]
     host = parts[1] if len(parts) == 2 else parts[0]
     borrowed = tunnels = 0
     for ref, count in per_attr.items():
-        if type(ref) is not int or not 0 <= ref < n_attrs:
+        if not 0 <= ref < n_attrs:
             ordinal = allocations.index(ref)
             raise input_error(f"allocation {ordinal} points at attribute {ref!r}, which does "
-                              "not exist", file, where + ("allocations", ordinal))
+                              "not exist", file, where + ("spec", "allocations", ordinal))
         attr = attributes[ref]
         secondary = attr.get("secondary") if isinstance(attr, dict) else None
         if not isinstance(secondary, dict):
             continue
         ns = secondary.get("namespace")
         if ns and isinstance(ns, str):
-            by_namespace[ns] += count
+            by_namespace[ns] = by_namespace.get(ns, 0) + count
         node = secondary.get("node")
         if node and isinstance(node, str) and node != host:
             borrowed += count
-        if secondary.get("type") in _TUNNEL_TYPES:
+        kind = secondary.get("type")  # a string in Calico (map[string]string)
+        if isinstance(kind, str) and kind in _TUNNEL_TYPES:
             tunnels += count
-    return _Owners(by_namespace, borrowed, tunnels)
+    return by_namespace, borrowed, tunnels
 
 
 def normalise_affinity(obj: Mapping, file: str | None = None, where: Where = ()) -> LiveAffinity | None:
@@ -489,14 +512,15 @@ def _usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
            affinities: Iterable[LiveAffinity]) -> tuple[dict[str, PoolUsage], list[LiveBlock]]:
     """(``compute_usage``, the blocks inside no pool) in one pass over the blocks."""
     index = ContainingIndex((p.spec.cidr, p.name) for p in pools.values())
-    allocated: Counter = Counter()
-    block_count: Counter = Counter()
+    allocated = dict.fromkeys(pools, 0)
+    block_count = dict.fromkeys(pools, 0)
     nodes: dict[str, set] = {name: set() for name in pools}
-    by_ns: dict[str, Counter] = {name: Counter() for name in pools}
+    by_ns: dict[str, dict[str, int]] = {name: {} for name in pools}
     orphans = []
+    find = index.find_cidr
     for block in blocks:
         parsed = block.parsed or parse_cidr(block.cidr)
-        pool = index.find_cidr(parsed) if parsed is not None else None
+        pool = find(parsed) if parsed is not None else None
         if pool is None:
             orphans.append(block)
             continue
@@ -506,7 +530,9 @@ def _usage(pools: Mapping[str, LivePool], blocks: Iterable[LiveBlock],
         if node:
             nodes[pool].add(node)
         if block.by_namespace:  # most blocks on a big cluster: skip an empty update
-            by_ns[pool].update(block.by_namespace)
+            counts = by_ns[pool]
+            for ns, n in block.by_namespace.items():
+                counts[ns] = counts.get(ns, 0) + n
     for aff in affinities:
         if aff.type != "host":
             continue

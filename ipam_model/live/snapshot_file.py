@@ -1,6 +1,7 @@
 """Snapshot files: reading them (JSON or YAML, kubectl Lists too) and writing them atomically."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -11,7 +12,7 @@ from typing import IO, Any, Callable, Mapping, Sequence
 from ..core.errors import CIP001, InputError
 from ..core.gc import paused_gc
 from ..core.input_file import open_input, printable_path, text_stream
-from ..core.json_doc import DEFAULT_DECODER, JsonError
+from ..core.json_doc import DEFAULT_DECODER, UNDECIDED, JsonError
 from ..core.limits import (
     JSON_OBJECT_BYTES,
     SNAPSHOT_JSON_BYTES,
@@ -43,8 +44,12 @@ class _JsonStream:
     """
 
     CHUNK = 1 << 20
+    # Guessing stops once more than this many guesses, and a quarter of the
+    # items, missed: a miss costs a search of the buffer besides reading the item.
+    WRONG_GUESSES = 64
 
-    def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None):
+    def __init__(self, fh: IO[str], file: str, first: str = "", raw: Any = None,
+                 guess: bool = True):
         self._fh = fh
         self._raw = raw  # the BoundedInput below fh: it knows whether long digit runs came
         self._file = file
@@ -54,6 +59,8 @@ class _JsonStream:
         self._decoder = DEFAULT_DECODER
         self._line = 1      # the line and 0-based column of self._buf[0]
         self._column = 0
+        self._guess = guess  # False: every item is read by value(), as before the guesses
+        self._wrong_guesses = 0
 
     def _more(self, size: int | None = None) -> bool:
         if self._eof:
@@ -130,18 +137,60 @@ class _JsonStream:
             self._pos = end
             return value
 
+    def _guessed_value(self, separator: str) -> Any:
+        """The next value when it ends where *separator* (the text between
+        the two items before) says, decoded at C speed, the position then
+        moved past the separator to the next item; else ``UNDECIDED``, and
+        ``value`` reads it. A wrong guess (the separator inside a string, or
+        a nested one) is never a wrong value: ``decode_span`` answers only for
+        a span that is exactly one value."""
+        buf, pos = self._buf, self._pos
+        end = buf.find(separator, pos, pos + JSON_OBJECT_BYTES.value) + 1
+        if end <= 0:  # not in this buffer (or too far): read by value()
+            self._wrong_guesses += 1
+            return UNDECIDED
+        raw = self._raw
+        value = self._decoder.decode_span(buf, pos, end, raw is None or raw.long_digits,
+                                          raw is None or raw.escapes)
+        if value is UNDECIDED:
+            self._wrong_guesses += 1
+        else:  # the separator holds the comma and ends with the next item's first character
+            self._pos = end + len(separator) - 2
+        return value
+
     def stream_array(self, each: Callable[[int, Any], None]) -> int:
         self.expect("[")
         index = 0
         if self.peek() == "]":
             self._pos += 1
             return 0
+        # Items are usually written alike ("}\n,{" in a snapshot, "},\n    {"
+        # from kubectl): the text from one item's last character to the next
+        # one's first says where the following items end. A file where that
+        # keeps failing is read value by value, as before.
+        separator = ""
+        guessing = self._guess
         while True:
-            each(index, self.value())
+            if separator and guessing:
+                value = self._guessed_value(separator)
+                if value is not UNDECIDED:
+                    each(index, value)
+                    index += 1
+                    continue
+                guessing = (self._wrong_guesses <= self.WRONG_GUESSES
+                            or self._wrong_guesses * 4 <= index)
+            buf = self._buf
+            value = self.value()
+            end = self._pos
+            each(index, value)
             index += 1
             ch = self.peek()
             if ch == ",":
                 self._pos += 1
+                if self.peek() and self._buf is buf:  # both ends in one buffer
+                    between = buf[end - 1:self._pos + 1]
+                    if between[1:-1].strip(" \t\r\n") == ",":
+                        separator = between
                 continue
             self.expect("]")
             return index
@@ -353,16 +402,56 @@ class RawSnapshot:
     objects: list = field(default_factory=list)
 
 
+def object_json(obj: Any) -> bytes:
+    """*obj* as one line of a snapshot: the bytes of
+    ``json.dumps(obj, separators=(",", ":"), sort_keys=True)``, which every
+    snapshot was written with (so the files stay the same, byte for byte).
+
+    msgspec's C encoder writes the same text several times faster, except
+    where the two differ: floats (``1e-05`` against ``0.00001``, ``NaN``
+    against ``null``), characters outside printable ASCII (json escapes
+    them as ``\\uXXXX``, msgspec writes UTF-8 and a raw DEL), and what
+    msgspec refuses (keys that are not strings, lone surrogates, ints past
+    64 bits in msgpack, deep nesting).
+    Those objects are written by json itself: a float shows up as the
+    float64 marker 0xcb in the object's msgpack form, which is never
+    missing for a float (msgspec encodes every float as a float64) and
+    seldom there without one (then json writes it, which is only slower).
+    """
+    json_encode, msgpack_encode = _encoders()
+    try:
+        out = json_encode(obj)
+        exact = out.isascii() and b"\x7f" not in out and b"\xcb" not in msgpack_encode(obj)
+    except Exception:  # whatever msgspec refuses, json decides (and fails as it always did)
+        exact = False
+    if exact:
+        return out
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode("ascii")
+
+
+@functools.lru_cache(maxsize=None)
+def _encoders() -> tuple[Callable[[Any], bytes], Callable[[Any], bytes]]:
+    """msgspec's JSON encoder (keys sorted, as ``sort_keys``) and its msgpack
+    encoder; imported on the first object, as only ``snapshot`` writes one."""
+    import msgspec
+
+    return msgspec.json.Encoder(order="sorted").encode, msgspec.msgpack.Encoder().encode
+
+
 class SnapshotWriter:
     """Collects a snapshot's objects while a cluster is read; ``write_to``
     writes the document once the whole read succeeded.
 
     Objects are spooled per kind to temporary files, so ``start(kind)`` can
-    drop a kind's objects when a list restarts, and memory stays flat.
+    drop a kind's objects when a list restarts, and memory stays flat. Each
+    is spooled as its finished line, ``,<object JSON>\\n`` (ASCII), and the
+    spools are copied out in large chunks.
     """
 
+    COPY_CHUNK = 1 << 20
+
     def __init__(self) -> None:
-        self._spools: dict[str, IO[str]] = {}
+        self._spools: dict[str, IO[bytes]] = {}
         self._counts: Counter = Counter()
 
     def start(self, kind: str) -> None:
@@ -384,9 +473,10 @@ class SnapshotWriter:
         kind = obj["kind"]
         spool = self._spools.get(kind)
         if spool is None:
-            spool = self._spools[kind] = tempfile.TemporaryFile("w+", encoding="utf-8")
-        spool.write(json.dumps(obj, separators=(",", ":"), sort_keys=True))
-        spool.write("\n")
+            # a buffer of many lines: a block's line is larger than the default 8 KiB,
+            # which would make one write call per block
+            spool = self._spools[kind] = tempfile.TemporaryFile("w+b", buffering=self.COPY_CHUNK)
+        spool.write(b"," + object_json(obj) + b"\n")
         self._counts[kind] += 1
 
     def write_to(self, out: IO[str], source: str, calico_api: str) -> None:
@@ -399,9 +489,10 @@ class SnapshotWriter:
         for kind in kinds:
             spool = self._spools[kind]
             spool.seek(0)
-            for line in spool:
-                out.write(line if first else "," + line)
+            if first and spool.read(1):  # the first object of all has no comma before it
                 first = False
+            while chunk := spool.read(self.COPY_CHUNK):
+                out.write(chunk.decode("ascii"))
         out.write("]}\n")
 
     def close(self) -> None:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from deepdiff import DeepDiff
-
 from ..calico.ippool import forces_replacement
 from ..core.live_state import OWNER_CALICO_IPAM, LivePool
 from ..core.model import (
@@ -47,6 +45,8 @@ def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]
     """The fields that differ, in the declared order; removed fields last."""
     if before == after:  # the common case; DeepDiff costs ~1 ms a pool
         return ()
+    from deepdiff import DeepDiff  # only here: check and render never compare
+
     diff = DeepDiff(dict(before), dict(after), ignore_order=True)
     changed = {str(key) for key in diff.affected_root_keys}
     out = []

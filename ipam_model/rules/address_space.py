@@ -158,7 +158,9 @@ def _network(text) -> netaddr.IPNetwork:
 
 @functools.lru_cache(maxsize=None)
 def _parsed(cidr: str) -> netaddr.IPNetwork:
-    return netaddr.IPNetwork(cidr)
+    # The family named: netaddr's guess leaves a reference cycle per IPv6 CIDR
+    # (core.cidr._family).
+    return netaddr.IPNetwork(cidr, 6 if ":" in cidr else 4)
 
 
 @functools.lru_cache(maxsize=None)
@@ -167,9 +169,9 @@ def _space(version: int) -> tuple[netaddr.IPSet, netaddr.IPSet, tuple, tuple]:
     private and the special ranges, built once rather than per pool."""
     private = [r for r in PRIVATE if r.version == version]
     special = [r for r in SPECIAL if r.version == version]
-    known = netaddr.IPSet(r.cidr for r in private + special)
+    known = netaddr.IPSet(r.network for r in private + special)
     bounds = lambda ranges: tuple((r.network.first, r.network.last) for r in ranges)
-    return known, netaddr.IPSet(r.cidr for r in private), bounds(private), bounds(special)
+    return known, netaddr.IPSet(r.network for r in private), bounds(private), bounds(special)
 
 
 def classify(text) -> AddressSpaceReport:

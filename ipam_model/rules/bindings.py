@@ -11,7 +11,6 @@ Requested pools bypass nodeSelector and namespaceSelector (calico#10502) but
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Callable
 
 from ..calico.annotations import PoolResolver
@@ -215,7 +214,6 @@ def _bound_pool_findings(stack: Stack, name: str, namespaces: list[str], add: Ad
     spec = stack.pools[name].spec
     one = len(namespaces) == 1
     listed = ("namespace " if one else "namespaces ") + ", ".join(namespaces)
-    related = tuple(stack.binding_location(ns) for ns in namespaces)
     ignored = []
     if (not _selector_is_all(spec.node_selector)
             and not selects_nothing_automatically(spec.node_selector)):
@@ -223,6 +221,9 @@ def _bound_pool_findings(stack: Stack, name: str, namespaces: list[str], add: Ad
     if spec.namespace_selector:
         ignored.append(("namespaceSelector", f"namespaceSelector {spec.namespace_selector}",
                         "whatever the namespace's labels"))
+    if not ignored and spec.assignment_mode != "Manual":
+        return  # the common case: nothing to say, no locations to look up
+    related = tuple(stack.binding_location(ns) for ns in namespaces)
     if ignored:
         what = " and ".join(text for _, text, _ in ignored)
         effects = " and ".join(effect for _, _, effect in ignored)
@@ -237,16 +238,16 @@ def _bound_pool_findings(stack: Stack, name: str, namespaces: list[str], add: Ad
             stack.pool_location(name, "assignmentMode"), related=related)
 
 
-@dataclass(frozen=True)
 class _Entry:
-    """One entry of a binding: ``ipv4Pools[index]`` of namespace *ns*."""
+    """One entry of a binding: ``ipv4Pools[index]`` of namespace *ns* (a plain
+    class with slots: one is made for every entry of every binding)."""
 
-    stack: Stack
-    ns: str
-    field: str
-    version: int
-    index: int
-    text: str
+    __slots__ = ("stack", "ns", "field", "version", "index", "text")
+
+    def __init__(self, stack: Stack, ns: str, field: str, version: int, index: int,
+                 text: str):
+        self.stack, self.ns, self.field = stack, ns, field
+        self.version, self.index, self.text = version, index, text
 
     @property
     def subject(self) -> str:

@@ -129,6 +129,7 @@ class _StackView:
     def __init__(self, stack: Stack):
         self.stack = stack
         self.resolver = PoolResolver((n, p.spec.cidr) for n, p in stack.pools.items())
+        self._resolved: dict[tuple, list[str]] = {}
         groups = stack.cluster.node_groups
         # pool name -> node groups its nodeSelector matches.
         self.selected = {name: tuple(g for g in groups
@@ -146,12 +147,16 @@ class _StackView:
 
         Entries that do not resolve are bindings.py's findings; here they add no capacity.
         """
-        out = []
-        for entry in entries:
-            name = self.resolver.resolve(entry)
-            if name is not None and name not in out:
-                out.append(name)
-        return out
+        key = tuple(entries)
+        hit = self._resolved.get(key)
+        if hit is None:  # namespaces repeat the same few lists
+            hit = []
+            for entry in key:
+                name = self.resolver.resolve(entry)
+                if name is not None and name not in hit:
+                    hit.append(name)
+            self._resolved[key] = hit
+        return list(hit)
 
     def node_groups_using(self, name: str) -> tuple[NodeGroup, ...]:
         """Node groups whose nodes may take a block of pool *name*.
@@ -231,6 +236,16 @@ class _StackView:
         return out
 
 
+@dataclass(frozen=True)
+class CapacityReport:
+    """What the capacity rules work out for one stack, computed once: the
+    forecast starts from the same capacities and leaves out what these
+    findings already report (``CheckContext.once(capacity_report)``)."""
+
+    capacities: tuple[PoolCapacity, ...]
+    findings: tuple[Finding, ...]
+
+
 def pool_capacity(stack: Stack) -> list[PoolCapacity]:
     """One PoolCapacity per valid declared pool, in declaration order."""
     return _pool_capacity(_StackView(stack))
@@ -239,21 +254,27 @@ def pool_capacity(stack: Stack) -> list[PoolCapacity]:
 def _pool_capacity(view: _StackView) -> list[PoolCapacity]:
     stack = view.stack
     reserved = stack.allocator.ranges()
+    headroom = stack.cluster.headroom_percent
+    bindings = stack.bindings
     out = []
     for name, pool in stack.pools.items():
         groups = view.node_groups_using(name)
         namespaces = tuple(view.bound.get(name, ()))
-        pods = sum(stack.bindings[ns].expected_pods or 0 for ns in namespaces)
-        cidr = parse_cidr(pool.spec.cidr)
-        walled = (sum(b - a + 1 for a, b in reserved.whole_blocks(cidr, pool.spec.block_size))
-                  if reserved and pool.blocks else 0)
+        pods = sum(bindings[ns].expected_pods or 0 for ns in namespaces)
+        reserved_here = walled = 0
+        if reserved:
+            cidr = parse_cidr(pool.spec.cidr)
+            reserved_here = reserved.count(cidr)
+            if pool.blocks:
+                walled = sum(b - a + 1
+                             for a, b in reserved.whole_blocks(cidr, pool.spec.block_size))
         out.append(PoolCapacity(
             name=name, cidr=pool.spec.cidr, block_size=pool.spec.block_size,
             addresses=pool.addresses, blocks=pool.blocks, block_addresses=pool.block_addresses,
-            reserved=reserved.count(cidr) if reserved else 0, walled_blocks=walled,
+            reserved=reserved_here, walled_blocks=walled,
             node_groups=tuple(g.name for g in groups), nodes=sum(g.count for g in groups),
             bound_namespaces=namespaces, expected_pods=pods,
-            addresses_needed=with_headroom(pods, stack.cluster.headroom_percent)))
+            addresses_needed=with_headroom(pods, headroom)))
     return out
 
 
@@ -272,7 +293,7 @@ def _components(sets: Iterable[frozenset[str]]) -> list[frozenset[str]]:
     return [frozenset(g) for g in merged]
 
 
-def _address_findings(view: _StackView) -> list[Finding]:
+def _address_findings(view: _StackView, capacities: Iterable[PoolCapacity]) -> list[Finding]:
     """CIP503/CIP504: expected pods (plus headroom) against the addresses of the pools serving them.
 
     A namespace listing several pools may use any of them, and pools are shared
@@ -284,7 +305,7 @@ def _address_findings(view: _StackView) -> list[Finding]:
     stack = view.stack
     findings = []
     demands = view.demands()
-    capacity = {c.name: c for c in _pool_capacity(view)}
+    capacity = {c.name: c for c in capacities}
     order = {ns: i for i, ns in enumerate(stack.bindings)}
     for version in (4, 6):
         # Namespaces grouped by the pool set they use: candidates are checked per set.
@@ -292,9 +313,15 @@ def _address_findings(view: _StackView) -> list[Finding]:
         for _, ns, used, pods in (d for d in demands if d[0] == version):
             by_set[used].append((ns, pods))
         reported: list[frozenset[str]] = []
+        totals = {used: sum(p for _, p in group) for used, group in by_set.items()}
         for pools in sorted(set(by_set) | set(_components(by_set)),
                             key=lambda s: (len(s), sorted(s))):
             if any(r <= pools for r in reported):
+                continue
+            # Most sets fit: decide that from the totals before listing the members.
+            pods = sum(n for used, n in totals.items() if used <= pools)
+            if (with_headroom(pods, stack.cluster.headroom_percent)
+                    <= sum(capacity[n].assignable for n in pools)):
                 continue
             members = sorted((m for used, group in by_set.items() if used <= pools
                               for m in group), key=lambda m: order[m[0]])
@@ -348,15 +375,21 @@ def _pool_set_finding(stack: Stack, version: int, pools: frozenset[str],
 
 def capacity_findings(stack: Stack) -> list[Finding]:
     """CIP501-CIP506 for every valid declared pool of *stack*."""
+    return list(capacity_report(stack).findings)
+
+
+def capacity_report(stack: Stack) -> CapacityReport:
+    """The pools' capacities and CIP501-CIP506 for *stack*."""
     findings = []
     view = _StackView(stack)
-    for cap in _pool_capacity(view):
+    capacities = _pool_capacity(view)
+    for cap in capacities:
         findings.append(_summary(stack, cap))
         findings += _late_nodes(stack, cap)
         findings += _block_limit(stack, cap)
         findings += _selects_no_nodes(view, cap)
-    findings.extend(_address_findings(view))
-    return findings
+    findings.extend(_address_findings(view, capacities))
+    return CapacityReport(tuple(capacities), tuple(findings))
 
 
 def _summary(stack: Stack, cap: PoolCapacity) -> Finding:
@@ -469,4 +502,4 @@ def _block_size_for(max_pods: int, limit: int, family_bits: int) -> int:
 
 @check(CIP501, CIP502, CIP503, CIP504, CIP505, CIP506)
 def check_capacity(ctx: CheckContext) -> list[Finding]:
-    return ctx.once(capacity_findings)
+    return list(ctx.once(capacity_report).findings)

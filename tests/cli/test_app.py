@@ -2,6 +2,7 @@
 --no-color on every command, --help that lists every command, lazy imports."""
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import pkgutil
@@ -66,6 +67,20 @@ def test_a_command_imports_only_its_own_module():
     assert out.strip() == "['ipam_model.cli.commands.check']"
 
 
+def test_snapshot_imports_neither_stacks_nor_rules_nor_views():
+    """snapshot reads a cluster and writes a file: the stack loader (and its
+    schema validator), the rules, the plan and the views are not loaded for it."""
+    heavy = ("ipam_model.declared", "ipam_model.rules", "ipam_model.plan",
+             "ipam_model.importer", "ipam_model.views.plan", "jsonschema", "ruamel")
+    code = ("import sys; from ipam_model.cli.app import build_parser; "
+            f"build_parser(['snapshot']); print(sorted(m for m in sys.modules "
+            f"if m.startswith({heavy!r})))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                         env=env, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
+
+
 def test_usage_errors_of_result_commands_exit_1(capsys):
     """plan and drift exit 2 as a result; their usage errors must not look like one."""
     with pytest.raises(SystemExit) as exc:
@@ -77,10 +92,27 @@ def test_usage_errors_of_result_commands_exit_1(capsys):
     capsys.readouterr()
 
 
+def test_main_leaves_the_collector_of_its_caller_as_it_was(monkeypatch, capsys):
+    """A paused command hands everything it made to the collector again (a
+    test process runs hundreds of commands); only the program itself leaves
+    it to the process's end (gc.freeze when the interpreter exits)."""
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and registered == []
+    monkeypatch.setattr(sys, "argv", ["calico-ipam", "simulate", "--help"])
+    with pytest.raises(SystemExit):
+        main()
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and registered == [gc.freeze]
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_the_heavy_commands_run_with_the_cyclic_collector_paused(name, monkeypatch):
-    # check, plan, drift and simulate build hundreds of thousands of objects;
-    # the collector resumes when the command returns.
+    # check, plan, drift, simulate and snapshot build hundreds of thousands of
+    # objects (snapshot: the decoded pages); the collector resumes when the
+    # command returns.
     seen = []
     monkeypatch.setattr(command_module(name), "run", lambda args: seen.append(gc.isenabled()))
     monkeypatch.setattr(sys, "argv", ["calico-ipam", name])
@@ -89,4 +121,5 @@ def test_the_heavy_commands_run_with_the_cyclic_collector_paused(name, monkeypat
     assert gc.isenabled()
     args._run(args)
     assert seen == [not COMMANDS[name].pause_gc] and gc.isenabled()
-    assert COMMANDS[name].pause_gc is (name in ("check", "plan", "drift", "simulate"))
+    assert COMMANDS[name].pause_gc is (name in ("check", "plan", "drift", "simulate",
+                                                   "snapshot"))

@@ -6,6 +6,8 @@ octets), an ASCII-digit prefix no longer than the family's width.
 """
 from __future__ import annotations
 
+import gc
+
 import netaddr
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from ipam_model.core.cidr import (
     _canonical_ipv4,
+    _cidr_of,
     _parse,
     cidr_problem,
     ip_text,
@@ -105,3 +108,23 @@ def test_fast_path_never_reads_odd_text_differently(text):
     # int() also takes " 1", "+1", "01", "1_0": the fast path must leave those
     # to the strict reading, never answer differently.
     assert _canonical_ipv4(text) in (None, _parse(text))
+
+
+@pytest.mark.parametrize("text", ["fd00:10:244::/56", "v4-pool", "10.0.0.1", "fd00::1",
+                                  "10.0.0.0/8/8", "10.01.0.0/16", "zz::/64"])
+def test_parsing_leaves_no_reference_cycle(text):
+    """netaddr keeps the exception it raises in a local of the raising frame; a
+    refusal left behind would hold every caller's frame (and the loaded stacks)
+    until a full collection, which on a fleet costs more than the checks."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _parse.cache_clear()
+        _cidr_of.cache_clear()
+        parse_cidr(text)
+        cidr_problem(text)
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()

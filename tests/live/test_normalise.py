@@ -7,7 +7,7 @@ import json
 import netaddr
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from paths import DATA, ROOT
 
@@ -714,3 +714,158 @@ def test_a_reservation_whose_cidrs_are_not_a_list_names_the_path(tmp_path):
         _kubectl_list(tmp_path, {"apiVersion": "projectcalico.org/v3", "kind": "IPReservation",
                                  "metadata": {"name": "r"},
                                  "spec": {"reservedCIDRs": "10.0.0.0/24"}})
+
+
+# --------------------------------------------------------------------------- blocks, plainly
+
+def plain_block(obj, file=None, where=()):
+    """normalise_block written as plainly as it reads: every ordinal visited
+    in turn (the oracle of the counting shortcuts, issue 11 point 5)."""
+    where = tuple(where)
+    obj = {} if obj is None else obj
+    if not isinstance(obj, dict):
+        raise InputError(f"IPAMBlock must be a mapping, got {type(obj).__name__}", file=file,
+                         path=where)
+    spec = {} if obj.get("spec") is None else obj["spec"]
+    if not isinstance(spec, dict):
+        raise InputError(f"spec must be a mapping, got {type(spec).__name__}", file=file,
+                         path=where)
+    where += ("spec",)
+    cidr, _ = normalise._canonical_cidr(spec.get("cidr"), "cidr", file, where + ("cidr",))
+    parsed = normalise.parse_cidr(spec.get("cidr"))
+    allocations = spec.get("allocations") or []
+    attributes = spec.get("attributes") or []
+    for name, value in (("allocations", allocations), ("attributes", attributes)):
+        if not isinstance(value, list):
+            raise InputError(f"{name} must be a list", file=file, path=where + (name,))
+    if len(allocations) > parsed.size:
+        raise InputError(f"allocations has {len(allocations)} entries but the block holds "
+                         f"{parsed.size} addresses", file=file, path=where + ("allocations",))
+
+    def dangling(ordinal, ref):
+        return InputError(f"allocation {ordinal} points at attribute {ref!r}, which does not "
+                          "exist", file=file, path=where + ("allocations", ordinal))
+    for ordinal, ref in enumerate(allocations):
+        if ref is not None and type(ref) is not int:
+            raise dangling(ordinal, ref)
+    affinity = spec.get("affinity")
+    if affinity is not None and not isinstance(affinity, str):
+        raise InputError(f"affinity must be a string, got {affinity!r}", file=file,
+                         path=where + ("affinity",))
+    per_attr: dict = {}  # attribute index -> allocations, first allocated first
+    for ordinal, ref in enumerate(allocations):
+        if ref is None:
+            continue
+        if not 0 <= ref < len(attributes):
+            raise dangling(ordinal, ref)
+        per_attr[ref] = per_attr.get(ref, 0) + 1
+    if len(attributes) <= 8:  # a block of few attributes lists its namespaces by attribute
+        per_attr = dict(sorted(per_attr.items()))
+    owner = (affinity or "").split(":")
+    host = owner[1] if len(owner) == 2 else owner[0]
+    by_namespace, borrowed, tunnels = {}, 0, 0
+    for ref, count in per_attr.items():
+        secondary = attributes[ref].get("secondary") if isinstance(attributes[ref], dict) else None
+        if not isinstance(secondary, dict):
+            continue
+        namespace = secondary.get("namespace")
+        if namespace and isinstance(namespace, str):
+            by_namespace[namespace] = by_namespace.get(namespace, 0) + count
+        if secondary.get("node") and isinstance(secondary["node"], str) \
+                and secondary["node"] != host:
+            borrowed += count
+        if secondary.get("type") in ("ipipTunnelAddress", "vxlanTunnelAddress",
+                                     "vxlanV6TunnelAddress", "wireguardTunnelAddress",
+                                     "wireguardV6TunnelAddress"):
+            tunnels += count
+    deleted = spec.get("deleted")
+    if deleted is None:
+        deleted = False
+    elif isinstance(deleted, str) and deleted.lower() in ("true", "false"):
+        deleted = deleted.lower() == "true"
+    elif not isinstance(deleted, bool):
+        raise InputError(f"deleted must be true or false, got {deleted!r}", file=file,
+                         path=where)  # the spec's path, as main has always said
+    return LiveBlock(cidr=cidr, affinity=affinity or None, size=parsed.size,
+                     allocated=sum(per_attr.values()), by_namespace=by_namespace,
+                     deleted=deleted, borrowed=borrowed, tunnels=tunnels, parsed=parsed)
+
+
+SECONDARY = st.fixed_dictionaries({}, optional={
+    "namespace": st.sampled_from(["web", "db", "", None, 3]),
+    "node": st.sampled_from(["n1", "n2", "", None]),
+    "type": st.sampled_from(["vxlanTunnelAddress", "wireguardTunnelAddress", "pod", None]),
+})
+ATTRIBUTE = st.one_of(st.fixed_dictionaries({"handle_id": st.just("h")},
+                                            optional={"secondary": SECONDARY | st.just("x")}),
+                      st.sampled_from([None, "attr", 1]))
+ALLOCATION = st.one_of(st.none(), st.integers(-1, 12), st.sampled_from([True, False, 1.0, "0",
+                                                                         [0], {"a": 1}]))
+
+
+@st.composite
+def raw_blocks(draw):
+    """IPAMBlocks as a hand edit or a corrupted store might hold them, mostly well formed."""
+    spec = {}
+    for key, values in (
+            ("cidr", st.sampled_from(["10.0.0.0/28", "10.0.0.16/29", "10.0.0.5/28",
+                                      "fd00::/124", "10.0.0.0", "bad", None, 5])),
+            ("affinity", st.sampled_from(["host:n1", "host:n2", "virtual:n1", "n1", "a:b:c",
+                                          "", None, 3])),
+            ("allocations", st.lists(ALLOCATION | st.none(), max_size=20)
+             | st.sampled_from([None, {}, "x", {"a": 1}, 0])),
+            ("attributes", st.lists(ATTRIBUTE, max_size=12) | st.sampled_from([None, "x", {}])),
+            ("deleted", st.sampled_from([True, False, "true", "False", "no", 1, None]))):
+        if draw(st.integers(0, 9)):  # now and then the field is missing
+            spec[key] = draw(values)
+    shape = draw(st.integers(0, 19))
+    return {"kind": "IPAMBlock", "spec": spec} if shape > 2 else [
+        None, {"kind": "IPAMBlock", "spec": 3}, [spec]][shape]
+
+
+def outcome(normalise_one, obj):
+    try:
+        block = normalise_one(obj, "snap.json", ("items", 7))
+    except InputError as exc:
+        return "refused", str(exc)
+    return block, list(block.by_namespace.items()), block.parsed
+
+
+def _attrs(*namespaces):
+    return [{"handle_id": "h", "secondary": {"namespace": ns, "node": "n1"}} for ns in namespaces]
+
+
+@settings(max_examples=600, deadline=None)
+@given(raw_blocks())
+@example({"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/28", "allocations": [9, 0, None, 9],
+                                        "attributes": _attrs("web", *["x"] * 8, "db")}})
+@example({"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/28", "allocations": [1, 0, None, 1],
+                                        "attributes": _attrs("web", "db")}})
+@example({"kind": "IPAMBlock", "spec": {"cidr": "10.0.0.0/29", "allocations": [0] * 9,
+                                        "attributes": _attrs("web")}})
+def test_block_counts_are_those_of_the_plain_reading(obj):
+    assert outcome(normalise_block, obj) == outcome(plain_block, obj)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                           max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["namespace", "node", "pod", "type", "x"]), JSON_VALUES),
+       JSON_VALUES)
+def test_any_json_in_a_blocks_attributes_is_read_or_refused_never_a_crash(secondary, attr):
+    """Calico writes an attribute's secondary as map[string]string, but a pasted or
+    hand-edited block may hold any JSON there: each is counted or skipped, or the
+    block refused with an InputError, never a TypeError (``secondary.type: []``
+    was "unhashable type: 'list'")."""
+    obj = {"kind": "IPAMBlock", "spec": {
+        "cidr": "10.0.0.0/30", "affinity": "host:a", "allocations": [0, 1, None, None],
+        "attributes": [{"handle_id": "h", "secondary": secondary}, attr]}}
+    try:
+        block = normalise_block(obj)
+    except InputError:
+        return
+    assert block.allocated == 2 and 0 <= block.tunnels <= 2 and 0 <= block.borrowed <= 2

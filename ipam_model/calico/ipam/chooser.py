@@ -75,6 +75,7 @@ def selector_matches(text: str, labels: Mapping[str, str]) -> bool:
 
 
 _NODE = "\x00node\x00"  # stands for the node name in cached messages
+_UNSEEN = object()
 
 
 class PoolInfo:
@@ -129,19 +130,27 @@ class PoolChooser:
         ordered = sorted(pools, key=lambda p: p.name)  # GetEnabledPools: pool-name order
         self.infos = [PoolInfo(p, i) for i, p in enumerate(ordered)]
         self.by_name = {info.name: info for info in self.infos}
+        # Per family: the enabled pools in name order, and by CIDR (the pools never change).
+        self._enabled = {v: [p for p in self.infos if p.enabled and p.version == v]
+                         for v in (4, 6)}
+        self._enabled_by_cidr = {v: {p.cidr: p for p in pools}
+                                 for v, pools in self._enabled.items()}
         self.cni_pools = {4: tuple(cni_ipv4_pools), 6: tuple(cni_ipv6_pools)}
         # Choices depend on a node only through the pools selecting it, so they
         # are cached by that set; messages carry a placeholder for the name.
         self._cache: dict = {}
         self._node_match: dict[str, frozenset[str]] = {}
+        self._resolved: dict[tuple, str | None] = {}  # requested(): entries -> refusal
 
     def fork(self) -> "PoolChooser":
         """A chooser over the same pools whose caches grow apart from this one's (a
         forked simulator may start a node of the same name with other labels)."""
         twin = object.__new__(PoolChooser)
         twin.infos, twin.by_name, twin.cni_pools = self.infos, self.by_name, self.cni_pools
+        twin._enabled, twin._enabled_by_cidr = self._enabled, self._enabled_by_cidr
         twin._cache = dict(self._cache)
         twin._node_match = dict(self._node_match)
+        twin._resolved = self._resolved  # answers about the same pools: shared
         return twin
 
     def forget(self, node: str) -> None:
@@ -182,7 +191,19 @@ class PoolChooser:
             pod_pools = (namespace.ipv4_pools if version == 4 else namespace.ipv6_pools) or None
         entries = pod_pools if pod_pools is not None else self.cni_pools[version]
         if entries:
-            self._resolve(entries, version)
+            # The answer depends on the entries only (the pools never change):
+            # every pod of a namespace asks the same.
+            key = (version, tuple(entries))
+            problem = self._resolved.get(key, _UNSEEN)
+            if problem is _UNSEEN:
+                try:
+                    self._resolve(entries, version)
+                    problem = None
+                except Refused as exc:
+                    problem = str(exc)
+                self._resolved[key] = problem
+            if problem is not None:
+                raise Refused(problem)
 
     def choose(self, version: int, node: str, node_labels: Mapping[str, str],
                namespace: NamespaceInfo | None, requested: Sequence[str] | None,
@@ -205,7 +226,7 @@ class PoolChooser:
         return hit
 
     def _choose(self, version, node_matches, namespace, requested, use):
-        enabled = [p for p in self.infos if p.enabled and p.version == version]
+        enabled = self._enabled[version]
         if requested is None:
             if namespace is not None:
                 ns_pools = namespace.ipv4_pools if version == 4 else namespace.ipv6_pools
@@ -215,7 +236,7 @@ class PoolChooser:
         requested_cidrs = self._resolve(requested, version) if requested else []
         if not enabled:
             raise Refused(MSG_NO_QUALIFIED_POOL)
-        by_cidr = {p.cidr: p for p in enabled}
+        by_cidr = self._enabled_by_cidr[version]
         chosen = []
         for cidr in requested_cidrs:
             if cidr not in by_cidr:

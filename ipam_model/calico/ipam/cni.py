@@ -27,6 +27,7 @@ plugin logic over their own block algorithms.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Mapping, Protocol, Sequence
 
@@ -62,7 +63,7 @@ class CniConfig:
         renders from the pools it knows: pkg/render/node.go:802-820)."""
         return cls(assign_ipv4=4 in families, assign_ipv6=6 in families)
 
-    @property
+    @functools.cached_property  # read once per pod
     def families(self) -> tuple[int, ...]:
         return tuple(v for v, on in ((4, self.assign_ipv4), (6, self.assign_ipv6)) if on)
 
@@ -164,6 +165,9 @@ def _ip(text: str) -> tuple[int, int] | None:
     return 6, int(ip)
 
 
+_NOT_ASKED: Mapping[int, None] = frozen_map({4: None, 6: None})  # no pod annotation
+
+
 def cni_add(model: AllocationModel, pod: PodRequest, cni: CniConfig
             ) -> list[PodAllocation] | AllocationFailure:
     """CNI ADD for one pod: its addresses, or the refusal (recorded in
@@ -179,11 +183,15 @@ def cni_add(model: AllocationModel, pod: PodRequest, cni: CniConfig
 
 def _add(model: AllocationModel, pod: PodRequest, cni: CniConfig) -> list[PodAllocation]:
     ns, name, node = pod.namespace, pod.name, pod.node
-    # k8s.go reads the pool and family annotations first: their JSON errors
-    # fail the pod whatever else it asks for.
-    wanted = {v: pod_pools(pod.annotations, v) for v in (4, 6)}
-    asked = families(cni, pod.annotations)
-    raw = pod.annotations.get(IP_ADDRS_ANNOTATION)
+    annotations = pod.annotations
+    if not annotations:  # most pods: nothing of their own to read
+        wanted, asked, raw = _NOT_ASKED, cni.families, None
+    else:
+        # k8s.go reads the pool and family annotations first: their JSON errors
+        # fail the pod whatever else it asks for.
+        wanted = {v: pod_pools(annotations, v) for v in (4, 6)}
+        asked = families(cni, annotations)
+        raw = annotations.get(IP_ADDRS_ANNOTATION)
     if raw:
         got = []
         for version, address in ip_addrs(raw):
@@ -204,5 +212,8 @@ def _add(model: AllocationModel, pod: PodRequest, cni: CniConfig) -> list[PodAll
                 raise
             short = short or exc  # the other family is still asked for, then released
     if short is not None:
-        raise short
+        try:
+            raise short
+        finally:  # the frame would hold the exception that holds the frame: a cycle
+            del short
     return got

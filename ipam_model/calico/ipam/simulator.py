@@ -281,23 +281,34 @@ class _PoolState:
 
 
 class _Node:
-    __slots__ = ("name", "labels", "affine", "removed")
+    __slots__ = ("name", "labels", "affine", "by_pool", "removed")
 
     def __init__(self, name: str, labels: Mapping[str, str]):
         self.name = name
         self.labels = {NODE_NAME_LABEL: name, **labels}
         self.affine: list[_Block] = []  # in datastore list order
+        # The same blocks per pool, each list in that order: a request of one pool
+        # (nearly all) looks at its own blocks only, not at every affine block.
+        self.by_pool: dict[str, list[_Block]] = {}
         self.removed = False
 
     def add_affine(self, block: _Block) -> None:
-        keys = [b.list_key for b in self.affine]
-        self.affine.insert(bisect.bisect_left(keys, block.list_key), block)
+        for blocks in (self.affine, self.by_pool.setdefault(block.info.name, [])):
+            keys = [b.list_key for b in blocks]
+            blocks.insert(bisect.bisect_left(keys, block.list_key), block)
+
+    def remove_affine(self, block: _Block) -> None:
+        if block in self.affine:
+            self.affine.remove(block)
+            self.by_pool[block.info.name].remove(block)
 
     def copy(self, twin_of: Callable[[_Block], _Block]) -> "_Node":
         twin = _Node.__new__(_Node)
         twin.name, twin.removed = self.name, self.removed
         twin.labels = self.labels  # never changed once made: shared
         twin.affine = [twin_of(b) for b in self.affine]
+        twin.by_pool = {name: [twin_of(b) for b in blocks]
+                        for name, blocks in self.by_pool.items()}
         return twin
 
 
@@ -369,7 +380,7 @@ class Simulator(IpamSettings):
         if node is None or node.removed:
             fresh = _Node(name, labels or {})
             if node is not None:  # a re-added node finds its leftover affinities
-                fresh.affine = node.affine
+                fresh.affine, fresh.by_pool = node.affine, node.by_pool
                 self._chooser.forget(name)  # its labels may have changed
                 self._routes = {k: v for k, v in self._routes.items() if k[0] != name}
             node = self._nodes[name] = fresh
@@ -528,11 +539,17 @@ class Simulator(IpamSettings):
                 version: int) -> tuple[_Block, int, bool]:
         allowed, allowed_names = allowed
         owned = 0
-        for block in node.affine:  # (a) affine blocks in list order
-            if block.info.name in allowed_names:
+        if len(allowed) == 1:  # (a) affine blocks in list order: the pool's own, in order
+            for block in node.by_pool.get(allowed[0].name, ()):
                 owned += 1
                 if block.allocated < block.capacity:
                     return block, self._take(block), False
+        else:
+            for block in node.affine:
+                if block.info.name in allowed_names:
+                    owned += 1
+                    if block.allocated < block.capacity:
+                        return block, self._take(block), False
         if owned >= self.max_blocks_per_host:  # (b) per-host limit: no borrowing
             raise Refused(MSG_BLOCK_LIMIT)
         if not self.auto_allocate_blocks:  # no new block, and no borrowing either
@@ -586,8 +603,8 @@ class Simulator(IpamSettings):
         state.skip.clear()
         if block.affinity is not None:
             owner = self._nodes.get(block.affinity)
-            if owner is not None and block in owner.affine:
-                owner.affine.remove(block)
+            if owner is not None:
+                owner.remove_affine(block)
 
     # -- reading the state -----------------------------------------------------
 

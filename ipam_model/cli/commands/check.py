@@ -24,8 +24,9 @@ from ...rules.runner import check_stacks
 from ...views.findings import FORMATS, format_findings, input_error_finding
 from ...views.utilisation import forecast_rows
 from ..color import color_enabled
-from ..options import add_stacks_argument, context_stacks
+from ..options import add_stacks_argument
 from ..output import write_output
+from ..stack_options import context_stacks
 
 NAME = "check"
 HELP = "check stacks: Calico's IPPool rules, overlaps, address space, bindings, capacity"

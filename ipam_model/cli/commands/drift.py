@@ -17,7 +17,7 @@ import sys
 from ...plan.build import drift_plan
 from ...views.plan import Mode, PlanView, drift_count, render
 from ..color import color_enabled
-from ..options import add_stack_arguments, load_inputs
+from ..stack_options import add_stack_arguments, load_inputs
 
 NAME = "drift"
 HELP = "report what changed outside calico-ipam (exit 2 on drift), for scheduled CI"

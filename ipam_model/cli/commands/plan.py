@@ -12,12 +12,12 @@ import sys
 from ...plan.build import build_plan
 from ...views.plan import PlanView, render
 from ..color import color_enabled
-from ..options import (
+from ..output import write_output
+from ..stack_options import (
     add_stack_arguments,
     context_stacks,
     load_inputs,
 )
-from ..output import write_output
 
 NAME = "plan"
 HELP = "show what pulumi up would change in the cluster (Terraform-style), with safety gates"

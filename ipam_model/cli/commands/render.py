@@ -15,7 +15,8 @@ from ...declared.files import find_stack_file, load_stack
 from ...rules.runner import check_stacks
 from ...views.findings import format_findings
 from ...views.manifests import render_stack, select_kind, to_yaml
-from ..options import add_stacks_argument, context_stacks
+from ..options import add_stacks_argument
+from ..stack_options import context_stacks
 
 NAME = "render"
 HELP = "print a stack's Calico objects and Namespace annotation patches as YAML"

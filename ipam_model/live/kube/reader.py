@@ -18,10 +18,13 @@ importing this module (as the CLI does for every command) stays cheap.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlsplit
 
 from ...core.errors import ClusterError
 from ...core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_LIST_OBJECTS, READ_DEADLINE
@@ -68,6 +71,56 @@ def resource_class(kind: Kind):
         return getattr(core_v1, kind.kind)
     from lightkube.generic_resource import create_global_resource
     return create_global_resource(kind.group, kind.version, kind.kind, kind.plural)
+
+
+@contextlib.contextmanager
+def trio_hidden():
+    """``import trio`` fails inside the block, if trio was not imported yet.
+
+    httpcore2, the transport of lightkube's httpx2 client, imports trio
+    whenever it is installed, for the primitives of its trio backend
+    (httpcore2/_synchronization.py: ``try: import trio``); the reader's
+    client is synchronous and never uses them, and loading trio (with attrs,
+    outcome, sortedcontainers) costs about as much as decoding a page of
+    IPAM blocks. calico-ipam does not depend on trio: it is there only where
+    something else installed it (in the test environment, selenium). Hidden
+    while httpcore2 loads, it is importable again afterwards; only
+    httpcore2's trio backend, which nothing here runs, stays off in this
+    process.
+    """
+    hide = "trio" not in sys.modules and "httpcore2" not in sys.modules
+    if hide:
+        sys.modules["trio"] = None  # an import of it raises ImportError
+    try:
+        yield
+    finally:
+        if hide and "trio" in sys.modules and sys.modules["trio"] is None:
+            del sys.modules["trio"]
+
+
+def without_unused_tls(config):
+    """lightkube's config, told not to build a verifying SSL context that no
+    request would use.
+
+    lightkube builds the client's SSL context from the system's CA bundle
+    whatever the server's scheme (lightkube config/client_adapter.py
+    verify_cluster; OpenSSL's load_verify_locations, ~50 ms of CPU). An
+    ``http://`` server has no TLS, so for one without a CA of its own the
+    client is built as with ``insecure-skip-tls-verify``, which makes an
+    empty context instead; no connection uses it (lightkube follows no
+    redirects, and a proxy's TLS has its own context). Every ``https://``
+    server, and any cluster entry naming a CA, is verified as before.
+    """
+    import msgspec
+
+    cluster = config.cluster
+    try:  # a server lightkube cannot use fails in lightkube, with its message
+        plain = isinstance(cluster.server, str) and urlsplit(cluster.server).scheme == "http"
+    except ValueError:
+        plain = False
+    if not plain or cluster.insecure or cluster.certificate_auth or cluster.certificate_auth_data:
+        return config
+    return config._replace(cluster=msgspec.structs.replace(cluster, insecure=True))
 
 
 def _as_dict(item) -> dict:
@@ -137,8 +190,9 @@ class KubeReader:
 
         problem = None
         try:
-            client = Client(config=self.cluster.config, transport=self.transport,
-                            timeout=httpx2.Timeout(self.timeout))
+            with trio_hidden():  # the client's transport imports httpcore2 here
+                client = Client(config=without_unused_tls(self.cluster.config),
+                                transport=self.transport, timeout=httpx2.Timeout(self.timeout))
             self._guard(client)
         except Exception as exc:  # bad certificate data, unsupported auth provider, ...
             where = self.cluster.where

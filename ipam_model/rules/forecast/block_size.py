@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from ...calico.ipam.chooser import TUNNEL_TYPES, selector_matches
 from ...core.ippool import BLOCK_SIZE_RANGE
-from ...core.model import Pool, Stack
+from ...core.model import NodeGroup, Pool, Stack
 from ..capacity import PoolCapacity, with_headroom
 
 # CIP507 fires on waste only when it is large and in the way: more than this
@@ -222,7 +222,8 @@ def pool_demands(stack: Stack, capacities: Sequence[PoolCapacity]
     get more than the pool's addresses divided by the nodes using it.
     """
     groups = {g.name: g for g in stack.cluster.node_groups}
-    tunnel_pool = _tunnel_pools(stack)
+    selects = _group_selection(stack)
+    tunnel_pool = _tunnel_pools(stack, selects)
     out: dict[str, list[tuple[int, int]]] = {}
     for cap in capacities:
         spec = stack.pools[cap.name].spec
@@ -230,7 +231,7 @@ def pool_demands(stack: Stack, capacities: Sequence[PoolCapacity]
         for gname in cap.node_groups:
             g = groups[gname]
             automatic = (spec.assignment_mode == "Automatic"
-                         and selector_matches(spec.node_selector, dict(g.labels)))
+                         and selects(spec.node_selector, g))
             if automatic or not cap.nodes:
                 demand = g.max_pods
             else:
@@ -245,7 +246,22 @@ def pool_demands(stack: Stack, capacities: Sequence[PoolCapacity]
     return out
 
 
-def _tunnel_pools(stack: Stack) -> dict[str, list[str]]:
+def _group_selection(stack: Stack):
+    """selects(node selector, group): whether the selector matches the group's
+    labels, evaluated once per selector and group (pools share few selectors)."""
+    labels = {id(g): dict(g.labels) for g in stack.cluster.node_groups}
+    seen: dict[tuple[str, int], bool] = {}
+
+    def selects(selector: str, group: NodeGroup) -> bool:
+        key = (selector, id(group))
+        hit = seen.get(key)
+        if hit is None:
+            hit = seen[key] = selector_matches(selector, labels[id(group)])
+        return hit
+    return selects
+
+
+def _tunnel_pools(stack: Stack, selects) -> dict[str, list[str]]:
     """Per node group: the pools its nodes' tunnel addresses come from, one per
     tunnel type (IPIP, VXLAN, VXLAN IPv6: the first enabled pool in name order
     of that family with the encapsulation on that allows Tunnel and selects the
@@ -257,7 +273,7 @@ def _tunnel_pools(stack: Stack) -> dict[str, list[str]]:
                 spec = stack.pools[name].spec
                 if (not spec.disabled and stack.pools[name].version == version
                         and "Tunnel" in spec.allowed_uses and getattr(spec, attr) != "Never"
-                        and selector_matches(spec.node_selector, dict(g.labels))):
+                        and selects(spec.node_selector, g)):
                     tunnel_pool.setdefault(g.name, []).append(name)
                     break
     return tunnel_pool

@@ -14,15 +14,18 @@ from .model import Forecast, GroupForecast, NamespaceForecast, PoolForecast
 from .more import MorePods, more_nodes, replay_budget
 
 
-def forecast(stack: Stack, *, node_groups: bool = True) -> Forecast:
+def forecast(stack: Stack, *, node_groups: bool = True,
+             capacities: Sequence[PoolCapacity] | None = None) -> Forecast:
     """Run the declared load through the Calico model and measure what happens.
 
     Without ``node_groups`` the groups' "how many more nodes" searches are
     skipped (``groups`` is then empty). They run last, so nothing else changes.
+    ``capacities``: the stack's ``capacity.pool_capacity`` when the caller has it.
     """
     load = Load(stack)
     budget = replay_budget()
-    pools = _pool_forecasts(stack, load, pool_capacity(stack))
+    pools = _pool_forecasts(stack, load, pool_capacity(stack) if capacities is None
+                            else capacities)
     namespaces = _namespace_forecasts(stack, load, budget)
     groups = _group_forecasts(stack, load, budget) if node_groups else ()
     return Forecast(stack=stack.name, nodes=len(load.nodes),

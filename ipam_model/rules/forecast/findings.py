@@ -13,7 +13,7 @@ from typing import Iterable
 from ...core.gc import paused_gc
 from ...core.model import Finding, Stack
 from ...core.rules import Help, I, Rule, Scope, W
-from ..capacity import capacity_findings, pool_capacity
+from ..capacity import CapacityReport, capacity_report, pool_capacity
 from ..registry import CheckContext, check
 from .build import forecast
 from .clearance import Covered, clearance
@@ -52,13 +52,15 @@ CIP509 = Rule("CIP509", "predicted-borrowing", W,
 
 
 def forecast_findings(stack: Stack, *, fast: bool = True,
-                      capacity: Iterable[Finding] | None = None) -> list[Finding]:
+                      capacity: Iterable[Finding] | CapacityReport | None = None
+                      ) -> list[Finding]:
     """CIP507/CIP508/CIP509 for one stack (nothing without node groups or pools).
 
     ``fast`` first tries to prove that nothing can fire (``clearance``) and
     runs the simulator only when it cannot; ``fast=False`` always runs it.
-    ``capacity``: the stack's ``capacity.capacity_findings`` when the caller
-    has them already (a finding a static rule reports is left out here).
+    ``capacity``: the stack's ``capacity.capacity_report`` (or its findings)
+    when the caller has it already (a finding a static rule reports is left
+    out here).
     """
     # The proof and the simulator allocate heavily and create no cycles; with a
     # fleet loaded, each collection would re-scan every stack (~20% of the time).
@@ -67,20 +69,22 @@ def forecast_findings(stack: Stack, *, fast: bool = True,
 
 
 def _forecast_findings(stack: Stack, *, fast: bool,
-                       capacity: Iterable[Finding] | None) -> list[Finding]:
+                       capacity: Iterable[Finding] | CapacityReport | None) -> list[Finding]:
     if not stack.cluster.node_groups or not stack.pools:
         return []
     if capacity is None:
-        capacity = capacity_findings(stack)
-    static = {(f.rule, f.subject) for f in capacity}
+        capacity = capacity_report(stack)
+    elif not isinstance(capacity, CapacityReport):
+        capacity = CapacityReport(tuple(pool_capacity(stack)), tuple(capacity))
+    static = {(f.rule, f.subject) for f in capacity.findings}
 
     def covered(subject: str, *rules: str) -> bool:
         return any((r, subject) in static for r in rules)
 
-    if fast and clearance(stack, pool_capacity(stack), covered).stack:
+    if fast and clearance(stack, capacity.capacities, covered).stack:
         return []
     # The node-group searches feed no finding: leave them out.
-    result = forecast(stack, node_groups=not fast)
+    result = forecast(stack, node_groups=not fast, capacities=capacity.capacities)
     found = [*_tunnel_findings(stack, result), *_namespace_findings(stack, result, covered),
              *_pool_findings(stack, result, covered)]
     return [replace(f, message=f.message + _assumed(stack)) for f in found]
@@ -163,4 +167,4 @@ def _pool_findings(stack: Stack, result: Forecast, covered: Covered) -> list[Fin
 @check(CIP507, CIP508, CIP509)
 def check_forecast(ctx: CheckContext) -> list[Finding]:
     # The forecast leaves out what the static capacity rules already report.
-    return forecast_findings(ctx.stack, capacity=ctx.once(capacity_findings))
+    return forecast_findings(ctx.stack, capacity=ctx.once(capacity_report))

@@ -18,7 +18,9 @@ from ...calico.ipam.cni import CniConfig, PodRequest
 from ...calico.ipam.from_stack import families_in_use, node_names, simulator_for_stack
 from ...calico.ipam.results import AllocationFailure
 from ...calico.ipam.simulator import Simulator
-from ...core.model import NodeGroup, Stack
+from ...core.model import NodeGroup, Stack, frozen_map
+
+_NO_ANNOTATIONS = frozen_map()  # the declared pods carry none (read-only, shared)
 
 
 def first_failure(results: list) -> AllocationFailure | None:
@@ -73,8 +75,8 @@ class Load:
         releases its IPv6)."""
         self.serial += 1
         self.allocations += len(self.families)
-        got = self.sim.add_pod(PodRequest(namespace, f"{namespace}-{self.serial}", node),
-                               self.cni)
+        got = self.sim.add_pod(PodRequest(namespace, f"{namespace}-{self.serial}", node,
+                                          _NO_ANNOTATIONS), self.cni)
         return got if isinstance(got, list) else [got]
 
     def place(self, namespace: str) -> list | None:

@@ -5,6 +5,7 @@ logic is shared, the block algorithms are not.
 """
 from __future__ import annotations
 
+import gc
 import ipaddress
 
 import pytest
@@ -214,3 +215,21 @@ def test_ip_addrs_may_take_a_reserved_address_and_autoassign_still_skips_it(mode
     assert isinstance(ips[4], AllocationFailure)
     [block] = sim.blocks()
     assert (block.allocated, block.free) == (4, 0)
+
+
+def test_a_refused_pod_leaves_no_reference_cycle():
+    """The short IPv4 assignment is re-raised after IPv6 was tried: kept in a local,
+    the exception would hold the frame that holds it, and with it every caller's
+    frame (the forecast's whole stack) until a full collection."""
+    sim = Simulator([V4_TINY, V6])
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        got = [sim.add_pod(pod(f"p{i}"), DUAL) for i in range(5)]
+        assert isinstance(got[4], AllocationFailure)
+        del got
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()

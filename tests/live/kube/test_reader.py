@@ -9,6 +9,11 @@ of the cluster.
 from __future__ import annotations
 
 import base64
+import importlib.util
+import os
+import ssl
+import subprocess
+import sys
 
 import httpx2
 import pytest
@@ -33,7 +38,7 @@ from ipam_model.core.live_state import (
     OWNER_TIGERA_OPERATOR,
 )
 from ipam_model.core.model import API_CRD_V1, API_V3
-from ipam_model.live.kube.reader import KubeReader
+from ipam_model.live.kube.reader import KubeReader, trio_hidden, without_unused_tls
 
 
 def run_cli(argv, capsys):
@@ -101,6 +106,58 @@ def test_injected_mock_transport_works_without_a_server(tmp_path):
     state = KubeReader.from_kubeconfig(str(kc), "lab",
                                        transport=httpx2.MockTransport(handler)).read()
     assert len(state.blocks) == 4 and state.calico_api == API_CRD_V1
+
+
+def test_no_ca_bundle_is_loaded_for_an_http_server(api, tmp_path, monkeypatch):
+    """An http:// server has no TLS: the client is built without reading the
+    system's CA bundle (lightkube config/client_adapter.py verify_cluster
+    would, for nothing). An https:// server is still verified against it, and
+    a cluster entry naming its own CA keeps it."""
+    loaded = []
+    real = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations",
+                        lambda self, *a, **kw: (loaded.append(a or kw), real(self, *a, **kw)))
+    plain = reader(write_kubeconfig(tmp_path, api.url))
+    assert len(plain.read().blocks) == 4 and loaded == []
+    assert without_unused_tls(plain.cluster.config).cluster.insecure
+    assert not plain.cluster.config.cluster.insecure  # the reader's own config is unchanged
+
+    secure = reader(write_kubeconfig(tmp_path, "https://127.0.0.1:1"))
+    assert without_unused_tls(secure.cluster.config) is secure.cluster.config
+    secure._connect().close()
+    assert loaded  # the https client verifies against the CA bundle
+
+    kc = write_kubeconfig(tmp_path, api.url)
+    doc = yaml.safe_load(kc.read_text())
+    doc["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(
+        b"-----BEGIN CERTIFICATE-----").decode()
+    kc.write_text(yaml.safe_dump(doc))
+    own_ca = reader(kc, context="lab")
+    assert without_unused_tls(own_ca.cluster.config) is own_ca.cluster.config
+
+
+@pytest.mark.skipif(importlib.util.find_spec("trio") is None, reason="trio is not installed")
+def test_reading_a_cluster_does_not_load_trio(api, tmp_path):
+    """httpcore2 would import trio (installed here for selenium) for an async
+    backend the synchronous reader never runs; it stays unloaded, and
+    importable afterwards."""
+    kc = write_kubeconfig(tmp_path, api.url)
+    code = ("import sys; from ipam_model.cli import main; "
+            f"code = main(['snapshot', '--kubeconfig', {str(kc)!r}, '--output', "
+            f"{str(tmp_path / 'snap.json')!r}]); "
+            "print(code, 'trio' in sys.modules); import trio; print(trio.__name__)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=tmp_path)
+    assert out.stdout.split() == ["0", "False", "trio"], out.stderr
+
+
+def test_trio_stays_as_it_was_when_already_loaded(monkeypatch):
+    loaded = object()
+    monkeypatch.setitem(sys.modules, "trio", loaded)
+    with trio_hidden():
+        assert sys.modules["trio"] is loaded
+    assert sys.modules["trio"] is loaded
 
 
 # --------------------------------------------------------------------------- the operator

@@ -1,5 +1,6 @@
 """The fast path of forecast_findings: it may skip the simulator only when the full
 forecast would report nothing, and it never changes the findings."""
+from dataclasses import replace
 from pathlib import Path
 from unittest.mock import patch
 
@@ -63,7 +64,8 @@ def small_stacks(draw):
         bindings[f"ns{i}"] = Binding(
             f"ns{i}", chosen, v6, expected_pods=draw(st.integers(0, 300)),
             labels=frozen_map({"team": draw(st.sampled_from("xy"))}))
-    ipam = allocator(draw(st.booleans()), draw(st.sampled_from([0, 1, 2, 3])))
+    ipam = allocator(draw(st.booleans()), draw(st.sampled_from([0, 1, 2, 3])),
+                     auto_allocate_blocks=draw(st.sampled_from([True, True, True, False])))
     cluster = ClusterSettings(node_groups=groups,
                               headroom_percent=draw(st.sampled_from([0, 20, 50])))
     return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
@@ -171,3 +173,86 @@ def test_the_given_capacity_findings_decide_what_is_already_explained():
     assert any(f.rule == "CIP502" for f in static)
     assert not [f for f in forecast_findings(stack, capacity=static) if f.rule == "CIP509"]
     assert [f for f in forecast_findings(stack, capacity=[]) if f.rule == "CIP509"]
+
+
+def test_without_auto_allocated_blocks_the_simulator_decides():
+    """autoAllocateBlocks false: no node claims a block, so every first request fails
+    (ipam.go:569-639); the proof, which counts claims, must not clear the stack."""
+    stack = roomy_stack()
+    stack = replace(stack, allocator=allocator(strict=True, auto_allocate_blocks=False))
+    assert not clearance(stack).stack
+    found = forecast_findings(stack)
+    assert {(f.rule, f.subject) for f in found} == {
+        ("CIP508", "stack/t"), ("CIP508", "namespace/app"), ("CIP508", "namespace/payments")}
+    assert forecast_findings(stack) == forecast_findings(stack, fast=False)
+
+
+TIGHT_CIDRS = ["10.9.0.0/26", "10.9.0.0/27", "10.9.0.0/25", "10.9.1.0/28"]
+
+
+@st.composite
+def stacks_with_a_pool_that_runs_dry(draw):
+    """Roomy pools and one small pool with fewer blocks than nodes (CIP502), bound by
+    annotation by some namespaces and often too small for their pods: the proof's
+    step 5 (a route that may run dry) against the simulator."""
+    wide = draw(st.integers(1, 3))
+    pools = {f"wide-{i}": Pool(f"wide-{i}", PoolSpec(
+        f"10.{i}.0.0/22", 26, ipip_mode=draw(st.sampled_from(["Never", "Never", "Always"])),
+        node_selector=draw(st.sampled_from(["", "", "zone == 'a'"]))))
+        for i in range(wide)}
+    tight = draw(st.sampled_from(TIGHT_CIDRS))
+    prefix = int(tight.split("/")[1])
+    name = draw(st.sampled_from(["tight", "a-tight"]))  # before or after the others
+    pools[name] = Pool(name, PoolSpec(
+        tight, draw(st.integers(prefix + 1, min(32, prefix + 3))),
+        assignment_mode=draw(st.sampled_from(["Automatic", "Manual"])),
+        ipip_mode=draw(st.sampled_from(["Never", "Never", "Never", "Always"]))))
+    if draw(st.booleans()):
+        pools["v6"] = Pool("v6", PoolSpec("fd00::/116", draw(st.sampled_from([122, 124]))))
+    groups = tuple(NodeGroup(f"g{i}", draw(st.integers(1, 6)), labels=frozen_map({"zone": z}),
+                             max_pods=draw(st.integers(1, 40)))
+                   for i, z in enumerate(draw(st.lists(st.sampled_from("ab"), min_size=1,
+                                                       max_size=3))))
+    bindings = {}
+    for i in range(draw(st.integers(1, 6))):
+        chosen = draw(st.sampled_from([(name,), (name,), (), (name, "wide-0"),
+                                       ("wide-0", name), ("wide-0",)]))
+        v6 = ("v6",) if "v6" in pools and draw(st.booleans()) else ()
+        bindings[f"ns{i}"] = Binding(f"ns{i}", chosen, v6,
+                                     expected_pods=draw(st.integers(0, 60)))
+    cluster = ClusterSettings(node_groups=groups,
+                              headroom_percent=draw(st.sampled_from([0, 20, 50])))
+    return Stack(name="t", file=None, cluster=cluster, pool_specs=frozen_map(),
+                 pool_metadata=frozen_map(), pools=frozen_map(pools),
+                 bindings=frozen_map(bindings),
+                 allocator=allocator(max_blocks_per_host=draw(st.sampled_from([0, 0, 2, 3]))))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks_with_a_pool_that_runs_dry())
+def test_a_pool_that_may_run_dry_is_cleared_only_when_the_simulator_finds_nothing(stack):
+    full = forecast_findings(stack, fast=False)
+    cleared = clearance(stack)
+    for pool in cleared.pools:
+        assert not pool_findings(full, pool), pool
+    if cleared.stack:
+        assert full == []
+    assert forecast_findings(stack) == full
+
+
+def test_a_small_bound_pool_running_dry_is_explained_by_cip502():
+    """Ten nodes, a /26 of /28 blocks (four) bound by two namespaces whose 100 pods
+    do not fit: CIP502 explains the pool, the first namespace's pods draw from it
+    (so its CIP508 is explained too) and the second finds the nodes full."""
+    pools = {"roomy": Pool("roomy", PoolSpec("10.0.0.0/20", 26)),
+             "tight": Pool("tight", PoolSpec("10.9.0.0/26", 28))}
+    stack = Stack(name="t", file=None,
+                  cluster=ClusterSettings(node_groups=(NodeGroup("w", 10, max_pods=10),)),
+                  pool_specs=frozen_map(), pool_metadata=frozen_map(), pools=frozen_map(pools),
+                  bindings=frozen_map({"a": Binding("a", ("tight",), expected_pods=100),
+                                       "b": Binding("b", ("tight",), expected_pods=5)}),
+                  allocator=allocator())
+    assert clearance(stack).stack
+    with patch.object(build, "Load", side_effect=AssertionError("simulated")):
+        assert forecast_findings(stack) == []
+    assert forecast_findings(stack, fast=False) == []
