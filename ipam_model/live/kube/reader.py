@@ -18,9 +18,7 @@ importing this module (as the CLI does for every command) stays cheap.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -71,31 +69,6 @@ def resource_class(kind: Kind):
         return getattr(core_v1, kind.kind)
     from lightkube.generic_resource import create_global_resource
     return create_global_resource(kind.group, kind.version, kind.kind, kind.plural)
-
-
-@contextlib.contextmanager
-def trio_hidden():
-    """``import trio`` fails inside the block, if trio was not imported yet.
-
-    httpcore2, the transport of lightkube's httpx2 client, imports trio
-    whenever it is installed, for the primitives of its trio backend
-    (httpcore2/_synchronization.py: ``try: import trio``); the reader's
-    client is synchronous and never uses them, and loading trio (with attrs,
-    outcome, sortedcontainers) costs about as much as decoding a page of
-    IPAM blocks. calico-ipam does not depend on trio: it is there only where
-    something else installed it (in the test environment, selenium). Hidden
-    while httpcore2 loads, it is importable again afterwards; only
-    httpcore2's trio backend, which nothing here runs, stays off in this
-    process.
-    """
-    hide = "trio" not in sys.modules and "httpcore2" not in sys.modules
-    if hide:
-        sys.modules["trio"] = None  # an import of it raises ImportError
-    try:
-        yield
-    finally:
-        if hide and "trio" in sys.modules and sys.modules["trio"] is None:
-            del sys.modules["trio"]
 
 
 def without_unused_tls(config):
@@ -190,9 +163,8 @@ class KubeReader:
 
         problem = None
         try:
-            with trio_hidden():  # the client's transport imports httpcore2 here
-                client = Client(config=without_unused_tls(self.cluster.config),
-                                transport=self.transport, timeout=httpx2.Timeout(self.timeout))
+            client = Client(config=without_unused_tls(self.cluster.config),
+                            transport=self.transport, timeout=httpx2.Timeout(self.timeout))
             self._guard(client)
         except Exception as exc:  # bad certificate data, unsupported auth provider, ...
             where = self.cluster.where

@@ -9,11 +9,7 @@ of the cluster.
 from __future__ import annotations
 
 import base64
-import importlib.util
-import os
 import ssl
-import subprocess
-import sys
 
 import httpx2
 import pytest
@@ -38,7 +34,7 @@ from ipam_model.core.live_state import (
     OWNER_TIGERA_OPERATOR,
 )
 from ipam_model.core.model import API_CRD_V1, API_V3
-from ipam_model.live.kube.reader import KubeReader, trio_hidden, without_unused_tls
+from ipam_model.live.kube.reader import KubeReader, without_unused_tls
 
 
 def run_cli(argv, capsys):
@@ -134,30 +130,6 @@ def test_no_ca_bundle_is_loaded_for_an_http_server(api, tmp_path, monkeypatch):
     kc.write_text(yaml.safe_dump(doc))
     own_ca = reader(kc, context="lab")
     assert without_unused_tls(own_ca.cluster.config) is own_ca.cluster.config
-
-
-@pytest.mark.skipif(importlib.util.find_spec("trio") is None, reason="trio is not installed")
-def test_reading_a_cluster_does_not_load_trio(api, tmp_path):
-    """httpcore2 would import trio (installed here for selenium) for an async
-    backend the synchronous reader never runs; it stays unloaded, and
-    importable afterwards."""
-    kc = write_kubeconfig(tmp_path, api.url)
-    code = ("import sys; from ipam_model.cli import main; "
-            f"code = main(['snapshot', '--kubeconfig', {str(kc)!r}, '--output', "
-            f"{str(tmp_path / 'snap.json')!r}]); "
-            "print(code, 'trio' in sys.modules); import trio; print(trio.__name__)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
-                         env=env, timeout=120, cwd=tmp_path)
-    assert out.stdout.split() == ["0", "False", "trio"], out.stderr
-
-
-def test_trio_stays_as_it_was_when_already_loaded(monkeypatch):
-    loaded = object()
-    monkeypatch.setitem(sys.modules, "trio", loaded)
-    with trio_hidden():
-        assert sys.modules["trio"] is loaded
-    assert sys.modules["trio"] is loaded
 
 
 # --------------------------------------------------------------------------- the operator
