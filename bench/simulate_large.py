@@ -57,7 +57,10 @@ def cli_json(repeat: int = 2) -> tuple[float, float, int]:
                                          "--stacks", tmp, "--stack", "bench", "--format",
                                          "json"], stdout=fh,
                                         env={**os.environ, "PYTHONPATH": str(ROOT)})
-                _, _, usage = os.wait4(proc.pid, 0)
+                _, status, usage = os.wait4(proc.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:  # a failed run measures nothing
+                raise SystemExit(f"calico-ipam simulate exited "
+                                 f"{os.waitstatus_to_exitcode(status)}: no figure")
             best_wall = min(best_wall, time.perf_counter() - start)
             best_cpu = min(best_cpu, usage.ru_utime + usage.ru_stime)
         return best_wall, best_cpu, out.stat().st_size

@@ -51,10 +51,10 @@ def test_yaml_and_yml_of_one_stack_is_an_error_naming_both(tmp_path, capsys):
     ("count: 3", "count: 1" + "0" * 5000, "an integer of 5,001 digits is too long"),
     ("maxPods: 110", "maxPods: .nan", "nodeGroups\\[0\\].maxPods"),
     ("maxPods: 110", "maxPods: 1000000", "maxPods: .*10000"),
-    ("expectedPods: 3\n    internal-ns", "expectedPods: 600000\n    internal-ns",
-     "expectedPods: .*500000"),
-    ("expectedPods: 3\n    internal-ns", "expectedPods: 499999\n    internal-ns",
-     "namespaces' expectedPods add up to more than 500,000 pods"),
+    ("expectedPods: 3\n    internal-ns", "expectedPods: 1100000\n    internal-ns",
+     "expectedPods: .*1000000"),
+    ("expectedPods: 3\n    internal-ns", "expectedPods: 999999\n    internal-ns",
+     "namespaces' expectedPods add up to more than 1,000,000 pods"),
     ("zone: a}", "zone: \"a\x07\"}", "character U\\+0007 is not allowed"),
 ])
 def test_numbers_and_text_of_a_stack_file_are_one_located_line(tmp_path, capsys, old, new, words):

@@ -67,10 +67,10 @@ def test_a_scenario_is_bounded_like_simulate_pods(tmp_path):
     """Each count and the sum of counts are bounded (the simulation keeps every
     pod): a hostile scenario is refused before anything runs."""
     path = tmp_path / "big.yaml"
-    path.write_text("pods:\n  - {namespace: web, count: 500001}\n")
+    path.write_text("pods:\n  - {namespace: web, count: 1000001}\n")
     with pytest.raises(InputError, match="pods\\[0\\].count"):
         load_scenario(path)
-    path.write_text("pods:\n  - {namespace: web, count: 300000}\n"
-                    "  - {namespace: api, count: 300000}\n")
-    with pytest.raises(InputError, match="600,000 pods in all, more than 500,000"):
+    path.write_text("pods:\n  - {namespace: web, count: 600000}\n"
+                    "  - {namespace: api, count: 600000}\n")
+    with pytest.raises(InputError, match="1,200,000 pods in all, more than 1,000,000"):
         load_scenario(path)

@@ -139,9 +139,9 @@ def test_scenario_and_flags_for_the_same_thing_are_a_usage_error(tmp_path):
                      "--node", "b"])
 @pytest.mark.parametrize("argv,words", [
     (["--pods", "external-ns=²"], "--pods 'external-ns=²': not a whole number"),
-    (["--pods", "external-ns=99999999999"], "must be between 0 and 500,000"),
-    (["--pods", "external-ns=300000", "--pods", "internal-ns=300000"],
-     "600,000 pods in all, more than 500,000 pods"),
+    (["--pods", "external-ns=99999999999"], "must be between 0 and 1,000,000"),
+    (["--pods", "external-ns=600000", "--pods", "internal-ns=600000"],
+     "1,200,000 pods in all, more than 1,000,000 pods"),
     (["--nodes", "1000000000"], "argument --nodes: must be between 1 and 100,000"),
     (["--nodes", "٣"], "argument --nodes: not a whole number"),
     (["--nodes", "0"], "argument --nodes: must be between 1 and 100,000"),
