@@ -408,7 +408,7 @@ def _summary(stack: Stack, cap: PoolCapacity) -> Finding:
     elif "LoadBalancer" in spec.allowed_uses:
         summary += "; LoadBalancer addresses for Services"
     elif cluster.node_groups:
-        summary += (f"; {cap.nodes} node{'s' if cap.nodes != 1 else ''} may use it"
+        summary += (f"; {cap.nodes:,} node{'s' if cap.nodes != 1 else ''} may use it"
                     + (f" ({', '.join(cap.node_groups)})" if cap.node_groups else ""))
     if cap.bound_namespaces:
         summary += (f"; bound namespaces expect {cap.expected_pods:,} pods "

@@ -235,3 +235,11 @@ def test_expected_pods_beyond_the_unreserved_addresses_are_refused():
     unreserved = stack({"web": {"cidr": "10.7.0.0/26", "blockSize": 28}},
                        {"web": {"ipv4Pools": ["web"], "expectedPods": 60}}, headroomPercent=0)
     assert only(capacity_findings(unreserved), "CIP503") == []  # 60 of 64 fit
+
+
+def test_the_pool_summary_writes_node_counts_with_separators():
+    """Like every other count in the messages: "12,000 nodes", not "12000 nodes"."""
+    s = stack({"big": {"cidr": "10.0.0.0/12", "blockSize": 26}},
+              nodeGroups=[{"name": "n", "count": 12000}])
+    (summary,) = only(capacity_findings(s), "CIP501")
+    assert "12,000 nodes may use it (n)" in summary.message
