@@ -193,16 +193,16 @@ def _run_steps(sim, cni, placement: RoundRobin, steps, scenario: Scenario | None
                ) -> dict[str, int]:
     """Create and delete the pods; the pods per namespace that no node had room for."""
     used: dict[str, int] = {}
-    node_of: dict[tuple[str, str], str] = {}  # (namespace, pod) -> node, for releases
     unplaced: dict[str, int] = {}
     for step in steps:
         if isinstance(step, ReleaseStep):
-            if not sim.release(step.namespace, step.name):  # CNI DEL of nothing: a no-op
+            released = sim.release(step.namespace, step.name)
+            if released:  # the addresses say which node ran the pod
+                placement.release(released[0].node)
+            else:  # CNI DEL of nothing: a no-op
                 print(f"calico-ipam simulate: note: {scenario.file}: release "
                       f"{step.namespace}/{step.name}: no such pod holds an address at that "
                       "point", file=sys.stderr)
-            else:
-                placement.release(node_of.pop((step.namespace, step.name), ""))
             continue
         for pod in _pod_names(step, used):
             if step.node is not None:  # the user's choice, as kubectl would run it
@@ -211,7 +211,6 @@ def _run_steps(sim, cni, placement: RoundRobin, steps, scenario: Scenario | None
             elif (node := placement.next_node()) is None:
                 unplaced[step.namespace] = unplaced.get(step.namespace, 0) + 1
                 continue
-            node_of[(step.namespace, pod)] = node
             sim.add_pod(PodRequest(step.namespace, pod, node, step.annotations), cni)
     return unplaced
 
