@@ -23,12 +23,9 @@ def scenarios(draw):
     return pools, ops, draw(st.booleans()), draw(st.integers(0, 4))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_fast_allocator_equals_naive_oracle(scenario):
-    pools, ops, strict, limit = scenario
-    fast = Simulator(pools, strict_affinity=strict, max_blocks_per_host=limit)
-    naive = NaiveSimulator(pools, strict_affinity=strict, max_blocks_per_host=limit)
+def replay_in_both(ops, fast, naive) -> None:
+    """Allocate (or release a live pod) in both models, step by step: every answer
+    and the final blocks agree."""
     live = []
     for i, (node, release) in enumerate(ops):
         if release and live:
@@ -42,6 +39,15 @@ def test_fast_allocator_equals_naive_oracle(scenario):
         if isinstance(a, PodAllocation):
             live.append(f"pod{i}")
     assert fast.blocks() == naive.blocks()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_fast_allocator_equals_naive_oracle(scenario):
+    pools, ops, strict, limit = scenario
+    fast = Simulator(pools, strict_affinity=strict, max_blocks_per_host=limit)
+    naive = NaiveSimulator(pools, strict_affinity=strict, max_blocks_per_host=limit)
+    replay_in_both(ops, fast, naive)
 
 
 @st.composite
@@ -114,16 +120,4 @@ def test_fast_allocator_equals_naive_oracle_with_reservations(scenario):
     settings_ = dict(strict_affinity=strict, max_blocks_per_host=limit, reserved=reserved,
                      auto_allocate_blocks=auto)
     fast, naive = Simulator(pools, **settings_), NaiveSimulator(pools, **settings_)
-    live = []
-    for i, (node, release) in enumerate(ops):
-        if release and live:
-            victim = live.pop(i % len(live))
-            fast.release("default", victim)
-            naive.release("default", victim)
-            continue
-        a = fast.allocate("default", f"pod{i}", node)
-        b = naive.allocate("default", f"pod{i}", node)
-        assert a == b
-        if isinstance(a, PodAllocation):
-            live.append(f"pod{i}")
-    assert fast.blocks() == naive.blocks()
+    replay_in_both(ops, fast, naive)
