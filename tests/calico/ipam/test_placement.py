@@ -50,3 +50,26 @@ def test_a_release_frees_a_slot_and_a_pinned_pod_takes_one():
     assert [placement.next_node() for _ in range(4)] == ["a", "b", "a", None]
     placement.release("a")
     assert placement.next_node() == "a" and placement.next_node() is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=6),
+       st.lists(st.tuples(st.sampled_from(["next", "pin", "release"]), st.integers(0, 5)),
+                max_size=40))
+def test_room_is_what_the_nodes_can_still_take(max_pods, ops):
+    """The kept count of free slots (which lets full nodes answer at once) equals
+    the slots counted node by node, through pinned pods and releases."""
+    placement = RoundRobin()
+    for i, cap in enumerate(max_pods):
+        placement.add_node(f"n{i}", cap)
+    for op, k in ops:
+        name = f"n{k % len(max_pods)}"
+        if op == "next":
+            full = all(placement.pods_on[f"n{i}"] >= cap for i, cap in enumerate(max_pods))
+            assert (placement.next_node() is None) == full
+        elif op == "pin":
+            placement.count_pod(name)
+        else:
+            placement.release(name)
+        assert placement.room == sum(max(0, cap - placement.pods_on[f"n{i}"])
+                                     for i, cap in enumerate(max_pods))
